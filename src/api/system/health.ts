@@ -1,0 +1,97 @@
+// GET /health (catalog and sources) and GET /health/cluster (probes of configured mirror URLs).
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../../services.js'
+
+interface MirrorHealth {
+  url: string
+  status: 'online' | 'offline'
+  latency_ms: number | null
+  download_bytes_per_sec: number | null
+  cargo_toml_version: string | null
+  message: string | null
+}
+
+async function probeMirror(url: string, timeoutMs: number): Promise<MirrorHealth> {
+  const started = performance.now()
+  try {
+    const res = await fetch(new URL('/', url), { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
+    const body = await res.arrayBuffer()
+    const elapsed = performance.now() - started
+    let version: string | null = null
+    try {
+      const doc = JSON.parse(Buffer.from(body).toString('utf8'))
+      version = doc.cargo_toml_version ?? doc.version ?? null
+    } catch {
+      /* a mirror that answers non-JSON is still reachable */
+    }
+    return {
+      url,
+      status: res.ok ? 'online' : 'offline',
+      latency_ms: Math.round(elapsed * 100) / 100,
+      download_bytes_per_sec: elapsed > 0 ? Math.round(body.byteLength / (elapsed / 1000)) : null,
+      cargo_toml_version: version,
+      message: res.ok ? null : `HTTP ${res.status}`,
+    }
+  } catch (err) {
+    const e = err as Error
+    const reason = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message)
+    return { url, status: 'offline', latency_ms: null, download_bytes_per_sec: null, cargo_toml_version: null, message: reason }
+  }
+}
+
+export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  app.get('/health', {
+    config: { operation: 'system.health', access: 'public' },
+    schema: { summary: 'Process and catalog health', tags: ['system'] },
+  }, async (_req, reply) => {
+    const started = performance.now()
+    const catalog = await services.catalog.ping().then(
+      () => ({ status: 'ok' as const, latency_ms: Math.round((performance.now() - started) * 100) / 100 }),
+      (err: Error) => ({ status: 'down' as const, error: err.message }),
+    )
+    if (catalog.status === 'ok') return { status: 'ok', checks: { catalog } }
+    reply.status(503).header('retry-after', '5')
+    return { status: 'error', code: 'catalog_unavailable', message: 'the catalog database is unavailable', error: catalog.error, checks: { catalog } }
+  })
+
+  app.get('/health/cluster', {
+    config: { operation: 'system.health_cluster', access: 'public' },
+    schema: {
+      summary: 'Cluster mirror health and version checks',
+      tags: ['system'],
+      response: {
+        200: Type.Object({
+          message: Type.String(),
+          version: Type.String(),
+          athena_api: Type.String(),
+          athena_deadpool: Type.String(),
+          athena_scylladb: Type.String(),
+          cargo_toml_version: Type.String(),
+          mirrors: Type.Array(Type.Object({
+            url: Type.String(),
+            status: Type.String(),
+            latency_ms: Type.Union([Type.Number(), Type.Null()]),
+            download_bytes_per_sec: Type.Union([Type.Number(), Type.Null()]),
+            cargo_toml_version: Type.Union([Type.String(), Type.Null()]),
+            message: Type.Union([Type.String(), Type.Null()]),
+          })),
+        }),
+      },
+    },
+  }, async () => {
+    const { mirrors, probeTimeoutMs } = services.config.cluster
+    const results = await Promise.all(mirrors.map((m) => probeMirror(m, probeTimeoutMs)))
+    const catalogUp = await services.catalog.ping().then(() => true, () => false)
+    const online = results.filter((r) => r.status === 'online').length
+    return {
+      message: mirrors.length ? `${online} of ${mirrors.length} mirrors online` : 'no mirrors configured',
+      version: services.version,
+      athena_api: 'online',
+      athena_deadpool: catalogUp ? 'online' : 'offline',
+      athena_scylladb: 'offline',
+      cargo_toml_version: services.version,
+      mirrors: results,
+    }
+  })
+}

@@ -1,0 +1,68 @@
+// GET / (status and the live route listing), GET /ping and GET /router/registry.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import type { RouteCatalog } from '../../http/route-catalog.js'
+import type { Services } from '../../services.js'
+
+const RouteItem = Type.Object({ path: Type.String(), methods: Type.Array(Type.String()), summary: Type.String() })
+
+export const rootRoutes: FastifyPluginAsync<{ services: Services; routes: RouteCatalog }> = async (app, { services, routes }) => {
+  app.get('/', {
+    config: { operation: 'system.root', access: 'public' },
+    schema: {
+      summary: 'API root and route listing',
+      tags: ['system'],
+      response: {
+        200: Type.Object({
+          message: Type.String(),
+          version: Type.String(),
+          athena_api: Type.String(),
+          athena_deadpool: Type.String(),
+          athena_scylladb: Type.String(),
+          cargo_toml_version: Type.String(),
+          routes: Type.Array(RouteItem),
+        }),
+      },
+    },
+  }, async () => {
+    const catalogUp = await services.catalog.ping().then(() => true, () => false)
+    return {
+      message: 'athena is online',
+      version: services.version,
+      athena_api: 'online',
+      athena_deadpool: catalogUp ? 'online' : 'offline',
+      // Atrium has no ScyllaDB backend; the field stays for clients that read it.
+      athena_scylladb: 'offline',
+      cargo_toml_version: services.version,
+      routes: routes.list().map(({ path, methods, summary }) => ({ path, methods, summary })),
+    }
+  })
+
+  app.get('/ping', {
+    config: { operation: 'system.ping', access: 'public' },
+    schema: { summary: 'Health check', tags: ['system'], response: { 200: Type.String() } },
+  }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send('pong'))
+
+  app.get('/router/registry', {
+    config: { operation: 'system.router_registry', access: { protect: 'registry' } },
+    schema: {
+      summary: 'List Athena router registry entries',
+      tags: ['system'],
+      response: {
+        200: Type.Array(Type.Object({
+          path: Type.String(),
+          methods: Type.Array(Type.String()),
+          summary: Type.String(),
+          operation: Type.Union([Type.String(), Type.Null()]),
+          access: Type.String(),
+        })),
+      },
+    },
+  }, async () => routes.list().map((r) => ({
+    path: r.path,
+    methods: r.methods,
+    summary: r.summary,
+    operation: r.operation ?? null,
+    access: typeof r.access === 'object' && r.access ? `protect:${(r.access as { protect: string }).protect}` : String(r.access ?? 'admin'),
+  })))
+}

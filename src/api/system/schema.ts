@@ -1,0 +1,107 @@
+// Schema introspection routes, answered from the source's schema cache (never a per-request catalog scan).
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { AppError } from '../../errors/app-error.js'
+import type { Services } from '../../services.js'
+import { requireRight } from '../../auth/principal.js'
+import type { FastifyRequest } from 'fastify'
+import { ClientHeader } from '../gateway/schemas.js'
+
+const ClientsReply = Type.Object({ clients: Type.Array(Type.String()) })
+
+export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  const listClients = async () => ({ clients: services.registry.names() })
+
+  app.get('/schema/clients', {
+    config: { operation: 'schema.clients', access: { protect: 'clients' } },
+    schema: { summary: 'List configured clients', tags: ['schema'], response: { 200: ClientsReply } },
+  }, listClients)
+  app.get('/clients', {
+    config: { operation: 'schema.clients', access: { protect: 'clients' } },
+    schema: { summary: 'List clients (admin)', tags: ['schema'], response: { 200: ClientsReply } },
+  }, listClients)
+
+  app.get('/schema/tables', {
+    config: { operation: 'schema.tables', access: 'client' },
+    schema: {
+      summary: 'List tables and views of the selected client',
+      tags: ['schema'],
+      headers: ClientHeader,
+      response: { 200: Type.Object({ tables: Type.Array(Type.Object({ table_schema: Type.String(), table_name: Type.String(), table_type: Type.String() })) }) },
+    },
+  }, async (req) => {
+    requireSchemaRead(req)
+    const schema = await req.source.schema()
+    const tables = [...schema.tables.values()].map((t) => ({
+      table_schema: t.schema,
+      table_name: t.name,
+      table_type: t.kind === 'table' ? 'BASE TABLE' : t.kind === 'view' ? 'VIEW' : t.kind.toUpperCase().replace('_', ' '),
+    }))
+    return { tables }
+  })
+
+  app.get('/schema/columns', {
+    config: { operation: 'schema.columns', access: 'client' },
+    schema: {
+      summary: 'Describe columns for a given table',
+      tags: ['schema'],
+      headers: ClientHeader,
+      querystring: Type.Object({ table_name: Type.String({ minLength: 1 }), table_schema: Type.Optional(Type.String({ minLength: 1 })) }),
+      response: {
+        200: Type.Object({
+          columns: Type.Array(Type.Object({
+            column_name: Type.String(),
+            data_type: Type.Union([Type.String(), Type.Null()]),
+            column_default: Type.Union([Type.String(), Type.Null()]),
+            is_nullable: Type.Union([Type.String(), Type.Null()]),
+          })),
+        }),
+      },
+    },
+  }, async (req) => {
+    requireSchemaRead(req)
+    const { table_name, table_schema } = req.query as { table_name: string; table_schema?: string }
+    const schema = await req.source.schema()
+    const table = schema.findTable(table_name, table_schema)
+    if (!table) {
+      throw new AppError('unknown_table', `table "${table_schema ? `${table_schema}.` : ''}${table_name}" does not exist on client "${req.source.name}"`, {
+        hint: 'GET /schema/tables lists the tables this client exposes',
+      })
+    }
+    return {
+      columns: table.columns.map((c) => ({ column_name: c.name, data_type: c.type, column_default: c.default, is_nullable: c.nullable ? 'YES' : 'NO' })),
+    }
+  })
+
+  app.get('/schema/migrations', {
+    config: { operation: 'schema.migrations', access: 'client' },
+    schema: { summary: 'List schema migrations (Supabase-style)', tags: ['schema'], headers: ClientHeader },
+  }, async (req) => {
+    requireSchemaRead(req)
+    const source = req.source
+    if (source.dialect !== 'postgres') return { migrations: [], message: 'schema migrations are a PostgreSQL (Supabase) feature; none on this client' }
+    // Looked up first so a missing table is an answer, not an error.
+    const present = await source.driver.query({ sql: "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL AS present", params: [] })
+    if (!present.rows[0]?.present) return { migrations: [], message: 'supabase_migrations.schema_migrations does not exist on this client' }
+    const res = await source.driver.query({ sql: 'SELECT version::text AS version, name::text AS name FROM supabase_migrations.schema_migrations ORDER BY version', params: [] })
+      .catch(async (err: AppError) => {
+        // older Supabase CLIs created the table without a name column
+        if (err.extra?.sqlstate !== '42703') throw err
+        return source.driver.query({ sql: 'SELECT version::text AS version, NULL::text AS name FROM supabase_migrations.schema_migrations ORDER BY version', params: [] })
+      })
+    return { migrations: res.rows }
+  })
+
+  app.post('/schema/refresh', {
+    config: { operation: 'schema.refresh', access: 'client' },
+    schema: { summary: "Reload the selected client's schema cache", tags: ['schema'], headers: ClientHeader },
+  }, async (req) => {
+    requireSchemaRead(req)
+    const schema = await req.source.refreshSchema()
+    return { status: 'success', message: `Schema cache reloaded for ${req.source.name}`, data: { tables: schema.tables.size, loaded_at: schema.loadedAt.toISOString() } }
+  })
+}
+
+function requireSchemaRead(req: FastifyRequest): void {
+  requireRight(req.principal, 'schema.read', 'read schema metadata')
+}

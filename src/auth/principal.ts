@@ -1,0 +1,36 @@
+// Who is calling, resolved once per request from whatever credential style the surface uses.
+import { AppError } from '../errors/app-error.js'
+
+export interface KeyPrincipal {
+  kind: 'key'
+  keyId: string
+  publicId: string
+  name: string
+  /** the client the key is bound to, if any */
+  clientName: string | null
+  rights: ReadonlySet<string>
+}
+
+export type Principal =
+  | { kind: 'admin' }
+  | KeyPrincipal
+  /** no credential, on a client whose key enforcement is off */
+  | { kind: 'anonymous' }
+
+export const ADMIN: Principal = Object.freeze({ kind: 'admin' })
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' })
+
+/** the admin key and anonymous callers on unenforced clients may do everything; keys need the right */
+export function hasRight(principal: Principal, right: string): boolean {
+  if (principal.kind !== 'key') return true
+  return principal.rights.has(right) || principal.rights.has('*')
+}
+
+/** throws 403 missing_right naming the right and what it was needed for */
+export function requireRight(principal: Principal, right: string, purpose: string): void {
+  if (hasRight(principal, right)) return
+  throw new AppError('missing_right', `this API key lacks the "${right}" right needed to ${purpose}`, {
+    hint: 'an administrator can add the right with PATCH /admin/api-keys/{id}',
+    data: { required_right: right },
+  })
+}

@@ -1,0 +1,149 @@
+// Starts one Atrium process: catalog (embedded or DATABASE_URL) → migrations → sources → HTTP app → listen.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream, Logger } from 'pino'
+import { deriveKey, open } from './auth/secret-box.js'
+import { Catalog } from './catalog/catalog.js'
+import { listLiveClients } from './catalog/clients-store.js'
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
+import type { Config } from './config/schema.js'
+import { EventBus } from './events/event-bus.js'
+import { buildApp } from './http/app.js'
+import { createLogger } from './observability/logger.js'
+import { Metrics } from './observability/metrics.js'
+import type { Services } from './services.js'
+import { SourceRegistry } from './sources/registry.js'
+import { VERSION } from './version.js'
+
+export interface AtriumHandle {
+  app: FastifyInstance
+  services: Services
+  /** base URL the server listens on, e.g. http://127.0.0.1:8000 */
+  url: string
+  /** true when this start generated the admin key (first start) */
+  generatedAdminKey: boolean
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  logDestination?: DestinationStream
+  /** print the start-up banner (URL, data dir, first-start admin key) to stderr */
+  banner?: boolean
+}
+
+/** reads a secret from the data directory, creating it (mode 0600) on first start */
+function dataDirSecret(dataDir: string, file: string, bytes: number, prefix = ''): { value: string; created: boolean } {
+  const path = join(dataDir, file)
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false }
+  const value = prefix + randomBytes(bytes).toString('base64url')
+  writeFileSync(path, `${value}\n`, { mode: 0o600 })
+  return { value, created: true }
+}
+
+export async function openCatalog(config: Config, logger: Logger): Promise<{ catalog: Catalog; embedded?: EmbeddedPostgres }> {
+  let embedded: EmbeddedPostgres | undefined
+  let url = config.catalog.url
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir), port: config.catalog.embeddedPort, logger })
+    url = embedded.url
+  }
+  const catalog = new Catalog(url, logger)
+  try {
+    const applied = await catalog.migrate()
+    if (applied.length) logger.info({ versions: applied }, 'catalog migrations applied')
+  } catch (err) {
+    await catalog.close()
+    await embedded?.stop()
+    throw err
+  }
+  return { catalog, embedded }
+}
+
+export async function startAtrium(config: Config, opts: StartOptions = {}): Promise<AtriumHandle> {
+  const logger = createLogger(config.server.logLevel, opts.logDestination)
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o711 })
+
+  const { catalog, embedded } = await openCatalog(config, logger)
+  const adminKey = config.adminKey ? { value: config.adminKey, created: false } : dataDirSecret(dataDir, 'admin-key', 32, 'atrium_admin_')
+  const secret = config.secretKey ?? dataDirSecret(dataDir, 'secret-key', 32).value
+
+  const registry = new SourceRegistry((source, err) => logger.warn({ source, err: err.message }, 'data source connection error'))
+  const poolFor = (override?: Partial<Config['pool']>) => ({ ...config.pool, ...(override ?? {}) })
+  if (embedded) {
+    await registry.register({ name: 'default', url: embedded.url, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })
+  }
+  for (const [name, source] of Object.entries(config.sources)) {
+    await registry.register({
+      name,
+      url: source.url,
+      origin: 'config',
+      description: source.description,
+      schemas: source.schemas,
+      pool: poolFor(source.pool),
+      statementTimeoutMs: source.statementTimeoutMs ?? config.gateway.statementTimeoutMs,
+    })
+  }
+  const secretKey = deriveKey(secret)
+  for (const client of await listLiveClients(catalog)) {
+    if (registry.get(client.client_name)) {
+      logger.warn({ client: client.client_name }, 'catalog client shadowed by a configured source of the same name')
+      continue
+    }
+    const url = client.pg_uri_encrypted ? open(secretKey, client.pg_uri_encrypted) : client.pg_uri_env_var ? process.env[client.pg_uri_env_var] : undefined
+    if (!url || !client.is_active) continue
+    await registry.register({ name: client.client_name, url, origin: 'catalog', description: client.description, pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs, frozen: client.is_frozen })
+  }
+
+  const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
+  const services: Services = {
+    config,
+    logger,
+    catalog,
+    registry,
+    metrics,
+    events: new EventBus(),
+    adminKey: adminKey.value,
+    secretKey,
+    embedded,
+    version: VERSION,
+  }
+
+  const app = await buildApp(services)
+  let address: string
+  try {
+    address = await app.listen({ host: config.server.host, port: config.server.port })
+  } catch (err) {
+    await app.close()
+    await shutdownServices(services)
+    throw err
+  }
+  const url = address.replace('[::1]', 'localhost')
+  logger.info({ url, dataDir, catalog: embedded ? 'embedded' : 'DATABASE_URL', sources: registry.names() }, 'atrium is listening')
+  if (opts.banner) {
+    const lines = [`Atrium ${VERSION} listening on ${url}`, `data directory: ${dataDir}`]
+    if (adminKey.created) lines.push(`admin key (shown once, stored in ${join(dataDir, 'admin-key')}): ${adminKey.value}`)
+    process.stderr.write(`${lines.join('\n')}\n`)
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    services,
+    url,
+    generatedAdminKey: adminKey.created,
+    close: () => {
+      // app.close() stops accepting connections and waits for in-flight requests first.
+      closing ??= app.close().then(() => shutdownServices(services))
+      return closing
+    },
+  }
+}
+
+async function shutdownServices(services: Services): Promise<void> {
+  await services.registry.closeAll()
+  await services.catalog.close()
+  await services.embedded?.stop()
+}

@@ -1,0 +1,144 @@
+// Builds the one frozen Config from atrium.yaml and the environment. Reads files and env only when called.
+import { readFileSync } from 'node:fs'
+import { Value } from '@sinclair/typebox/value'
+import { parse as parseYaml } from 'yaml'
+import { ConfigSchema, type Config } from './schema.js'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Parser = (raw: string, name: string) => unknown
+
+const asString: Parser = (raw) => raw
+const asInt: Parser = (raw, name) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`)
+  return Number(raw)
+}
+const asBool: Parser = (raw, name) => {
+  const v = raw.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+const asList: Parser = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)
+
+/** Environment variables and the setting each one fills. The contract names come first. */
+export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, parse: Parser]> = [
+  ['PORT', 'server.port', asInt],
+  ['HOST', 'server.host', asString],
+  ['DATABASE_URL', 'catalog.url', asString],
+  ['ATRIUM_DATA_DIR', 'dataDir', asString],
+  ['ATRIUM_ADMIN_KEY', 'adminKey', asString],
+  ['ATHENA_KEY_12', 'adminKey', asString], // the gateway spec's name wins over the alias
+  ['REDIS_URL', 'redisUrl', asString],
+  ['ATRIUM_SECRET_KEY', 'secretKey', asString],
+  ['ATRIUM_LOG_LEVEL', 'server.logLevel', asString],
+  ['ATRIUM_BODY_LIMIT_BYTES', 'server.bodyLimitBytes', asInt],
+  ['ATRIUM_CORS_ORIGINS', 'server.corsOrigins', asList],
+  ['ATRIUM_TRUST_PROXY', 'server.trustProxy', asList],
+  ['ATRIUM_SHUTDOWN_TIMEOUT_MS', 'server.shutdownTimeoutMs', asInt],
+  ['ATRIUM_EMBEDDED_PORT', 'catalog.embeddedPort', asInt],
+  ['ATRIUM_POOL_MAX', 'pool.max', asInt],
+  ['ATRIUM_POOL_IDLE_TIMEOUT_MS', 'pool.idleTimeoutMs', asInt],
+  ['ATRIUM_POOL_CONNECTION_TIMEOUT_MS', 'pool.connectionTimeoutMs', asInt],
+  ['ATRIUM_STATEMENT_TIMEOUT_MS', 'gateway.statementTimeoutMs', asInt],
+  ['ATRIUM_REQUIRE_TENANT_HEADERS', 'gateway.requireTenantHeaders', asBool],
+  ['ATRIUM_FETCH_CACHE_TTL_MS', 'gateway.cacheTtlMs', asInt],
+  ['ATRIUM_STREAM_THRESHOLD_ROWS', 'gateway.streamThresholdRows', asInt],
+  ['ATRIUM_REST_ENVELOPE', 'rest.envelope', asString],
+  ['ATRIUM_REST_MAX_ROWS', 'rest.maxRows', asInt],
+  ['ATRIUM_CLUSTER_MIRRORS', 'cluster.mirrors', asList],
+  ['ATRIUM_ENFORCE_API_KEYS', 'security.enforceApiKeys', asBool],
+  ['ATRIUM_KEY_CACHE_TTL_MS', 'security.keyCacheTtlMs', asInt],
+  ['ATRIUM_KEY_FAIL_OPEN_MINUTES', 'security.failOpenMinutes', asInt],
+  ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],
+  ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
+  ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],
+  ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
+]
+
+const CLIENT_PREFIX = 'ATRIUM_CLIENT_'
+
+function setPath(target: Record<string, any>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] === undefined || node[key] === null) node[key] = {}
+    else if (typeof node[key] !== 'object') throw new ConfigError(`${keys.slice(0, keys.indexOf(key) + 1).join('.')} must be an object`)
+    node = node[key]
+  }
+  node[keys[keys.length - 1]] = value
+}
+
+function readYaml(path: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`ATRIUM_CONFIG: cannot read ${path}: ${(err as Error).message}`)
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`ATRIUM_CONFIG: ${path} is not valid YAML: ${(err as Error).message}`)
+  }
+  if (doc === null || doc === undefined) return {}
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`ATRIUM_CONFIG: ${path} must hold a mapping of settings`)
+  return doc as Record<string, unknown>
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * Loads configuration: defaults ← atrium.yaml (ATRIUM_CONFIG) ← environment ← overrides.
+ * Throws ConfigError with one message naming the bad setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Config {
+  const raw: Record<string, any> = env.ATRIUM_CONFIG ? readYaml(env.ATRIUM_CONFIG) : {}
+  for (const [name, path, parse] of ENV_SETTINGS) {
+    const value = env[name]
+    if (value !== undefined && value !== '') setPath(raw, path, parse(value, name))
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(CLIENT_PREFIX) || !value) continue
+    const client = name.slice(CLIENT_PREFIX.length).toLowerCase()
+    if (!client) throw new ConfigError(`${name}: the variable must name a client, e.g. ATRIUM_CLIENT_SHOP=postgres://...`)
+    raw.sources ??= {}
+    raw.sources[client] = { ...(raw.sources[client] ?? {}), url: value }
+  }
+  for (const [path, value] of Object.entries(overrides)) setPath(raw, path, value)
+
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw))
+  const first = Value.Errors(ConfigSchema, withDefaults).First()
+  if (first) {
+    const setting = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
+    const envName = ENV_SETTINGS.find(([, p]) => p === setting)?.[0]
+    const hint = envName ? ` (env ${envName})` : setting.startsWith('sources.') ? ' (atrium.yaml or ATRIUM_CLIENT_<NAME>)' : ''
+    const message = first.message === 'Unexpected property' ? 'is not a known setting' : first.message.toLowerCase()
+    throw new ConfigError(`invalid setting ${setting}${hint}: ${message}`)
+  }
+  const config = withDefaults as Config
+  for (const [name, source] of Object.entries(config.sources)) assertSourceUrl(`sources.${name}.url`, source.url)
+  if (config.catalog.url) assertSourceUrl('catalog.url (env DATABASE_URL)', config.catalog.url, ['postgres:', 'postgresql:'])
+  return deepFreeze(config)
+}
+
+export function assertSourceUrl(setting: string, url: string, schemes = ['postgres:', 'postgresql:', 'mysql:', 'mariadb:']): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError(`invalid setting ${setting}: not a URL`)
+  }
+  if (!schemes.includes(parsed.protocol)) {
+    throw new ConfigError(`invalid setting ${setting}: scheme "${parsed.protocol.replace(':', '')}" is not one of ${schemes.map((s) => s.replace(':', '')).join(', ')}`)
+  }
+}

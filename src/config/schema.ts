@@ -1,0 +1,83 @@
+// The one typed shape of Atrium's configuration, with its defaults. Validation only: no I/O here.
+import { Type, type Static } from '@sinclair/typebox'
+
+const Millis = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description })
+
+export const PoolSettings = Type.Object({
+  max: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'connections per source' }),
+  idleTimeoutMs: Millis(30_000, 'close idle connections after this long'),
+  connectionTimeoutMs: Millis(5_000, 'give up connecting after this long (answers 503)'),
+}, { additionalProperties: false })
+
+export const SourceSettings = Type.Object({
+  url: Type.String({ minLength: 1, description: 'postgres://, postgresql://, mysql:// or mariadb:// URL' }),
+  description: Type.Optional(Type.String()),
+  schemas: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'exposed schemas (PostgreSQL), first is the default' })),
+  pool: Type.Optional(Type.Partial(PoolSettings)),
+  statementTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false })
+
+const RouteProtection = Type.Union([Type.Literal('public'), Type.Literal('key')])
+
+export const ConfigSchema = Type.Object({
+  server: Type.Object({
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+    corsOrigins: Type.Array(Type.String(), { default: ['*'] }),
+    trustProxy: Type.Array(Type.String(), { default: [], description: 'addresses/CIDRs of proxies whose X-Forwarded-For is believed' }),
+    shutdownTimeoutMs: Millis(10_000, 'how long in-flight requests may take to finish on shutdown'),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    production: Type.Boolean({ default: false }),
+  }, { additionalProperties: false, default: {} }),
+  dataDir: Type.String({ minLength: 1, default: './.atrium' }),
+  catalog: Type.Object({
+    url: Type.Optional(Type.String({ minLength: 1 })),
+    embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: '0 picks a free port' }),
+  }, { additionalProperties: false, default: {} }),
+  adminKey: Type.Optional(Type.String({ minLength: 16 })),
+  secretKey: Type.Optional(Type.String({ minLength: 32, description: 'encrypts stored connection strings' })),
+  redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+  pool: Type.Object(PoolSettings.properties, { additionalProperties: false, default: {} }),
+  sources: Type.Record(Type.String({ pattern: '^[a-z0-9_][a-z0-9_-]*$' }), SourceSettings, { default: {} }),
+  gateway: Type.Object({
+    requireTenantHeaders: Type.Boolean({ default: false }),
+    statementTimeoutMs: Millis(30_000, 'per-statement timeout for gateway and SQL routes'),
+    cacheTtlMs: Millis(5_000, 'fetch result cache lifetime; 0 disables the cache'),
+    cacheMaxEntries: Type.Integer({ minimum: 0, default: 1_000 }),
+    streamThresholdRows: Type.Integer({ minimum: 1, default: 1_000, description: 'unbounded reads larger than this stream through a cursor' }),
+    requestLogFlushMs: Millis(1_000, 'how often the request log is written to the catalog'),
+    schemaRefreshMs: Millis(0, 'periodic schema cache refresh; 0 = only on demand'),
+  }, { additionalProperties: false, default: {} }),
+  rest: Type.Object({
+    envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),
+    maxRows: Type.Optional(Type.Integer({ minimum: 1 })),
+  }, { additionalProperties: false, default: {} }),
+  cluster: Type.Object({
+    mirrors: Type.Array(Type.String(), { default: [] }),
+    probeTimeoutMs: Millis(2_000, 'timeout for each mirror probe'),
+  }, { additionalProperties: false, default: {} }),
+  security: Type.Object({
+    enforceApiKeys: Type.Boolean({ default: true, description: 'initial global enforcement for a fresh catalog' }),
+    keyCacheTtlMs: Millis(10_000, 'how long a validated key is trusted before the catalog is asked again'),
+    failOpenMinutes: Type.Integer({ minimum: 0, default: 0, description: 'when the catalog is down, keep accepting keys validated within this many minutes; 0 fails closed' }),
+    lockInSourceAddress: Type.Boolean({ default: false, description: 'lock-in keys also bind to the first source address' }),
+    protect: Type.Object({
+      schema: RouteProtection,
+      registry: RouteProtection,
+      openapi: RouteProtection,
+      clients: RouteProtection,
+    }, { additionalProperties: false, default: { schema: 'key', registry: 'key', openapi: 'public', clients: 'key' } }),
+  }, { additionalProperties: false, default: {} }),
+  rateLimits: Type.Object({
+    perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
+    perClient: Type.Integer({ minimum: 0, default: 0 }),
+    perIp: Type.Integer({ minimum: 0, default: 0 }),
+    windowSeconds: Type.Integer({ minimum: 1, default: 1 }),
+    outboundPerHost: Type.Integer({ minimum: 0, default: 0, description: 'calls per window Atrium makes to one upstream host' }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+export type SourceConfig = Static<typeof SourceSettings>
+export type PoolConfig = Static<typeof PoolSettings>

@@ -1,0 +1,74 @@
+// The catalogue of stable error codes. Wire-stable: never rename or reuse a code; retire it with a comment.
+// `status` is the HTTP status on every family unless `restStatus` gives PostgREST's own status for /rest/v1;
+// `pgrst` is the code /rest/v1 sends when the error did not come from the database with a SQLSTATE.
+
+export type Stage = 'request' | 'auth' | 'plan' | 'execute' | 'server'
+
+export interface CodeSpec {
+  status: number
+  stage: Stage
+  pgrst?: string
+  restStatus?: number
+}
+
+export const codes = {
+  // request: the shape of what was sent
+  invalid_request: { status: 400, stage: 'request', pgrst: 'PGRST102' },
+  invalid_json: { status: 400, stage: 'request', pgrst: 'PGRST102' },
+  body_too_large: { status: 413, stage: 'request', pgrst: 'PGRST102' },
+  unsupported_media_type: { status: 415, stage: 'request', pgrst: 'PGRST102' },
+  route_not_found: { status: 404, stage: 'request', pgrst: 'PGRST125' },
+  missing_client_header: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  unknown_client: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  missing_tenant_header: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  invalid_filter: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  invalid_select: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  invalid_order: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  invalid_range: { status: 416, stage: 'request', pgrst: 'PGRST103' },
+  invalid_preference: { status: 400, stage: 'request', pgrst: 'PGRST122' },
+  not_acceptable: { status: 406, stage: 'request', pgrst: 'PGRST107' },
+  singular_row_expected: { status: 406, stage: 'execute', pgrst: 'PGRST116' },
+  missing_filter: { status: 400, stage: 'request', pgrst: 'PGRST106' },
+  invalid_upstream: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+
+  // plan: names checked against the schema cache
+  unknown_table: { status: 400, stage: 'plan', pgrst: 'PGRST205', restStatus: 404 },
+  unknown_column: { status: 400, stage: 'plan', pgrst: '42703' },
+  unknown_relationship: { status: 400, stage: 'plan', pgrst: 'PGRST200' },
+  ambiguous_relationship: { status: 400, stage: 'plan', pgrst: 'PGRST201', restStatus: 300 },
+  unknown_function: { status: 404, stage: 'plan', pgrst: 'PGRST202' },
+  unsupported_feature: { status: 400, stage: 'plan', pgrst: 'PGRST127' },
+  read_only_relation: { status: 405, stage: 'plan', pgrst: 'PGRST120' },
+
+  // auth: who is calling and what they may do
+  missing_api_key: { status: 401, stage: 'auth', pgrst: 'PGRST301' },
+  invalid_api_key: { status: 401, stage: 'auth', pgrst: 'PGRST301' },
+  expired_api_key: { status: 401, stage: 'auth', pgrst: 'PGRST303' },
+  inactive_api_key: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  admin_key_required: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  client_not_allowed: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  missing_right: { status: 403, stage: 'auth', pgrst: '42501' },
+  ip_not_allowed: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  key_locked_in: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  rate_limited: { status: 429, stage: 'auth', pgrst: 'PGRST000' },
+  client_frozen: { status: 423, stage: 'auth', pgrst: 'PGRST000' },
+
+  // execute: what the database said
+  unique_violation: { status: 409, stage: 'execute', pgrst: '23505' },
+  foreign_key_violation: { status: 409, stage: 'execute', pgrst: '23503' },
+  not_null_violation: { status: 400, stage: 'execute', pgrst: '23502' },
+  check_violation: { status: 400, stage: 'execute', pgrst: '23514' },
+  invalid_value: { status: 400, stage: 'execute', pgrst: '22P02' },
+  sql_error: { status: 400, stage: 'execute', pgrst: 'PGRST000' },
+  insufficient_privilege: { status: 403, stage: 'execute', pgrst: '42501' },
+  read_only_transaction: { status: 403, stage: 'execute', pgrst: '25006' },
+  statement_timeout: { status: 504, stage: 'execute', pgrst: '57014' },
+  source_unavailable: { status: 503, stage: 'execute', pgrst: 'PGRST001' },
+  catalog_unavailable: { status: 503, stage: 'execute', pgrst: 'PGRST002' },
+  upstream_error: { status: 502, stage: 'execute', pgrst: 'PGRST000' },
+
+  // server
+  internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+} as const satisfies Record<string, CodeSpec>
+
+export type ErrorCode = keyof typeof codes

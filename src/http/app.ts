@@ -1,0 +1,101 @@
+// Builds the Fastify app: cross-cutting plugins (request id, CORS, metrics, access, OpenAPI) and every surface.
+import cors from '@fastify/cors'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import { renderGatewayError } from '../api/gateway/envelope.js'
+import { gatewayRoutes } from '../api/gateway/index.js'
+import { restRoutes } from '../api/rest/index.js'
+import { systemRoutes } from '../api/system/index.js'
+import type { Services } from '../services.js'
+import { AppError } from '../errors/app-error.js'
+import { accessControl } from './plugins/access-control.js'
+import { RouteCatalog } from './route-catalog.js'
+import { normalizeError } from './normalize-error.js'
+import './fastify-types.js'
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  // pino's Logger and Fastify's base logger type differ only in generics
+  const { config, logger, metrics } = services
+  const app = Fastify({
+    loggerInstance: logger,
+    // Per-request log lines cost on the hot path; they are on only at debug/trace level.
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.server.logLevel) }),
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy.length ? config.server.trustProxy : false,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+  })
+
+  const routes = new RouteCatalog()
+  app.addHook('onRoute', (route) => routes.add(route))
+
+  // An empty body with Content-Type: application/json (DELETE from some clients) is "no body", not an error.
+  const defaultJson = app.getDefaultJsonParser('error', 'ignore')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined)
+    defaultJson(req, body as string, done)
+  })
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+
+  await app.register(cors, {
+    origin: config.server.corsOrigins.includes('*') ? true : config.server.corsOrigins,
+    credentials: !config.server.corsOrigins.includes('*'),
+    exposedHeaders: ['Content-Range', 'Content-Location', 'Location', 'Preference-Applied', 'X-Request-Id', 'Server-Timing', 'Retry-After'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    maxAge: 86_400,
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Atrium', version: services.version, description: 'Athena gateway, PostgREST-compatible /rest/v1 and system routes served by Atrium.' },
+      components: {
+        securitySchemes: {
+          apikey: { type: 'apiKey', in: 'header', name: 'apikey' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    hideUntagged: false,
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    const labels = { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) }
+    metrics.requests.inc(labels)
+    metrics.duration.observe(labels, reply.elapsedTime / 1000)
+  })
+
+  await app.register(accessControl, { services })
+
+  app.setErrorHandler((err, req, reply) => {
+    const appError = normalizeError(err, req.log)
+    if (appError.extra.retryAfter) reply.header('retry-after', String(appError.extra.retryAfter))
+    reply.status(appError.status).send(renderGatewayError(appError, req.routeOptions.config?.operation))
+  })
+  app.setNotFoundHandler((req, reply) => {
+    const err = new AppError('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'GET / lists every route' })
+    reply.status(404).send(renderGatewayError(err))
+  })
+
+  await app.register(systemRoutes, { services, routes })
+  await app.register(gatewayRoutes, { services })
+  await app.register(restRoutes, { services, prefix: '/rest/v1' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json' } as never })
+
+  return app as unknown as FastifyInstance
+}

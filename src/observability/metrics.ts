@@ -1,0 +1,51 @@
+// Prometheus metrics for one Atrium process (its own registry, so several apps can share a process in tests).
+import client from 'prom-client'
+
+export class Metrics {
+  readonly registry = new client.Registry()
+  readonly startedAt = Date.now()
+  readonly requests: client.Counter<'route' | 'method' | 'status'>
+  readonly duration: client.Histogram<'route' | 'method' | 'status'>
+  readonly fetchCache: client.Counter<'result'>
+  readonly managementMutations: client.Counter<'operation' | 'status'>
+  readonly rateLimited: client.Counter<'scope'>
+
+  constructor(poolStats: () => Array<{ source: string; total: number; idle: number; waiting: number }>) {
+    const registers = [this.registry]
+    const startedAt = this.startedAt
+    new client.Gauge({
+      name: 'athena_uptime_seconds',
+      help: 'Seconds since this Atrium process started',
+      registers,
+      collect() {
+        this.set((Date.now() - startedAt) / 1000)
+      },
+    })
+    this.requests = new client.Counter({ name: 'athena_http_requests_total', help: 'HTTP requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers })
+    this.duration = new client.Histogram({
+      name: 'athena_http_request_duration_seconds',
+      help: 'HTTP request latency by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    })
+    this.fetchCache = new client.Counter({ name: 'athena_fetch_cache_events_total', help: 'Fetch result cache hits, misses and invalidations', labelNames: ['result'], registers })
+    this.managementMutations = new client.Counter({ name: 'athena_management_mutations_total', help: 'Management DDL operations by outcome', labelNames: ['operation', 'status'], registers })
+    this.rateLimited = new client.Counter({ name: 'athena_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'], registers })
+    new client.Gauge({
+      name: 'athena_pool_connections',
+      help: 'Database pool connections per source and state',
+      labelNames: ['source', 'state'],
+      registers,
+      collect() {
+        this.reset()
+        for (const s of poolStats()) {
+          this.set({ source: s.source, state: 'total' }, s.total)
+          this.set({ source: s.source, state: 'idle' }, s.idle)
+          this.set({ source: s.source, state: 'waiting' }, s.waiting)
+        }
+      },
+    })
+    client.collectDefaultMetrics({ register: this.registry })
+  }
+}

@@ -1,0 +1,23 @@
+// The long-lived parts of one Atrium process, built once at boot and handed to the HTTP app and workers.
+import type { Logger } from 'pino'
+import type { Config } from './config/schema.js'
+import type { Catalog } from './catalog/catalog.js'
+import type { EmbeddedPostgres } from './catalog/embedded.js'
+import type { EventBus } from './events/event-bus.js'
+import type { Metrics } from './observability/metrics.js'
+import type { SourceRegistry } from './sources/registry.js'
+
+export interface Services {
+  config: Config
+  logger: Logger
+  catalog: Catalog
+  registry: SourceRegistry
+  metrics: Metrics
+  events: EventBus
+  /** the static admin key (configured, or generated into the data directory) */
+  adminKey: string
+  /** AES key for connection strings stored in the catalog */
+  secretKey: Buffer
+  embedded?: EmbeddedPostgres
+  version: string
+}

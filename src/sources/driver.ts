@@ -1,0 +1,63 @@
+// The small interface every database driver implements; the query pipeline talks to nothing else.
+
+export type Dialect = 'postgres' | 'mysql'
+export type Row = Record<string, unknown>
+
+/** A compiled statement: SQL text with placeholders and its values, never concatenated. */
+export interface Statement {
+  sql: string
+  params: readonly unknown[]
+}
+
+export interface QueryResult {
+  rows: Row[]
+  /** rows written by INSERT/UPDATE/DELETE (or returned by SELECT) */
+  affected: number
+  /** result column names in order */
+  columns: string[]
+  /** MySQL auto-increment id of the first inserted row */
+  insertId?: number
+}
+
+export interface QueryOptions {
+  /** return rows as arrays instead of objects (cheaper for single-column JSON results) */
+  arrayRows?: boolean
+}
+
+export type TransactionMode = 'read only' | 'read write'
+
+export interface Executor {
+  query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult>
+}
+
+export interface Driver extends Executor {
+  readonly dialect: Dialect
+  /** runs fn on one connection inside BEGIN … COMMIT (ROLLBACK on error) */
+  transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T>
+  /**
+   * Opens a read-only snapshot on one connection for a large read. Run any other statement (e.g. a count)
+   * through `cursor.query` before the first `next()`; then read chunks until one comes back empty.
+   */
+  openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor>
+  ping(): Promise<void>
+  stats(): PoolStats
+  close(): Promise<void>
+  /** server flavour and version, e.g. "PostgreSQL 15.4" or "MariaDB 10.11" (after first connection) */
+  readonly serverVersion: string | undefined
+}
+
+export interface PoolStats {
+  total: number
+  idle: number
+  waiting: number
+  connected: boolean
+}
+
+export interface Cursor {
+  /** runs another statement on the same connection and snapshot; only before the first next() */
+  query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult>
+  /** the next chunk of rows; an empty array once the result is exhausted */
+  next(): Promise<Row[]>
+  /** ends the snapshot and returns the connection; safe to call twice */
+  close(): Promise<void>
+}

@@ -1,0 +1,207 @@
+// MySQL/MariaDB driver on mysql2: a lazily connecting pool, transactions, streamed reads and to_json-like typing.
+import mysql from 'mysql2/promise'
+import type { Connection as CoreConnection } from 'mysql2'
+import type { PoolConfig } from '../../config/schema.js'
+import { translateMysqlError } from '../../errors/translate-mysql.js'
+import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, Statement, TransactionMode } from '../driver.js'
+
+export interface MysqlDriverOptions {
+  name: string
+  url: string
+  pool: PoolConfig
+  statementTimeoutMs?: number
+  onError?: (err: Error) => void
+}
+
+type Field = { type: string; length: number; string(): string | null; buffer(): Buffer | null }
+
+// Values keep the JSON types PostgreSQL's to_json would give: BOOLEAN (TINYINT(1)) as true/false,
+// DATE as 'YYYY-MM-DD', DATETIME/TIMESTAMP as ISO-8601, BIT(1) as a boolean.
+function typeCast(field: Field, next: () => unknown): unknown {
+  if (field.type === 'TINY' && field.length === 1) {
+    const v = field.string()
+    return v === null ? null : v === '1'
+  }
+  if (field.type === 'DATE') return field.string()
+  if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
+    const v = field.string()
+    if (v === null) return null
+    // sessions run in UTC (set on connect), so TIMESTAMP values carry that offset; DATETIME has none
+    return field.type === 'TIMESTAMP' ? `${v.replace(' ', 'T')}+00:00` : v.replace(' ', 'T')
+  }
+  if (field.type === 'BIT' && field.length === 1) {
+    const b = field.buffer()
+    return b === null ? null : b[0] === 1
+  }
+  return next()
+}
+
+export class MysqlDriver implements Driver {
+  readonly dialect = 'mysql' as const
+  serverVersion: string | undefined
+  private readonly pool: mysql.Pool
+  private lastConnectOk = false
+
+  constructor(private readonly opts: MysqlDriverOptions) {
+    const url = new URL(opts.url.replace(/^mariadb:/, 'mysql:'))
+    this.pool = mysql.createPool({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 3306,
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined,
+      connectionLimit: opts.pool.max,
+      maxIdle: opts.pool.max,
+      idleTimeout: opts.pool.idleTimeoutMs,
+      connectTimeout: opts.pool.connectionTimeoutMs || 10_000,
+      waitForConnections: true,
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      decimalNumbers: true,
+      timezone: 'Z',
+      dateStrings: false,
+      charset: 'utf8mb4',
+      typeCast: typeCast as never,
+      multipleStatements: false,
+    })
+    const core = (this.pool as unknown as { pool: { on(event: string, fn: (c: CoreConnection) => void): void } }).pool
+    core.on('connection', (conn) => {
+      this.lastConnectOk = true
+      conn.on('error', (err: Error) => { this.lastConnectOk = false; opts.onError?.(err) })
+      conn.query('SELECT VERSION() AS v', (err: unknown, rows: any) => {
+        if (err) return
+        const v = String(rows?.[0]?.v ?? '')
+        this.serverVersion = v.includes('MariaDB') ? `MariaDB ${v.split('-')[0]}` : `MySQL ${v}`
+        if (opts.statementTimeoutMs) {
+          // MariaDB counts seconds for every statement; MySQL counts milliseconds for SELECTs only.
+          const sql = v.includes('MariaDB') ? 'SET SESSION max_statement_time = ?' : 'SET SESSION max_execution_time = ?'
+          conn.query(sql, [v.includes('MariaDB') ? opts.statementTimeoutMs / 1000 : opts.statementTimeoutMs], () => {})
+        }
+      })
+      conn.query("SET SESSION time_zone = '+00:00'", () => {})
+    })
+  }
+
+  get isMariaDb(): boolean {
+    return this.serverVersion?.startsWith('MariaDB') ?? false
+  }
+
+  async query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
+    return runQuery(this.pool, stmt, opts, this.opts.name, () => { this.lastConnectOk = false })
+  }
+
+  async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const conn = await this.connect()
+    const tx: Executor = { query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name) }
+    let broken = false
+    try {
+      await conn.query(mode === 'read only' ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
+      const result = await fn(tx)
+      await conn.query('COMMIT')
+      return result
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => { broken = true })
+      throw translateMysqlError(err, this.opts.name)
+    } finally {
+      if (broken) conn.destroy()
+      else conn.release()
+    }
+  }
+
+  async openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor> {
+    const conn = await this.connect()
+    const name = this.opts.name
+    try {
+      await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')
+    } catch (err) {
+      conn.destroy()
+      throw translateMysqlError(err, name)
+    }
+    let closed = false
+    let iterator: AsyncIterator<unknown> | undefined
+    const close = async (failed = false) => {
+      if (closed) return
+      closed = true
+      if (failed || iterator) {
+        // A half-read streamed result cannot be abandoned on a MySQL connection; drop the connection.
+        await iterator?.return?.().catch(() => {})
+        conn.destroy()
+        return
+      }
+      await conn.query('COMMIT').catch(() => {})
+      conn.release()
+    }
+    return {
+      query: (s, o) => runQuery(conn, s, o, name),
+      async next(): Promise<Row[]> {
+        if (closed) return []
+        try {
+          if (!iterator) {
+            const core = (conn as unknown as { connection: CoreConnection }).connection
+            const stream = core.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts.arrayRows }).stream({ highWaterMark: opts.chunkSize })
+            iterator = stream[Symbol.asyncIterator]()
+          }
+          const rows: Row[] = []
+          while (rows.length < opts.chunkSize) {
+            const step = await iterator.next()
+            if (step.done) {
+              iterator = undefined
+              await conn.query('COMMIT').catch(() => {})
+              closed = true
+              conn.release()
+              break
+            }
+            rows.push(step.value as Row)
+          }
+          return rows
+        } catch (err) {
+          await close(true)
+          throw translateMysqlError(err, name)
+        }
+      },
+      close: () => close(),
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query({ sql: 'SELECT 1', params: [] })
+  }
+
+  stats(): PoolStats {
+    const core = (this.pool as unknown as { pool: { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } } }).pool
+    const total = core._allConnections?.length ?? 0
+    return { total, idle: core._freeConnections?.length ?? 0, waiting: core._connectionQueue?.length ?? 0, connected: this.lastConnectOk && total > 0 }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {})
+  }
+
+  private async connect(): Promise<mysql.PoolConnection> {
+    try {
+      const conn = await this.pool.getConnection()
+      this.lastConnectOk = true
+      return conn
+    } catch (err) {
+      this.lastConnectOk = false
+      throw translateMysqlError(err, this.opts.name)
+    }
+  }
+}
+
+async function runQuery(target: mysql.Pool | mysql.PoolConnection, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
+  try {
+    // query(), not execute(): prepared statements per connection would pile up for dynamic SQL.
+    const [result, fields] = await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts?.arrayRows })
+    if (Array.isArray(result)) {
+      return { rows: result as Row[], affected: result.length, columns: (fields ?? []).map((f) => f.name) }
+    }
+    const header = result as mysql.ResultSetHeader
+    return { rows: [], affected: header.affectedRows, columns: [], insertId: header.insertId }
+  } catch (err) {
+    const translated = translateMysqlError(err, source)
+    if (translated.code === 'source_unavailable') onFail?.()
+    throw translated
+  }
+}

@@ -1,0 +1,168 @@
+// PostgreSQL driver on node-postgres: a lazily connecting pool, transactions, cursors and error translation.
+import pg from 'pg'
+import type { PoolConfig } from '../../config/schema.js'
+import { translatePgError } from '../../errors/translate-pg.js'
+import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, Statement, TransactionMode } from '../driver.js'
+
+const { Pool, types } = pg
+
+// Values that do not come back as JSON from the database (raw SQL results, RETURNING rows) still follow
+// to_json's typing: integers and numerics as numbers when exact, timestamps as ISO-8601 text.
+const exactNumber = (text: string): number | string => {
+  const digits = text.replace(/[-.]/g, '').replace(/^0+/, '')
+  // 15 significant digits always survive a double; longer values stay text rather than change.
+  return digits.length <= 15 && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text
+}
+const isoTimestamp = (text: string): string => {
+  if (text === 'infinity' || text === '-infinity') return text
+  const t = text.replace(' ', 'T')
+  return /[+-]\d\d$/.test(t) ? `${t}:00` : t
+}
+const typeParsers: Record<number, (text: string) => unknown> = {
+  20: exactNumber, // int8
+  1700: exactNumber, // numeric
+  1114: isoTimestamp, // timestamp
+  1184: isoTimestamp, // timestamptz
+  1082: (text) => text, // date stays a date
+}
+const getTypeParser = ((oid: number, format?: string) =>
+  typeParsers[oid] ?? types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser
+
+export interface PostgresDriverOptions {
+  name: string
+  url: string
+  pool: PoolConfig
+  statementTimeoutMs?: number
+  onError?: (err: Error) => void
+}
+
+export class PostgresDriver implements Driver {
+  readonly dialect = 'postgres' as const
+  serverVersion: string | undefined
+  private readonly pool: pg.Pool
+  private versionAsked = false
+  private lastConnectOk = false
+
+  constructor(private readonly opts: PostgresDriverOptions) {
+    this.pool = new Pool({
+      connectionString: opts.url,
+      max: opts.pool.max,
+      idleTimeoutMillis: opts.pool.idleTimeoutMs,
+      connectionTimeoutMillis: opts.pool.connectionTimeoutMs,
+      statement_timeout: opts.statementTimeoutMs || undefined,
+      application_name: 'atrium',
+      types: { getTypeParser },
+    })
+    // An idle connection dying (database restart) must not crash the process; the pool drops it.
+    this.pool.on('error', (err) => {
+      this.lastConnectOk = false
+      opts.onError?.(err)
+    })
+    this.pool.on('connect', () => {
+      this.lastConnectOk = true
+      if (!this.versionAsked) {
+        this.versionAsked = true
+        // asked through the pool, after this connection's own first query, never interleaved on it
+        setImmediate(() => this.pool.query('SHOW server_version').then((r) => { this.serverVersion = `PostgreSQL ${r.rows[0].server_version}` }, () => { this.versionAsked = false }))
+      }
+    })
+  }
+
+  async query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
+    return runQuery(this.pool, stmt, opts, this.opts.name, () => { this.lastConnectOk = false })
+  }
+
+  async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const client = await this.connect()
+    const tx: Executor = { query: (stmt, opts) => runQuery(client, stmt, opts, this.opts.name) }
+    let broken: Error | undefined
+    try {
+      await client.query(mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN')
+      const result = await fn(tx)
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => { broken = e })
+      throw translatePgError(err, this.opts.name)
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor> {
+    const client = await this.connect()
+    const name = this.opts.name
+    let declared = false
+    let closed = false
+    try {
+      // One snapshot for the count and the rows, so Content-Range and the body agree.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    } catch (err) {
+      client.release(err as Error)
+      throw translatePgError(err, name)
+    }
+    const close = async (failure?: unknown) => {
+      if (closed) return
+      closed = true
+      let broken: Error | undefined
+      await client.query(failure ? 'ROLLBACK' : 'COMMIT').catch((e: Error) => { broken = e })
+      client.release(broken)
+    }
+    return {
+      query: (s, o) => runQuery(client, s, o, name),
+      async next(): Promise<Row[]> {
+        if (closed) return []
+        try {
+          if (!declared) {
+            await client.query({ text: `DECLARE atrium_cursor NO SCROLL CURSOR FOR ${stmt.sql}`, values: stmt.params as unknown[] })
+            declared = true
+          }
+          const res = await client.query(queryConfig(`FETCH ${opts.chunkSize} FROM atrium_cursor`, [], opts.arrayRows))
+          return res.rows
+        } catch (err) {
+          await close(err)
+          throw translatePgError(err, name)
+        }
+      },
+      close: () => close(),
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query({ sql: 'SELECT 1', params: [] })
+  }
+
+  stats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, connected: this.lastConnectOk && this.pool.totalCount > 0 }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {})
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect()
+    } catch (err) {
+      this.lastConnectOk = false
+      throw translatePgError(err, this.opts.name)
+    }
+  }
+}
+
+async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
+  try {
+    const res = await target.query(queryConfig(stmt.sql, stmt.params, opts?.arrayRows))
+    return { rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }
+  } catch (err) {
+    const translated = translatePgError(err, source)
+    if (translated.code === 'source_unavailable') onFail?.()
+    throw translated
+  }
+}
+
+function queryConfig(text: string, values: readonly unknown[], arrayRows?: boolean): pg.QueryConfig {
+  const config = { text, values: values as unknown[] } as pg.QueryConfig & { rowMode?: 'array' }
+  if (arrayRows) config.rowMode = 'array'
+  return config
+}

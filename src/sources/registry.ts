@@ -1,0 +1,58 @@
+// The registry of data sources by client name: config, environment, catalog and the embedded default.
+import { AppError } from '../errors/app-error.js'
+import { Source, type SourceDefinition } from './source.js'
+
+export class SourceRegistry {
+  private readonly sources = new Map<string, Source>()
+
+  constructor(private readonly onDriverError?: (source: string, err: Error) => void) {}
+
+  /** adds or replaces a source; a replaced source's pool is closed */
+  async register(def: SourceDefinition): Promise<Source> {
+    const previous = this.sources.get(def.name)
+    const source = new Source(def, this.onDriverError)
+    this.sources.set(def.name, source)
+    if (previous) await previous.close()
+    return source
+  }
+
+  async unregister(name: string): Promise<boolean> {
+    const source = this.sources.get(name)
+    if (!source) return false
+    this.sources.delete(name)
+    await source.close()
+    return true
+  }
+
+  get(name: string): Source | undefined {
+    return this.sources.get(name)
+  }
+
+  /** the source named by X-Athena-Client, or a 400 that names the problem */
+  resolve(name: string | undefined): Source {
+    if (name === undefined || name.trim() === '') {
+      throw new AppError('missing_client_header', 'X-Athena-Client header is required', {
+        hint: `send X-Athena-Client with one of: ${this.names().join(', ') || '(no clients configured)'}`,
+      })
+    }
+    const source = this.sources.get(name.trim().toLowerCase()) ?? this.sources.get(name.trim())
+    if (!source) {
+      throw new AppError('unknown_client', `unknown X-Athena-Client "${name}"`, {
+        hint: `known clients: ${this.names().join(', ') || '(none)'}`,
+      })
+    }
+    return source
+  }
+
+  list(): Source[] {
+    return [...this.sources.values()]
+  }
+
+  names(): string[] {
+    return [...this.sources.keys()].sort()
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((s) => s.close()))
+  }
+}

@@ -1,0 +1,105 @@
+// One data source: its definition, a lazily created driver and its schema cache (loaded once, refreshable).
+import type { PoolConfig } from '../config/schema.js'
+import type { Dialect, Driver } from './driver.js'
+import { MysqlDriver } from './drivers/mysql-driver.js'
+import { PostgresDriver } from './drivers/postgres-driver.js'
+import { introspectMysql } from './introspect/mysql.js'
+import { introspectPostgres } from './introspect/postgres.js'
+import type { DbSchema } from './schema.js'
+
+export type SourceOrigin = 'config' | 'env' | 'catalog' | 'embedded'
+
+export interface SourceDefinition {
+  name: string
+  url: string
+  origin: SourceOrigin
+  description?: string | null
+  schemas?: string[]
+  pool: PoolConfig
+  statementTimeoutMs?: number
+  frozen?: boolean
+}
+
+export function dialectOf(url: string): Dialect {
+  return /^(mysql|mariadb):/i.test(url) ? 'mysql' : 'postgres'
+}
+
+export class Source {
+  readonly name: string
+  readonly origin: SourceOrigin
+  readonly dialect: Dialect
+  description: string | null
+  frozen: boolean
+  private driverInstance: Driver | undefined
+  private schemaLoad: Promise<DbSchema> | undefined
+  private schemaValue: DbSchema | undefined
+
+  constructor(private readonly def: SourceDefinition, private readonly onDriverError?: (source: string, err: Error) => void) {
+    this.name = def.name
+    this.origin = def.origin
+    this.dialect = dialectOf(def.url)
+    this.description = def.description ?? null
+    this.frozen = def.frozen ?? false
+  }
+
+  /** the connection URL; callers must never send it out unmasked */
+  get url(): string {
+    return this.def.url
+  }
+
+  get driver(): Driver {
+    if (!this.driverInstance) {
+      const opts = {
+        name: this.name,
+        url: this.def.url,
+        pool: this.def.pool,
+        statementTimeoutMs: this.def.statementTimeoutMs,
+        onError: (err: Error) => this.onDriverError?.(this.name, err),
+      }
+      this.driverInstance = this.dialect === 'mysql' ? new MysqlDriver(opts) : new PostgresDriver(opts)
+    }
+    return this.driverInstance
+  }
+
+  get hasDriver(): boolean {
+    return this.driverInstance !== undefined
+  }
+
+  /** exposed schemas: configured ones, `public` on PostgreSQL, the URL's database on MySQL */
+  get schemas(): string[] {
+    if (this.def.schemas?.length) return this.def.schemas
+    if (this.dialect === 'mysql') return [decodeURIComponent(new URL(this.def.url.replace(/^mariadb:/, 'mysql:')).pathname.slice(1))]
+    return ['public']
+  }
+
+  /** the schema cache, loading it on first use; a failed load is not remembered */
+  schema(): Promise<DbSchema> {
+    if (this.schemaValue) return Promise.resolve(this.schemaValue)
+    this.schemaLoad ??= this.introspect().then(
+      (s) => { this.schemaValue = s; return s },
+      (err) => { this.schemaLoad = undefined; throw err },
+    )
+    return this.schemaLoad
+  }
+
+  get cachedSchema(): DbSchema | undefined {
+    return this.schemaValue
+  }
+
+  async refreshSchema(): Promise<DbSchema> {
+    const fresh = await this.introspect()
+    this.schemaValue = fresh
+    this.schemaLoad = Promise.resolve(fresh)
+    return fresh
+  }
+
+  async close(): Promise<void> {
+    const driver = this.driverInstance
+    this.driverInstance = undefined
+    await driver?.close()
+  }
+
+  private introspect(): Promise<DbSchema> {
+    return this.dialect === 'mysql' ? introspectMysql(this.driver, this.schemas[0]) : introspectPostgres(this.driver, this.schemas)
+  }
+}
