@@ -1,0 +1,101 @@
+// Starts a real Atrium (in this process, on 127.0.0.1:0) with its own fresh catalog database, plus a small HTTP client.
+import type { TestContext } from 'node:test'
+import { Writable } from 'node:stream'
+import { startAtrium, type AtriumHandle } from '../../src/boot.js'
+import { loadConfig } from '../../src/config/load.js'
+import { createPgDatabase, type TestDatabase } from './databases.js'
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+
+export interface TestResponse<T = any> {
+  status: number
+  headers: Headers
+  body: T
+  text: string
+}
+
+export interface RequestOptions {
+  /** X-Athena-Client */
+  client?: string
+  /** sent as apikey; defaults to the admin key, pass null for none */
+  key?: string | null
+  headers?: Record<string, string>
+  body?: unknown
+  /** raw body text (sent as is) */
+  raw?: string
+}
+
+export interface TestAtrium {
+  url: string
+  handle: AtriumHandle
+  catalog: TestDatabase
+  /** everything the process logged, as text */
+  logs(): string
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<TestResponse<T>>
+  get<T = any>(path: string, opts?: RequestOptions): Promise<TestResponse<T>>
+  post<T = any>(path: string, opts?: RequestOptions): Promise<TestResponse<T>>
+  close(): Promise<void>
+}
+
+export interface StartTestOptions {
+  /** data sources by client name (url) */
+  sources?: Record<string, string>
+  /** environment variables as Atrium would read them */
+  env?: Record<string, string>
+  /** settings by dotted path, applied last */
+  settings?: Record<string, unknown>
+  /** reuse an existing catalog database (several processes sharing one catalog) */
+  catalog?: TestDatabase
+}
+
+type Hooks = Pick<TestContext, 'after'>
+
+export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Promise<TestAtrium> {
+  const catalog = opts.catalog ?? (await createPgDatabase(t, 'atrium_catalog'))
+  const env: Record<string, string> = {
+    DATABASE_URL: catalog.url,
+    ATHENA_KEY_12: ADMIN_KEY,
+    ATRIUM_DATA_DIR: `${process.cwd()}/.test-data/${catalog.name}`,
+    ATRIUM_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ATRIUM_LOG_LEVEL: 'info',
+    ...opts.env,
+  }
+  for (const [name, url] of Object.entries(opts.sources ?? {})) env[`ATRIUM_CLIENT_${name.toUpperCase()}`] = url
+  const config = loadConfig(env, opts.settings)
+  let logText = ''
+  const sink = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb() } })
+  const handle = await startAtrium(config, { logDestination: sink })
+  const url = handle.url
+  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<TestResponse<T>> => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) }
+    if (o.client) headers['x-athena-client'] = o.client
+    const key = o.key === undefined ? ADMIN_KEY : o.key
+    if (key !== null && !Object.keys(headers).some((h) => h.toLowerCase() === 'apikey')) headers.apikey = key
+    let body: string | undefined = o.raw
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const res = await fetch(`${url}${path}`, { method, headers, body })
+    const text = await res.text()
+    let parsed: unknown = text
+    if ((res.headers.get('content-type') ?? '').includes('json') && text) {
+      try { parsed = JSON.parse(text) } catch { parsed = text }
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T, text }
+  }
+  const atrium: TestAtrium = {
+    url,
+    handle,
+    catalog,
+    logs: () => logText,
+    request,
+    get: (path, o) => request('GET', path, o),
+    post: (path, o) => request('POST', path, o),
+    close: () => handle.close(),
+  }
+  t.after(() => handle.close())
+  return atrium
+}
