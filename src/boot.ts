@@ -7,12 +7,15 @@ import type { DestinationStream, Logger } from 'pino'
 import { deriveKey, open } from './auth/secret-box.js'
 import { Catalog } from './catalog/catalog.js'
 import { listLiveClients } from './catalog/clients-store.js'
+import { RequestLog } from './catalog/request-log.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
 import type { Config } from './config/schema.js'
 import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
+import { ResultCache } from './query/result-cache.js'
+import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
@@ -105,12 +108,16 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     registry,
     metrics,
     events: new EventBus(),
+    resultCache: new ResultCache(config.gateway.cacheTtlMs, config.gateway.cacheMaxEntries),
+    requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger),
     adminKey: adminKey.value,
     secretKey,
     embedded,
     version: VERSION,
   }
 
+  services.requestLog.start()
+  await loadSqlParsers()
   const app = await buildApp(services)
   let address: string
   try {
@@ -143,6 +150,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
 }
 
 async function shutdownServices(services: Services): Promise<void> {
+  await services.requestLog.stop()
   await services.registry.closeAll()
   await services.catalog.close()
   await services.embedded?.stop()

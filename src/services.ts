@@ -3,8 +3,10 @@ import type { Logger } from 'pino'
 import type { Config } from './config/schema.js'
 import type { Catalog } from './catalog/catalog.js'
 import type { EmbeddedPostgres } from './catalog/embedded.js'
+import type { RequestLog } from './catalog/request-log.js'
 import type { EventBus } from './events/event-bus.js'
 import type { Metrics } from './observability/metrics.js'
+import type { ResultCache } from './query/result-cache.js'
 import type { SourceRegistry } from './sources/registry.js'
 
 export interface Services {
@@ -14,6 +16,9 @@ export interface Services {
   registry: SourceRegistry
   metrics: Metrics
   events: EventBus
+  /** short-lived fetch results, invalidated by writes through Atrium */
+  resultCache: ResultCache
+  requestLog: RequestLog
   /** the static admin key (configured, or generated into the data directory) */
   adminKey: string
   /** AES key for connection strings stored in the catalog */

@@ -11,6 +11,7 @@ import { systemRoutes } from '../api/system/index.js'
 import type { Services } from '../services.js'
 import { AppError } from '../errors/app-error.js'
 import { accessControl } from './plugins/access-control.js'
+import { requestLogHook } from './plugins/request-log-hook.js'
 import { RouteCatalog } from './route-catalog.js'
 import { normalizeError } from './normalize-error.js'
 import './fastify-types.js'
@@ -80,6 +81,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     metrics.duration.observe(labels, reply.elapsedTime / 1000)
   })
 
+  await app.register(requestLogHook, { services })
   await app.register(accessControl, { services })
 
   app.setErrorHandler((err, req, reply) => {

@@ -17,5 +17,7 @@ declare module 'fastify' {
     principal: Principal
     /** the data source named by X-Athena-Client, for routes with access 'client' */
     source: Source
+    /** what the request log records about this request beyond method, path and status */
+    logContext: { table?: string; cached?: boolean; sqlClass?: string }
   }
 }

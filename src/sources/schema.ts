@@ -59,6 +59,8 @@ export interface FunctionInfo {
   returnsRelation: { schema: string; name: string } | null
   /** true when it returns a table-like set (SETOF composite, RETURNS TABLE) whose rows are JSON objects */
   returnsRows: boolean
+  /** OUT / RETURNS TABLE columns, in order */
+  outputColumns: Array<{ name: string; type: string }>
   volatility: 'immutable' | 'stable' | 'volatile'
 }
 

@@ -83,6 +83,7 @@ export async function introspectMysql(db: Executor, database: string): Promise<D
     returnsSet: r.type === 'PROCEDURE',
     returnsRelation: null,
     returnsRows: r.type === 'PROCEDURE',
+    outputColumns: [],
     volatility: r.det === 'YES' ? 'immutable' : 'volatile',
   }))
   return new DbSchema([database], [...raw.values()], functions)

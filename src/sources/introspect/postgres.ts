@@ -54,6 +54,7 @@ SELECT json_build_object(
       'schema', n.nspname, 'name', p.proname,
       'argNames', p.proargnames, 'argModes', p.proargmodes,
       'argTypes', (SELECT json_agg(format_type(t, NULL) ORDER BY o) FROM unnest(p.proargtypes) WITH ORDINALITY x(t, o)),
+      'allArgTypes', (SELECT json_agg(format_type(t, NULL) ORDER BY o) FROM unnest(p.proallargtypes) WITH ORDINALITY x(t, o)),
       'nargs', p.pronargs, 'nargdefaults', p.pronargdefaults,
       'returnType', format_type(p.prorettype, NULL), 'returnsSet', p.proretset,
       'returnsComposite', rt.typtype = 'c' OR p.prorettype = 'record'::regtype,
@@ -91,8 +92,10 @@ export async function introspectPostgres(db: Executor, schemas: string[]): Promi
     let inputIndex = 0
     const names: string[] = f.argNames ?? []
     const modes: string[] | null = f.argModes
+    const outputColumns: FunctionInfo['outputColumns'] = []
     for (let i = 0; i < (modes ? modes.length : f.nargs); i++) {
       const mode = modes ? modes[i] : 'i'
+      if (mode === 'o' || mode === 't' || mode === 'b') outputColumns.push({ name: names[i] ?? `column${i + 1}`, type: f.allArgTypes?.[i] ?? 'text' })
       if (mode !== 'i' && mode !== 'b' && mode !== 'v') continue
       inputArgs.push({ name: names[i] ?? '', type: types[inputIndex], hasDefault: inputIndex >= f.nargs - f.nargdefaults })
       inputIndex++
@@ -105,6 +108,7 @@ export async function introspectPostgres(db: Executor, schemas: string[]): Promi
       returnsSet: f.returnsSet,
       returnsRelation: f.returnRelation ? { schema: f.returnSchema, name: f.returnRelation } : null,
       returnsRows: Boolean(f.returnsComposite),
+      outputColumns,
       volatility: VOLATILITY[f.volatility] ?? 'volatile',
     }
   })

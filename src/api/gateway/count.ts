@@ -1,0 +1,20 @@
+// POST /query/count: the number of rows matching Athena conditions.
+import type { FastifyInstance } from 'fastify'
+import { countRows } from '../../data/read-rows.js'
+import { parseAthenaFetch, type AthenaFetchBody } from '../../query/parse/athena.js'
+import type { Services } from '../../services.js'
+import { plural, sendEnvelope } from './respond.js'
+import { FetchBody, GatewayHeaders } from './schemas.js'
+
+export function countRoute(app: FastifyInstance, services: Services): void {
+  app.post('/query/count', {
+    config: { operation: 'query.count', access: 'client' },
+    schema: { summary: 'Count the rows matching conditions', tags: ['gateway'], headers: GatewayHeaders, body: FetchBody },
+  }, async (req, reply) => {
+    const body = req.body as AthenaFetchBody
+    const ast = parseAthenaFetch({ ...body, limit: undefined, offset: undefined, page_size: undefined })
+    req.logContext.table = ast.relation.name
+    const count = await countRows(services, req.source, req.principal, ast)
+    return sendEnvelope(reply, `Counted ${plural(count, 'row')}`, JSON.stringify({ count, table_name: ast.relation.name }))
+  })
+}

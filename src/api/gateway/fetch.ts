@@ -1,0 +1,109 @@
+// POST /gateway/fetch, POST /gateway/data, GET /data and POST /gateway/update: structured reads (and updates).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { readRows } from '../../data/read-rows.js'
+import { updateRows } from '../../data/write-rows.js'
+import { Timings } from '../../observability/timings.js'
+import { parseAthenaFetch, parseAthenaUpdate, type AthenaFetchBody } from '../../query/parse/athena.js'
+import type { Services } from '../../services.js'
+import { cacheBypassed, publishEventHeader, stripNullsHeader } from './headers.js'
+import { plural, sendEnvelope, sendStreamedEnvelope } from './respond.js'
+import { FetchBody, GatewayHeaders } from './schemas.js'
+
+export async function fetchRows(services: Services, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
+  const timings = new Timings()
+  const strip = stripNullsHeader(req)
+  const started = performance.now()
+  const ast = parseAthenaFetch(body, strip)
+  if (body.page_size !== undefined) ast.count = 'exact'
+  timings.add('parse', performance.now() - started)
+  req.logContext.table = ast.relation.name
+  const outcome = await readRows(services, req.source, req.principal, ast, {
+    cacheRequest: { body, strip },
+    bypassCache: cacheBypassed(req),
+    allowStream: true,
+    timings,
+  })
+  reply.header('server-timing', timings.header())
+  const totalPages = (total: number | undefined) => (body.page_size && total !== undefined ? Math.ceil(total / body.page_size) : undefined)
+  if (outcome.kind === 'stream') {
+    const { stream } = outcome
+    return sendStreamedEnvelope(reply, `Fetched ${plural(stream.rows, 'row')}`, stream, { total_pages: totalPages(stream.total) })
+  }
+  req.logContext.cached = outcome.cached
+  const { result } = outcome
+  return sendEnvelope(reply, `Fetched ${plural(result.rows, 'row')}`, result.body, {
+    cache_key: outcome.cacheKey ?? null,
+    total_pages: totalPages(result.total),
+  })
+}
+
+const DataQuery = Type.Object({
+  view: Type.String({ minLength: 1 }),
+  eq_column: Type.Optional(Type.String({ minLength: 1 })),
+  eq_value: Type.Optional(Type.String()),
+  columns: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  current_page: Type.Optional(Type.Integer({ minimum: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1 })),
+  total_pages: Type.Optional(Type.Integer()),
+  strip_nulls: Type.Optional(Type.Boolean()),
+  sort_by: Type.Optional(Type.String({ minLength: 1 })),
+  sort_direction: Type.Optional(Type.Union(['asc', 'desc', 'ascending', 'descending'].map((d) => Type.Literal(d)))),
+  group_by: Type.Optional(Type.String({ minLength: 1 })),
+  time_granularity: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('hour'), Type.Literal('minute')])),
+  aggregation_column: Type.Optional(Type.String({ minLength: 1 })),
+  aggregation_strategy: Type.Optional(Type.Literal('cumulative_sum')),
+  aggregation_dedup: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false })
+
+type DataQueryT = {
+  view: string; eq_column?: string; eq_value?: string; columns?: string; sort_by?: string; sort_direction?: 'asc' | 'desc' | 'ascending' | 'descending'
+} & Omit<AthenaFetchBody, 'columns' | 'sort_by'>
+
+export function fetchRoutes(app: FastifyInstance, services: Services): void {
+  for (const url of ['/gateway/fetch', '/gateway/data']) {
+    app.post(url, {
+      config: { operation: 'gateway.fetch', access: 'client' },
+      schema: {
+        summary: url === '/gateway/fetch' ? 'Fetch data with conditions' : 'Legacy alias for /gateway/fetch',
+        tags: ['gateway'],
+        headers: GatewayHeaders,
+        body: FetchBody,
+      },
+    }, (req, reply) => fetchRows(services, req, reply, req.body as AthenaFetchBody))
+  }
+
+  app.get('/data', {
+    config: { operation: 'gateway.fetch', access: 'client' },
+    schema: { summary: 'Fetch data via GET', tags: ['gateway'], headers: GatewayHeaders, querystring: DataQuery },
+  }, (req, reply) => {
+    const { view, eq_column, eq_value, sort_by, sort_direction, columns, ...rest } = req.query as DataQueryT
+    const body: AthenaFetchBody = {
+      ...rest,
+      view_name: view,
+      columns,
+      conditions: eq_column !== undefined ? [{ eq_column, eq_value: eq_value ?? '' }] : [],
+      sortBy: sort_by ? { field: sort_by, direction: sort_direction } : undefined,
+    }
+    return fetchRows(services, req, reply, body)
+  })
+
+  app.post('/gateway/update', {
+    config: { operation: 'gateway.update', access: 'client' },
+    schema: {
+      summary: 'Update the rows matching conditions (with update_body) or fetch them (same payload as /gateway/fetch)',
+      tags: ['gateway'],
+      headers: GatewayHeaders,
+      body: FetchBody,
+    },
+  }, async (req, reply) => {
+    const body = req.body as AthenaFetchBody
+    if (body.update_body === undefined) return fetchRows(services, req, reply, body)
+    const ast = parseAthenaUpdate(body, stripNullsHeader(req))
+    req.logContext.table = ast.relation.name
+    const result = await updateRows({ services, source: req.source, principal: req.principal, requestId: req.id, publishEvent: publishEventHeader(req) }, ast)
+    return sendEnvelope(reply, `Updated ${plural(result.affected, 'row')}`, result.body)
+  })
+}

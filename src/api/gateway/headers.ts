@@ -1,0 +1,37 @@
+// Gateway request headers: X-Strip-Nulls, X-Publish-Event and the tenant headers (X-User-Id, X-Company-Id, X-Organization-Id).
+import type { FastifyRequest } from 'fastify'
+import { AppError } from '../../errors/app-error.js'
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
+
+export function stripNullsHeader(req: FastifyRequest): boolean | undefined {
+  const v = one(req.headers['x-strip-nulls'])?.trim().toLowerCase()
+  if (v === undefined || v === '') return undefined
+  if (v === 'true' || v === '1') return true
+  if (v === 'false' || v === '0') return false
+  throw new AppError('invalid_request', `X-Strip-Nulls must be true or false, got "${v}"`)
+}
+
+export function publishEventHeader(req: FastifyRequest): string | undefined {
+  const v = one(req.headers['x-publish-event'])?.trim()
+  return v ? v : undefined
+}
+
+/**
+ * The spec marks X-Company-Id and X-Organization-Id as required on writes, but the official SDKs do not
+ * send them; they are recorded always and required only when gateway.requireTenantHeaders is on.
+ */
+export function checkTenantHeaders(req: FastifyRequest, required: boolean): void {
+  if (!required) return
+  for (const name of ['x-company-id', 'x-organization-id']) {
+    if (!one(req.headers[name])?.trim()) {
+      throw new AppError('missing_tenant_header', `${name.replace(/(^|-)(\w)/g, (_, d, c) => d + c.toUpperCase())} header is required on this server`, {
+        hint: 'this server sets gateway.requireTenantHeaders; send X-Company-Id and X-Organization-Id',
+      })
+    }
+  }
+}
+
+export function cacheBypassed(req: FastifyRequest): boolean {
+  return /no-cache|no-store/i.test(one(req.headers['cache-control']) ?? '')
+}

@@ -1,0 +1,36 @@
+// Raw SQL: POST /gateway/query, POST /gateway/sql and POST /query/sql (client named in the body).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { runRawSql } from '../../data/run-raw-sql.js'
+import { AppError } from '../../errors/app-error.js'
+import type { Services } from '../../services.js'
+import type { Source } from '../../sources/source.js'
+import { plural, sendEnvelope } from './respond.js'
+import { ClientHeader, SqlBody } from './schemas.js'
+
+async function runAndReply(services: Services, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {
+  if (!query) throw new AppError('invalid_request', 'body.query must hold the SQL to run')
+  const out = await runRawSql(services, source, req.principal, query)
+  req.logContext.sqlClass = out.sqlClass
+  return sendEnvelope(reply, `Query returned ${plural(out.returned, 'row')}`, out.data, {
+    meta: {
+      backend: source.dialect === 'postgres' ? 'postgresql' : 'mysql',
+      returned_row_count: out.returned,
+      rows_affected: out.affected,
+      statement_count: out.statementCount,
+      sql_class: out.sqlClass,
+    },
+  })
+}
+
+export function sqlRoutes(app: FastifyInstance, services: Services): void {
+  for (const url of ['/gateway/query', '/gateway/sql']) {
+    app.post(url, {
+      config: { operation: url === '/gateway/query' ? 'gateway.query' : 'gateway.sql', access: 'client' },
+      schema: { summary: 'Run raw SQL on the selected client (statements run in one transaction)', tags: ['sql'], headers: ClientHeader, body: SqlBody },
+    }, (req, reply) => {
+      const body = req.body as { query?: string; sql?: string }
+      return runAndReply(services, req, reply, req.source, body.query ?? body.sql)
+    })
+  }
+
+}

@@ -1,0 +1,83 @@
+// The gateway request log: entries are buffered in memory and written to atrium.request_log in batches,
+// never on a request's critical path. Feeds the client statistics routes.
+import type { Logger } from 'pino'
+import type { Catalog } from './catalog.js'
+
+export interface RequestLogEntry {
+  at: Date
+  requestId: string
+  client: string | null
+  table: string | null
+  operation: string
+  method: string
+  path: string
+  status: number
+  durationMs: number
+  cached: boolean
+  apiKeyId: string | null
+  userId: string | null
+  companyId: string | null
+  organizationId: string | null
+  sqlClass: string | null
+}
+
+// Bounded so a catalog outage cannot grow memory without limit; the oldest entries go first.
+const MAX_BUFFER = 50_000
+const BATCH = 5_000
+
+export class RequestLog {
+  private buffer: RequestLogEntry[] = []
+  private timer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+  dropped = 0
+
+  constructor(private readonly catalog: Catalog, private readonly flushMs: number, private readonly logger: Logger) {}
+
+  start(): void {
+    if (this.flushMs <= 0 || this.timer) return
+    this.timer = setInterval(() => void this.flush(), this.flushMs)
+    this.timer.unref()
+  }
+
+  record(entry: RequestLogEntry): void {
+    if (this.buffer.length >= MAX_BUFFER) {
+      this.buffer.shift()
+      this.dropped++
+    }
+    this.buffer.push(entry)
+  }
+
+  /** writes everything buffered so far (one INSERT per batch of unnest arrays) */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => { this.flushing = undefined })
+    return this.flushing
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    await this.flush()
+  }
+
+  private async write(): Promise<void> {
+    while (this.buffer.length) {
+      const batch = this.buffer.splice(0, BATCH)
+      const col = <K extends keyof RequestLogEntry>(k: K) => batch.map((e) => e[k])
+      try {
+        await this.catalog.query({
+          sql: `INSERT INTO atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
+                  api_key_id, user_id, company_id, organization_id, sql_class)
+                SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
+                  $9::real[], $10::boolean[], $11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[])`,
+          params: [col('at'), col('requestId'), col('client'), col('table'), col('operation'), col('method'), col('path'), col('status'),
+            col('durationMs'), col('cached'), col('apiKeyId'), col('userId'), col('companyId'), col('organizationId'), col('sqlClass')],
+        })
+      } catch (err) {
+        // put the batch back (bounded) and try again on the next tick
+        this.buffer = [...batch, ...this.buffer].slice(-MAX_BUFFER)
+        this.logger.warn({ err: (err as Error).message, pending: this.buffer.length }, 'request log flush failed; will retry')
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// Database function calls (RPC) for every surface: rights, frozen clients for writing calls, plan and run.
+import { requireRight, type Principal } from '../auth/principal.js'
+import type { Services } from '../services.js'
+import type { Source } from '../sources/source.js'
+import type { RpcQuery } from '../query/ast.js'
+import { plan, runnerFor } from '../query/pipeline.js'
+import type { RpcResult } from '../query/run/runner.js'
+import { assertWritable } from './write-rows.js'
+
+export async function callFunction(services: Services, source: Source, principal: Principal, ast: RpcQuery): Promise<RpcResult> {
+  requireRight(principal, 'gateway.rpc', 'call database functions')
+  const planned = await plan(source, ast)
+  if (!planned.readOnly) {
+    assertWritable(source)
+    // a volatile function may write anything; cached reads of this source are no longer trustworthy
+    services.resultCache.invalidateSource(source.name)
+  }
+  return runnerFor(source).rpc(planned, ast.count)
+}

@@ -1,0 +1,80 @@
+// Structured reads for every surface: rights, the fetch cache, planning and running, streaming large results.
+import { requireRight, type Principal } from '../auth/principal.js'
+import type { Services } from '../services.js'
+import type { Source } from '../sources/source.js'
+import type { ReadQuery } from '../query/ast.js'
+import { plan, runnerFor } from '../query/pipeline.js'
+import type { PlannedRead } from '../query/plan/types.js'
+import { ResultCache } from '../query/result-cache.js'
+import type { ReadResult, StreamedRead } from '../query/run/runner.js'
+import type { Timings } from '../observability/timings.js'
+
+export type ReadOutcome =
+  | { kind: 'page'; result: ReadResult; cached: boolean; cacheKey?: string; plan?: PlannedRead }
+  | { kind: 'stream'; stream: StreamedRead; plan: PlannedRead }
+
+export interface ReadOptions {
+  /** the request as the client sent it, for the cache key; omit to bypass the cache */
+  cacheRequest?: unknown
+  bypassCache?: boolean
+  /** stream when no limit (or a large one) is given; otherwise read one page into memory */
+  allowStream?: boolean
+  timings?: Timings
+}
+
+/** every table a plan reads, so a write to any of them drops the cached result */
+export function tablesRead(p: PlannedRead): string[] {
+  const out = [p.table.name]
+  for (const s of p.select) if (s.kind === 'embed') out.push(...tablesRead(s.child))
+  return out
+}
+
+export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions = {}): Promise<ReadOutcome> {
+  requireRight(principal, 'gateway.read', 'read rows')
+  const cache = services.resultCache
+  const cacheKey = opts.cacheRequest !== undefined && cache.enabled ? ResultCache.key(source.name, opts.cacheRequest) : undefined
+  if (cacheKey && !opts.bypassCache) {
+    const hit = cache.get(cacheKey)
+    if (hit) {
+      services.metrics.fetchCache.inc({ result: 'hit' })
+      return { kind: 'page', result: { body: hit.value, rows: hit.rows, total: hit.extra.total as number | undefined }, cached: true, cacheKey }
+    }
+    services.metrics.fetchCache.inc({ result: 'miss' })
+  }
+  const planned = await measure(opts.timings, 'plan', () => plan(source, ast))
+  const runner = runnerFor(source)
+  const threshold = services.config.gateway.streamThresholdRows
+  const large = opts.allowStream && !planned.group && (planned.limit === undefined || planned.limit > threshold)
+  if (large) {
+    // Most unbounded reads are small: one capped query answers them; only when the cap is reached is the
+    // read redone through a cursor, streamed with bounded memory.
+    const cap = threshold + 1
+    const probe = await measure(opts.timings, 'execute', () => runner.read({ ...planned, limit: Math.min(planned.limit ?? cap, cap) }, planned.count))
+    if (probe.rows < cap) {
+      if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), probe.body, probe.rows, { total: probe.total })
+      return { kind: 'page', result: probe, cached: false, cacheKey, plan: planned }
+    }
+    const outcome = await measure(opts.timings, 'stream', () => runner.readLarge(planned, threshold))
+    if ('stream' in outcome) return { kind: 'stream', stream: outcome.stream, plan: planned }
+    return { kind: 'page', result: outcome.small, cached: false, plan: planned }
+  }
+  const result = await measure(opts.timings, 'execute', () => runner.read(planned, planned.count))
+  if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), result.body, result.rows, { total: result.total })
+  return { kind: 'page', result, cached: false, cacheKey, plan: planned }
+}
+
+export async function measure<T>(timings: Timings | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!timings) return fn()
+  const started = performance.now()
+  try {
+    return await fn()
+  } finally {
+    timings.add(name, performance.now() - started)
+  }
+}
+
+export async function countRows(_services: Services, source: Source, principal: Principal, ast: ReadQuery): Promise<number> {
+  requireRight(principal, 'gateway.read', 'count rows')
+  const planned = await plan(source, ast)
+  return runnerFor(source).count(planned, 'exact')
+}

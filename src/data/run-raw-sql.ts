@@ -1,0 +1,28 @@
+// Raw SQL for every surface: classify with the real parser, check the right for the class, run (read-only
+// for keys that may only read, as a second wall behind the classification).
+import { hasRight, requireRight, type Principal } from '../auth/principal.js'
+import type { Source } from '../sources/source.js'
+import { classifyMysql, classifyPostgres, type SqlClass } from '../sql/classify.js'
+import { runSql, type SqlRunResult } from '../sql/run-sql.js'
+import { AppError } from '../errors/app-error.js'
+import type { Services } from '../services.js'
+import { assertWritable } from './write-rows.js'
+
+const RIGHT_FOR: Record<SqlClass, string> = { read: 'sql.read', write: 'sql.write', ddl: 'sql.ddl' }
+const PURPOSE: Record<SqlClass, string> = { read: 'run read-only SQL', write: 'run SQL that writes rows', ddl: 'run SQL that changes the schema' }
+
+export interface RawSqlOutcome extends SqlRunResult {
+  sqlClass: SqlClass
+}
+
+export async function runRawSql(services: Services, source: Source, principal: Principal, query: string): Promise<RawSqlOutcome> {
+  if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
+  const classified = source.dialect === 'postgres' ? await classifyPostgres(query) : classifyMysql(query)
+  requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
+  if (classified.class !== 'read') assertWritable(source)
+  const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
+  const result = await runSql(source, classified, { readOnly })
+  if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
+  if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
+  return { ...result, sqlClass: classified.class }
+}

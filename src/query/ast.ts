@@ -1,0 +1,178 @@
+// The one typed AST every surface parses into (Athena JSON bodies, PostgREST query strings, RPC calls).
+// Parsers only check syntax; names are resolved against the schema cache later, by the planner.
+
+/** a column, optionally followed by a JSON path: `attrs->color` or `attrs->>color` */
+export interface FieldRef {
+  column: string
+  json: JsonStep[]
+}
+
+export interface JsonStep {
+  key: string
+  /** `->>` (text) rather than `->` (json) */
+  asText: boolean
+}
+
+export interface ColumnItem {
+  kind: 'column'
+  field: FieldRef
+  alias?: string
+  /** `::type` cast, a type name checked against an allow-list at plan time */
+  cast?: string
+}
+
+export interface StarItem {
+  kind: 'star'
+}
+
+export interface EmbedItem {
+  kind: 'embed'
+  /** table name, FK column or FK constraint name as written */
+  name: string
+  alias?: string
+  /** `!hint`: FK column or constraint name that picks among several relationships */
+  hint?: string
+  /** `!inner`: drop parent rows that have no match */
+  inner: boolean
+  select: SelectItem[]
+  where: Filter[]
+  order: OrderTerm[]
+  limit?: number
+  offset?: number
+}
+
+export type SelectItem = ColumnItem | StarItem | EmbedItem
+
+export const OPERATORS = [
+  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is', 'isdistinct',
+  'cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj', 'fts', 'plfts', 'phfts', 'wfts',
+] as const
+export type Operator = (typeof OPERATORS)[number]
+
+export type FilterValue =
+  /** one value as sent: query-string text, or a JSON scalar from an Athena body */
+  | { kind: 'scalar'; value: unknown }
+  /** `in.(a,b)` or an Athena array */
+  | { kind: 'list'; values: unknown[] }
+  /** `is.null|true|false|unknown` */
+  | { kind: 'is'; value: 'null' | 'true' | 'false' | 'unknown' }
+  /** full-text search with an optional text search configuration */
+  | { kind: 'fts'; query: string; config?: string }
+
+export interface Condition {
+  kind: 'cond'
+  field: FieldRef
+  op: Operator
+  value: FilterValue
+  negated: boolean
+  /** `eq(any).{a,b}` / `like(all).{…}` */
+  quantifier?: 'any' | 'all'
+  /** dotted embed path for filters written `embed.column=…` (the planner moves them into the embed) */
+  embedPath?: string[]
+}
+
+export interface LogicalFilter {
+  kind: 'and' | 'or'
+  items: Filter[]
+  negated: boolean
+  embedPath?: string[]
+}
+
+export type Filter = Condition | LogicalFilter
+
+export interface OrderTerm {
+  field: FieldRef
+  direction: 'asc' | 'desc'
+  nulls?: 'first' | 'last'
+  /** order by a column of a to-one embed: `order=customers(name).desc` */
+  relation?: string
+}
+
+export type CountMode = 'exact' | 'planned' | 'estimated'
+
+/** Athena grouping: one row per bucket of `column` (optionally truncated to a time granularity) */
+export interface GroupSpec {
+  column: string
+  granularity?: 'day' | 'hour' | 'minute'
+  aggregateColumn?: string
+  cumulative: boolean
+  dedup: boolean
+}
+
+export interface RelationRef {
+  schema?: string
+  name: string
+}
+
+export interface ReadQuery {
+  kind: 'read'
+  relation: RelationRef
+  select: SelectItem[]
+  where: Filter[]
+  order: OrderTerm[]
+  limit?: number
+  offset?: number
+  count?: CountMode
+  /** drop null-valued keys from every returned object */
+  stripNulls?: boolean
+  group?: GroupSpec
+}
+
+export interface InsertQuery {
+  kind: 'insert'
+  relation: RelationRef
+  rows: Record<string, unknown>[]
+  /** `columns=` / explicit list; otherwise the union of the rows' keys */
+  columns?: string[]
+  /** keys missing from a row: NULL (PostgREST default) or the column default */
+  missing: 'null' | 'default'
+  onConflict?: {
+    /** conflict target; the primary key when absent */
+    columns?: string[]
+    action: 'merge' | 'ignore'
+    /** explicit values to set on conflict (Athena `update_body`); otherwise the inserted values */
+    set?: Record<string, unknown>
+  }
+  /** what to send back; null = nothing */
+  returning: SelectItem[] | null
+  stripNulls?: boolean
+}
+
+export interface UpdateQuery {
+  kind: 'update'
+  relation: RelationRef
+  set: Record<string, unknown>
+  where: Filter[]
+  returning: SelectItem[] | null
+  stripNulls?: boolean
+}
+
+export interface DeleteQuery {
+  kind: 'delete'
+  relation: RelationRef
+  where: Filter[]
+  returning: SelectItem[] | null
+  stripNulls?: boolean
+}
+
+export interface RpcQuery {
+  kind: 'rpc'
+  fn: RelationRef
+  args: Record<string, unknown>
+  /** select / filters / order / range applied to a set-returning function's rows */
+  select: SelectItem[]
+  where: Filter[]
+  order: OrderTerm[]
+  limit?: number
+  offset?: number
+  count?: CountMode
+  stripNulls?: boolean
+  /** GET calls must not write: the function runs in a read-only transaction */
+  readOnly: boolean
+}
+
+export type MutationQuery = InsertQuery | UpdateQuery | DeleteQuery
+export type QueryAst = ReadQuery | MutationQuery | RpcQuery
+
+export const field = (column: string, json: JsonStep[] = []): FieldRef => ({ column, json })
+export const STAR: StarItem = Object.freeze({ kind: 'star' })

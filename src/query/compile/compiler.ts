@@ -1,0 +1,88 @@
+// The base SQL compiler: parameters, quoting, filters and order, shared by the PostgreSQL and MySQL compilers.
+// Dialects override only placeholders, quoting and the conditions that really differ. Values always become
+// parameters; identifiers only ever come from the schema cache and are quoted here.
+import type { JsonStep } from '../ast.js'
+import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
+import type { Statement } from '../../sources/driver.js'
+import type { PlannedCondition, PlannedFilter, PlannedOrder } from '../plan/types.js'
+
+export abstract class Compiler {
+  readonly params: unknown[] = []
+  private aliasCount = 0
+
+  protected abstract placeholder(index: number): string
+  abstract quote(name: string): string
+  /** SQL for one condition on `lhs` (the column or JSON path expression) */
+  protected abstract condition(c: PlannedCondition, lhs: string): string
+  protected abstract jsonPath(base: string, steps: JsonStep[]): string
+
+  param(value: unknown): string {
+    this.params.push(value)
+    return this.placeholder(this.params.length)
+  }
+
+  alias(prefix = 't'): string {
+    return `${prefix}${this.aliasCount++}`
+  }
+
+  statement(sql: string): Statement {
+    return { sql, params: this.params }
+  }
+
+  table(t: TableInfo): string {
+    return `${this.quote(t.schema)}.${this.quote(t.name)}`
+  }
+
+  column(alias: string, column: ColumnInfo | string): string {
+    return `${this.quote(alias)}.${this.quote(typeof column === 'string' ? column : column.name)}`
+  }
+
+  field(alias: string, column: ColumnInfo, json: JsonStep[]): string {
+    const base = this.column(alias, column)
+    return json.length ? this.jsonPath(base, json) : base
+  }
+
+  /** the filters joined with AND; empty list → no clause */
+  where(filters: PlannedFilter[], alias: string): string[] {
+    return filters.map((f) => this.filter(f, alias))
+  }
+
+  filter(f: PlannedFilter, alias: string): string {
+    if (f.kind === 'cond') {
+      const sql = this.condition(f, this.field(alias, f.column, f.json))
+      return f.negated ? `NOT (${sql})` : sql
+    }
+    const parts = f.items.map((item) => this.filter(item, alias))
+    const joined = parts.length ? `(${parts.join(f.kind === 'and' ? ' AND ' : ' OR ')})` : f.kind === 'and' ? '(1=1)' : '(1=0)'
+    return f.negated ? `NOT ${joined}` : joined
+  }
+
+  orderBy(order: PlannedOrder[], alias: string, embedExpr?: (o: PlannedOrder) => string): string {
+    if (!order.length) return ''
+    const terms = order.map((o) => {
+      const expr = o.embed && embedExpr ? embedExpr(o) : this.field(alias, o.column, o.json)
+      return `${expr} ${o.direction.toUpperCase()}${this.nullsOrder(o, expr)}`
+    })
+    return ` ORDER BY ${terms.join(', ')}`
+  }
+
+  protected nullsOrder(o: PlannedOrder, _expr: string): string {
+    return o.nulls ? ` NULLS ${o.nulls.toUpperCase()}` : ''
+  }
+
+  limitOffset(limit: number | undefined, offset: number | undefined): string {
+    let sql = ''
+    if (limit !== undefined) sql += ` LIMIT ${this.param(limit)}`
+    if (offset) sql += `${limit === undefined ? this.noLimit() : ''} OFFSET ${this.param(offset)}`
+    return sql
+  }
+
+  protected noLimit(): string {
+    return ''
+  }
+}
+
+/** PostgREST lets `*` stand for `%` in like patterns (URLs make % awkward) */
+export const likePattern = (value: unknown) => String(value).replaceAll('*', '%')
+
+export const COMPARISON: Record<string, string> = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }

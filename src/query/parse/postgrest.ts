@@ -1,0 +1,108 @@
+// PostgREST query strings → the shared AST: select, filters, logic trees, order and ranges, including the
+// `embed.` forms that apply inside embedded resources. Syntax only; names are checked by the planner.
+import { AppError } from '../../errors/app-error.js'
+import type { EmbedItem, Filter, OrderTerm, SelectItem } from '../ast.js'
+import { parseFilter, parseLogic, parseOrder, parseSelect } from './grammar.js'
+
+/** keys that are never filters */
+const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict'])
+
+export interface PostgrestQuery {
+  select: SelectItem[]
+  where: Filter[]
+  order: OrderTerm[]
+  limit?: number
+  offset?: number
+  /** `columns=` for inserts */
+  columns?: string[]
+  /** `on_conflict=` for upserts */
+  onConflict?: string[]
+}
+
+export type QueryPairs = Array<[string, string]>
+
+/** the query string as ordered pairs; repeated keys (`a=gt.1&a=lt.5`) are kept */
+export function queryPairs(url: string): QueryPairs {
+  const q = url.indexOf('?')
+  return q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1)).entries()]
+}
+
+function integer(text: string, name: string): number {
+  if (!/^\d+$/.test(text)) throw new AppError('invalid_request', `${name} must be a non-negative integer, got "${text}"`)
+  const n = Number(text)
+  if (!Number.isSafeInteger(n)) throw new AppError('invalid_request', `${name} is too large`)
+  return n
+}
+
+/** splits `a.b.col->x` into the embed path ['a','b'] and the field text `col->x` */
+function splitPath(key: string): { path: string[]; last: string } {
+  const arrow = key.indexOf('->')
+  const head = arrow < 0 ? key : key.slice(0, arrow)
+  const parts = head.split('.')
+  const last = parts.pop()! + (arrow < 0 ? '' : key.slice(arrow))
+  return { path: parts, last }
+}
+
+function findEmbed(items: SelectItem[], path: string[], key: string): EmbedItem {
+  let level = items
+  let found: EmbedItem | undefined
+  for (const name of path) {
+    found = level.find((s): s is EmbedItem => s.kind === 'embed' && (s.alias === name || s.name === name))
+    if (!found) throw new AppError('invalid_filter', `"${key}" refers to "${name}", which is not an embedded resource in select`, { hint: `add ${name}(...) to select` })
+    level = found.select
+  }
+  return found!
+}
+
+/**
+ * @param pairs the query string pairs
+ * @param skip keys handled elsewhere (e.g. function arguments for GET /rpc)
+ */
+export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string> = new Set()): PostgrestQuery {
+  const selectText = pairs.find(([k]) => k === 'select')?.[1]
+  const select = selectText === undefined ? [{ kind: 'star' as const }] : parseSelect(selectText)
+  const out: PostgrestQuery = { select, where: [], order: [] }
+  const embedOptions: Array<() => void> = []
+  for (const [key, value] of pairs) {
+    if (skip.has(key) || key === 'select') continue
+    const { path, last } = splitPath(key)
+    const target = () => (path.length ? findEmbed(select, path, key) : undefined)
+    switch (last) {
+      case 'order':
+        embedOptions.push(() => {
+          const terms = parseOrder(value)
+          const embed = target()
+          if (embed) embed.order = terms
+          else out.order = terms
+        })
+        continue
+      case 'limit':
+      case 'offset':
+        embedOptions.push(() => {
+          const n = integer(value, key)
+          const embed = target()
+          if (embed) embed[last] = n
+          else out[last] = n
+        })
+        continue
+      case 'columns':
+        if (!path.length) out.columns = value.split(',').map((s) => s.trim()).filter(Boolean)
+        continue
+      case 'on_conflict':
+        if (!path.length) out.onConflict = value.split(',').map((s) => s.trim()).filter(Boolean)
+        continue
+    }
+    let filter: Filter
+    const logic = /^(not\.)?(or|and)$/.exec(last)
+    if (logic) filter = parseLogic(logic[2] as 'or' | 'and', value, Boolean(logic[1]))
+    else if (RESERVED.has(last)) continue
+    else filter = parseFilter(last, value)
+    embedOptions.push(() => {
+      const embed = target()
+      if (embed) embed.where.push(filter)
+      else out.where.push(filter)
+    })
+  }
+  for (const apply of embedOptions) apply()
+  return out
+}

@@ -1,0 +1,75 @@
+// Plans inserts, upserts, updates and deletes: target relation, written columns, conflict target, RETURNING shape.
+import { AppError } from '../../errors/app-error.js'
+import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
+import type { DeleteQuery, InsertQuery, SelectItem, UpdateQuery } from '../ast.js'
+import { planFilters, planReadOn, resolveColumn, resolveTable, type PlanContext } from './plan-read.js'
+import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedUpdate } from './types.js'
+
+function writableTable(ctx: PlanContext, ast: { relation: InsertQuery['relation'] }): TableInfo {
+  const table = resolveTable(ctx, ast.relation)
+  if (!table.insertable) {
+    throw new AppError('read_only_relation', `"${table.name}" is a ${table.kind.replace('_', ' ')} that cannot be written to`)
+  }
+  return table
+}
+
+function planReturning(ctx: PlanContext, table: TableInfo, returning: SelectItem[] | null, stripNulls?: boolean): PlannedRead | null {
+  if (!returning) return null
+  return planReadOn(ctx, table, { select: returning, where: [], order: [], stripNulls })
+}
+
+function assignments(ctx: PlanContext, table: TableInfo, values: Record<string, unknown>, what: string): Array<[ColumnInfo, unknown]> {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new AppError('invalid_request', `${what} must be a JSON object of column: value`)
+  return Object.entries(values).map(([name, value]) => [resolveColumn(ctx, table, name), value])
+}
+
+export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
+  const table = writableTable(ctx, ast)
+  ast.rows.forEach((row, i) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
+  })
+  const names = ast.columns ?? [...new Set(ast.rows.flatMap((r) => Object.keys(r)))]
+  const columns = names.map((n) => resolveColumn(ctx, table, n))
+  let onConflict: PlannedInsert['onConflict']
+  if (ast.onConflict) {
+    const targetNames = ast.onConflict.columns?.length ? ast.onConflict.columns : table.primaryKey
+    if (!targetNames.length) {
+      throw new AppError('invalid_request', `"${table.name}" has no primary key; name the conflict columns with on_conflict`)
+    }
+    const target = targetNames.map((n) => resolveColumn(ctx, table, n))
+    const isUniqueTarget = [table.primaryKey, ...table.uniques].some((k) => k.length === target.length && k.every((c) => target.some((t) => t.name === c)))
+    if (!isUniqueTarget && table.kind === 'table') {
+      throw new AppError('invalid_request', `on_conflict (${targetNames.join(', ')}) is not a primary key or unique constraint of "${table.name}"`)
+    }
+    onConflict = {
+      columns: target,
+      action: ast.onConflict.action,
+      set: ast.onConflict.set ? assignments(ctx, table, ast.onConflict.set, 'update_body') : undefined,
+    }
+  }
+  return { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
+}
+
+function requireFilter(where: unknown[], verb: string, table: TableInfo): void {
+  if (where.length === 0) {
+    throw new AppError('missing_filter', `${verb} on "${table.name}" needs at least one filter`, {
+      hint: `Atrium never ${verb === 'update' ? 'updates' : 'deletes'} every row of a table; add a condition such as id=eq.1`,
+    })
+  }
+}
+
+export function planUpdate(ctx: PlanContext, ast: UpdateQuery): PlannedUpdate {
+  const table = writableTable(ctx, ast)
+  const set = assignments(ctx, table, ast.set, 'the update body')
+  if (set.length === 0) throw new AppError('invalid_request', 'the update body names no columns to change')
+  const where = planFilters(ctx, table, ast.where)
+  requireFilter(where, 'update', table)
+  return { kind: 'update', table, set, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
+}
+
+export function planDelete(ctx: PlanContext, ast: DeleteQuery): PlannedDelete {
+  const table = writableTable(ctx, ast)
+  const where = planFilters(ctx, table, ast.where)
+  requireFilter(where, 'delete', table)
+  return { kind: 'delete', table, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
+}

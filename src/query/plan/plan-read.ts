@@ -1,0 +1,176 @@
+// Plans a read: resolves the relation, select list, embeds, filters and order against the schema cache.
+// Passes run in order: resolveTable → planSelect (with embeds) → planFilters → planOrder → checkRange.
+import { AppError } from '../../errors/app-error.js'
+import type { ColumnInfo, DbSchema, TableInfo } from '../../sources/schema.js'
+import type { EmbedItem, Filter, FieldRef, OrderTerm, ReadQuery, RelationRef, SelectItem } from '../ast.js'
+import { displayName, type DialectCapabilities } from '../dialect.js'
+import { resolveRelationship } from './resolve-relationship.js'
+import { didYouMean } from './suggest.js'
+import type { PlannedEmbed, PlannedFilter, PlannedGroup, PlannedOrder, PlannedRead, PlannedSelect } from './types.js'
+
+export interface PlanContext {
+  schema: DbSchema
+  caps: DialectCapabilities
+  /** client name, for messages */
+  source: string
+}
+
+// Types a select may cast to; casts are written into SQL, so only known names are accepted.
+const CASTABLE = new Set([
+  'text', 'varchar', 'char', 'int', 'int2', 'int4', 'int8', 'integer', 'smallint', 'bigint', 'numeric', 'decimal', 'real',
+  'float4', 'float8', 'double precision', 'boolean', 'bool', 'json', 'jsonb', 'date', 'time', 'timestamp', 'timestamptz',
+  'uuid', 'interval', 'text[]', 'int[]', 'integer[]', 'bigint[]', 'jsonb[]',
+])
+
+export function resolveTable(ctx: PlanContext, ref: RelationRef): TableInfo {
+  if (ref.schema && !ctx.schema.schemas.includes(ref.schema)) {
+    throw new AppError('unknown_table', `schema "${ref.schema}" is not exposed on client "${ctx.source}"`, { hint: `exposed schemas: ${ctx.schema.schemas.join(', ')}` })
+  }
+  const table = ctx.schema.findTable(ref.name, ref.schema)
+  if (!table) {
+    throw new AppError('unknown_table', `table or view "${ref.name}" does not exist on client "${ctx.source}"`, {
+      hint: didYouMean(ref.name, ctx.schema.tableNames(ref.schema)) ?? 'GET /schema/tables lists what this client exposes',
+      data: { table: ref.name },
+    })
+  }
+  return table
+}
+
+export function resolveColumn(ctx: PlanContext, table: TableInfo, name: string): ColumnInfo {
+  const column = table.columnMap.get(name)
+  if (!column) {
+    throw new AppError('unknown_column', `column "${name}" does not exist on "${table.name}"`, {
+      hint: didYouMean(name, table.columnMap.keys()) ?? `columns of ${table.name}: ${table.columns.map((c) => c.name).join(', ')}`,
+      data: { table: table.name, column: name },
+    })
+  }
+  return column
+}
+
+function checkJsonPath(ctx: PlanContext, column: ColumnInfo, ref: FieldRef): void {
+  if (ref.json.length === 0) return
+  if (column.category !== 'json') throw new AppError('invalid_filter', `"${column.name}" is not a JSON column, so "${column.name}->…" cannot be used`)
+  if (ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `JSON paths are not supported on ${displayName(ctx.caps)} sources`)
+}
+
+export function planRead(ctx: PlanContext, ast: ReadQuery): PlannedRead {
+  const table = resolveTable(ctx, ast.relation)
+  return planReadOn(ctx, table, ast)
+}
+
+/** plans a read over an already resolved relation (also used for RETURNING and function results) */
+export function planReadOn(ctx: PlanContext, table: TableInfo, ast: Omit<ReadQuery, 'kind' | 'relation'>): PlannedRead {
+  const select = planSelect(ctx, table, ast.select)
+  const where = planFilters(ctx, table, ast.where)
+  const order = planOrder(ctx, table, ast.order, select)
+  checkRange(ast.limit, ast.offset)
+  return {
+    kind: 'read',
+    table,
+    select,
+    where,
+    order,
+    limit: ast.limit,
+    offset: ast.offset,
+    count: ast.count,
+    stripNulls: ast.stripNulls ?? false,
+    group: ast.group ? planGroup(ctx, table, ast.group) : undefined,
+  }
+}
+
+export function planSelect(ctx: PlanContext, table: TableInfo, items: SelectItem[]): PlannedSelect[] {
+  const out: PlannedSelect[] = []
+  for (const item of items) {
+    if (item.kind === 'star') out.push({ kind: 'star', table })
+    else if (item.kind === 'column') {
+      const column = resolveColumn(ctx, table, item.field.column)
+      checkJsonPath(ctx, column, item.field)
+      if (item.cast !== undefined) {
+        if (!ctx.caps.casts) throw new AppError('unsupported_feature', `casts ("::${item.cast}") are not supported on ${displayName(ctx.caps)} sources`)
+        if (!CASTABLE.has(item.cast.toLowerCase())) throw new AppError('invalid_select', `cannot cast to "${item.cast}"`, { hint: `castable types: ${[...CASTABLE].join(', ')}` })
+      }
+      const output = item.alias ?? (item.field.json.length ? item.field.json[item.field.json.length - 1].key : column.name)
+      out.push({ kind: 'column', column, json: item.field.json, cast: item.cast?.toLowerCase(), output })
+    } else out.push(planEmbed(ctx, table, item))
+  }
+  return out
+}
+
+function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): PlannedEmbed {
+  const relationship = resolveRelationship(ctx, table, item)
+  const toMany = relationship.cardinality === 'one-to-many'
+  if (!toMany && (item.order.length || item.limit !== undefined || item.offset !== undefined)) {
+    throw new AppError('invalid_request', `"${item.name}" embeds one row; order, limit and offset apply only to embedded lists`)
+  }
+  if (toMany && (item.order.length || item.limit !== undefined || item.offset) && !ctx.caps.embedOrderLimit) {
+    throw new AppError('unsupported_feature', `ordering or limiting embedded lists is not supported on ${displayName(ctx.caps)} sources`)
+  }
+  const child = planReadOn(ctx, relationship.target, {
+    select: item.select,
+    where: item.where,
+    order: item.order,
+    limit: item.limit,
+    offset: item.offset,
+  })
+  return { kind: 'embed', output: item.alias ?? item.name, relationship, inner: item.inner, child }
+}
+
+export function planFilters(ctx: PlanContext, table: TableInfo, filters: Filter[]): PlannedFilter[] {
+  return filters.map((f) => planFilter(ctx, table, f))
+}
+
+function planFilter(ctx: PlanContext, table: TableInfo, filter: Filter): PlannedFilter {
+  if (filter.embedPath?.length) {
+    throw new AppError('invalid_filter', `the filter on "${filter.embedPath.join('.')}" names an embedded resource that is not in select`, {
+      hint: `add ${filter.embedPath[0]}(...) to select`,
+    })
+  }
+  if (filter.kind !== 'cond') return { kind: filter.kind, negated: filter.negated, items: filter.items.map((f) => planFilter(ctx, table, f)) }
+  const column = resolveColumn(ctx, table, filter.field.column)
+  checkJsonPath(ctx, column, filter.field)
+  if (!ctx.caps.operators.has(filter.op)) {
+    throw new AppError('unsupported_feature', `operator "${filter.op}" is not supported on ${displayName(ctx.caps)} sources`, {
+      hint: `supported here: ${[...ctx.caps.operators].join(', ')}`,
+      data: { operator: filter.op, dialect: ctx.caps.name },
+    })
+  }
+  if (ctx.caps.name !== 'postgres' && ['cs', 'cd', 'ov'].includes(filter.op) && column.category !== 'json') {
+    throw new AppError('unsupported_feature', `"${filter.op}" needs a JSON column on ${displayName(ctx.caps)} sources; "${column.name}" is ${column.type}`)
+  }
+  return { kind: 'cond', column, json: filter.field.json, op: filter.op, value: filter.value, negated: filter.negated, quantifier: filter.quantifier }
+}
+
+function planOrder(ctx: PlanContext, table: TableInfo, terms: OrderTerm[], select: PlannedSelect[]): PlannedOrder[] {
+  return terms.map((term) => {
+    if (!term.relation) {
+      const column = resolveColumn(ctx, table, term.field.column)
+      if (term.field.json.length && ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `ordering by JSON paths is not supported on ${displayName(ctx.caps)} sources`)
+      if (term.field.json.length && column.category !== 'json') throw new AppError('invalid_order', `"${column.name}" is not a JSON column`)
+      return { column, json: term.field.json, direction: term.direction, nulls: term.nulls }
+    }
+    const embed = select.find((s): s is PlannedEmbed => s.kind === 'embed' && (s.output === term.relation || s.relationship.target.name === term.relation))
+    if (!embed) throw new AppError('invalid_order', `order by "${term.relation}(…)" needs "${term.relation}" in select`)
+    if (embed.relationship.cardinality !== 'many-to-one') throw new AppError('invalid_order', `"${term.relation}" embeds a list; only one-row embeds can be ordered by`)
+    if (ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `ordering by embedded columns is not supported on ${displayName(ctx.caps)} sources`)
+    const column = resolveColumn(ctx, embed.relationship.target, term.field.column)
+    return { column, json: term.field.json, direction: term.direction, nulls: term.nulls, embed }
+  })
+}
+
+export function checkRange(limit: number | undefined, offset: number | undefined): void {
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new AppError('invalid_request', `limit must be a non-negative integer, got ${limit}`)
+  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new AppError('invalid_request', `offset must be a non-negative integer, got ${offset}`)
+}
+
+function planGroup(ctx: PlanContext, table: TableInfo, group: NonNullable<ReadQuery['group']>): PlannedGroup {
+  const column = resolveColumn(ctx, table, group.column)
+  if (group.granularity && column.category !== 'time') {
+    throw new AppError('invalid_request', `time_granularity needs a date or timestamp group_by column; "${column.name}" is ${column.type}`)
+  }
+  const aggregate = group.aggregateColumn ? resolveColumn(ctx, table, group.aggregateColumn) : undefined
+  if (aggregate && aggregate.category !== 'number') {
+    throw new AppError('invalid_request', `aggregation_column must be numeric; "${aggregate.name}" is ${aggregate.type}`)
+  }
+  if (group.cumulative && !aggregate) throw new AppError('invalid_request', 'aggregation_strategy needs aggregation_column')
+  return { column, granularity: group.granularity, aggregate, cumulative: group.cumulative, dedup: group.dedup }
+}

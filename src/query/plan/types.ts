@@ -1,0 +1,122 @@
+// The planned query: every name resolved against the schema cache, ready for a dialect compiler.
+import type { ColumnInfo, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
+import type { CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
+
+export interface Relationship {
+  /** many-to-one (this row points at one row) or one-to-many */
+  cardinality: 'many-to-one' | 'one-to-many'
+  fk: ForeignKey
+  /** pairs of [column on the parent side, column on the embedded side] */
+  pairs: Array<[string, string]>
+  target: TableInfo
+}
+
+export interface PlannedColumn {
+  kind: 'column'
+  column: ColumnInfo
+  json: JsonStep[]
+  cast?: string
+  /** the key in the output object */
+  output: string
+}
+
+export interface PlannedStar {
+  kind: 'star'
+  table: TableInfo
+}
+
+export interface PlannedEmbed {
+  kind: 'embed'
+  output: string
+  relationship: Relationship
+  inner: boolean
+  child: PlannedRead
+}
+
+export type PlannedSelect = PlannedColumn | PlannedStar | PlannedEmbed
+
+export interface PlannedCondition {
+  kind: 'cond'
+  column: ColumnInfo
+  json: JsonStep[]
+  op: Operator
+  value: FilterValue
+  negated: boolean
+  quantifier?: 'any' | 'all'
+}
+
+export interface PlannedLogic {
+  kind: 'and' | 'or'
+  negated: boolean
+  items: PlannedFilter[]
+}
+
+export type PlannedFilter = PlannedCondition | PlannedLogic
+
+export interface PlannedOrder {
+  column: ColumnInfo
+  json: JsonStep[]
+  direction: 'asc' | 'desc'
+  nulls?: 'first' | 'last'
+  /** ordering by a column of a to-one embed */
+  embed?: PlannedEmbed
+}
+
+export interface PlannedGroup {
+  column: ColumnInfo
+  granularity?: 'day' | 'hour' | 'minute'
+  aggregate?: ColumnInfo
+  cumulative: boolean
+  dedup: boolean
+}
+
+export interface PlannedRead {
+  kind: 'read'
+  table: TableInfo
+  select: PlannedSelect[]
+  where: PlannedFilter[]
+  order: PlannedOrder[]
+  limit?: number
+  offset?: number
+  count?: CountMode
+  stripNulls: boolean
+  group?: PlannedGroup
+}
+
+export interface PlannedInsert {
+  kind: 'insert'
+  table: TableInfo
+  columns: ColumnInfo[]
+  rows: Record<string, unknown>[]
+  missing: 'null' | 'default'
+  onConflict?: { columns: ColumnInfo[]; action: 'merge' | 'ignore'; set?: Array<[ColumnInfo, unknown]> }
+  /** the read that shapes the returned rows, over the written rows */
+  returning: PlannedRead | null
+}
+
+export interface PlannedUpdate {
+  kind: 'update'
+  table: TableInfo
+  set: Array<[ColumnInfo, unknown]>
+  where: PlannedFilter[]
+  returning: PlannedRead | null
+}
+
+export interface PlannedDelete {
+  kind: 'delete'
+  table: TableInfo
+  where: PlannedFilter[]
+  returning: PlannedRead | null
+}
+
+export interface PlannedRpc {
+  kind: 'rpc'
+  fn: FunctionInfo
+  args: Array<[FunctionInfo['args'][number], unknown]>
+  /** when the function returns rows: the read applied to them (table is a synthetic relation) */
+  read: PlannedRead | null
+  readOnly: boolean
+}
+
+export type PlannedMutation = PlannedInsert | PlannedUpdate | PlannedDelete
+export type Plan = PlannedRead | PlannedMutation | PlannedRpc

@@ -1,0 +1,152 @@
+// Runs plans on MySQL/MariaDB. Reads shape rows in JS; writes run in one transaction and read the written rows
+// back by primary key (MariaDB returns inserted keys with RETURNING; MySQL needs them in the request or AUTO_INCREMENT).
+import { AppError } from '../../errors/app-error.js'
+import type { Driver, Executor, Row } from '../../sources/driver.js'
+import type { TableInfo } from '../../sources/schema.js'
+import type { CountMode } from '../ast.js'
+import type { DialectCapabilities } from '../dialect.js'
+import { MysqlCompiler } from '../compile/mysql-compiler.js'
+import type { PlannedDelete, PlannedFilter, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
+import { pageRows, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+import { shapeGroupRow, shapeRow } from './shape-mysql-rows.js'
+
+export class MysqlRunner implements Runner {
+  constructor(private readonly driver: Driver, private readonly caps: DialectCapabilities) {}
+
+  private shape(plan: PlannedRead, rows: Row[]): Row[] {
+    return plan.group ? rows.map((r) => shapeGroupRow(plan, r)) : rows.map((r) => shapeRow(plan, r))
+  }
+
+  private async rows(db: Executor, plan: PlannedRead, extra: PlannedFilter[] = []): Promise<Row[]> {
+    const stmt = extra.length ? new MysqlCompiler().compileReadWhere(plan, extra) : new MysqlCompiler().compileRead(plan)
+    return this.shape(plan, (await db.query(stmt)).rows)
+  }
+
+  async read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
+    const rows = await this.rows(this.driver, plan)
+    const total = count ? await this.count(plan, count) : undefined
+    return { body: JSON.stringify(rows), rows: rows.length, total }
+  }
+
+  async readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }> {
+    const cursor = await this.driver.openCursor(new MysqlCompiler().compileRead(plan), { chunkSize })
+    try {
+      const total = plan.group ? undefined : await this.countOn(cursor, plan)
+      const first = this.shape(plan, await cursor.next())
+      if (first.length < chunkSize) {
+        await cursor.close()
+        return { small: { body: JSON.stringify(first), rows: first.length, total: total ?? first.length } }
+      }
+      const shape = (rows: Row[]) => this.shape(plan, rows).map((r) => JSON.stringify(r))
+      async function* chunks(): AsyncGenerator<string[]> {
+        yield shape(first)
+        for (;;) {
+          const next = await cursor.next()
+          if (!next.length) break
+          yield shape(next)
+        }
+        await cursor.close()
+      }
+      return { stream: { total: total ?? 0, rows: pageRows(total ?? 0, plan.offset, plan.limit), chunks: chunks(), close: () => cursor.close() } }
+    } catch (err) {
+      await cursor.close()
+      throw err
+    }
+  }
+
+  private async countOn(db: Executor, plan: PlannedRead): Promise<number> {
+    const res = await db.query(new MysqlCompiler().compileCount(plan))
+    return Number(res.rows[0]?.n ?? 0)
+  }
+
+  async count(plan: PlannedRead, mode: CountMode): Promise<number> {
+    if (plan.group) return (await this.rows(this.driver, { ...plan, limit: undefined, offset: undefined })).length
+    if (mode === 'planned') {
+      const res = await this.driver.query(new MysqlCompiler().compileEstimate(plan))
+      return Number(res.rows[0]?.rows ?? 0)
+    }
+    return this.countOn(this.driver, plan)
+  }
+
+  async insert(plan: PlannedInsert): Promise<MutationResult> {
+    const table = plan.table
+    return this.driver.transaction('read write', async (tx) => {
+      const wantKeys = plan.returning !== null && this.caps.insertReturning && table.primaryKey.length > 0
+      const res = await tx.query(new MysqlCompiler().compileInsert(plan, wantKeys ? table.primaryKey : null))
+      // ON DUPLICATE KEY counts an updated row twice; the rows written is what callers mean
+      const affected = plan.onConflict ? Math.min(res.affected, plan.rows.length) : res.affected
+      if (!plan.returning) return { body: '[]', affected }
+      const keys = wantKeys ? res.rows : this.insertedKeys(plan, res.insertId, affected)
+      const rows = await this.rows(tx, plan.returning, [keyFilter(table, keys)])
+      return { body: JSON.stringify(rows), affected }
+    })
+  }
+
+  /** MySQL without RETURNING: keys from the request, or a consecutive AUTO_INCREMENT range */
+  private insertedKeys(plan: PlannedInsert, insertId: number | undefined, affected: number): Row[] {
+    const pk = plan.table.primaryKey
+    if (!pk.length) throw new AppError('unsupported_feature', `"${plan.table.name}" has no primary key, so written rows cannot be returned on MySQL`)
+    if (plan.rows.every((r) => pk.every((k) => r[k] !== undefined && r[k] !== null))) return plan.rows.map((r) => Object.fromEntries(pk.map((k) => [k, r[k]])))
+    if (pk.length === 1 && insertId && !plan.onConflict) return Array.from({ length: affected }, (_, i) => ({ [pk[0]]: insertId + i }))
+    throw new AppError('unsupported_feature', 'returning written rows on MySQL needs their primary keys in the request (or an AUTO_INCREMENT key)')
+  }
+
+  async update(plan: PlannedUpdate): Promise<MutationResult> {
+    return this.driver.transaction('read write', async (tx) => {
+      const keys = plan.returning ? await this.lockKeys(tx, plan.table, plan.where) : []
+      const res = await tx.query(new MysqlCompiler().compileUpdate(plan.table, plan.set, plan.where))
+      if (!plan.returning) return { body: '[]', affected: res.affected }
+      // a primary key changed by the update is read back under its new value
+      const changed = new Map(plan.set.map(([c, v]) => [c.name, v]))
+      const current = keys.map((k) => Object.fromEntries(Object.entries(k).map(([name, v]) => [name, changed.has(name) ? changed.get(name) : v])))
+      const rows = current.length ? await this.rows(tx, plan.returning, [keyFilter(plan.table, current)]) : []
+      return { body: JSON.stringify(rows), affected: Math.max(res.affected, rows.length) }
+    })
+  }
+
+  async delete(plan: PlannedDelete): Promise<MutationResult> {
+    return this.driver.transaction('read write', async (tx) => {
+      let body = '[]'
+      if (plan.returning) {
+        // read before deleting: afterwards the rows are gone
+        const keys = await this.lockKeys(tx, plan.table, plan.where)
+        body = keys.length ? JSON.stringify(await this.rows(tx, plan.returning, [keyFilter(plan.table, keys)])) : '[]'
+      }
+      const res = await tx.query(new MysqlCompiler().compileDelete(plan.table, plan.where))
+      return { body, affected: res.affected }
+    })
+  }
+
+  private async lockKeys(tx: Executor, table: TableInfo, where: PlannedFilter[]): Promise<Row[]> {
+    if (!table.primaryKey.length) throw new AppError('unsupported_feature', `"${table.name}" has no primary key, so written rows cannot be returned on MySQL`)
+    return (await tx.query(new MysqlCompiler().compileSelectKeys(table, where, true))).rows
+  }
+
+  async rpc(plan: PlannedRpc): Promise<RpcResult> {
+    const fn = plan.fn
+    const args = plan.args.map(([, v]) => v)
+    const isProcedure = fn.returnType === 'procedure'
+    const stmt = new MysqlCompiler().compileCall(isProcedure ? 'procedure' : 'function', fn.schema, fn.name, args)
+    const run = (db: Executor) => db.query(stmt)
+    const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
+    if (!isProcedure) return { body: JSON.stringify(res.rows[0]?.v ?? null), rows: 1, returnsSet: false }
+    // CALL answers [rows, header]; the first result set is the procedure's rows
+    const rows = Array.isArray(res.rows[0]) ? (res.rows[0] as unknown as Row[]) : res.rows
+    return { body: JSON.stringify(rows), rows: rows.length, returnsSet: true }
+  }
+}
+
+/** `pk IN (…)` (or an OR of key tuples) selecting exactly the given rows */
+function keyFilter(table: TableInfo, keys: Row[]): PlannedFilter {
+  const pk = table.primaryKey.map((k) => table.columnMap.get(k)!)
+  if (pk.length === 1) return { kind: 'cond', column: pk[0], json: [], op: 'in', value: { kind: 'list', values: keys.map((k) => k[pk[0].name]) }, negated: false }
+  return {
+    kind: 'or',
+    negated: false,
+    items: keys.map((k) => ({
+      kind: 'and' as const,
+      negated: false,
+      items: pk.map((c) => ({ kind: 'cond' as const, column: c, json: [], op: 'eq' as const, value: { kind: 'scalar' as const, value: k[c.name] }, negated: false })),
+    })),
+  }
+}

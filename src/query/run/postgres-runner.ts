@@ -1,0 +1,92 @@
+// Runs plans on PostgreSQL: one statement per request, JSON built by the server, cursors for large reads.
+import type { Driver, Executor } from '../../sources/driver.js'
+import type { CountMode } from '../ast.js'
+import { PostgresCompiler } from '../compile/postgres-compiler.js'
+import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
+import { pageRows, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+
+// `estimated` counts exactly while the planner guesses fewer rows than this, as PostgREST does with max-rows.
+const ESTIMATE_EXACT_BELOW = 1_000
+
+export class PostgresRunner implements Runner {
+  constructor(private readonly driver: Driver) {}
+
+  async read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
+    const exact = count === 'exact' || (count === 'estimated' && (await this.estimate(plan)) < ESTIMATE_EXACT_BELOW)
+    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { arrayRows: true })
+    const [body, rows, total] = res.rows[0] as unknown as [string, number, number | undefined]
+    return { body, rows, total: exact ? Number(total) : count ? await this.estimate(plan) : undefined }
+  }
+
+  async readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }> {
+    const cursor = await this.driver.openCursor(new PostgresCompiler().compileRowStream(plan), { chunkSize, arrayRows: true })
+    try {
+      // counted in the cursor's snapshot, so the header and the body describe the same rows
+      const counted = await cursor.query(new PostgresCompiler().compileCount(plan), { arrayRows: true })
+      const total = Number((counted.rows[0] as unknown as [number])[0])
+      const rows = pageRows(total, plan.offset, plan.limit)
+      const first = (await cursor.next()).map((r) => (r as unknown as [string])[0])
+      if (first.length < chunkSize) {
+        await cursor.close()
+        return { small: { body: `[${first.join(',')}]`, rows: first.length, total } }
+      }
+      async function* chunks(): AsyncGenerator<string[]> {
+        yield first
+        for (;;) {
+          const next = await cursor.next()
+          if (!next.length) break
+          yield next.map((r) => (r as unknown as [string])[0])
+        }
+        await cursor.close()
+      }
+      return { stream: { total, rows, chunks: chunks(), close: () => cursor.close() } }
+    } catch (err) {
+      await cursor.close()
+      throw err
+    }
+  }
+
+  async count(plan: PlannedRead, mode: CountMode): Promise<number> {
+    if (mode === 'planned') return this.estimate(plan)
+    if (mode === 'estimated') {
+      const guess = await this.estimate(plan)
+      if (guess >= ESTIMATE_EXACT_BELOW) return guess
+    }
+    const res = await this.driver.query(new PostgresCompiler().compileCount(plan), { arrayRows: true })
+    return Number((res.rows[0] as unknown as [number])[0])
+  }
+
+  private async estimate(plan: PlannedRead): Promise<number> {
+    const res = await this.driver.query(new PostgresCompiler().compileEstimate(plan), { arrayRows: true })
+    const doc = (res.rows[0] as unknown as [unknown])[0]
+    const parsed = typeof doc === 'string' ? JSON.parse(doc) : doc
+    return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0)
+  }
+
+  insert(plan: PlannedInsert): Promise<MutationResult> {
+    return this.mutate(this.driver, new PostgresCompiler().compileInsert(plan))
+  }
+
+  update(plan: PlannedUpdate): Promise<MutationResult> {
+    return this.mutate(this.driver, new PostgresCompiler().compileUpdate(plan))
+  }
+
+  delete(plan: PlannedDelete): Promise<MutationResult> {
+    return this.mutate(this.driver, new PostgresCompiler().compileDelete(plan))
+  }
+
+  async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {
+    const stmt = new PostgresCompiler().compileRpc(plan, count === 'exact')
+    const run = (db: Executor) => db.query(stmt, { arrayRows: true })
+    // GET calls and stable/immutable functions run read-only, so a GET can never write
+    const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
+    const [body, rows, total] = res.rows[0] as unknown as [string | null, number, number | undefined]
+    return { body: body ?? 'null', rows, total: total === undefined ? undefined : Number(total), returnsSet: plan.read !== null || plan.fn.returnsSet }
+  }
+
+  private async mutate(db: Executor, stmt: { sql: string; params: readonly unknown[] }): Promise<MutationResult> {
+    const res = await db.query(stmt, { arrayRows: true })
+    const [body, affected] = res.rows[0] as unknown as [string, number]
+    return { body, affected }
+  }
+}

@@ -1,0 +1,50 @@
+// Runs planned queries on a source. One runner per dialect; surfaces never see SQL or drivers.
+import type { CountMode } from '../ast.js'
+import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
+
+/** a page of rows as one JSON array text (built by the database on PostgreSQL) */
+export interface ReadResult {
+  body: string
+  rows: number
+  /** total matching rows when a count was asked for */
+  total?: number
+}
+
+/** a large read delivered in chunks of JSON row texts, with the total known up front */
+export interface StreamedRead {
+  total: number
+  rows: number
+  chunks: AsyncIterable<string[]>
+  close(): Promise<void>
+}
+
+export interface MutationResult {
+  /** JSON array text of the written rows shaped by RETURNING (`[]` when none was asked) */
+  body: string
+  affected: number
+}
+
+export interface RpcResult {
+  /** JSON text: an array for set-returning functions, any JSON value for scalar ones */
+  body: string
+  rows: number
+  total?: number
+  returnsSet: boolean
+}
+
+export interface Runner {
+  read(plan: PlannedRead, count?: CountMode): Promise<ReadResult>
+  /** streams when the result is large; `undefined` result means it fitted in `chunkSize` and is in `small` */
+  readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }>
+  count(plan: PlannedRead, mode: CountMode): Promise<number>
+  insert(plan: PlannedInsert): Promise<MutationResult>
+  update(plan: PlannedUpdate): Promise<MutationResult>
+  delete(plan: PlannedDelete): Promise<MutationResult>
+  rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult>
+}
+
+/** rows that a page holds given the total, offset and limit */
+export function pageRows(total: number, offset = 0, limit?: number): number {
+  const after = Math.max(0, total - offset)
+  return limit === undefined ? after : Math.min(after, limit)
+}
