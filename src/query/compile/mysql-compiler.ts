@@ -13,13 +13,17 @@ import type { PlannedCondition, PlannedEmbed, PlannedFilter, PlannedInsert, Plan
 import { COMPARISON, Compiler, likePattern } from './compiler.js'
 
 /** a value as MySQL should receive it for a column (booleans as 1/0, JSON as text, timestamps in UTC) */
-export function mysqlValue(column: Pick<ColumnInfo, 'category' | 'type'>, value: unknown): unknown {
+export function mysqlValue(column: Pick<ColumnInfo, 'category' | 'type' | 'name'>, value: unknown): unknown {
   if (value === null || value === undefined) return null
   if (column.category === 'json') return typeof value === 'string' && isJsonText(value) ? value : JSON.stringify(value)
   if (column.category === 'boolean') {
     if (value === true || value === 'true' || value === 't' || value === '1' || value === 1) return 1
     if (value === false || value === 'false' || value === 'f' || value === '0' || value === 0) return 0
     return value
+  }
+  // MySQL would silently compare 'abc' as 0; refuse it as PostgreSQL does
+  if (column.category === 'number' && typeof value === 'string' && !/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(value)) {
+    throw new AppError('invalid_value', `"${value}" is not a valid number for column "${column.name}"`, { sqlstate: '22P02' })
   }
   if (column.category === 'time' && typeof value === 'string' && /[T ]\d\d:\d\d/.test(value)) {
     const date = new Date(value)
