@@ -33,9 +33,8 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
       }
       const res = await tx.query({ sql: stmt.sql, params: [] })
       if (res.columns.length > 0) {
-        const rows = Array.isArray(res.rows[0]) ? (res.rows[0] as unknown as unknown[]) : res.rows
-        data = JSON.stringify(rows)
-        returned = rows.length
+        data = JSON.stringify(res.rows)
+        returned = res.rows.length
       }
       if (stmt.class === 'write' || res.columns.length === 0) affected += res.affected
     }

@@ -130,8 +130,7 @@ export class MysqlRunner implements Runner {
     const run = (db: Executor) => db.query(stmt)
     const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
     if (!isProcedure) return { body: JSON.stringify(res.rows[0]?.v ?? null), rows: 1, returnsSet: false }
-    // CALL answers [rows, header]; the first result set is the procedure's rows
-    const rows = Array.isArray(res.rows[0]) ? (res.rows[0] as unknown as Row[]) : res.rows
+    const rows = res.rows
     return { body: JSON.stringify(rows), rows: rows.length, returnsSet: true }
   }
 }

@@ -195,7 +195,13 @@ async function runQuery(target: mysql.Pool | mysql.PoolConnection, stmt: Stateme
     // query(), not execute(): prepared statements per connection would pile up for dynamic SQL.
     const [result, fields] = await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts?.arrayRows })
     if (Array.isArray(result)) {
-      return { rows: result as Row[], affected: result.length, columns: (fields ?? []).map((f) => f.name) }
+      // CALL answers [rows, status header]: the procedure's first result set is what callers want
+      if (Array.isArray(result[0])) {
+        const first = result[0] as Row[]
+        const firstFields = (Array.isArray(fields?.[0]) ? fields[0] : []) as Array<{ name: string }>
+        return { rows: first, affected: first.length, columns: firstFields.map((f) => f.name) }
+      }
+      return { rows: result as Row[], affected: result.length, columns: ((fields ?? []) as Array<{ name: string }>).filter(Boolean).map((f) => f.name) }
     }
     const header = result as mysql.ResultSetHeader
     return { rows: [], affected: header.affectedRows, columns: [], insertId: header.insertId }
