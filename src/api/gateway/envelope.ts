@@ -11,8 +11,9 @@ export function renderGatewayError(err: AppError, operation?: string) {
     status: 'error' as const,
     code: err.code,
     message: err.message,
-    error: detail ?? hint ?? err.message,
-    ...(hint && detail ? { hint } : {}),
+    // clients (the Athena SDK among them) show `error` first, so it always carries the main message
+    error: detail ?? err.message,
+    ...(hint ? { hint } : {}),
     data: { ...(operation ? { operation } : {}), ...(data ?? {}) },
   }
 }

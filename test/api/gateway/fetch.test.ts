@@ -104,7 +104,7 @@ forEachDialect('POST /gateway/fetch', async (t, db) => {
     assert.equal(table.status, 400)
     assert.equal(table.body.code, 'unknown_table')
     assert.match(table.body.message, /ordres/)
-    assert.match(table.body.error, /orders/)
+    assert.match(table.body.hint, /orders/)
     const column = await fetchRows({ table_name: 'orders', conditions: [{ eq_column: 'stauts', eq_value: 'x' }] })
     assert.equal(column.status, 400)
     assert.equal(column.body.code, 'unknown_column')

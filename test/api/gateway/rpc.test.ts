@@ -24,10 +24,10 @@ forEachDialect('RPC routes', async (t, db) => {
     const missing = await atrium.post('/gateway/rpc', { client: 'shop', body: { function_name: 'order_totl', args: {} } })
     assert.equal(missing.status, 404)
     assert.equal(missing.body.code, 'unknown_function')
-    assert.match(missing.body.error, /order_total/)
+    assert.match(missing.body.hint, /order_total/)
     const wrong = await atrium.post('/gateway/rpc', { client: 'shop', body: { function_name: 'order_total', args: { who: 1 } } })
     assert.equal(wrong.status, 404)
-    assert.match(wrong.body.error, /customer/)
+    assert.match(wrong.body.hint, /customer/)
   })
 
   if (isPg) {
