@@ -1,6 +1,6 @@
 // Runs a real PostgreSQL inside the data directory when no DATABASE_URL is given (the zero-set-up default).
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +65,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const { dataDir, logger } = opts
   // 0711: when Atrium runs as root, PostgreSQL runs as the `postgres` user and must reach pg/ inside.
   mkdirSync(dataDir, { recursive: true, mode: 0o711 })
+  // an existing directory keeps its mode; as root the `postgres` user still has to pass through it
+  if (userInfo().uid === 0) chmodSync(dataDir, 0o711)
   const pgDir = join(dataDir, 'pg')
   const credentialsFile = join(dataDir, 'embedded-postgres.json')
   const isFirstStart = !existsSync(join(pgDir, 'PG_VERSION'))

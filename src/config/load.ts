@@ -120,7 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const first = Value.Errors(ConfigSchema, withDefaults).First()
   if (first) {
     const setting = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
-    const envName = ENV_SETTINGS.find(([, p]) => p === setting)?.[0]
+    // name the variable that was actually set (the last one applied wins), else the first that could be
+    const candidates = ENV_SETTINGS.filter(([, p]) => p === setting).map(([name]) => name)
+    const envName = candidates.filter((name) => env[name]).at(-1) ?? candidates[0]
     const hint = envName ? ` (env ${envName})` : setting.startsWith('sources.') ? ' (atrium.yaml or ATRIUM_CLIENT_<NAME>)' : ''
     const message = first.message === 'Unexpected property' ? 'is not a known setting' : first.message.toLowerCase()
     throw new ConfigError(`invalid setting ${setting}${hint}: ${message}`)

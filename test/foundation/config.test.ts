@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ConfigError, loadConfig } from '../../src/config/load.js'
+
+test('configuration', async (t) => {
+  await t.test('defaults need no configuration at all', () => {
+    const config = loadConfig({})
+    assert.equal(config.server.port, 8000)
+    assert.equal(config.dataDir, './.atrium')
+    assert.equal(config.catalog.url, undefined)
+    assert.equal(config.rest.envelope, 'none')
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.server))
+  })
+
+  await t.test('the contract variables work exactly as written', () => {
+    const config = loadConfig({
+      PORT: '9100', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db:5432/catalog', ATRIUM_DATA_DIR: '/var/lib/atrium',
+      ATHENA_KEY_12: 'static-admin-key-0001', REDIS_URL: 'redis://127.0.0.1:6379',
+      ATRIUM_CLIENT_SHOP: 'postgres://u@db/shop', ATRIUM_CLIENT_Legacy_Db: 'mysql://root@db/legacy',
+    })
+    assert.equal(config.server.port, 9100)
+    assert.equal(config.server.host, '0.0.0.0')
+    assert.equal(config.catalog.url, 'postgres://u@db:5432/catalog')
+    assert.equal(config.dataDir, '/var/lib/atrium')
+    assert.equal(config.adminKey, 'static-admin-key-0001')
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379')
+    assert.deepEqual(Object.keys(config.sources).sort(), ['legacy_db', 'shop'])
+    assert.equal(config.sources.legacy_db.url, 'mysql://root@db/legacy')
+  })
+
+  await t.test('ATRIUM_ADMIN_KEY is an alias; ATHENA_KEY_12 wins when both are set', () => {
+    assert.equal(loadConfig({ ATRIUM_ADMIN_KEY: 'alias-admin-key-0001' }).adminKey, 'alias-admin-key-0001')
+    assert.equal(loadConfig({ ATRIUM_ADMIN_KEY: 'alias-admin-key-0001', ATHENA_KEY_12: 'spec-admin-key-00001' }).adminKey, 'spec-admin-key-00001')
+  })
+
+  await t.test('atrium.yaml is read from ATRIUM_CONFIG and the environment overrides it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atrium-config-'))
+    const file = join(dir, 'atrium.yaml')
+    writeFileSync(file, 'server:\n  port: 9200\nrest:\n  envelope: data\nsources:\n  shop:\n    url: postgres://u@db/shop\n    pool: { max: 3 }\n')
+    const config = loadConfig({ ATRIUM_CONFIG: file, PORT: '9300' })
+    assert.equal(config.server.port, 9300)
+    assert.equal(config.rest.envelope, 'data')
+    assert.equal(config.sources.shop.pool?.max, 3)
+  })
+
+  const invalid: Array<[string, Record<string, string>, RegExp]> = [
+    ['a non-numeric PORT', { PORT: 'eighty' }, /PORT/],
+    ['a port out of range', { PORT: '70000' }, /server\.port.*PORT/],
+    ['an unknown URL scheme for a client', { ATRIUM_CLIENT_SHOP: 'oracle://db/shop' }, /sources\.shop\.url.*oracle/],
+    ['a DATABASE_URL that is not PostgreSQL', { DATABASE_URL: 'mysql://db/catalog' }, /DATABASE_URL/],
+    ['an admin key too short to be safe', { ATHENA_KEY_12: 'short' }, /adminKey.*ATHENA_KEY_12/],
+    ['a bad boolean', { ATRIUM_REQUIRE_TENANT_HEADERS: 'maybe' }, /ATRIUM_REQUIRE_TENANT_HEADERS/],
+    ['a bad rest envelope', { ATRIUM_REST_ENVELOPE: 'wrapped' }, /rest\.envelope/],
+  ]
+  for (const [what, env, pattern] of invalid) {
+    await t.test(`invalid: ${what}`, () => {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && pattern.test(err.message))
+    })
+  }
+
+  await t.test('invalid: unknown settings in atrium.yaml are named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atrium-config-'))
+    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  prot: 80\n')
+    assert.throws(() => loadConfig({ ATRIUM_CONFIG: join(dir, 'bad.yaml') }), /server\.prot.*not a known setting/)
+    writeFileSync(join(dir, 'broken.yaml'), 'server: [unclosed\n')
+    assert.throws(() => loadConfig({ ATRIUM_CONFIG: join(dir, 'broken.yaml') }), /not valid YAML/)
+  })
+
+  await t.test('invalid configuration stops the process with one clear message', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH, PORT: 'eighty' }, encoding: 'utf8', timeout: 30_000 })
+    assert.equal(run.status, 2)
+    assert.match(run.stderr, /^atrium: invalid setting server\.port \(env PORT\)|PORT must be an integer/m)
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr)
+  })
+})

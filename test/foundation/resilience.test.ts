@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startTestAtrium } from '../helpers/atrium.js'
+import { createMysqlDatabase, createPgDatabase } from '../helpers/databases.js'
+import { startTcpProxy, viaProxy } from '../helpers/tcp-proxy.js'
+
+test('a data source that goes away answers 503 and recovers when it comes back', async (t) => {
+  const pg = await createPgDatabase(t)
+  const my = await createMysqlDatabase(t)
+  await pg.load('shop')
+  await my.load('shop')
+  const pgProxy = await startTcpProxy(5432)
+  const myProxy = await startTcpProxy(3306)
+  t.after(() => pgProxy.close())
+  t.after(() => myProxy.close())
+  const atrium = await startTestAtrium(t, {
+    sources: { shop: viaProxy(pg.url, pgProxy), myshop: viaProxy(my.url, myProxy) },
+    env: { ATRIUM_POOL_CONNECTION_TIMEOUT_MS: '1500' },
+  })
+  const body = { table_name: 'customers', columns: 'id', sort_by: { field: 'id' } }
+
+  for (const [client, proxy] of [['shop', pgProxy], ['myshop', myProxy]] as const) {
+    await t.test(`${client}: up, down (503 in the gateway envelope), up again`, async () => {
+      const up = await atrium.post('/gateway/fetch', { client, body, headers: { 'cache-control': 'no-cache' } })
+      assert.equal(up.status, 200, JSON.stringify(up.body))
+
+      await proxy.cut()
+      const down = await atrium.post('/gateway/fetch', { client, body, headers: { 'cache-control': 'no-cache' } })
+      assert.equal(down.status, 503, JSON.stringify(down.body))
+      assert.equal(down.body.status, 'error')
+      assert.equal(down.body.code, 'source_unavailable')
+      assert.match(down.body.message, new RegExp(`"${client}" is unavailable`))
+      assert.equal(down.headers.get('retry-after'), '5')
+      assert.ok(!down.text.includes('127.0.0.1'), 'the connection string is not revealed')
+      const health = await atrium.get('/health', { key: null })
+      assert.equal(health.status, 200, 'a data source outage is not a process outage')
+
+      await proxy.restore()
+      let back = await atrium.post('/gateway/fetch', { client, body, headers: { 'cache-control': 'no-cache' } })
+      for (let i = 0; i < 20 && back.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250))
+        back = await atrium.post('/gateway/fetch', { client, body, headers: { 'cache-control': 'no-cache' } })
+      }
+      assert.equal(back.status, 200, JSON.stringify(back.body))
+      assert.deepEqual(back.body.data, [{ id: 1 }, { id: 2 }, { id: 3 }])
+    })
+  }
+})
+
+test('GET /health answers 503 with per-check details while the catalog is down', async (t) => {
+  const { createPgDatabase: create } = await import('../helpers/databases.js')
+  const catalog = await create(t, 'atrium_catalog')
+  const proxy = await startTcpProxy(5432)
+  t.after(() => proxy.close())
+  const atrium = await startTestAtrium(t, { env: { DATABASE_URL: viaProxy(catalog.url, proxy), ATRIUM_POOL_CONNECTION_TIMEOUT_MS: '1000' }, catalog })
+  assert.equal((await atrium.get('/health', { key: null })).status, 200)
+  await proxy.cut()
+  const down = await atrium.get('/health', { key: null })
+  assert.equal(down.status, 503)
+  assert.equal(down.body.status, 'error')
+  assert.equal(down.body.checks.catalog.status, 'down')
+  assert.equal(typeof down.body.error, 'string')
+  await proxy.restore()
+  let up = await atrium.get('/health', { key: null })
+  for (let i = 0; i < 20 && up.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 250))
+    up = await atrium.get('/health', { key: null })
+  }
+  assert.equal(up.status, 200)
+})
+
+test('HTTP behaviour: graceful shutdown, body limits, CORS', async (t) => {
+  const pg = await createPgDatabase(t)
+  await pg.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: pg.url }, env: { ATRIUM_BODY_LIMIT_BYTES: '2048' } })
+
+  await t.test('a body over the limit is a 413 in the gateway envelope', async () => {
+    const res = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'id,'.repeat(1000) + 'id' } })
+    assert.equal(res.status, 413)
+    assert.equal(res.body.code, 'body_too_large')
+  })
+
+  await t.test('CORS preflight is answered and exposes the pagination headers', async () => {
+    const res = await fetch(`${atrium.url}/rest/v1/orders`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'apikey,x-athena-client' },
+    })
+    assert.equal(res.status, 204)
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example')
+    const simple = await fetch(`${atrium.url}/ping`, { headers: { origin: 'https://app.example' } })
+    assert.match(simple.headers.get('access-control-expose-headers') ?? '', /Content-Range/)
+  })
+
+  await t.test('close() lets in-flight requests finish', async () => {
+    const slow = atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT true AS slept FROM pg_sleep(0.8)' } })
+    await new Promise((r) => setTimeout(r, 200))
+    const closing = atrium.close()
+    const res = await slow
+    await closing
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    assert.deepEqual(res.body.data, [{ slept: true }])
+    await assert.rejects(fetch(`${atrium.url}/ping`))
+  })
+})
