@@ -117,6 +117,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   }
 
   services.requestLog.start()
+  const schemaRefresh = startSchemaRefresh(services)
   await loadSqlParsers()
   const app = await buildApp(services)
   let address: string
@@ -143,10 +144,27 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     generatedAdminKey: adminKey.created,
     close: () => {
       // app.close() stops accepting connections and waits for in-flight requests first.
-      closing ??= app.close().then(() => shutdownServices(services))
+      closing ??= app.close().then(() => {
+        if (schemaRefresh) clearInterval(schemaRefresh)
+        return shutdownServices(services)
+      })
       return closing
     },
   }
+}
+
+/** gateway.schemaRefreshMs > 0: reload the schema caches that are in use, so outside DDL shows up by itself */
+function startSchemaRefresh(services: Services): NodeJS.Timeout | undefined {
+  const every = services.config.gateway.schemaRefreshMs
+  if (every <= 0) return undefined
+  const timer = setInterval(() => {
+    for (const source of services.registry.list()) {
+      if (!source.cachedSchema) continue
+      source.refreshSchema().catch((err: Error) => services.logger.warn({ source: source.name, err: err.message }, 'schema refresh failed'))
+    }
+  }, every)
+  timer.unref()
+  return timer
 }
 
 async function shutdownServices(services: Services): Promise<void> {

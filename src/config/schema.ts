@@ -28,7 +28,6 @@ export const ConfigSchema = Type.Object({
     trustProxy: Type.Array(Type.String(), { default: [], description: 'addresses/CIDRs of proxies whose X-Forwarded-For is believed' }),
     shutdownTimeoutMs: Millis(10_000, 'how long in-flight requests may take to finish on shutdown'),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-    production: Type.Boolean({ default: false }),
   }, { additionalProperties: false, default: {} }),
   dataDir: Type.String({ minLength: 1, default: './.atrium' }),
   catalog: Type.Object({
@@ -48,6 +47,8 @@ export const ConfigSchema = Type.Object({
     streamThresholdRows: Type.Integer({ minimum: 1, default: 1_000, description: 'unbounded reads larger than this stream through a cursor' }),
     requestLogFlushMs: Millis(1_000, 'how often the request log is written to the catalog'),
     schemaRefreshMs: Millis(0, 'periodic schema cache refresh; 0 = only on demand'),
+    upstreamAllowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: ['*.supabase.co'], description: 'hosts X-Athena-Client: custom_supabase may forward to; *.domain matches subdomains' }),
+    upstreamTimeoutMs: Millis(15_000, 'timeout for one forwarded upstream call'),
   }, { additionalProperties: false, default: {} }),
   rest: Type.Object({
     envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),

@@ -66,6 +66,7 @@ export const codes = {
   source_unavailable: { status: 503, stage: 'execute', pgrst: 'PGRST001' },
   catalog_unavailable: { status: 503, stage: 'execute', pgrst: 'PGRST002' },
   upstream_error: { status: 502, stage: 'execute', pgrst: 'PGRST000' },
+  upstream_rejected: { status: 400, stage: 'execute', pgrst: 'PGRST000' },
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },

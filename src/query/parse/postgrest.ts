@@ -39,7 +39,9 @@ function splitPath(key: string): { path: string[]; last: string } {
   const arrow = key.indexOf('->')
   const head = arrow < 0 ? key : key.slice(0, arrow)
   const parts = head.split('.')
-  const last = parts.pop()! + (arrow < 0 ? '' : key.slice(arrow))
+  let last = parts.pop()! + (arrow < 0 ? '' : key.slice(arrow))
+  // `not.or` / `embed.not.and`: the negation belongs to the logic key, not to the embed path
+  if ((last === 'or' || last === 'and') && parts.at(-1) === 'not') last = `${parts.pop()}.${last}`
   return { path: parts, last }
 }
 
