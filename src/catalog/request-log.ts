@@ -62,15 +62,20 @@ export class RequestLog {
   private async write(): Promise<void> {
     while (this.buffer.length) {
       const batch = this.buffer.splice(0, BATCH)
-      const col = <K extends keyof RequestLogEntry>(k: K) => batch.map((e) => e[k])
+      // one JSON parameter per batch: JSON.stringify is far cheaper than array parameters escaped per element
+      const rows = batch.map((e) => ({
+        at: e.at.toISOString(), request_id: e.requestId, client_name: e.client, table_name: e.table, operation: e.operation,
+        method: e.method, path: e.path, status: e.status, duration_ms: e.durationMs, cached: e.cached, api_key_id: e.apiKeyId,
+        user_id: e.userId, company_id: e.companyId, organization_id: e.organizationId, sql_class: e.sqlClass,
+      }))
       try {
         await this.catalog.query({
           sql: `INSERT INTO atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
                   api_key_id, user_id, company_id, organization_id, sql_class)
-                SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-                  $9::real[], $10::boolean[], $11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[])`,
-          params: [col('at'), col('requestId'), col('client'), col('table'), col('operation'), col('method'), col('path'), col('status'),
-            col('durationMs'), col('cached'), col('apiKeyId'), col('userId'), col('companyId'), col('organizationId'), col('sqlClass')],
+                SELECT at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
+                  api_key_id, user_id, company_id, organization_id, sql_class
+                FROM json_populate_recordset(NULL::atrium.request_log, $1::json)`,
+          params: [JSON.stringify(rows)],
         })
       } catch (err) {
         // put the batch back (bounded) and try again on the next tick

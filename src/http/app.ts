@@ -14,6 +14,8 @@ import { accessControl } from './plugins/access-control.js'
 import { requestLogHook } from './plugins/request-log-hook.js'
 import { RouteCatalog } from './route-catalog.js'
 import { normalizeError } from './normalize-error.js'
+import { lazyChildLogger } from '../observability/lazy-child-logger.js'
+import type { Logger } from 'pino'
 import './fastify-types.js'
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -23,6 +25,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config, logger, metrics } = services
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: (parent, bindings, opts) => lazyChildLogger(parent as unknown as Logger, bindings, opts) as never,
     // Per-request log lines cost on the hot path; they are on only at debug/trace level.
     logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.server.logLevel) }),
     bodyLimit: config.server.bodyLimitBytes,
@@ -75,19 +78,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
-  // During shutdown, answers to in-flight requests close their keep-alive connections, so close()
-  // returns as soon as those requests finish instead of waiting for the keep-alive timeout.
-  let closing = false
+  // During shutdown, keep-alive connections are closed as soon as their in-flight request is answered,
+  // so close() returns when the work is done instead of after the keep-alive timeout.
   app.addHook('preClose', async () => {
-    closing = true
-  })
-  app.addHook('onSend', async (_req, reply) => {
-    if (closing) reply.header('connection', 'close')
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 25)
+    app.server.once('close', () => clearInterval(sweep))
   })
   app.addHook('onResponse', async (req, reply) => {
-    const labels = { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) }
-    metrics.requests.inc(labels)
-    metrics.duration.observe(labels, reply.elapsedTime / 1000)
+    metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000)
   })
 
   await app.register(requestLogHook, { services })

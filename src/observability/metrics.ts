@@ -48,4 +48,19 @@ export class Metrics {
     })
     client.collectDefaultMetrics({ register: this.registry })
   }
+
+  private readonly requestSeries = new Map<string, { count: ReturnType<Metrics['requests']['labels']>; time: ReturnType<Metrics['duration']['labels']> }>()
+
+  /** counts one request; the labelled series are looked up once per route/method/status, not per request */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`
+    let series = this.requestSeries.get(key)
+    if (!series) {
+      const labels = { route, method, status: String(status) }
+      series = { count: this.requests.labels(labels), time: this.duration.labels(labels) }
+      this.requestSeries.set(key, series)
+    }
+    series.count.inc()
+    series.time.observe(seconds)
+  }
 }

@@ -1,4 +1,5 @@
 // PostgreSQL driver on node-postgres: a lazily connecting pool, transactions, cursors and error translation.
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { PoolConfig } from '../../config/schema.js'
 import { translatePgError } from '../../errors/translate-pg.js'
@@ -164,5 +165,37 @@ async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: 
 function queryConfig(text: string, values: readonly unknown[], arrayRows?: boolean): pg.QueryConfig {
   const config = { text, values: values as unknown[] } as pg.QueryConfig & { rowMode?: 'array' }
   if (arrayRows) config.rowMode = 'array'
+  const name = statementNames.nameFor(text)
+  if (name) config.name = name
   return config
 }
+
+/**
+ * Statements that come back again and again (the same request shape with other values) are sent as named
+ * prepared statements, so PostgreSQL parses and plans them once per connection instead of per request.
+ * Only shapes seen HOT_AFTER times get a name, and at most MAX_NAMED are remembered, which bounds what
+ * each connection keeps prepared.
+ */
+class StatementNames {
+  private static readonly HOT_AFTER = 3
+  private static readonly MAX_NAMED = 1_000
+  private readonly seen = new Map<string, number>()
+  private readonly named = new Map<string, string>()
+
+  nameFor(text: string): string | undefined {
+    const name = this.named.get(text)
+    if (name) return name
+    const count = (this.seen.get(text) ?? 0) + 1
+    if (count < StatementNames.HOT_AFTER) {
+      if (this.seen.size >= StatementNames.MAX_NAMED * 4) this.seen.clear()
+      this.seen.set(text, count)
+      return undefined
+    }
+    this.seen.delete(text)
+    if (this.named.size >= StatementNames.MAX_NAMED) return undefined
+    const fresh = `atrium_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    this.named.set(text, fresh)
+    return fresh
+  }
+}
+const statementNames = new StatementNames()
