@@ -22,6 +22,11 @@ export interface QueryResult {
 export interface QueryOptions {
   /** return rows as arrays instead of objects (cheaper for single-column JSON results) */
   arrayRows?: boolean
+  /**
+   * the statement's result shape never changes (e.g. the pipeline's JSON text + count), so it may be kept
+   * as a prepared statement when it recurs; never set for user SQL, whose result type can change with DDL
+   */
+  prepare?: boolean
 }
 
 export type TransactionMode = 'read only' | 'read write'

@@ -13,7 +13,7 @@ export class PostgresRunner implements Runner {
 
   async read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
     const exact = count === 'exact' || (count === 'estimated' && (await this.estimate(plan)) < ESTIMATE_EXACT_BELOW)
-    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { arrayRows: true })
+    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { arrayRows: true, prepare: true })
     const [body, rows, total] = res.rows[0] as unknown as [string, number, number | undefined]
     return { body, rows, total: exact ? Number(total) : count ? await this.estimate(plan) : undefined }
   }
@@ -85,7 +85,7 @@ export class PostgresRunner implements Runner {
   }
 
   private async mutate(db: Executor, stmt: { sql: string; params: readonly unknown[] }): Promise<MutationResult> {
-    const res = await db.query(stmt, { arrayRows: true })
+    const res = await db.query(stmt, { arrayRows: true, prepare: true })
     const [body, affected] = res.rows[0] as unknown as [string, number]
     return { body, affected }
   }

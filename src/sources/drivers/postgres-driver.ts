@@ -153,7 +153,7 @@ export class PostgresDriver implements Driver {
 
 async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
   try {
-    const res = await target.query(queryConfig(stmt.sql, stmt.params, opts?.arrayRows))
+    const res = await target.query(queryConfig(stmt.sql, stmt.params, opts?.arrayRows, opts?.prepare))
     return { rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }
   } catch (err) {
     const translated = translatePgError(err, source)
@@ -162,10 +162,10 @@ async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: 
   }
 }
 
-function queryConfig(text: string, values: readonly unknown[], arrayRows?: boolean): pg.QueryConfig {
+function queryConfig(text: string, values: readonly unknown[], arrayRows?: boolean, prepare?: boolean): pg.QueryConfig {
   const config = { text, values: values as unknown[] } as pg.QueryConfig & { rowMode?: 'array' }
   if (arrayRows) config.rowMode = 'array'
-  const name = statementNames.nameFor(text)
+  const name = prepare ? statementNames.nameFor(text) : undefined
   if (name) config.name = name
   return config
 }

@@ -71,6 +71,21 @@ forEachDialect('raw SQL routes', async (t, db) => {
       }
     })
 
+    await t.test('statements kept prepared for speed still see columns added later', async () => {
+      const fetchNotes = () => atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'notes', conditions: [{ eq_column: 'id', eq_value: '1' }] }, headers: { 'cache-control': 'no-cache' } })
+      const rawNotes = () => sql('SELECT * FROM notes WHERE id = 1')
+      await sql("INSERT INTO notes VALUES (1, 'first')")
+      for (let i = 0; i < 5; i++) {
+        assert.deepEqual((await fetchNotes()).body.data, [{ id: 1, body: 'first' }])
+        assert.deepEqual((await rawNotes()).body.data, [{ id: 1, body: 'first' }])
+      }
+      await sql("ALTER TABLE notes ADD COLUMN mood text DEFAULT 'calm'")
+      assert.deepEqual((await fetchNotes()).body.data, [{ id: 1, body: 'first', mood: 'calm' }])
+      const raw = await rawNotes()
+      assert.equal(raw.status, 200, JSON.stringify(raw.body))
+      assert.deepEqual(raw.body.data, [{ id: 1, body: 'first', mood: 'calm' }])
+    })
+
     await t.test('a data-modifying CTE is a write, not a read', async () => {
       const res = await sql('WITH gone AS (DELETE FROM sentinel WHERE id = 11 RETURNING id) SELECT * FROM gone')
       assert.equal(res.body.meta.sql_class, 'write')
