@@ -1,0 +1,30 @@
+// The baseline: a minimal hand-written Fastify server on the same drivers and pool size — one
+// parameterised query per route, no validation, no auth. The practical limit for a Node gateway.
+import Fastify from 'fastify'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+
+const port = Number(process.env.PORT ?? 8700)
+const poolSize = Number(process.env.POOL_MAX ?? 10)
+const pool = new pg.Pool({ connectionString: process.env.PG_URL, max: poolSize })
+const my = process.env.MYSQL_URL ? mysql.createPool({ uri: process.env.MYSQL_URL, connectionLimit: poolSize }) : undefined
+const app = Fastify({ bodyLimit: 64 * 1024 * 1024 })
+
+app.get<{ Params: { id: string } }>('/w1/:id', async (req) => (await pool.query('SELECT * FROM items WHERE id = $1', [req.params.id])).rows)
+app.get<{ Params: { cat: string } }>('/w2/:cat', async (req) => (await pool.query('SELECT * FROM items WHERE category = $1 ORDER BY id LIMIT 100', [req.params.cat])).rows)
+app.post<{ Body: Array<Record<string, unknown>> }>('/w3', async (req, reply) => {
+  // the natural hand-written bulk insert: one multi-row VALUES statement
+  const cols = ['id', 'name', 'category', 'price', 'in_stock', 'created_at']
+  const values: unknown[] = []
+  const tuples = req.body.map((row, i) => `(${cols.map((c, j) => { values.push(row[c]); return `$${i * cols.length + j + 1}` }).join(',')})`)
+  await pool.query(`INSERT INTO items_ins (${cols.join(',')}) VALUES ${tuples.join(',')}`, values)
+  return reply.status(201).send()
+})
+app.get<{ Params: { offset: string } }>('/w4/:offset', async (req) => (await pool.query(
+  'SELECT o.*, row_to_json(c) AS customers FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id LIMIT 50 OFFSET $1', [req.params.offset])).rows)
+app.post<{ Body: { query: string } }>('/w6', async (req) => (await pool.query(req.body.query)).rows)
+app.get<{ Params: { id: string } }>('/my/w1/:id', async (req) => (await my!.query('SELECT * FROM items WHERE id = ?', [req.params.id]))[0])
+app.get<{ Params: { cat: string } }>('/my/w2/:cat', async (req) => (await my!.query('SELECT * FROM items WHERE category = ? ORDER BY id LIMIT 100', [req.params.cat]))[0])
+app.get('/ping', async () => 'pong')
+
+await app.listen({ port, host: '127.0.0.1' })

@@ -1,0 +1,253 @@
+// `npm run bench`: measures Atrium's hot paths side by side with a hand-written Fastify baseline, in one run,
+// and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
+//   npm run bench                 full run (10 s per workload, concurrency 32 and 128)
+//   npm run bench -- --quick      a few seconds per workload, smaller fixture: proves the harness works
+//   npm run bench -- --only=w1,w2 selected workloads
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
+import type { LoadConfig } from './load.js'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const ROOT = new URL('..', import.meta.url).pathname
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
+const DURATION = quick ? 2 : 10
+const WARMUP = quick ? 1 : 3
+const CONCURRENCY = quick ? [32] : [32, 128]
+const hasTaskset = existsSync('/usr/bin/taskset')
+// servers on core 0, the load generator on core 1 (PostgreSQL is scheduled by the OS)
+const pinned = (core: number, cmd: string[]) => (hasTaskset && cpus().length > 1 ? ['taskset', '-c', String(core), ...cmd] : cmd)
+
+interface Server { name: string; base: string; child: ChildProcess; pid: number }
+
+async function waitForPing(base: string, child: ChildProcess, timeoutMs: number): Promise<number> {
+  const started = performance.now()
+  while (performance.now() - started < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`server at ${base} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${base}/ping`, { signal: AbortSignal.timeout(500) })).ok) return performance.now() - started
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`${base} did not answer /ping within ${timeoutMs} ms`)
+}
+
+function start(name: string, cmd: string[], env: Record<string, string>, port: number): Server {
+  const [bin, ...rest] = pinned(0, cmd)
+  const child = spawn(bin, rest, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
+  return { name, base: `http://127.0.0.1:${port}`, child, pid: child.pid! }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+/** samples the server's RSS while `work` runs; returns the peak */
+async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakRss: number; startRss: number }> {
+  const startRss = rssMb(pid)
+  let peakRss = startRss
+  const timer = setInterval(() => { peakRss = Math.max(peakRss, rssMb(pid)) }, 100)
+  try {
+    const result = await work()
+    return { result, peakRss: Math.max(peakRss, rssMb(pid)), startRss }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+interface LoadResult { reqPerSec: number; p50: number; p99: number; errors: number; non2xx: number; total: number }
+
+async function load(cfg: LoadConfig): Promise<LoadResult> {
+  const [bin, ...rest] = pinned(1, [process.execPath, '--import', 'tsx', 'bench/load.ts', JSON.stringify(cfg)])
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout!.on('data', (d) => { out += d })
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited with ${code}`))))
+  })
+}
+
+interface Row { workload: string; target: string; concurrency: number; reqPerSec: number; rowsPerSec?: number; p50: number; p99: number; errors: number; rssMb: number }
+
+async function main() {
+  const started = Date.now()
+  console.log(`atrium bench${quick ? ' (quick)' : ''}: preparing fixtures`)
+  await preparePostgres(SIZES)
+  await prepareMysql(SIZES)
+  const versions = await serverVersions()
+
+  // a fresh catalog for this run, so earlier runs' request logs do not weigh on it
+  const admin = new pg.Client({ connectionString: PG_ADMIN })
+  await admin.connect()
+  await admin.query('DROP DATABASE IF EXISTS atrium_bench_catalog WITH (FORCE)')
+  await admin.query('CREATE DATABASE atrium_bench_catalog')
+  await admin.end()
+
+  const atrium = start('atrium', [process.execPath, 'dist/main.js'], {
+    NODE_ENV: 'production',
+    DATABASE_URL: pgUrl('atrium_bench_catalog'),
+    ATHENA_KEY_12: ADMIN_KEY,
+    ATRIUM_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
+    ATRIUM_DATA_DIR: join(tmpdir(), 'atrium-bench-data'),
+    ATRIUM_CLIENT_BENCH: pgUrl(),
+    ATRIUM_CLIENT_BENCHMY: mysqlUrl(),
+    ATRIUM_POOL_MAX: '10',
+    ATRIUM_LOG_LEVEL: 'warn',
+    ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
+    HOST: '127.0.0.1',
+  }, 8710)
+  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10' }, 8711)
+  const rows: Row[] = []
+  try {
+    await waitForPing(atrium.base, atrium.child, 30_000)
+    await waitForPing(baseline.base, baseline.child, 30_000)
+    const apiKey = await createBenchKey(atrium.base)
+
+    const plans: Array<{ workload: string; atrium: string[]; baseline: string; rowsPerRequest?: number }> = [
+      { workload: 'W1', atrium: ['w1-rest', 'w1-gateway'], baseline: 'w1-base' },
+      { workload: 'W2', atrium: ['w2-rest', 'w2-gateway'], baseline: 'w2-base' },
+      { workload: 'W3', atrium: ['w3-rest', 'w3-gateway'], baseline: 'w3-base', rowsPerRequest: 1000 },
+      { workload: 'W4', atrium: ['w4-rest'], baseline: 'w4-base' },
+      { workload: 'W6', atrium: ['w6-gateway'], baseline: 'w6-base' },
+      { workload: 'W1-mysql', atrium: ['w1-my-gateway'], baseline: 'w1-my-base' },
+      { workload: 'W2-mysql', atrium: ['w2-my-gateway'], baseline: 'w2-my-base' },
+    ]
+    for (const plan of plans) {
+      if (only && !only.some((o) => plan.workload.toLowerCase().startsWith(o.toLowerCase()))) continue
+      for (const connections of CONCURRENCY) {
+        const base = { connections, durationSeconds: DURATION, warmupSeconds: WARMUP, items: SIZES.items, orders: SIZES.orders }
+        // the baseline runs between Atrium's routes, so drift during the run affects both sides alike
+        const targets: Array<[Server, string, string | undefined]> = [[atrium, plan.atrium[0], apiKey], [baseline, plan.baseline, undefined], ...plan.atrium.slice(1).map((w) => [atrium, w, apiKey] as [Server, string, string])]
+        for (const [server, workload, key] of targets) {
+          const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
+          const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
+          if (plan.rowsPerRequest) row.rowsPerSec = Math.round(result.reqPerSec * plan.rowsPerRequest)
+          rows.push(row)
+          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${workload.padEnd(14)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${row.errors}`)
+        }
+      }
+    }
+    const streamed = !only || only.some((o) => o.toLowerCase() === 'w5') ? await streamWorkload(atrium, apiKey) : undefined
+    await stop(atrium)
+    await stop(baseline)
+    const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
+    report(rows, streamed, coldStart, versions, started)
+  } finally {
+    await stop(atrium)
+    await stop(baseline)
+  }
+}
+
+/** benchmarks run with key enforcement on: a client-bound key with the rights the workloads need */
+async function createBenchKey(base: string): Promise<string> {
+  const res = await fetch(`${base}/admin/api-keys`, {
+    method: 'POST',
+    headers: { apikey: ADMIN_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', rights: ['gateway.read', 'gateway.insert', 'sql.read'] }),
+  })
+  if (!res.ok) throw new Error(`could not create the bench API key: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { api_key: string }).api_key
+}
+
+async function streamWorkload(atrium: Server, apiKey: string) {
+  const run = async () => {
+    const t0 = performance.now()
+    const res = await fetch(`${atrium.base}/rest/v1/big?select=*`, { headers: { apikey: apiKey, 'x-athena-client': 'bench' } })
+    if (!res.ok) throw new Error(`W5 read failed: ${res.status}`)
+    let bytes = 0
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length
+    return { seconds: (performance.now() - t0) / 1000, bytes }
+  }
+  await run() // warm
+  const { result, peakRss, startRss } = await withRss(atrium.pid, run)
+  const figures = { rows: SIZES.big, seconds: +result.seconds.toFixed(2), rowsPerSec: Math.round(SIZES.big / result.seconds), mb: +(result.bytes / 1048576).toFixed(1), rssStartMb: Math.round(startRss), rssPeakMb: Math.round(peakRss), rssGrowthMb: Math.round(peakRss - startRss) }
+  console.log(`  W5        streamed ${figures.rows} rows (${figures.mb} MB) in ${figures.seconds} s = ${figures.rowsPerSec} rows/s, RSS +${figures.rssGrowthMb} MB`)
+  return figures
+}
+
+/** spawn to first /ping on the embedded default, with an already initialised data directory */
+async function coldStartWorkload() {
+  const dir = mkdtempSync(join(tmpdir(), 'atrium-cold-'))
+  chmodSync(dir, 0o711)
+  const times: number[] = []
+  try {
+    for (let i = 0; i < (quick ? 2 : 4); i++) {
+      const t0 = performance.now()
+      const server = start('cold', [process.execPath, 'dist/main.js'], { ATRIUM_DATA_DIR: dir, ATRIUM_LOG_LEVEL: 'warn', HOST: '127.0.0.1' }, 8712)
+      await waitForPing(server.base, server.child, 60_000)
+      if (i > 0) times.push(performance.now() - t0) // the first start initialises the data directory
+      await stop(server)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)]
+  console.log(`  cold start (embedded, warm data dir): ${Math.round(median)} ms to /ping`)
+  return { medianMs: Math.round(median), runsMs: times.map(Math.round) }
+}
+
+async function stop(server: Server): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return
+  const exited = new Promise((r) => server.child.once('exit', r))
+  server.child.kill('SIGTERM')
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+async function serverVersions() {
+  const c = new pg.Client({ connectionString: PG_ADMIN })
+  await c.connect()
+  const pgVersion = (await c.query('SHOW server_version')).rows[0].server_version
+  await c.end()
+  const mysql = await import('mysql2/promise')
+  const m = await mysql.createConnection({ uri: MYSQL_ADMIN })
+  const [r] = await m.query('SELECT VERSION() AS v')
+  await m.end()
+  return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
+}
+
+function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
+  const ratios: Array<Record<string, unknown>> = []
+  for (const row of rows.filter((r) => !r.target.endsWith('-base'))) {
+    const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target.endsWith('-base'))
+    if (!base) continue
+    ratios.push({
+      workload: row.workload,
+      route: row.target,
+      concurrency: row.concurrency,
+      throughput: +(row.reqPerSec / base.reqPerSec).toFixed(2),
+      p99: base.p99 ? +(row.p99 / base.p99).toFixed(2) : null,
+    })
+  }
+  console.log('\n  workload   route          conc  atrium/baseline req/s   p99 ratio')
+  for (const r of ratios) console.log(`  ${String(r.workload).padEnd(10)} ${String(r.route).padEnd(14)} ${String(r.concurrency).padEnd(5)} ${String(r.throughput).padStart(10)}x ${String(r.p99 ?? '-').padStart(14)}x`)
+  const doc = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    durationSeconds: (Date.now() - started) / 1000,
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), taskset: hasTaskset },
+    versions,
+    settings: { durationPerRun: DURATION, warmup: WARMUP, concurrency: CONCURRENCY, fixture: SIZES, poolMax: 10, keyEnforcement: true },
+    runs: rows,
+    ratios,
+    streamed,
+    coldStart,
+  }
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(doc, null, 2)}\n`)
+  console.log('\n  written to bench/results/latest.json')
+}
+
+await main()
