@@ -68,6 +68,27 @@ export const codes = {
   upstream_error: { status: 502, stage: 'execute', pgrst: 'PGRST000' },
   upstream_rejected: { status: 400, stage: 'execute', pgrst: 'PGRST000' },
 
+  // admin catalog and management DDL
+  client_exists: { status: 409, stage: 'request', pgrst: 'PGRST000' },
+  client_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  read_only_client: { status: 409, stage: 'request', pgrst: 'PGRST000' },
+  client_statistics_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  vacuum_health_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  key_not_client_bound: { status: 403, stage: 'auth', pgrst: 'PGRST301' },
+  invalid_identifier: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  data_type_not_allowed: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  invalid_default_expression: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  index_method_not_allowed: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  extension_not_allowed: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  reserved_column: { status: 400, stage: 'plan', pgrst: 'PGRST000' },
+  table_exists: { status: 409, stage: 'execute', pgrst: '42P07' },
+  table_not_found: { status: 404, stage: 'plan', pgrst: '42P01' },
+  column_exists: { status: 409, stage: 'execute', pgrst: '42701' },
+  column_not_found: { status: 404, stage: 'plan', pgrst: '42703' },
+  index_exists: { status: 409, stage: 'execute', pgrst: '42P07' },
+  index_not_found: { status: 404, stage: 'plan', pgrst: '42704' },
+  audit_log_missing: { status: 503, stage: 'execute', pgrst: 'PGRST000' },
+
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
