@@ -1,17 +1,19 @@
 // Starts one Atrium process: catalog (embedded or DATABASE_URL) → migrations → sources → HTTP app → listen.
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
-import { deriveKey, open } from './auth/secret-box.js'
+import { RegistrySync } from './admin/registry-sync.js'
+import { deriveKey } from './auth/secret-box.js'
 import { Catalog } from './catalog/catalog.js'
-import { listLiveClients } from './catalog/clients-store.js'
 import { RequestLog } from './catalog/request-log.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
 import type { Config } from './config/schema.js'
 import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
+import { JobQueue } from './jobs/job-queue.js'
+import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import { ResultCache } from './query/result-cache.js'
@@ -90,15 +92,13 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     })
   }
   const secretKey = deriveKey(secret)
-  for (const client of await listLiveClients(catalog)) {
-    if (registry.get(client.client_name)) {
-      logger.warn({ client: client.client_name }, 'catalog client shadowed by a configured source of the same name')
-      continue
-    }
-    const url = client.pg_uri_encrypted ? open(secretKey, client.pg_uri_encrypted) : client.pg_uri_env_var ? process.env[client.pg_uri_env_var] : undefined
-    if (!url || !client.is_active) continue
-    await registry.register({ name: client.client_name, url, origin: 'catalog', description: client.description, pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs, frozen: client.is_frozen })
-  }
+  const instanceId = randomUUID()
+  const resultCache = new ResultCache(config.gateway.cacheTtlMs, config.gateway.cacheMaxEntries)
+  // catalog clients now, and every later change from any process sharing the catalog
+  const clientSync = new RegistrySync({ catalog, registry, resultCache, config, logger, secretKey, env: process.env, instanceId })
+  await clientSync.reloadAll()
+  await clientSync.start()
+  const jobs = new JobQueue(catalog.url, logger)
 
   const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
   const services: Services = {
@@ -108,15 +108,25 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     registry,
     metrics,
     events: new EventBus(),
-    resultCache: new ResultCache(config.gateway.cacheTtlMs, config.gateway.cacheMaxEntries),
+    resultCache,
     requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger),
     adminKey: adminKey.value,
     secretKey,
     embedded,
     version: VERSION,
+    instanceId,
+    jobs,
+    clientSync,
   }
 
   services.requestLog.start()
+  try {
+    await jobs.start()
+    await startVacuumHealthJob(services)
+  } catch (err) {
+    await shutdownServices(services)
+    throw err
+  }
   const schemaRefresh = startSchemaRefresh(services)
   await loadSqlParsers()
   const app = await buildApp(services)
@@ -168,6 +178,7 @@ function startSchemaRefresh(services: Services): NodeJS.Timeout | undefined {
 }
 
 async function shutdownServices(services: Services): Promise<void> {
+  await services.jobs.stop()
   await services.requestLog.stop()
   await services.registry.closeAll()
   await services.catalog.close()

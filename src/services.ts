@@ -1,10 +1,12 @@
 // The long-lived parts of one Atrium process, built once at boot and handed to the HTTP app and workers.
 import type { Logger } from 'pino'
+import type { RegistrySync } from './admin/registry-sync.js'
 import type { Config } from './config/schema.js'
 import type { Catalog } from './catalog/catalog.js'
 import type { EmbeddedPostgres } from './catalog/embedded.js'
 import type { RequestLog } from './catalog/request-log.js'
 import type { EventBus } from './events/event-bus.js'
+import type { JobQueue } from './jobs/job-queue.js'
 import type { Metrics } from './observability/metrics.js'
 import type { ResultCache } from './query/result-cache.js'
 import type { SourceRegistry } from './sources/registry.js'
@@ -25,4 +27,10 @@ export interface Services {
   secretKey: Buffer
   embedded?: EmbeddedPostgres
   version: string
+  /** identifies this process among those sharing the catalog */
+  instanceId: string
+  /** durable jobs on the catalog (pg-boss) */
+  jobs: JobQueue
+  /** keeps the registry in step with atrium.clients and with other processes */
+  clientSync: RegistrySync
 }

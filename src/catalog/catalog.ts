@@ -15,6 +15,7 @@ export class Catalog implements Executor {
   private readonly driver: PostgresDriver
   private listener: pg.Client | undefined
   private readonly channels = new Map<string, Set<(payload: string) => void>>()
+  private readonly reconnectHandlers = new Set<() => void>()
   private closed = false
 
   constructor(readonly url: string, private readonly logger: Logger) {
@@ -82,6 +83,11 @@ export class Catalog implements Executor {
     else await this.connectListener()
   }
 
+  /** runs fn each time the listener reconnects: notifications sent while it was away are lost, so callers resync */
+  onListenerReconnect(fn: () => void): void {
+    this.reconnectHandlers.add(fn)
+  }
+
   async notify(channel: string, payload: string): Promise<void> {
     await this.query({ sql: 'SELECT pg_notify($1, $2)', params: [channel, payload] })
   }
@@ -112,7 +118,10 @@ export class Catalog implements Executor {
   private reconnectListener(): void {
     if (this.closed || this.listener) return
     this.connectListener().then(
-      () => this.logger.info('catalog listener reconnected'),
+      () => {
+        this.logger.info('catalog listener reconnected')
+        for (const fn of this.reconnectHandlers) fn()
+      },
       () => setTimeout(() => this.reconnectListener(), 2_000).unref(),
     )
   }

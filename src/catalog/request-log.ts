@@ -1,7 +1,8 @@
 // The gateway request log: entries are buffered in memory and written to atrium.request_log in batches,
-// never on a request's critical path. Feeds the client statistics routes.
+// never on a request's critical path. Each batch also folds into the client statistics (client-statistics-store).
 import type { Logger } from 'pino'
 import type { Catalog } from './catalog.js'
+import { FOLD_INTO_STATISTICS } from './client-statistics-store.js'
 
 export interface RequestLogEntry {
   at: Date
@@ -70,11 +71,18 @@ export class RequestLog {
       }))
       try {
         await this.catalog.query({
-          sql: `INSERT INTO atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
-                  api_key_id, user_id, company_id, organization_id, sql_class)
-                SELECT at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
-                  api_key_id, user_id, company_id, organization_id, sql_class
-                FROM json_populate_recordset(NULL::atrium.request_log, $1::json)`,
+          // one statement: the log rows and the client statistics they feed commit together
+          sql: `WITH input AS (SELECT * FROM json_populate_recordset(NULL::atrium.request_log, $1::json)),
+                logged AS (
+                  INSERT INTO atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
+                    api_key_id, user_id, company_id, organization_id, sql_class)
+                  SELECT at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
+                    api_key_id, user_id, company_id, organization_id, sql_class
+                  FROM input
+                  RETURNING 1
+                ),
+                ${FOLD_INTO_STATISTICS}
+                SELECT (SELECT count(*) FROM logged) AS logged`,
           params: [JSON.stringify(rows)],
         })
       } catch (err) {

@@ -70,6 +70,11 @@ export const ConfigSchema = Type.Object({
       clients: RouteProtection,
     }, { additionalProperties: false, default: { schema: 'key', registry: 'key', openapi: 'public', clients: 'key' } }),
   }, { additionalProperties: false, default: {} }),
+  vacuumHealth: Type.Object({
+    enabled: Type.Boolean({ default: true, description: 'collect vacuum health of PostgreSQL clients on a schedule' }),
+    schedule: Type.String({ pattern: '^\\S+( \\S+){4}$', default: '*/15 * * * *', description: 'cron expression (UTC, minute resolution) for the collector' }),
+    retentionDays: Type.Integer({ minimum: 1, default: 14, description: 'snapshots older than this are deleted' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),

@@ -87,6 +87,7 @@ export const codes = {
   column_not_found: { status: 404, stage: 'plan', pgrst: '42703' },
   index_exists: { status: 409, stage: 'execute', pgrst: '42P07' },
   index_not_found: { status: 404, stage: 'plan', pgrst: '42704' },
+  extension_exists: { status: 409, stage: 'execute', pgrst: '42710' },
   audit_log_missing: { status: 503, stage: 'execute', pgrst: 'PGRST000' },
 
   // server

@@ -4,8 +4,10 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
+import { adminCatalogRoutes } from '../api/admin/catalog.js'
 import { renderGatewayError } from '../api/gateway/envelope.js'
 import { gatewayRoutes } from '../api/gateway/index.js'
+import { managementRoutes } from '../api/management/index.js'
 import { restRoutes } from '../api/rest/index.js'
 import { systemRoutes } from '../api/system/index.js'
 import type { Services } from '../services.js'
@@ -103,6 +105,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   await app.register(systemRoutes, { services, routes })
   await app.register(gatewayRoutes, { services })
+  await app.register(adminCatalogRoutes, { services })
+  await app.register(managementRoutes, { services })
   await app.register(restRoutes, { services, prefix: '/rest/v1' })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json' } as never })
 

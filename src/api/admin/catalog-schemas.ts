@@ -1,0 +1,112 @@
+// TypeBox schemas of the admin catalog routes (clients, statistics, vacuum health), after the gateway spec.
+import { Type, type TSchema } from '@sinclair/typebox'
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+const Timestamp = Type.String({ format: 'date-time' })
+
+export const ClientNameParams = Type.Object({ client_name: Type.String({ minLength: 1, maxLength: 256 }) })
+
+export const ClientRecord = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  client_name: Type.String(),
+  description: Nullable(Type.String()),
+  pg_uri: Nullable(Type.String({ description: 'masked: the password is never returned' })),
+  pg_uri_env_var: Nullable(Type.String()),
+  config_uri_template: Nullable(Type.String()),
+  source: Type.String(),
+  is_active: Type.Boolean(),
+  is_frozen: Type.Boolean(),
+  last_synced_from_config_at: Nullable(Timestamp),
+  last_seen_at: Nullable(Timestamp),
+  metadata: Type.Object({}, { additionalProperties: true }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  deleted_at: Nullable(Timestamp),
+})
+
+export const RuntimeClient = Type.Object({
+  client_name: Type.String(),
+  source: Type.String({ description: 'database (catalog), config or embedded' }),
+  description: Nullable(Type.String()),
+  pg_uri: Nullable(Type.String()),
+  pg_uri_env_var: Nullable(Type.String()),
+  config_uri_template: Nullable(Type.String()),
+  is_active: Type.Boolean(),
+  is_frozen: Type.Boolean(),
+  pool_connected: Type.Boolean(),
+})
+
+export const SaveClientBody = Type.Object({
+  client_name: Type.Optional(Type.String({ maxLength: 63 })),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+  pg_uri: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
+  pg_uri_env_var: Type.Optional(Nullable(Type.String({ maxLength: 128 }))),
+  is_active: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false })
+
+export const FreezeBody = Type.Object({ is_frozen: Type.Boolean() }, { additionalProperties: false })
+
+export const ClientReply = Type.Object({ client: ClientRecord })
+export const ClientsReply = Type.Object({ clients: Type.Array(ClientRecord), runtime: Type.Array(RuntimeClient) })
+
+const ClientStatistics = Type.Object({
+  client_name: Type.String(),
+  total_requests: Type.Integer(),
+  successful_requests: Type.Integer(),
+  failed_requests: Type.Integer(),
+  total_cached_requests: Type.Integer(),
+  total_operations: Type.Integer(),
+  last_request_at: Nullable(Timestamp),
+  last_operation_at: Nullable(Timestamp),
+  updated_at: Timestamp,
+})
+
+const TableStatistics = Type.Object({
+  client_name: Type.String(),
+  table_name: Type.String(),
+  operation: Type.String(),
+  total_operations: Type.Integer(),
+  error_operations: Type.Integer(),
+  cached_operations: Type.Integer(),
+  last_operation_at: Nullable(Timestamp),
+  updated_at: Timestamp,
+})
+
+export const StatisticsListReply = Type.Object({ statistics: Type.Array(ClientStatistics) })
+export const StatisticsDetailReply = Type.Object({ statistics: ClientStatistics, tables: Type.Array(TableStatistics) })
+
+const VacuumSnapshot = Type.Object({
+  id: Type.Integer(),
+  recorded_at: Timestamp,
+  client_name: Type.String(),
+  host: Nullable(Type.String()),
+  instance_id: Nullable(Type.String({ format: 'uuid' })),
+  total_dead_rows: Type.Integer(),
+  tables_with_bloat: Type.Integer(),
+  xid_freeze_risk: Type.Integer(),
+  tables_needing_vacuum: Type.Integer(),
+  freeze_max_age: Nullable(Type.Integer()),
+  collection_error: Nullable(Type.String()),
+})
+
+const VacuumTableStat = Type.Object({
+  id: Type.Integer(),
+  snapshot_id: Type.Integer(),
+  schemaname: Type.String(),
+  relname: Type.String(),
+  n_dead_tup: Type.Integer(),
+  n_live_tup: Type.Integer(),
+  dead_pct: Nullable(Type.Number()),
+  last_vacuum: Nullable(Timestamp),
+  last_autovacuum: Nullable(Timestamp),
+  xid_age: Nullable(Type.Integer()),
+  xid_age_pct_of_freeze_max: Nullable(Type.Number()),
+})
+
+const envelope = <T extends TSchema>(data: T) => Type.Object({ status: Type.Literal('success'), message: Type.String(), data })
+
+export const VacuumListReply = envelope(Type.Object({ snapshots: Type.Array(VacuumSnapshot) }))
+export const VacuumDetailReply = envelope(Type.Object({ snapshot: VacuumSnapshot, tables: Type.Array(VacuumTableStat) }))
+export const VacuumCollectQuery = Type.Object({
+  client_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'collect only this client' })),
+}, { additionalProperties: false })

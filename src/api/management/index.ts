@@ -1,0 +1,28 @@
+// The management DDL surface (/management/*): capabilities, tables, columns, indexes and extensions of the
+// client named by X-Athena-Client, in the gateway envelope.
+import type { FastifyPluginAsync } from 'fastify'
+import { managementCapabilities } from '../../management/capabilities.js'
+import { installExtension } from '../../management/extension-operations.js'
+import type { Services } from '../../services.js'
+import { gatewaySuccess } from '../gateway/envelope.js'
+import { indexRoutes } from './indexes.js'
+import { CapabilitiesReply, ChangeReply, InstallExtensionBody, ManagementHeaders } from './schemas.js'
+import { managementContext, tableRoutes } from './tables.js'
+
+export const managementRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  app.get('/management/capabilities', {
+    config: { operation: 'management.capabilities', access: 'client' },
+    schema: { summary: 'List management API capabilities for a client', tags: ['management'], headers: ManagementHeaders, response: { 200: CapabilitiesReply } },
+  }, async (req) => gatewaySuccess(`Management capabilities of ${req.source.name}`, await managementCapabilities(managementContext(services, req))))
+
+  tableRoutes(app, services)
+  indexRoutes(app, services)
+
+  app.post('/management/extensions/install', {
+    config: { operation: 'management.extensions.install', access: 'client' },
+    schema: { summary: 'Install an allow-listed Postgres extension', tags: ['management'], headers: ManagementHeaders, body: InstallExtensionBody, response: { 200: ChangeReply } },
+  }, async (req) => {
+    const result = await installExtension(managementContext(services, req), req.body as { extension_name: string; if_not_exists?: boolean })
+    return gatewaySuccess(result.message, result.data)
+  })
+}

@@ -1,0 +1,57 @@
+// What the management API can do on one client: operations, rights, allow-lists and what its database lacks.
+import type { Source } from '../sources/source.js'
+import { auditLogState } from './audit-log.js'
+import { allowedDataTypes } from './data-types.js'
+import { allowedDefaultFunctions } from './default-expression.js'
+import { ALLOWED_EXTENSIONS } from './extension-operations.js'
+import { RESERVED_COLUMNS } from './identifiers.js'
+import { allowedIndexMethods } from './index-operations.js'
+import { requireManagementAccess } from './management-access.js'
+import type { ManagementContext } from './run-managed-change.js'
+
+const RIGHTS: Array<{ operation: string; required_right: string }> = [
+  { operation: 'capabilities', required_right: 'management.read' },
+  { operation: 'create_table', required_right: 'management.tables.write' },
+  { operation: 'add_column', required_right: 'management.tables.write' },
+  { operation: 'rename_column', required_right: 'management.tables.write' },
+  { operation: 'set_default', required_right: 'management.tables.write' },
+  { operation: 'drop_default', required_right: 'management.tables.write' },
+  { operation: 'set_not_null', required_right: 'management.tables.write' },
+  { operation: 'drop_not_null', required_right: 'management.tables.write' },
+  { operation: 'drop_table', required_right: 'management.tables.drop' },
+  { operation: 'drop_column', required_right: 'management.columns.drop' },
+  { operation: 'create_index', required_right: 'management.indexes.write' },
+  { operation: 'drop_index', required_right: 'management.indexes.drop' },
+  { operation: 'install_extension', required_right: 'management.extensions.write' },
+]
+
+const MYSQL_UNSUPPORTED = [
+  { operation: 'set_not_null', reason: 'needs MODIFY COLUMN with the whole column definition, which could change more than nullability' },
+  { operation: 'drop_not_null', reason: 'needs MODIFY COLUMN with the whole column definition, which could change more than nullability' },
+  { operation: 'install_extension', reason: 'extensions exist only on PostgreSQL' },
+]
+
+export async function managementCapabilities(ctx: ManagementContext) {
+  requireManagementAccess(ctx.principal, ctx.source, 'management.read', 'read management capabilities')
+  const source: Source = ctx.source
+  const dialect = source.dialect
+  const unsupported = dialect === 'mysql' ? MYSQL_UNSUPPORTED : []
+  const audit = await auditLogState(source.driver, dialect)
+  return {
+    backend: dialect === 'postgres' ? 'postgresql' : 'mysql',
+    retention_mutation_supported: false,
+    replication_mutation_supported: false,
+    supported_operations: RIGHTS.map((r) => r.operation).filter((op) => !unsupported.some((u) => u.operation === op)),
+    unsupported_operations: unsupported,
+    required_rights: RIGHTS,
+    allowed_index_methods: allowedIndexMethods(dialect),
+    allowed_column_data_types: allowedDataTypes(dialect),
+    allowed_default_functions: allowedDefaultFunctions(dialect),
+    allowed_extensions: dialect === 'postgres' ? [...ALLOWED_EXTENSIONS] : [],
+    reserved_columns: [...RESERVED_COLUMNS],
+    // PostgreSQL runs each change and its audit row in one transaction; MySQL commits DDL implicitly
+    transactional_ddl: dialect === 'postgres',
+    audit_log_installed: audit.installed,
+    frozen: source.frozen,
+  }
+}

@@ -1,0 +1,30 @@
+// Who may run management DDL: the admin key, or an API key bound to the client named by X-Athena-Client
+// that holds the operation's right. Anonymous callers never may, whatever the client's key enforcement.
+import { requireRight, type Principal } from '../auth/principal.js'
+import { AppError } from '../errors/app-error.js'
+import type { Source } from '../sources/source.js'
+
+export function requireManagementAccess(principal: Principal, source: Source, right: string, purpose: string): void {
+  if (principal.kind === 'admin') return
+  if (principal.kind !== 'key') {
+    throw new AppError('missing_api_key', 'management routes need an API key bound to the client (or the admin key)', {
+      hint: 'send it as apikey, Authorization: Bearer, X-API-Key or X-Athena-Key',
+    })
+  }
+  if (principal.clientName === null) {
+    throw new AppError('key_not_client_bound', `API key "${principal.name}" is not bound to a client; management routes need a client-bound key`, {
+      hint: 'create a key with client_name set (POST /admin/api-keys)',
+      data: { required_right: right },
+    })
+  }
+  if (principal.clientName !== source.name) {
+    throw new AppError('client_not_allowed', `API key "${principal.name}" is bound to client "${principal.clientName}", not "${source.name}"`)
+  }
+  requireRight(principal, right, purpose)
+}
+
+/** how the audit log names the caller */
+export function actorOf(principal: Principal): { actor: string; apiKeyId: string | null } {
+  if (principal.kind === 'key') return { actor: `api_key:${principal.publicId}`, apiKeyId: principal.keyId }
+  return { actor: principal.kind, apiKeyId: null }
+}

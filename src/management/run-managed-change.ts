@@ -1,0 +1,99 @@
+// Runs one management change: checks, DDL and its audit row together (one transaction on PostgreSQL;
+// statement then row on MySQL, which commits DDL implicitly), then refreshes schema caches everywhere.
+import type { Principal } from '../auth/principal.js'
+import { assertWritable } from '../data/write-rows.js'
+import { AppError } from '../errors/app-error.js'
+import type { ErrorCode } from '../errors/codes.js'
+import type { Services } from '../services.js'
+import type { Executor } from '../sources/driver.js'
+import type { Source } from '../sources/source.js'
+import { assertAuditLog, writeAuditRow } from './audit-log.js'
+import { actorOf, requireManagementAccess } from './management-access.js'
+
+export interface ManagementContext {
+  services: Services
+  source: Source
+  principal: Principal
+  requestId: string | null
+}
+
+export interface ManagedChange {
+  /** dotted name for the audit row and metrics, e.g. management.tables.create */
+  operation: string
+  objectSchema: string | null
+  objectName: string
+  details: Record<string, unknown>
+  /** checks what exists (on the executor the DDL will use) and returns the statements to run */
+  plan(db: Executor): Promise<string[]>
+  /** the code for "already exists" errors the database raises if a concurrent change wins the race */
+  existsCode?: ErrorCode
+}
+
+export interface ChangeOutcome {
+  statements: string[]
+  audit_log_id: number | null
+}
+
+// DDL waits for an ACCESS EXCLUSIVE lock; a busy table should fail the request, not hold it for minutes.
+const LOCK_TIMEOUT = '5s'
+
+/** access (401/403) and the frozen check (423) come before anything else is looked at */
+export function authorizeManagement(ctx: ManagementContext, right: string, purpose: string): void {
+  requireManagementAccess(ctx.principal, ctx.source, right, purpose)
+  assertWritable(ctx.source)
+}
+
+export async function runManagedChange(ctx: ManagementContext, change: ManagedChange): Promise<ChangeOutcome> {
+  const { services, source } = ctx
+  const dialect = source.dialect
+  const { actor, apiKeyId } = actorOf(ctx.principal)
+  const apply = async (db: Executor): Promise<ChangeOutcome> => {
+    await assertAuditLog(db, dialect, source.name)
+    const statements = await change.plan(db)
+    for (const sql of statements) await db.query({ sql, params: [] })
+    const auditId = await writeAuditRow(db, dialect, {
+      actor, apiKeyId, clientName: source.name, operation: change.operation, objectSchema: change.objectSchema,
+      objectName: change.objectName, statement: statements.join(';\n'), details: change.details, requestId: ctx.requestId,
+    })
+    return { statements, audit_log_id: auditId }
+  }
+  let outcome: ChangeOutcome
+  try {
+    outcome = dialect === 'postgres'
+      ? await source.driver.transaction('read write', async (tx) => {
+          await tx.query({ sql: `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`, params: [] })
+          return apply(tx)
+        })
+      : await apply(source.driver)
+  } catch (err) {
+    services.metrics.managementMutations.inc({ operation: change.operation, status: 'error' })
+    throw asManagementError(err, change.existsCode ?? 'table_exists')
+  }
+  services.metrics.managementMutations.inc({ operation: change.operation, status: 'success' })
+  await afterChange(ctx)
+  return outcome
+}
+
+/** this process's schema cache now; other processes through the catalog */
+async function afterChange(ctx: ManagementContext): Promise<void> {
+  const { services, source } = ctx
+  services.resultCache.invalidateSource(source.name)
+  await source.refreshSchema().catch((err: Error) => services.logger.warn({ client: source.name, err: err.message }, 'schema refresh after DDL failed'))
+  await services.clientSync.announceSchemaChange(source.name).catch((err: Error) => services.logger.warn({ client: source.name, err: err.message }, 'announcing a schema change failed'))
+}
+
+// SQLSTATEs (PostgreSQL, and MySQL's own) a concurrent change can still raise after the checks passed.
+const BY_SQLSTATE: Record<string, ErrorCode | 'exists'> = {
+  '42P07': 'exists', '42S01': 'exists', '42710': 'exists',
+  '42701': 'column_exists', '42S21': 'column_exists',
+  '42P01': 'table_not_found', '42S02': 'table_not_found',
+  '42703': 'column_not_found', '42S22': 'column_not_found',
+  '42704': 'index_not_found',
+}
+
+function asManagementError(err: unknown, existsCode: ErrorCode): unknown {
+  if (!(err instanceof AppError) || !err.extra.sqlstate) return err
+  const mapped = BY_SQLSTATE[err.extra.sqlstate]
+  if (!mapped) return err
+  return new AppError(mapped === 'exists' ? existsCode : mapped, err.message, { ...err.extra, cause: err })
+}
