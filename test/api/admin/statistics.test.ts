@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { assertMatchesSpec } from '../../helpers/athena-contract.js'
+import { startTestAtrium } from '../../helpers/atrium.js'
+import { createPgDatabase } from '../../helpers/databases.js'
+
+// Client statistics are built from the request log: per client, and per table and operation.
+test('/admin/clients/statistics', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  // a long flush interval: the statistics routes must write this process's pending entries themselves
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'gateway.requestLogFlushMs': 600_000 } })
+  const fetchOrders = () => atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'id', conditions: [{ eq_column: 'status', eq_value: 'paid' }] } })
+
+  await t.test('a client with no requests yet has no statistics (404)', async () => {
+    const res = await atrium.get('/admin/clients/shop/statistics')
+    assert.equal(res.status, 404)
+    assert.equal(res.body.code, 'client_statistics_not_found')
+    const list = await atrium.get('/admin/clients/statistics')
+    assert.deepEqual(list.body, { statistics: [] })
+  })
+
+  const started = new Date()
+  await t.test('requests are counted per client and per table and operation, as JSON numbers', async () => {
+    assert.equal((await fetchOrders()).status, 200)
+    assert.equal((await fetchOrders()).status, 200) // the same read again comes from the fetch cache
+    assert.equal((await atrium.request('PUT', '/gateway/insert', { client: 'shop', body: { table_name: 'sentinel', insert_body: { id: 50, label: 'x' } } })).status, 200)
+    assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'nope' } })).status, 400)
+    assert.equal((await atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT 1' } })).status, 200)
+
+    const res = await atrium.get('/admin/clients/shop/statistics')
+    assert.equal(res.status, 200, res.text)
+    await assertMatchesSpec('GET', '/admin/clients/{client_name}/statistics', 200, res.body)
+    const s = res.body.statistics
+    assert.deepEqual(
+      [s.client_name, s.total_requests, s.successful_requests, s.failed_requests, s.total_cached_requests, s.total_operations],
+      ['shop', 5, 4, 1, 1, 4],
+    )
+    assert.ok(new Date(s.last_request_at) >= new Date(started.getTime() - 1000))
+    const tables = res.body.tables.map((r: Record<string, unknown>) => [r.table_name, r.operation, r.total_operations, r.error_operations, r.cached_operations])
+    assert.deepEqual(tables, [
+      ['orders', 'gateway.fetch', 3, 1, 1],
+      ['sentinel', 'gateway.insert', 1, 0, 0],
+    ])
+    for (const r of res.body.tables) assert.equal(typeof r.total_operations, 'number')
+  })
+
+  await t.test('GET /admin/clients/statistics lists every client', async () => {
+    const res = await atrium.get('/admin/clients/statistics')
+    assert.equal(res.status, 200)
+    await assertMatchesSpec('GET', '/admin/clients/statistics', 200, res.body)
+    assert.deepEqual(res.body.statistics.map((s: { client_name: string; total_requests: number }) => [s.client_name, s.total_requests]), [['shop', 5]])
+  })
+
+  await t.test('refresh rebuilds the same numbers from the request log, and repairs drifted ones', async () => {
+    await atrium.catalog.query("UPDATE atrium.client_statistics SET total_requests = 999; DELETE FROM atrium.client_table_statistics WHERE table_name = 'sentinel'")
+    const res = await atrium.post('/admin/clients/statistics/refresh')
+    assert.equal(res.status, 200, res.text)
+    await assertMatchesSpec('POST', '/admin/clients/statistics/refresh', 200, res.body)
+    assert.equal(res.body.statistics[0].total_requests, 5)
+    const detail = await atrium.get('/admin/clients/shop/statistics')
+    assert.deepEqual(detail.body.tables.map((r: { table_name: string; total_operations: number }) => [r.table_name, r.total_operations]), [['orders', 3], ['sentinel', 1]])
+  })
+
+  await t.test('two processes sharing the catalog add up, and the admin routes themselves are not counted', async () => {
+    const other = await startTestAtrium(t, { catalog: atrium.catalog, sources: { shop: db.url } })
+    assert.equal((await other.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id' } })).status, 200)
+    await other.handle.services.requestLog.flush()
+    const res = await atrium.get('/admin/clients/shop/statistics')
+    assert.equal(res.body.statistics.total_requests, 6)
+    assert.ok(res.body.tables.some((r: { table_name: string }) => r.table_name === 'customers'))
+  })
+
+  await t.test('an unknown client name is a 404, odd names are not a 500', async () => {
+    for (const name of ['nobody', encodeURIComponent("x'; DROP TABLE atrium.request_log; --"), 'a'.repeat(200)]) {
+      const res = await atrium.get(`/admin/clients/${name}/statistics`)
+      assert.equal(res.status, 404, name)
+    }
+    assert.equal((await atrium.get(`/admin/clients/${'a'.repeat(300)}/statistics`)).status, 400)
+    const [row] = await atrium.catalog.query<{ n: string }>('SELECT count(*) AS n FROM atrium.request_log')
+    assert.ok(Number(row.n) >= 6)
+  })
+})
