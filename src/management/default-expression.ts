@@ -58,7 +58,13 @@ export function renderDefault(dialect: Dialect, input: string): string {
     if (dialect !== 'postgres') throw invalid(dialect, input, 'casts ("::type") exist only on PostgreSQL')
     const value = parseValue(dialect, text.slice(0, castAt).trim(), input)
     if (value.kind === 'function') throw invalid(dialect, input, 'only literals can be cast')
-    return `${renderValue(dialect, value)}::${parseDataType(dialect, text.slice(castAt + 2))}`
+    let type: string
+    try {
+      type = parseDataType(dialect, text.slice(castAt + 2))
+    } catch {
+      throw invalid(dialect, input, 'a cast must name an allowed column data type')
+    }
+    return `${renderValue(dialect, value)}::${type}`
   }
   return renderValue(dialect, parseValue(dialect, text, input))
 }
