@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigError, loadConfig } from '../../src/config/load.js'
 
 test('configuration', async (t) => {
+  const dirs: string[] = []
+  t.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
   await t.test('defaults need no configuration at all', () => {
     const config = loadConfig({})
     assert.equal(config.server.port, 8000)
@@ -39,6 +41,7 @@ test('configuration', async (t) => {
 
   await t.test('atrium.yaml is read from ATRIUM_CONFIG and the environment overrides it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atrium-config-'))
+    dirs.push(dir)
     const file = join(dir, 'atrium.yaml')
     writeFileSync(file, 'server:\n  port: 9200\nrest:\n  envelope: data\nsources:\n  shop:\n    url: postgres://u@db/shop\n    pool: { max: 3 }\n')
     const config = loadConfig({ ATRIUM_CONFIG: file, PORT: '9300' })
@@ -64,6 +67,7 @@ test('configuration', async (t) => {
 
   await t.test('invalid: unknown settings in atrium.yaml are named', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atrium-config-'))
+    dirs.push(dir)
     writeFileSync(join(dir, 'bad.yaml'), 'server:\n  prot: 80\n')
     assert.throws(() => loadConfig({ ATRIUM_CONFIG: join(dir, 'bad.yaml') }), /server\.prot.*not a known setting/)
     writeFileSync(join(dir, 'broken.yaml'), 'server: [unclosed\n')

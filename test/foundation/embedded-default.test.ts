@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, chmodSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, chmodSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -9,6 +9,7 @@ import { spawnAtrium } from '../helpers/process.js'
 test('zero-configuration start on the embedded PostgreSQL', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'))
   chmodSync(dataDir, 0o711)
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
   const first = await spawnAtrium({ ATRIUM_DATA_DIR: dataDir }, 60_000)
   t.after(() => first.stop('SIGKILL'))
 

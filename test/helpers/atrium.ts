@@ -1,5 +1,6 @@
 // Starts a real Atrium (in this process, on 127.0.0.1:0) with its own fresh catalog database, plus a small HTTP client.
 import type { TestContext } from 'node:test'
+import { rmSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { startAtrium, type AtriumHandle } from '../../src/boot.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -96,6 +97,9 @@ export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Pr
     post: (path, o) => request('POST', path, o),
     close: () => handle.close(),
   }
-  t.after(() => handle.close())
+  t.after(async () => {
+    await handle.close()
+    rmSync(env.ATRIUM_DATA_DIR, { recursive: true, force: true })
+  })
   return atrium
 }
