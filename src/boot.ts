@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { RegistrySync } from './admin/registry-sync.js'
 import { deriveKey } from './auth/secret-box.js'
+import { ApiKeyStore } from './auth/api-key-store.js'
+import { KeyAuthenticator } from './auth/key-authenticator.js'
+import { RateLimits } from './auth/rate-limits.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './catalog/request-log.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
@@ -101,6 +104,10 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const jobs = new JobQueue(catalog.url, logger)
 
   const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
+  const apiKeys = new ApiKeyStore(catalog)
+  const auth = new KeyAuthenticator(apiKeys, catalog, config.security, logger)
+  await auth.start()
+  const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   const services: Services = {
     config,
     logger,
@@ -117,6 +124,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     instanceId,
     jobs,
     clientSync,
+    apiKeys,
+    auth,
+    rateLimits,
   }
 
   services.requestLog.start()
@@ -180,6 +190,8 @@ function startSchemaRefresh(services: Services): NodeJS.Timeout | undefined {
 async function shutdownServices(services: Services): Promise<void> {
   await services.jobs.stop()
   await services.requestLog.stop()
+  await services.auth.stop()
+  await services.rateLimits.close()
   await services.registry.closeAll()
   await services.catalog.close()
   await services.embedded?.stop()

@@ -1,6 +1,9 @@
 // The long-lived parts of one Atrium process, built once at boot and handed to the HTTP app and workers.
 import type { Logger } from 'pino'
 import type { RegistrySync } from './admin/registry-sync.js'
+import type { ApiKeyStore } from './auth/api-key-store.js'
+import type { KeyAuthenticator } from './auth/key-authenticator.js'
+import type { RateLimits } from './auth/rate-limits.js'
 import type { Config } from './config/schema.js'
 import type { Catalog } from './catalog/catalog.js'
 import type { EmbeddedPostgres } from './catalog/embedded.js'
@@ -33,4 +36,9 @@ export interface Services {
   jobs: JobQueue
   /** keeps the registry in step with atrium.clients and with other processes */
   clientSync: RegistrySync
+  /** API keys, rights and enforcement switches in the catalog */
+  apiKeys: ApiKeyStore
+  /** validates presented keys (cached) and knows which clients enforce keys */
+  auth: KeyAuthenticator
+  rateLimits: RateLimits
 }

@@ -9,6 +9,8 @@ export interface KeyPrincipal {
   /** the client the key is bound to, if any */
   clientName: string | null
   rights: ReadonlySet<string>
+  /** requests per rate-limit window for this key; null uses rateLimits.perKey */
+  rateLimit: number | null
 }
 
 export type Principal =

@@ -63,6 +63,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],
   ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
+  ['ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST', 'rateLimits.outboundPerHost', asInt],
 ]
 
 const CLIENT_PREFIX = 'ATRIUM_CLIENT_'

@@ -71,6 +71,9 @@ export const codes = {
   // admin catalog and management DDL
   client_exists: { status: 409, stage: 'request', pgrst: 'PGRST000' },
   client_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  api_key_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  right_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  enforcement_override_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
   read_only_client: { status: 409, stage: 'request', pgrst: 'PGRST000' },
   client_statistics_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
   vacuum_health_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },

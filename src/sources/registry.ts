@@ -32,13 +32,13 @@ export class SourceRegistry {
   resolve(name: string | undefined): Source {
     if (name === undefined || name.trim() === '') {
       throw new AppError('missing_client_header', 'X-Athena-Client header is required', {
-        hint: `send X-Athena-Client with one of: ${this.names().join(', ') || '(no clients configured)'}`,
+        hint: 'send X-Athena-Client with the name of a client (GET /clients, with the admin key, lists them)',
       })
     }
     const source = this.sources.get(name.trim().toLowerCase()) ?? this.sources.get(name.trim())
     if (!source) {
       throw new AppError('unknown_client', `unknown X-Athena-Client "${name}"`, {
-        hint: `known clients: ${this.names().join(', ') || '(none)'}`,
+        hint: 'client names are case-insensitive; GET /clients (admin key) lists them',
       })
     }
     return source

@@ -1,6 +1,7 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics and vacuum health.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../../services.js'
+import { apiKeyRoutes } from './api-keys.js'
 import { auditLogRoutes } from './audit-log.js'
 import { clientStatisticsRoutes } from './client-statistics.js'
 import { clientRoutes } from './clients.js'
@@ -11,4 +12,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: Services }> = as
   clientStatisticsRoutes(app, services)
   vacuumHealthRoutes(app, services)
   auditLogRoutes(app, services)
+  apiKeyRoutes(app, services)
 }

@@ -1,0 +1,37 @@
+// The API key format `ath_<public_id>.<secret>`: generation, parsing and the stored hash of the secret.
+// Secrets are 256 random bits, so a plain SHA-256 is enough (no slow hash: nothing to brute-force).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+const PUBLIC_ID = /^[a-z0-9]{16}$/
+const SECRET = /^[A-Za-z0-9_-]{43}$/
+
+export interface ParsedKey {
+  publicId: string
+  secret: string
+}
+
+export function generateKey(): { key: string; publicId: string; secretHash: Buffer } {
+  const publicId = randomBytes(10).toString('hex').slice(0, 16)
+  const secret = randomBytes(32).toString('base64url')
+  return { key: `ath_${publicId}.${secret}`, publicId, secretHash: hashSecret(secret) }
+}
+
+/** undefined when the text is not shaped like an API key at all */
+export function parseKey(text: string): ParsedKey | undefined {
+  if (!text.startsWith('ath_')) return undefined
+  const dot = text.indexOf('.', 4)
+  if (dot < 0) return undefined
+  const publicId = text.slice(4, dot)
+  const secret = text.slice(dot + 1)
+  return PUBLIC_ID.test(publicId) && SECRET.test(secret) ? { publicId, secret } : undefined
+}
+
+export function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
+}
+
+/** constant-time comparison of the presented secret against the stored hash */
+export function secretMatches(secret: string, storedHash: Buffer): boolean {
+  const presented = hashSecret(secret)
+  return storedHash.length === presented.length && timingSafeEqual(presented, storedHash)
+}

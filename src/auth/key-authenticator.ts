@@ -1,0 +1,175 @@
+// Turns a presented API key into a principal: format, secret (constant time), active, expiry, client binding,
+// IP allow list and lock-in — from a short-lived in-memory cache of the catalog's records, so the hot path
+// does not ask the catalog on every request. Also holds the key-enforcement switches.
+import type { Logger } from 'pino'
+import type { Catalog } from '../catalog/catalog.js'
+import type { Config } from '../config/schema.js'
+import { AppError } from '../errors/app-error.js'
+import { parseKey, secretMatches } from './api-key-format.js'
+import type { ApiKeyRow, ApiKeyStore } from './api-key-store.js'
+import { compileAllowList, ipAllowed } from './ip-policy.js'
+import type { KeyPrincipal } from './principal.js'
+
+export const KEYS_CHANNEL = 'atrium_keys'
+const LAST_USED_FLUSH_MS = 5_000
+
+export interface KeyContext {
+  /** X-Athena-Client of the request, when the route has one */
+  client?: string
+  /** the caller's address (X-Forwarded-For only from trusted proxies) */
+  ip: string
+}
+
+interface CacheEntry {
+  row: ApiKeyRow | null
+  /** when the catalog was last asked */
+  checkedAt: number
+  /** when the secret last matched (fail-open window) */
+  validatedAt?: number
+  allowList?: ReturnType<typeof compileAllowList>
+}
+
+export class KeyAuthenticator {
+  private readonly cache = new Map<string, CacheEntry>()
+  private readonly lastUsed = new Map<string, Date>()
+  private globalEnforce: boolean
+  private readonly clientEnforce = new Map<string, boolean>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly catalog: Catalog,
+    private readonly security: Config['security'],
+    private readonly logger: Logger,
+  ) {
+    this.globalEnforce = security.enforceApiKeys
+  }
+
+  async start(): Promise<void> {
+    await this.store.seedGlobal(this.security.enforceApiKeys)
+    await this.reloadEnforcement()
+    // another process changed a key or the switches: forget what we cached
+    await this.catalog.listen(KEYS_CHANNEL, (payload) => {
+      if (payload.startsWith('key:')) this.cache.delete(payload.slice(4))
+      else if (payload === 'keys') this.cache.clear()
+      else if (payload === 'config') void this.reloadEnforcement().catch(() => {})
+    })
+    this.catalog.onListenerReconnect(() => {
+      this.cache.clear()
+      void this.reloadEnforcement().catch(() => {})
+    })
+    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    await this.flushLastUsed()
+  }
+
+  /** is a key required on this client? per-client override, else the global switch */
+  enforced(client: string): boolean {
+    return this.clientEnforce.get(client) ?? this.globalEnforce
+  }
+
+  async reloadEnforcement(): Promise<void> {
+    const { global, clients } = await this.store.enforcement()
+    this.globalEnforce = global?.enforce_api_keys ?? this.security.enforceApiKeys
+    this.clientEnforce.clear()
+    for (const c of clients) this.clientEnforce.set(c.client_name, c.enforce_api_keys)
+  }
+
+  /** tells this and every other process sharing the catalog that a key (or the switches) changed */
+  async changed(what: { publicId: string } | 'keys' | 'config'): Promise<void> {
+    if (what === 'config') await this.reloadEnforcement()
+    else if (what === 'keys') this.cache.clear()
+    else this.cache.delete(what.publicId)
+    await this.catalog.notify(KEYS_CHANNEL, typeof what === 'string' ? what : `key:${what.publicId}`).catch(() => {})
+  }
+
+  async authenticate(presented: string, ctx: KeyContext): Promise<KeyPrincipal> {
+    const parsed = parseKey(presented)
+    if (!parsed) throw new AppError('invalid_api_key', 'the presented key is not a valid API key', { hint: 'API keys look like ath_<public id>.<secret>' })
+    const entry = await this.lookup(parsed.publicId)
+    const row = entry.row
+    // unknown key and wrong secret answer the same, so the public id cannot be probed
+    if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError('invalid_api_key', 'the presented API key is not valid')
+    entry.validatedAt = Date.now()
+    if (!row.is_active) throw new AppError('inactive_api_key', 'this API key has been deactivated')
+    if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new AppError('expired_api_key', `this API key expired at ${row.expires_at}`)
+    if (row.client_name && ctx.client !== undefined && ctx.client !== row.client_name) {
+      throw new AppError('client_not_allowed', `this API key is bound to client "${row.client_name}" and cannot be used for "${ctx.client}"`)
+    }
+    if (entry.allowList && !ipAllowed(entry.allowList, ctx.ip)) {
+      throw new AppError('ip_not_allowed', `requests from ${ctx.ip} are not allowed for this API key`)
+    }
+    if (row.lock_in) await this.checkLockIn(row, ctx)
+    this.lastUsed.set(row.public_id, new Date())
+    return {
+      kind: 'key',
+      keyId: row.id,
+      publicId: row.public_id,
+      name: row.name,
+      clientName: row.client_name,
+      rights: new Set(row.rights),
+      rateLimit: row.rate_limit,
+    }
+  }
+
+  private async lookup(publicId: string): Promise<CacheEntry> {
+    const cached = this.cache.get(publicId)
+    if (cached && Date.now() - cached.checkedAt < this.security.keyCacheTtlMs) return cached
+    let row: ApiKeyRow | undefined
+    try {
+      row = await this.store.findByPublicId(publicId)
+    } catch (err) {
+      // fail closed, unless the operator allowed recently validated keys to keep working
+      const window = this.security.failOpenMinutes * 60_000
+      if (cached?.validatedAt && window > 0 && Date.now() - cached.validatedAt < window) {
+        this.logger.warn({ publicId }, 'catalog unavailable; accepting a recently validated API key from memory')
+        return cached
+      }
+      throw err instanceof AppError && err.code === 'catalog_unavailable'
+        ? new AppError('catalog_unavailable', 'API keys cannot be checked right now: the catalog is unavailable', { retryAfter: 5 })
+        : err
+    }
+    const entry: CacheEntry = { row: row ?? null, checkedAt: Date.now(), validatedAt: cached?.validatedAt, allowList: row ? compileAllowList(row.allowed_ips) : undefined }
+    this.cache.set(publicId, entry)
+    return entry
+  }
+
+  /**
+   * A lock-in key binds itself on first use to the client (and, with security.lockInSourceAddress, the address)
+   * it was used from; from then on any other client or address is refused.
+   */
+  private async checkLockIn(row: ApiKeyRow, ctx: KeyContext): Promise<void> {
+    const wantAddress = this.security.lockInSourceAddress
+    const needsClient = ctx.client !== undefined && row.locked_client === null
+    const needsAddress = wantAddress && row.locked_address === null
+    if (needsClient || needsAddress) {
+      const locked = await this.store.lockIn(row.public_id, ctx.client ?? null, wantAddress ? ctx.ip : null)
+      row.locked_client = locked.locked_client
+      row.locked_address = locked.locked_address
+      await this.catalog.notify(KEYS_CHANNEL, `key:${row.public_id}`).catch(() => {})
+    }
+    if (row.locked_client !== null && ctx.client !== undefined && ctx.client !== row.locked_client) {
+      throw new AppError('key_locked_in', `this API key is locked in to client "${row.locked_client}"`)
+    }
+    if (wantAddress && row.locked_address !== null && ctx.ip !== row.locked_address) {
+      throw new AppError('key_locked_in', 'this API key is locked in to the address it was first used from')
+    }
+  }
+
+  /** writes the batched last_used_at times now (they are also written every few seconds) */
+  async flushLastUsed(): Promise<void> {
+    if (!this.lastUsed.size) return
+    const batch = new Map(this.lastUsed)
+    this.lastUsed.clear()
+    try {
+      await this.store.touch(batch)
+    } catch (err) {
+      // lost last_used_at updates are not worth retrying forever; the next use records it again
+      this.logger.warn({ err: (err as Error).message }, 'could not record API key last use')
+    }
+  }
+}
