@@ -72,6 +72,11 @@ export class KeyAuthenticator {
     return this.clientEnforce.get(client) ?? this.globalEnforce
   }
 
+  /** false when every client must present a key, so a request without one can be refused before its body */
+  mayBeUnenforced(): boolean {
+    return !this.globalEnforce || [...this.clientEnforce.values()].some((v) => !v)
+  }
+
   async reloadEnforcement(): Promise<void> {
     const { global, clients } = await this.store.enforcement()
     this.globalEnforce = global?.enforce_api_keys ?? this.security.enforceApiKeys

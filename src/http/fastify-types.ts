@@ -2,8 +2,11 @@
 import type { Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
 
-/** who may call a route: anyone, the static admin key, a data-plane caller of a client, or per a protect setting */
-export type Access = 'public' | 'admin' | 'client' | { protect: 'schema' | 'registry' | 'openapi' | 'clients' }
+/**
+ * who may call a route: anyone, the static admin key, a data-plane caller of the X-Athena-Client client,
+ * a data-plane caller of a client named in the body (the route finishes the check), or per a protect setting
+ */
+export type Access = 'public' | 'admin' | 'client' | 'client-in-body' | { protect: 'schema' | 'registry' | 'openapi' | 'clients' }
 
 declare module 'fastify' {
   interface FastifyContextConfig {

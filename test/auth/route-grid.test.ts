@@ -52,6 +52,15 @@ test('every protected route refuses every bad credential with the documented sta
     })
   }
 
+  await t.test('POST /query/sql checks the client named in the body', async () => {
+    const body = { query: 'SELECT 1 AS one', driver: 'postgresql', db_name: 'shop' }
+    assert.equal((await atrium.post('/query/sql', { key: null, body })).body.code, 'missing_api_key')
+    assert.equal((await atrium.post('/query/sql', { key: wrongSecret, body })).body.code, 'invalid_api_key')
+    assert.equal((await atrium.post('/query/sql', { key: otherClient.key, body })).body.code, 'client_not_allowed')
+    assert.equal((await atrium.post('/query/sql', { key: noRights.key, body })).body.code, 'missing_right')
+    assert.equal((await atrium.post('/query/sql', { key: good.key, body })).status, 200)
+  })
+
   await t.test('admin routes: no key 401, wrong key 401, an API key 403 admin_key_required', async () => {
     for (const path of ['/admin/api-keys', '/admin/clients', '/admin/api-key-config', '/admin/vacuum-health']) {
       assert.equal((await atrium.get(path, { key: null })).body.code, 'missing_api_key')

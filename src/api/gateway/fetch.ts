@@ -9,6 +9,8 @@ import type { Services } from '../../services.js'
 import { cacheBypassed, publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope, sendStreamedEnvelope } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
+import { upstreamFor } from './upstream.js'
+import { forwardRead, forwardUpdate } from '../../upstream/postgrest-upstream.js'
 
 export async function fetchRows(services: Services, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
   const timings = new Timings()
@@ -18,6 +20,11 @@ export async function fetchRows(services: Services, req: FastifyRequest, reply: 
   if (body.page_size !== undefined) ast.count = 'exact'
   timings.add('parse', performance.now() - started)
   req.logContext.table = ast.relation.name
+  const upstream = upstreamFor(services, req, 'gateway.read', 'read rows')
+  if (upstream) {
+    const forwarded = await forwardRead(upstream, ast)
+    return sendEnvelope(reply, `Fetched ${plural(forwarded.rows, 'row')}`, forwarded.body, { cache_key: null })
+  }
   const outcome = await readRows(services, req.source, req.principal, ast, {
     cacheRequest: { body, strip },
     bypassCache: cacheBypassed(req),
@@ -103,6 +110,11 @@ export function fetchRoutes(app: FastifyInstance, services: Services): void {
     if (body.update_body === undefined) return fetchRows(services, req, reply, body)
     const ast = parseAthenaUpdate(body, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
+    const upstream = upstreamFor(services, req, 'gateway.update', 'update rows')
+    if (upstream) {
+      const forwarded = await forwardUpdate(upstream, ast)
+      return sendEnvelope(reply, `Updated ${plural(forwarded.rows, 'row')}`, forwarded.body)
+    }
     const result = await updateRows({ services, source: req.source, principal: req.principal, requestId: req.id, publishEvent: publishEventHeader(req) }, ast)
     return sendEnvelope(reply, `Updated ${plural(result.affected, 'row')}`, result.body)
   })

@@ -5,7 +5,8 @@ import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
 import type { Source } from '../../sources/source.js'
 import { plural, sendEnvelope } from './respond.js'
-import { ClientHeader, SqlBody } from './schemas.js'
+import { authorizeBodyClient } from '../../http/plugins/access-control.js'
+import { ClientHeader, QuerySqlBody, SqlBody } from './schemas.js'
 
 async function runAndReply(services: Services, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {
   if (!query) throw new AppError('invalid_request', 'body.query must hold the SQL to run')
@@ -33,4 +34,12 @@ export function sqlRoutes(app: FastifyInstance, services: Services): void {
     })
   }
 
+  app.post('/query/sql', {
+    config: { operation: 'query.sql', access: 'client-in-body' },
+    schema: { summary: 'Execute SQL using selected driver on the client named by db_name', tags: ['sql'], body: QuerySqlBody },
+  }, async (req, reply) => {
+    const body = req.body as { query: string; db_name: string }
+    await authorizeBodyClient(services, req, body.db_name)
+    return runAndReply(services, req, reply, req.source, body.query)
+  })
 }

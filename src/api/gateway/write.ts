@@ -9,6 +9,8 @@ import type { TableInfo } from '../../sources/schema.js'
 import { checkTenantHeaders, publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope } from './respond.js'
 import { DeleteBody, GatewayHeaders, InsertBody } from './schemas.js'
+import { upstreamFor } from './upstream.js'
+import { forwardDelete, forwardInsert } from '../../upstream/postgrest-upstream.js'
 
 const writeContext = (services: Services, req: FastifyRequest): WriteContext => ({
   services, source: req.source, principal: req.principal, requestId: req.id, publishEvent: publishEventHeader(req),
@@ -34,6 +36,11 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     checkTenantHeaders(req, services.config.gateway.requireTenantHeaders)
     const ast = parseAthenaInsert(req.body as AthenaInsertBody, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
+    const upstream = upstreamFor(services, req, 'gateway.insert', 'insert rows')
+    if (upstream) {
+      const forwarded = await forwardInsert(upstream, ast)
+      return sendEnvelope(reply, `${ast.onConflict ? 'Upserted' : 'Inserted'} ${plural(forwarded.rows, 'row')}`, forwarded.body)
+    }
     const result = await insertRows(writeContext(services, req), ast)
     return sendEnvelope(reply, `${ast.onConflict ? 'Upserted' : 'Inserted'} ${plural(result.affected, 'row')}`, result.body)
   })
@@ -47,6 +54,14 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     if (!body || typeof body !== 'object') throw new AppError('invalid_request', 'the body must be a JSON object with table_name and resource_id or conditions')
     const ast = parseAthenaDelete(body)
     req.logContext.table = ast.relation.name
+    const upstream = upstreamFor(services, req, 'gateway.delete', 'delete rows')
+    if (upstream) {
+      // a PostgREST upstream has no schema cache here: resource_id means an `id` column
+      ast.where = ast.where.map((f) => (f.kind === 'cond' && f.field.column === 'resource_id' ? { ...f, field: { ...f.field, column: 'id' } } : f))
+      if (ast.resourceId !== undefined) ast.where.push({ kind: 'cond', field: { column: 'id', json: [] }, op: 'eq', negated: false, value: { kind: 'scalar', value: ast.resourceId } })
+      const forwarded = await forwardDelete(upstream, ast)
+      return sendEnvelope(reply, `Deleted ${plural(forwarded.rows, 'row')}`, forwarded.body)
+    }
     const table = (await req.source.schema()).findTable(ast.relation.name, ast.relation.schema)
     if (table) {
       const key = resourceKey(table)

@@ -64,6 +64,13 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       await rateLimits.checkInbound(req.principal, name, req.ip)
       return
     }
+    if (access === 'client-in-body') {
+      // the client is only known once the body is read; everything that does not depend on it is checked now
+      const key = presentedKey(req)
+      if (key) req.principal = isAdminKey(key) ? ADMIN : await auth.authenticate(key, { ip: req.ip })
+      else if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
+      return
+    }
     if (services.config.security.protect[access.protect] === 'public') {
       const key = presentedKey(req)
       req.principal = key && isAdminKey(key) ? ADMIN : ANONYMOUS
@@ -75,6 +82,18 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     await rateLimits.checkInbound(req.principal, undefined, req.ip)
   })
 })
+
+/** completes an 'client-in-body' check once the route has read the client's name from the body */
+export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
+  req.source = services.registry.resolve(client)
+  const key = presentedKey(req)
+  if (req.principal?.kind !== 'admin') {
+    if (key) req.principal = await services.auth.authenticate(key, { client: req.source.name, ip: req.ip })
+    else if (services.auth.enforced(req.source.name)) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
+    else req.principal = ANONYMOUS
+  }
+  await services.rateLimits.checkInbound(req.principal, req.source.name, req.ip)
+}
 
 // Routes that did not declare access (framework routes such as the docs UI assets) are public only
 // when they are documentation; anything else needs the admin key.

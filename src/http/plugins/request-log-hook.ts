@@ -10,7 +10,8 @@ export const requestLogHook = fp<{ services: Services }>(async (app, { services 
     req.logContext = {}
   })
   app.addHook('onResponse', async (req, reply) => {
-    if (req.routeOptions.config?.access !== 'client') return
+    const access = req.routeOptions.config?.access
+    if (access !== 'client' && access !== 'client-in-body') return
     const principal = req.principal
     services.requestLog.record({
       at: new Date(),

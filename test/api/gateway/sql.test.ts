@@ -93,3 +93,16 @@ forEachDialect('raw SQL routes', async (t, db) => {
     })
   }
 })
+
+forEachDialect('POST /query/sql names the client in the body', async (t, db) => {
+  await db.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  const res = await atrium.post('/query/sql', { body: { query: 'SELECT count(*) AS n FROM orders', driver: 'postgresql', db_name: 'shop' } })
+  assert.equal(res.status, 200, res.text)
+  assert.deepEqual(res.body.data, [{ n: 4 }])
+  const unknown = await atrium.post('/query/sql', { body: { query: 'SELECT 1', driver: 'athena', db_name: 'nope' } })
+  assert.equal(unknown.body.code, 'unknown_client')
+  const badDriver = await atrium.post('/query/sql', { body: { query: 'SELECT 1', driver: 'oracle', db_name: 'shop' } })
+  assert.equal(badDriver.status, 400)
+  assert.equal((await atrium.post('/query/sql', { key: null, body: { query: 'SELECT 1', driver: 'athena', db_name: 'shop' } })).status, 401)
+})
