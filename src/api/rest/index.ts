@@ -1,5 +1,32 @@
-// The PostgREST-compatible /rest/v1 surface with PostgREST's error shape.
+// The PostgREST-compatible /rest/v1 surface, with PostgREST's error shape {"code","details","hint","message"}.
 import type { FastifyPluginAsync } from 'fastify'
+import type { AppError } from '../../errors/app-error.js'
+import { AppError as Err } from '../../errors/app-error.js'
+import { normalizeError } from '../../http/normalize-error.js'
 import type { Services } from '../../services.js'
+import { readRoute } from './read.js'
+import { rpcRoutes } from './rpc.js'
+import { writeRoutes } from './write.js'
 
-export const restRoutes: FastifyPluginAsync<{ services: Services }> = async () => {}
+export function renderRestError(err: AppError) {
+  return {
+    code: err.extra.sqlstate ?? err.spec.pgrst ?? 'PGRST000',
+    details: err.extra.detail ?? null,
+    hint: err.extra.hint ?? null,
+    message: err.message,
+  }
+}
+
+export const restRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  app.setErrorHandler((err, req, reply) => {
+    const e = normalizeError(err, req.log)
+    if (e.extra.retryAfter) reply.header('retry-after', String(e.extra.retryAfter))
+    reply.status(e.spec.restStatus ?? e.status).send(renderRestError(e))
+  })
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(renderRestError(new Err('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`)))
+  })
+  readRoute(app, services)
+  writeRoutes(app, services)
+  rpcRoutes(app, services)
+}

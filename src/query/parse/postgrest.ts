@@ -2,7 +2,7 @@
 // `embed.` forms that apply inside embedded resources. Syntax only; names are checked by the planner.
 import { AppError } from '../../errors/app-error.js'
 import type { EmbedItem, Filter, OrderTerm, SelectItem } from '../ast.js'
-import { parseFilter, parseLogic, parseOrder, parseSelect } from './grammar.js'
+import { parseFilter, parseLogic, parseOrder, parseSelect, splitTop } from './grammar.js'
 
 /** keys that are never filters */
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict'])
@@ -32,6 +32,11 @@ function integer(text: string, name: string): number {
   const n = Number(text)
   if (!Number.isSafeInteger(n)) throw new AppError('invalid_request', `${name} is too large`)
   return n
+}
+
+/** `a,b` or `"a","b"` (clients quote column names) → ['a', 'b'] */
+function nameList(value: string): string[] {
+  return splitTop(value).map((s) => s.trim().replace(/^"(.*)"$/s, '$1').replaceAll('""', '"')).filter(Boolean)
 }
 
 /** splits `a.b.col->x` into the embed path ['a','b'] and the field text `col->x` */
@@ -88,10 +93,10 @@ export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string>
         })
         continue
       case 'columns':
-        if (!path.length) out.columns = value.split(',').map((s) => s.trim()).filter(Boolean)
+        if (!path.length) out.columns = nameList(value)
         continue
       case 'on_conflict':
-        if (!path.length) out.onConflict = value.split(',').map((s) => s.trim()).filter(Boolean)
+        if (!path.length) out.onConflict = nameList(value)
         continue
     }
     let filter: Filter

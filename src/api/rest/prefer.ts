@@ -1,0 +1,42 @@
+// The Prefer header of /rest/v1 (return, count, resolution, missing, handling) and Preference-Applied.
+import type { FastifyRequest } from 'fastify'
+import { AppError } from '../../errors/app-error.js'
+import type { CountMode } from '../../query/ast.js'
+
+export interface Preferences {
+  return?: 'minimal' | 'representation' | 'headers-only'
+  count?: CountMode
+  resolution?: 'merge-duplicates' | 'ignore-duplicates'
+  missing?: 'default' | 'null'
+  /** the preferences understood, for Preference-Applied */
+  applied: string[]
+}
+
+const ALLOWED: Record<string, readonly string[]> = {
+  return: ['minimal', 'representation', 'headers-only'],
+  count: ['exact', 'planned', 'estimated'],
+  resolution: ['merge-duplicates', 'ignore-duplicates'],
+  missing: ['default', 'null'],
+  handling: ['lenient', 'strict'],
+}
+
+export function parsePrefer(req: FastifyRequest): Preferences {
+  const raw = req.headers.prefer
+  const text = Array.isArray(raw) ? raw.join(',') : raw ?? ''
+  const prefs: Preferences = { applied: [] }
+  const unknown: string[] = []
+  let strict = false
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=').map((s) => s.trim())
+    if (key === 'handling' && value === 'strict') strict = true
+    if (ALLOWED[key]?.includes(value)) {
+      if (key !== 'handling') (prefs as unknown as Record<string, string>)[key] = value
+      prefs.applied.push(`${key}=${value}`)
+    } else if (key !== 'tx' && key !== 'max-affected' && key !== 'timezone' && key !== 'params') {
+      unknown.push(part)
+    }
+  }
+  // with handling=strict PostgREST refuses preferences it does not understand; lenient ignores them
+  if (strict && unknown.length) throw new AppError('invalid_preference', `unknown or invalid preference: ${unknown.join(', ')}`)
+  return prefs
+}
