@@ -14,7 +14,7 @@ import type { PlannedCondition, PlannedDelete, PlannedEmbed, PlannedInsert, Plan
 import { AppError } from '../../errors/app-error.js'
 import { COMPARISON, Compiler, likePattern } from './compiler.js'
 
-const RANGE_OPS: Record<string, string> = { cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&<', nxr: '&>', adj: '-|-' }
+const RANGE_OPS: Record<string, string> = { cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&>', nxr: '&<', adj: '-|-' }
 const FTS_FUNCTIONS: Record<string, string> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' }
 const TEXTUAL = new Set(['string'])
 const PATTERN_OPS: Record<string, string> = { like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*' }
