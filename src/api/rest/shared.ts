@@ -17,7 +17,9 @@ export const RestHeaders = Type.Object({
 export function relationOf(req: FastifyRequest, table: string): RelationRef {
   const header = req.method === 'GET' || req.method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile']
   const schema = typeof header === 'string' && header.trim() ? header.trim() : undefined
-  return schema ? { schema, name: table } : { name: table }
+  // supabase-js always names `public`; a MySQL client has one database, which is what it means there
+  if (!schema || (schema === 'public' && req.source?.dialect === 'mysql')) return { name: table }
+  return { schema, name: table }
 }
 
 export function applyPreferences(reply: FastifyReply, prefs: Preferences): void {
