@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ADMIN_KEY, startTestAtrium } from '../helpers/atrium.js'
-import { GATEWAY_ROUTES, createKey } from '../helpers/auth-grid.js'
+import { GATEWAY_ROUTES, REST_ROUTES, createKey } from '../helpers/auth-grid.js'
+import { codes, type ErrorCode } from '../../src/errors/codes.js'
 import { createPgDatabase } from '../helpers/databases.js'
 
 // Every protected data route, every way a key can be wrong: each answers the documented status and code.
 test('every protected route refuses every bad credential with the documented status', async (t) => {
   const db = await createPgDatabase(t)
   await db.load('shop')
+  await db.load('functions')
   const other = await createPgDatabase(t)
   await other.load('shop')
   const atrium = await startTestAtrium(t, { sources: { shop: db.url, other: other.url } })
-  const allRights = [...new Set(GATEWAY_ROUTES.map((r) => r.right))]
+  const ROUTES = [...GATEWAY_ROUTES, ...REST_ROUTES]
+  const allRights = [...new Set(ROUTES.map((r) => r.right))]
 
   const good = await createKey(atrium, { client_name: 'shop', rights: allRights })
   const expired = await createKey(atrium, { client_name: 'shop', rights: allRights, expires_at: '2020-01-01T00:00:00Z' })
@@ -37,13 +40,18 @@ test('every protected route refuses every bad credential with the documented sta
     ['an address outside the allow list', farAway.key, 403, 'ip_not_allowed'],
     ['a key locked in elsewhere', lockedElsewhere.key, 403, 'key_locked_in'],
   ]
-  for (const route of GATEWAY_ROUTES) {
+  for (const route of ROUTES) {
     await t.test(`${route.method} ${route.path}`, async () => {
       for (const [what, key, status, code] of cases) {
         const res = await atrium.request(route.method, route.path, { client: 'shop', key, body: route.body })
         assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`)
-        assert.equal(res.body.status, 'error')
-        assert.equal(res.body.code, code, what)
+        if (route.family === 'rest') {
+          assert.equal(res.body.code, codes[code as ErrorCode].pgrst, what)
+          assert.deepEqual(Object.keys(res.body).sort(), ['code', 'details', 'hint', 'message'])
+        } else {
+          assert.equal(res.body.status, 'error')
+          assert.equal(res.body.code, code, what)
+        }
         assert.equal(typeof res.body.message, 'string')
         if (key) assert.ok(!res.text.includes(key), 'the key is never echoed')
       }

@@ -25,6 +25,8 @@ export interface ProtectedRoute {
   body?: unknown
   /** statuses a successful call may answer */
   ok?: number[]
+  /** the error envelope the route answers with */
+  family?: 'gateway' | 'rest'
 }
 
 /** data-plane routes on the shop fixture, each with the right it needs; other surfaces append theirs */
@@ -40,4 +42,15 @@ export const GATEWAY_ROUTES: ProtectedRoute[] = [
   { method: 'POST', path: '/gateway/sql', right: 'sql.read', body: { query: 'SELECT 1 AS one' } },
   { method: 'GET', path: '/schema/tables', right: 'schema.read' },
   { method: 'GET', path: '/schema/columns?table_name=customers', right: 'schema.read' },
+  { method: 'POST', path: '/gateway/rpc', right: 'gateway.rpc', body: { function_name: 'order_total', args: { customer: 1 } } },
+  { method: 'GET', path: '/rpc/order_total?customer=1', right: 'gateway.rpc' },
+]
+
+export const REST_ROUTES: ProtectedRoute[] = [
+  { method: 'GET', path: '/rest/v1/customers?select=id', right: 'gateway.read', family: 'rest' },
+  { method: 'POST', path: '/rest/v1/sentinel', right: 'gateway.insert', body: { id: 901, label: 'x' }, ok: [201], family: 'rest' },
+  { method: 'PATCH', path: '/rest/v1/sentinel?id=eq.1', right: 'gateway.update', body: { label: 'still here' }, ok: [204], family: 'rest' },
+  { method: 'DELETE', path: '/rest/v1/sentinel?id=eq.12345', right: 'gateway.delete', ok: [204], family: 'rest' },
+  { method: 'POST', path: '/rest/v1/rpc/order_total', right: 'gateway.rpc', body: { customer: 1 }, family: 'rest' },
+  { method: 'GET', path: '/rest/v1/rpc/order_total?customer=1', right: 'gateway.rpc', family: 'rest' },
 ]

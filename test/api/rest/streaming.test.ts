@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { test } from 'node:test'
 import { ADMIN_KEY } from '../../helpers/atrium.js'
 import { createPgDatabase } from '../../helpers/databases.js'
@@ -19,7 +19,10 @@ test('a large GET /rest/v1 streams with bounded server memory', async (t) => {
   await db.query(`CREATE TABLE big AS SELECT g AS id, 'row number ' || g AS label, (g % 1000) / 10.0 AS amount FROM generate_series(1, ${ROWS}) g`)
   const catalog = await createPgDatabase(t, 'atrium_catalog')
   const server = await spawnAtrium({ DATABASE_URL: catalog.url, ATHENA_KEY_12: ADMIN_KEY, ATRIUM_CLIENT_SHOP: db.url, ATRIUM_DATA_DIR: `${process.cwd()}/.test-data/${catalog.name}` })
-  t.after(() => server.stop())
+  t.after(async () => {
+    await server.stop()
+    rmSync(`${process.cwd()}/.test-data/${catalog.name}`, { recursive: true, force: true })
+  })
   const pid = server.child.pid!
   // warm the server up so the baseline includes the code paths and pools
   await fetch(`${server.url}/rest/v1/big?limit=10`, { headers: { apikey: ADMIN_KEY, 'x-athena-client': 'shop' } }).then((r) => r.text())
