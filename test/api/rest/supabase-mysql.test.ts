@@ -53,7 +53,7 @@ test('supabase-js against /rest/v1 on MariaDB', async (t) => {
     assert.ok(auto[0].id > 3, 'AUTO_INCREMENT keys come back')
     assert.deepEqual(ok(await sb.from('customers').upsert({ id: 30, name: 'Mia B' }).select('id,name')), [{ id: 30, name: 'Mia B' }])
     assert.deepEqual(ok(await sb.from('customers').update({ tier: 'gold' }).eq('id', 31).select('id,tier')), [{ id: 31, tier: 'gold' }])
-    assert.deepEqual(ok(await sb.from('customers').delete().in('id', [30, 31]).select('id')).map((r: { id: number }) => r.id).sort(), [30, 31])
+    assert.deepEqual((ok(await sb.from('customers').delete().in('id', [30, 31]).select('id')) as Array<{ id: number }>).map((r: { id: number }) => r.id).sort(), [30, 31])
     assert.equal((await sb.from('customers').delete()).status, 400)
   })
 
