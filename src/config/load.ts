@@ -52,6 +52,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_UPSTREAM_TIMEOUT_MS', 'gateway.upstreamTimeoutMs', asInt],
   ['ATRIUM_REST_ENVELOPE', 'rest.envelope', asString],
   ['ATRIUM_REST_MAX_ROWS', 'rest.maxRows', asInt],
+  ['ATRIUM_REST_DEFAULT_CLIENT', 'rest.defaultClient', asString],
   ['ATRIUM_CLUSTER_MIRRORS', 'cluster.mirrors', asList],
   ['ATRIUM_ENFORCE_API_KEYS', 'security.enforceApiKeys', asBool],
   ['ATRIUM_KEY_CACHE_TTL_MS', 'security.keyCacheTtlMs', asInt],

@@ -52,6 +52,7 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   rest: Type.Object({
     envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),
+    defaultClient: Type.Optional(Type.String({ minLength: 1, description: '/rest/v1 requests without X-Athena-Client use this client' })),
     maxRows: Type.Optional(Type.Integer({ minimum: 1 })),
   }, { additionalProperties: false, default: {} }),
   cluster: Type.Object({

@@ -48,12 +48,3 @@ test('with REDIS_URL two processes share one per-client limit', async (t) => {
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 429])
   assert.equal((await a.post('/gateway/fetch', { client, key: k.key, body: fetchBody })).status, 429)
 })
-
-test('outbound calls to one upstream host are limited', async (t) => {
-  const a = await startTestAtrium(t, { env: { ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST: '1' } })
-  const limits = a.handle.services.rateLimits
-  await limits.acquireOutbound('upstream.example')
-  await limits.acquireOutbound('upstream.example')
-  await assert.rejects(limits.acquireOutbound('upstream.example'), (err: { code?: string }) => err.code === 'rate_limited')
-  await limits.acquireOutbound('other.example')
-})

@@ -56,7 +56,8 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       return
     }
     if (access === 'client') {
-      const client = clientHeader(req)
+      // plain PostgREST clients (and Supabase-style upstream calls) send no X-Athena-Client; rest.defaultClient serves them
+      const client = clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
       // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
       if (client !== CUSTOM_SUPABASE) req.source = services.registry.resolve(client)
       const name = req.source?.name ?? CUSTOM_SUPABASE
