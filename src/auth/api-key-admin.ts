@@ -5,8 +5,27 @@ import { generateKey } from './api-key-format.js'
 import type { ApiKeyRecord, KeyChanges, RightRecord } from './api-key-store.js'
 import { validateAllowList } from './ip-policy.js'
 
+// RFC 3339 date-time with an offset, or a plain date (midnight UTC). Checked here rather than by the
+// catalog, because JavaScript and PostgreSQL both accept (and silently roll over) far more than this.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))?$/
+
+/** the expiry as an ISO string, or a 400 naming the accepted forms */
+export function parseExpiry(text: string): string {
+  const m = DATE_TIME.exec(text.trim())
+  const bad = () => new AppError('invalid_request', `expires_at: "${text}" is not a date-time`, { hint: 'use RFC 3339, e.g. 2030-01-31T00:00:00Z, or a date such as 2030-01-31' })
+  if (!m) throw bad()
+  const [, y, mo, d, h = '00', mi = '00', s = '00'] = m
+  const asUtc = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s))
+  // the fields must survive a round trip: 2030-02-30 or 25:00 are refused, not rolled over
+  if (+y < 1970 || asUtc.getUTCMonth() !== +mo - 1 || asUtc.getUTCDate() !== +d || asUtc.getUTCHours() !== +h || asUtc.getUTCMinutes() !== +mi) throw bad()
+  if (m[4] === undefined) return `${y}-${mo}-${d}T00:00:00.000Z`
+  const at = new Date(text.trim().replace(/^(.{10})[Tt ]/, '$1T').replace(/z$/, 'Z'))
+  if (Number.isNaN(at.getTime())) throw bad() // an offset such as +99:00
+  return at.toISOString()
+}
+
 function checkChanges(changes: KeyChanges): KeyChanges {
-  if (changes.expires_at && Number.isNaN(Date.parse(changes.expires_at))) throw new AppError('invalid_request', 'expires_at must be an ISO-8601 date-time')
+  if (typeof changes.expires_at === 'string') changes.expires_at = parseExpiry(changes.expires_at)
   if (changes.allowed_ips) changes.allowed_ips = validateAllowList(changes.allowed_ips)
   if (changes.rights) changes.rights = [...new Set(changes.rights)]
   return changes

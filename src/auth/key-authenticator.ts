@@ -12,13 +12,24 @@ import type { KeyPrincipal } from './principal.js'
 
 export const KEYS_CHANNEL = 'atrium_keys'
 const LAST_USED_FLUSH_MS = 5_000
+/**
+ * Presented public ids the catalog does not know are remembered too (so one bad key repeated does not
+ * cost a catalog query each time), but in a separate, bounded map: a flood of random keys must neither
+ * grow memory without limit nor push real keys (and their fail-open state) out of the cache.
+ */
+const MAX_UNKNOWN_KEYS = 1_024
 
 export interface KeyContext {
-  /** X-Athena-Client of the request, when the route has one */
+  /** the client the request is for (a registered client's name), when the route has one */
   client?: string
   /** the caller's address (X-Forwarded-For only from trusted proxies) */
   ip: string
+  /** false: check the key but do not lock a lock-in key to this request (the request is about to fail) */
+  bind?: boolean
 }
+
+/** client names are case-insensitive everywhere (X-Athena-Client, bindings, overrides) */
+const sameClient = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 
 interface CacheEntry {
   row: ApiKeyRow | null
@@ -30,7 +41,10 @@ interface CacheEntry {
 }
 
 export class KeyAuthenticator {
+  /** keys the catalog holds; bounded by the number of keys in the catalog */
   private readonly cache = new Map<string, CacheEntry>()
+  /** presented public ids the catalog does not hold, oldest first */
+  private readonly unknown = new Map<string, number>()
   private readonly lastUsed = new Map<string, Date>()
   private globalEnforce: boolean
   private readonly clientEnforce = new Map<string, boolean>()
@@ -50,12 +64,12 @@ export class KeyAuthenticator {
     await this.reloadEnforcement()
     // another process changed a key or the switches: forget what we cached
     await this.catalog.listen(KEYS_CHANNEL, (payload) => {
-      if (payload.startsWith('key:')) this.cache.delete(payload.slice(4))
-      else if (payload === 'keys') this.cache.clear()
+      if (payload.startsWith('key:')) this.forget(payload.slice(4))
+      else if (payload === 'keys') this.forgetAll()
       else if (payload === 'config') void this.reloadEnforcement().catch(() => {})
     })
     this.catalog.onListenerReconnect(() => {
-      this.cache.clear()
+      this.forgetAll()
       void this.reloadEnforcement().catch(() => {})
     })
     this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS)
@@ -68,8 +82,8 @@ export class KeyAuthenticator {
   }
 
   /** is a key required on this client? per-client override, else the global switch */
-  enforced(client: string): boolean {
-    return this.clientEnforce.get(client) ?? this.globalEnforce
+  enforced(client: string | undefined): boolean {
+    return (client === undefined ? undefined : this.clientEnforce.get(client.toLowerCase())) ?? this.globalEnforce
   }
 
   /** false when every client must present a key, so a request without one can be refused before its body */
@@ -81,14 +95,14 @@ export class KeyAuthenticator {
     const { global, clients } = await this.store.enforcement()
     this.globalEnforce = global?.enforce_api_keys ?? this.security.enforceApiKeys
     this.clientEnforce.clear()
-    for (const c of clients) this.clientEnforce.set(c.client_name, c.enforce_api_keys)
+    for (const c of clients) this.clientEnforce.set(c.client_name.toLowerCase(), c.enforce_api_keys)
   }
 
   /** tells this and every other process sharing the catalog that a key (or the switches) changed */
   async changed(what: { publicId: string } | 'keys' | 'config'): Promise<void> {
     if (what === 'config') await this.reloadEnforcement()
-    else if (what === 'keys') this.cache.clear()
-    else this.cache.delete(what.publicId)
+    else if (what === 'keys') this.forgetAll()
+    else this.forget(what.publicId)
     await this.catalog.notify(KEYS_CHANNEL, typeof what === 'string' ? what : `key:${what.publicId}`).catch(() => {})
   }
 
@@ -102,13 +116,13 @@ export class KeyAuthenticator {
     entry.validatedAt = Date.now()
     if (!row.is_active) throw new AppError('inactive_api_key', 'this API key has been deactivated')
     if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new AppError('expired_api_key', `this API key expired at ${row.expires_at}`)
-    if (row.client_name && ctx.client !== undefined && ctx.client !== row.client_name) {
+    if (row.client_name && ctx.client !== undefined && !sameClient(ctx.client, row.client_name)) {
       throw new AppError('client_not_allowed', `this API key is bound to client "${row.client_name}" and cannot be used for "${ctx.client}"`)
     }
     if (entry.allowList && !ipAllowed(entry.allowList, ctx.ip)) {
       throw new AppError('ip_not_allowed', `requests from ${ctx.ip} are not allowed for this API key`)
     }
-    if (row.lock_in) await this.checkLockIn(row, ctx)
+    if (row.lock_in) await this.checkLockIn(row, ctx, ctx.bind ?? true)
     this.lastUsed.set(row.public_id, new Date())
     return {
       kind: 'key',
@@ -121,9 +135,22 @@ export class KeyAuthenticator {
     }
   }
 
+  private forget(publicId: string): void {
+    this.cache.delete(publicId)
+    this.unknown.delete(publicId)
+  }
+
+  private forgetAll(): void {
+    this.cache.clear()
+    this.unknown.clear()
+  }
+
   private async lookup(publicId: string): Promise<CacheEntry> {
+    const ttl = this.security.keyCacheTtlMs
     const cached = this.cache.get(publicId)
-    if (cached && Date.now() - cached.checkedAt < this.security.keyCacheTtlMs) return cached
+    if (cached && Date.now() - cached.checkedAt < ttl) return cached
+    const missedAt = this.unknown.get(publicId)
+    if (missedAt !== undefined && Date.now() - missedAt < ttl) return { row: null, checkedAt: missedAt }
     let row: ApiKeyRow | undefined
     try {
       row = await this.store.findByPublicId(publicId)
@@ -138,7 +165,15 @@ export class KeyAuthenticator {
         ? new AppError('catalog_unavailable', 'API keys cannot be checked right now: the catalog is unavailable', { retryAfter: 5 })
         : err
     }
-    const entry: CacheEntry = { row: row ?? null, checkedAt: Date.now(), validatedAt: cached?.validatedAt, allowList: row ? compileAllowList(row.allowed_ips) : undefined }
+    if (!row) {
+      this.cache.delete(publicId)
+      this.unknown.delete(publicId)
+      this.unknown.set(publicId, Date.now())
+      if (this.unknown.size > MAX_UNKNOWN_KEYS) this.unknown.delete(this.unknown.keys().next().value!)
+      return { row: null, checkedAt: Date.now() }
+    }
+    this.unknown.delete(publicId)
+    const entry: CacheEntry = { row, checkedAt: Date.now(), validatedAt: cached?.validatedAt, allowList: compileAllowList(row.allowed_ips) }
     this.cache.set(publicId, entry)
     return entry
   }
@@ -147,17 +182,17 @@ export class KeyAuthenticator {
    * A lock-in key binds itself on first use to the client (and, with security.lockInSourceAddress, the address)
    * it was used from; from then on any other client or address is refused.
    */
-  private async checkLockIn(row: ApiKeyRow, ctx: KeyContext): Promise<void> {
+  private async checkLockIn(row: ApiKeyRow, ctx: KeyContext, bind: boolean): Promise<void> {
     const wantAddress = this.security.lockInSourceAddress
     const needsClient = ctx.client !== undefined && row.locked_client === null
     const needsAddress = wantAddress && row.locked_address === null
-    if (needsClient || needsAddress) {
+    if (bind && (needsClient || needsAddress)) {
       const locked = await this.store.lockIn(row.public_id, ctx.client ?? null, wantAddress ? ctx.ip : null)
       row.locked_client = locked.locked_client
       row.locked_address = locked.locked_address
       await this.catalog.notify(KEYS_CHANNEL, `key:${row.public_id}`).catch(() => {})
     }
-    if (row.locked_client !== null && ctx.client !== undefined && ctx.client !== row.locked_client) {
+    if (row.locked_client !== null && ctx.client !== undefined && !sameClient(ctx.client, row.locked_client)) {
       throw new AppError('key_locked_in', `this API key is locked in to client "${row.locked_client}"`)
     }
     if (wantAddress && row.locked_address !== null && ctx.ip !== row.locked_address) {

@@ -16,14 +16,19 @@ type Scope = 'key' | 'client' | 'ip' | 'outbound'
 class ScopedLimiter {
   private readonly byPoints = new Map<number, BurstyRateLimiter>()
 
-  constructor(private readonly make: (points: number, duration: number, prefix: string) => RateLimiterAbstract, private readonly scope: Scope, private readonly windowSeconds: number) {}
+  constructor(
+    private readonly make: (points: number, duration: number, prefix: string) => RateLimiterAbstract,
+    private readonly prefix: string,
+    private readonly scope: Scope,
+    private readonly windowSeconds: number,
+  ) {}
 
   private limiter(points: number): BurstyRateLimiter {
     let limiter = this.byPoints.get(points)
     if (!limiter) {
       limiter = new BurstyRateLimiter(
-        this.make(points, this.windowSeconds, `atrium:rl:${this.scope}:${points}`),
-        this.make(points, this.windowSeconds * 10, `atrium:rl:${this.scope}:${points}:burst`),
+        this.make(points, this.windowSeconds, `${this.prefix}:${this.scope}:${points}`),
+        this.make(points, this.windowSeconds * 10, `${this.prefix}:${this.scope}:${points}:burst`),
       )
       this.byPoints.set(points, limiter)
     }
@@ -63,19 +68,34 @@ export class RateLimits {
       return this.redis ? new RateLimiterRedis({ storeClient: this.redis, points, duration, keyPrefix, insuranceLimiter: memory }) : memory
     }
     const window = config.windowSeconds
-    this.key = new ScopedLimiter(make, 'key', window)
-    this.client = new ScopedLimiter(make, 'client', window)
-    this.ip = new ScopedLimiter(make, 'ip', window)
-    this.outbound = new ScopedLimiter(make, 'outbound', window)
+    // the prefix separates deployments (or test runs) that share one Redis
+    const prefix = config.keyPrefix
+    this.key = new ScopedLimiter(make, prefix, 'key', window)
+    this.client = new ScopedLimiter(make, prefix, 'client', window)
+    this.ip = new ScopedLimiter(make, prefix, 'ip', window)
+    this.outbound = new ScopedLimiter(make, prefix, 'outbound', window)
   }
 
-  /** checks the inbound limits of one request; the admin key is not limited */
-  async checkInbound(principal: Principal, client: string | undefined, ip: string): Promise<void> {
+  /**
+   * The per-address limit, checked before the key is looked at: requests with bad keys count too, so one
+   * address cannot hammer key checks (or guess keys) faster than its limit. The admin key is not limited.
+   */
+  async checkAddress(ip: string): Promise<void> {
+    await this.counted(() => this.ip.consume(ip, this.config.perIp, 'this address'))
+  }
+
+  /** the per-key (or the key's own rate_limit) and per-client limits, once the caller is known */
+  async checkCaller(principal: Principal, client: string | undefined): Promise<void> {
     if (principal.kind === 'admin') return
-    try {
+    await this.counted(async () => {
       if (principal.kind === 'key') await this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key')
-      if (client) await this.client.consume(client, this.config.perClient, `client "${client}"`)
-      await this.ip.consume(ip, this.config.perIp, 'this address')
+      if (client) await this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
+    })
+  }
+
+  private async counted(check: () => Promise<void>): Promise<void> {
+    try {
+      await check()
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') this.onLimited(String(err.extra.data?.scope))
       throw err
@@ -84,12 +104,7 @@ export class RateLimits {
 
   /** waits for nothing: an upstream call over its host's limit is refused with 429 */
   async acquireOutbound(host: string): Promise<void> {
-    try {
-      await this.outbound.consume(host, this.config.outboundPerHost, `calls to ${host}`)
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'rate_limited') this.onLimited('outbound')
-      throw err
-    }
+    await this.counted(() => this.outbound.consume(host.toLowerCase(), this.config.outboundPerHost, `calls to ${host}`))
   }
 
   async close(): Promise<void> {

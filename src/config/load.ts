@@ -57,6 +57,11 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_ENFORCE_API_KEYS', 'security.enforceApiKeys', asBool],
   ['ATRIUM_KEY_CACHE_TTL_MS', 'security.keyCacheTtlMs', asInt],
   ['ATRIUM_KEY_FAIL_OPEN_MINUTES', 'security.failOpenMinutes', asInt],
+  ['ATRIUM_LOCK_IN_SOURCE_ADDRESS', 'security.lockInSourceAddress', asBool],
+  ['ATRIUM_PROTECT_SCHEMA', 'security.protect.schema', asString],
+  ['ATRIUM_PROTECT_REGISTRY', 'security.protect.registry', asString],
+  ['ATRIUM_PROTECT_OPENAPI', 'security.protect.openapi', asString],
+  ['ATRIUM_PROTECT_CLIENTS', 'security.protect.clients', asString],
   ['ATRIUM_VACUUM_HEALTH_ENABLED', 'vacuumHealth.enabled', asBool],
   ['ATRIUM_VACUUM_HEALTH_SCHEDULE', 'vacuumHealth.schedule', asString],
   ['ATRIUM_VACUUM_HEALTH_RETENTION_DAYS', 'vacuumHealth.retentionDays', asInt],
@@ -65,6 +70,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],
   ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
   ['ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST', 'rateLimits.outboundPerHost', asInt],
+  ['ATRIUM_RATE_LIMIT_PREFIX', 'rateLimits.keyPrefix', asString],
 ]
 
 const CLIENT_PREFIX = 'ATRIUM_CLIENT_'

@@ -17,7 +17,7 @@ export const SourceSettings = Type.Object({
   statementTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false })
 
-const RouteProtection = Type.Union([Type.Literal('public'), Type.Literal('key')])
+const RouteProtection = (def: 'public' | 'key') => Type.Union([Type.Literal('public'), Type.Literal('key')], { default: def })
 
 export const ConfigSchema = Type.Object({
   server: Type.Object({
@@ -65,11 +65,11 @@ export const ConfigSchema = Type.Object({
     failOpenMinutes: Type.Integer({ minimum: 0, default: 0, description: 'when the catalog is down, keep accepting keys validated within this many minutes; 0 fails closed' }),
     lockInSourceAddress: Type.Boolean({ default: false, description: 'lock-in keys also bind to the first source address' }),
     protect: Type.Object({
-      schema: RouteProtection,
-      registry: RouteProtection,
-      openapi: RouteProtection,
-      clients: RouteProtection,
-    }, { additionalProperties: false, default: { schema: 'key', registry: 'key', openapi: 'public', clients: 'key' } }),
+      schema: RouteProtection('key'),
+      registry: RouteProtection('key'),
+      openapi: RouteProtection('public'),
+      clients: RouteProtection('key'),
+    }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   vacuumHealth: Type.Object({
     enabled: Type.Boolean({ default: true, description: 'collect vacuum health of PostgreSQL clients on a schedule' }),
@@ -82,6 +82,7 @@ export const ConfigSchema = Type.Object({
     perIp: Type.Integer({ minimum: 0, default: 0 }),
     windowSeconds: Type.Integer({ minimum: 1, default: 1 }),
     outboundPerHost: Type.Integer({ minimum: 0, default: 0, description: 'calls per window Atrium makes to one upstream host' }),
+    keyPrefix: Type.String({ minLength: 1, default: 'atrium:rl', description: 'prefix of the counters in Redis; deployments sharing one Redis use different prefixes' }),
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 

@@ -49,6 +49,10 @@ test('API keys, rights and enforcement through the admin API', async (t) => {
       ['POST', '/admin/api-keys', { name: 'x', rights: ['gateway.fly'] }, 400, 'invalid_request'],
       ['POST', '/admin/api-keys', { name: 'x', allowed_ips: ['10.0.0.0/33'] }, 400, 'invalid_request'],
       ['POST', '/admin/api-keys', { name: 'x', expires_at: 'tomorrow' }, 400, 'invalid_request'],
+      // dates that JavaScript and PostgreSQL would silently roll over are refused
+      ['POST', '/admin/api-keys', { name: 'x', expires_at: '2030-02-30' }, 400, 'invalid_request'],
+      ['POST', '/admin/api-keys', { name: 'x', expires_at: '2030-01-31T25:00:00Z' }, 400, 'invalid_request'],
+      ['POST', '/admin/api-keys', { name: 'x', expires_at: '2030-01-31T10:00:00+99:00' }, 400, 'invalid_request'],
       ['POST', '/admin/api-keys', { rights: [] }, 400, 'invalid_request'],
       ['PATCH', '/admin/api-keys/00000000-0000-4000-8000-000000000000', { name: 'y' }, 404, 'api_key_not_found'],
       ['PATCH', '/admin/api-keys/not-a-uuid', { name: 'y' }, 404, 'api_key_not_found'],
@@ -62,6 +66,15 @@ test('API keys, rights and enforcement through the admin API', async (t) => {
       assert.equal(res.status, status, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`)
       assert.equal(res.body.code, code)
     }
+  })
+
+  await t.test('expires_at takes RFC 3339 date-times with offsets, or a date meaning midnight UTC', async () => {
+    const dated = await atrium.post('/admin/api-keys', { body: { name: 'dated', expires_at: '2030-01-31' } })
+    assert.equal(dated.status, 201, dated.text)
+    assert.equal(Date.parse(dated.body.record.expires_at), Date.UTC(2030, 0, 31))
+    const offset = await atrium.post('/admin/api-keys', { body: { name: 'offset', expires_at: '2030-01-31T10:00:00+02:00' } })
+    assert.equal(offset.status, 201, offset.text)
+    assert.equal(Date.parse(offset.body.record.expires_at), Date.UTC(2030, 0, 31, 8))
   })
 
   await t.test('the rights catalogue: built-ins listed, custom rights created, renamed and deleted', async () => {

@@ -30,6 +30,20 @@ test('inbound limits per key (with a per-key override) answer 429 with Retry-Aft
   assert.match(metrics.text, /athena_rate_limited_total\{scope="key"\} [1-9]/)
 })
 
+test('the per-address limit counts requests with wrong keys, before any key is looked up', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_RATE_LIMIT_PER_IP: '2', ATRIUM_RATE_LIMIT_WINDOW_SECONDS: '30' } })
+  const guess = (i: number) => atrium.post('/gateway/fetch', { client: 'shop', key: `ath_${'a'.repeat(15)}${i}.${'b'.repeat(43)}`, body: fetchBody })
+  const statuses = []
+  for (let i = 0; i < 5; i++) statuses.push((await guess(i)).status)
+  // 2 per window + 2 burst: key guessing from one address is slowed like any other traffic
+  assert.deepEqual(statuses, [401, 401, 401, 401, 429])
+  const limited = await guess(9)
+  assert.equal(limited.body.code, 'rate_limited')
+  assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', body: fetchBody })).status, 200, 'the admin key is not limited')
+})
+
 test('with REDIS_URL two processes share one per-client limit', async (t) => {
   const db = await createPgDatabase(t)
   await db.load('shop')

@@ -15,11 +15,11 @@ const KeyFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   client_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'bind the key to this client' }))),
-  expires_at: Type.Optional(Nullable(Type.String({ description: 'ISO-8601 date-time' }))),
+  expires_at: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'RFC 3339 date-time, or a date (midnight UTC)' }))),
   rights: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 200 })),
   allowed_ips: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, description: 'addresses or CIDR ranges; empty allows any' })),
   lock_in: Type.Optional(Type.Boolean({ description: 'bind the key to the client (and address) of its first use' })),
-  rate_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'requests per rate-limit window for this key' })),
+  rate_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), Type.Null()], { description: 'requests per rate-limit window for this key; 0 = unlimited, null = the rateLimits.perKey setting' })),
 }
 const CreateKeyBody = Type.Object(KeyFields, { additionalProperties: false })
 const UpdateKeyBody = Type.Object({ ...Type.Partial(Type.Object(KeyFields)).properties, is_active: Type.Optional(Type.Boolean()) }, { additionalProperties: false })

@@ -1,5 +1,5 @@
 // Decides who may call each route, before the body is read: the route's `access`, the presented key,
-// the client's key enforcement, and the rate limits.
+// the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -25,75 +25,101 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   // hashed once: each request hashes only the presented key, then compares digests in constant time
   const adminDigest = createHash('sha256').update(services.adminKey).digest()
   const isAdminKey = (key: string) => timingSafeEqual(createHash('sha256').update(key).digest(), adminDigest)
+  /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
+  const requestedClient = (req: FastifyRequest) =>
+    clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
 
   /** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
-  const principalFor = async (req: FastifyRequest, client: string | undefined, enforced: boolean): Promise<Principal> => {
-    const key = presentedKey(req)
+  const principalFor = async (key: string | undefined, enforced: boolean, ctx: { client?: string; ip: string; bind?: boolean }): Promise<Principal> => {
     if (!key) {
       if (enforced) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
       return ANONYMOUS
     }
-    if (isAdminKey(key)) return ADMIN
-    return auth.authenticate(key, { client, ip: req.ip })
+    return auth.authenticate(key, ctx)
   }
 
   app.addHook('onRequest', async (req) => {
     if (req.is404) return
     const access: Access = req.routeOptions.config?.access ?? defaultAccess(req.routeOptions.url)
+    const key = presentedKey(req)
+    const isAdmin = key !== undefined && isAdminKey(key)
+    if (isAdmin) {
+      // the admin key passes every check; routes that need a client still get their source below
+      req.principal = ADMIN
+      if (access === 'client') {
+        const client = requestedClient(req)
+        if (client !== CUSTOM_SUPABASE) req.source = services.registry.resolve(client)
+      }
+      return
+    }
     if (access === 'public') {
-      const key = presentedKey(req)
-      req.principal = key && isAdminKey(key) ? ADMIN : ANONYMOUS
+      req.principal = ANONYMOUS
       return
     }
     if (access === 'admin') {
-      const key = presentedKey(req)
+      await rateLimits.checkAddress(req.ip)
       if (!key) throw new AppError('missing_api_key', 'this route needs the admin key', { hint: KEY_HINT })
-      if (!isAdminKey(key)) {
-        if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
-        throw new AppError('invalid_api_key', 'the presented key is not the admin key')
-      }
-      req.principal = ADMIN
+      if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
+      throw new AppError('invalid_api_key', 'the presented key is not the admin key')
+    }
+    if (typeof access === 'object' && services.config.security.protect[access.protect] === 'public') {
+      req.principal = ANONYMOUS
       return
     }
+    // every other caller counts against its address before its key is looked at
+    await rateLimits.checkAddress(req.ip)
     if (access === 'client') {
-      // plain PostgREST clients (and Supabase-style upstream calls) send no X-Athena-Client; rest.defaultClient serves them
-      const client = clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
+      const client = requestedClient(req)
+      // the key is checked before the client is resolved, so an unauthenticated caller cannot tell which
+      // client names exist (an unknown or missing client answers 401 like a known one)
+      let unresolved: unknown
+      if (client !== CUSTOM_SUPABASE) {
+        try {
+          req.source = services.registry.resolve(client)
+        } catch (err) {
+          unresolved = err
+        }
+      }
       // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
-      if (client !== CUSTOM_SUPABASE) req.source = services.registry.resolve(client)
-      const name = req.source?.name ?? CUSTOM_SUPABASE
-      req.principal = await principalFor(req, name, auth.enforced(name))
-      await rateLimits.checkInbound(req.principal, name, req.ip)
+      const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
+      req.principal = await principalFor(key, auth.enforced(name ?? client), { client: name, ip: req.ip, bind: !unresolved })
+      if (unresolved) throw unresolved
+      await rateLimits.checkCaller(req.principal, name)
       return
     }
     if (access === 'client-in-body') {
       // the client is only known once the body is read; everything that does not depend on it is checked now
-      const key = presentedKey(req)
-      if (key) req.principal = isAdminKey(key) ? ADMIN : await auth.authenticate(key, { ip: req.ip })
+      if (key) req.principal = await auth.authenticate(key, { ip: req.ip, bind: false })
       else if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
       return
     }
-    if (services.config.security.protect[access.protect] === 'public') {
-      const key = presentedKey(req)
-      req.principal = key && isAdminKey(key) ? ADMIN : ANONYMOUS
-      return
-    }
-    // protected metadata: the admin key, or an API key holding schema.read
-    req.principal = await principalFor(req, clientHeader(req), true)
+    // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
+    // are checked without client binding or lock-in; an API key needs schema.read
+    req.principal = await principalFor(key, true, { ip: req.ip, bind: false })
     requireRight(req.principal, 'schema.read', 'read this metadata')
-    await rateLimits.checkInbound(req.principal, undefined, req.ip)
+    await rateLimits.checkCaller(req.principal, undefined)
   })
 })
 
 /** completes an 'client-in-body' check once the route has read the client's name from the body */
 export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
-  req.source = services.registry.resolve(client)
   const key = presentedKey(req)
-  if (req.principal?.kind !== 'admin') {
-    if (key) req.principal = await services.auth.authenticate(key, { client: req.source.name, ip: req.ip })
-    else if (services.auth.enforced(req.source.name)) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
-    else req.principal = ANONYMOUS
+  let unresolved: unknown
+  try {
+    req.source = services.registry.resolve(client)
+  } catch (err) {
+    unresolved = err
   }
-  await services.rateLimits.checkInbound(req.principal, req.source.name, req.ip)
+  if (req.principal?.kind === 'admin') {
+    if (unresolved) throw unresolved
+    return
+  }
+  const name = unresolved ? undefined : req.source.name
+  if (key) req.principal = await services.auth.authenticate(key, { client: name, ip: req.ip, bind: !unresolved })
+  else if (services.auth.enforced(name ?? client)) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
+  else req.principal = ANONYMOUS
+  if (unresolved) throw unresolved
+  await services.rateLimits.checkCaller(req.principal, name)
 }
 
 // Routes that did not declare access (framework routes such as the docs UI assets) are public only
