@@ -27,6 +27,11 @@ export interface QueryOptions {
    * as a prepared statement when it recurs; never set for user SQL, whose result type can change with DDL
    */
   prepare?: boolean
+  /**
+   * give values to_json's JSON types in the driver (MySQL: booleans, ISO timestamps) — for results no plan
+   * describes, such as raw SQL; planned reads are typed from the schema cache instead, which is cheaper
+   */
+  typed?: boolean
 }
 
 export type TransactionMode = 'read only' | 'read write'

@@ -31,7 +31,7 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
         returned = n
         continue
       }
-      const res = await tx.query({ sql: stmt.sql, params: [] })
+      const res = await tx.query({ sql: stmt.sql, params: [] }, { typed: true })
       if (res.columns.length > 0) {
         data = JSON.stringify(res.rows)
         returned = res.rows.length

@@ -77,9 +77,12 @@ export class MysqlCompiler extends Compiler {
     if (!order.length) return ''
     const terms = order.flatMap((o) => {
       const expr = this.field(alias, o.column, o.json)
+      const sorted = `${expr} ${o.direction.toUpperCase()}`
+      // a NOT NULL column needs no null ordering, and a plain ORDER BY can use its index
+      if (!o.column.nullable) return [sorted]
       const nullsFirst = o.nulls === 'first' || (o.nulls === undefined && o.direction === 'desc')
       // PostgreSQL's default (nulls last ascending, first descending) is kept on MySQL for the same results
-      return [`(${expr} IS NULL) ${nullsFirst ? 'DESC' : 'ASC'}`, `${expr} ${o.direction.toUpperCase()}`]
+      return [`(${expr} IS NULL) ${nullsFirst ? 'DESC' : 'ASC'}`, sorted]
     })
     return ` ORDER BY ${terms.join(', ')}`
   }

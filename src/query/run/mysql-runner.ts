@@ -127,7 +127,8 @@ export class MysqlRunner implements Runner {
     const args = plan.args.map(([, v]) => v)
     const isProcedure = fn.returnType === 'procedure'
     const stmt = new MysqlCompiler().compileCall(isProcedure ? 'procedure' : 'function', fn.schema, fn.name, args)
-    const run = (db: Executor) => db.query(stmt)
+    // a routine's result has no plan to type it from, so the driver types it
+    const run = (db: Executor) => db.query(stmt, { typed: true })
     const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
     if (!isProcedure) return { body: JSON.stringify(res.rows[0]?.v ?? null), rows: 1, returnsSet: false }
     const rows = res.rows

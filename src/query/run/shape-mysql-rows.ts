@@ -16,7 +16,9 @@ function shapeValue(column: ColumnInfo, value: unknown): unknown {
         return value
       }
     case 'boolean':
-      return typeof value === 'number' ? value !== 0 : value
+      if (typeof value === 'number') return value !== 0
+      // BIT(1) arrives as a one-byte buffer
+      return Buffer.isBuffer(value) ? value[0] === 1 : value
     case 'time':
       if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\d[ T]\d/.test(value)) return value
       // JSON_OBJECT renders DATETIME with a space; TIMESTAMP values are UTC (sessions run in UTC)

@@ -15,8 +15,8 @@ export interface MysqlDriverOptions {
 
 type Field = { type: string; length: number; string(): string | null; buffer(): Buffer | null }
 
-// Values keep the JSON types PostgreSQL's to_json would give: BOOLEAN (TINYINT(1)) as true/false,
-// DATE as 'YYYY-MM-DD', DATETIME/TIMESTAMP as ISO-8601, BIT(1) as a boolean.
+// For results no plan describes (raw SQL): values get the JSON types PostgreSQL's to_json would give —
+// BOOLEAN (TINYINT(1)) as true/false, DATE as 'YYYY-MM-DD', DATETIME/TIMESTAMP as ISO-8601, BIT(1) as a boolean.
 function typeCast(field: Field, next: () => unknown): unknown {
   if (field.type === 'TINY' && field.length === 1) {
     const v = field.string()
@@ -60,9 +60,9 @@ export class MysqlDriver implements Driver {
       bigNumberStrings: false,
       decimalNumbers: true,
       timezone: 'Z',
-      dateStrings: false,
+      // dates stay text: planned reads turn them into ISO-8601 from the schema, raw SQL through typeCast
+      dateStrings: true,
       charset: 'utf8mb4',
-      typeCast: typeCast as never,
       multipleStatements: false,
     })
     const core = (this.pool as unknown as { pool: { on(event: string, fn: (c: CoreConnection) => void): void } }).pool
@@ -193,7 +193,7 @@ export class MysqlDriver implements Driver {
 async function runQuery(target: mysql.Pool | mysql.PoolConnection, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
   try {
     // query(), not execute(): prepared statements per connection would pile up for dynamic SQL.
-    const [result, fields] = await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts?.arrayRows })
+    const [result, fields] = await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts?.arrayRows, ...(opts?.typed ? { typeCast: typeCast as never } : {}) })
     if (Array.isArray(result)) {
       // CALL answers [rows, status header]: the procedure's first result set is what callers want
       if (Array.isArray(result[0])) {
