@@ -104,6 +104,8 @@ async function main() {
     ATRIUM_CLIENT_BENCHMY: mysqlUrl(),
     ATRIUM_POOL_MAX: '10',
     ATRIUM_LOG_LEVEL: 'warn',
+    // the fetch cache would answer repeated reads from memory; the comparison is of the query path
+    ATRIUM_FETCH_CACHE_TTL_MS: '0',
     ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
     HOST: '127.0.0.1',
   }, 8710)
