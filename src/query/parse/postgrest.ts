@@ -7,6 +7,12 @@ import { parseFilter, parseLogic, parseOrder, parseSelect, splitTop } from './gr
 /** keys that are never filters */
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict'])
 
+/**
+ * top-level parameters that belong to other layers and are skipped whole: `api_key` presents a key (read by
+ * the credentials layer). A column of that name is still filtered when quoted: `"api_key"=eq.x`.
+ */
+const NOT_QUERY = new Set(['api_key'])
+
 export interface PostgrestQuery {
   select: SelectItem[]
   where: Filter[]
@@ -71,7 +77,7 @@ export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string>
   const out: PostgrestQuery = { select, where: [], order: [] }
   const embedOptions: Array<() => void> = []
   for (const [key, value] of pairs) {
-    if (skip.has(key) || key === 'select') continue
+    if (skip.has(key) || key === 'select' || NOT_QUERY.has(key)) continue
     const { path, last } = splitPath(key)
     const target = () => (path.length ? findEmbed(select, path, key) : undefined)
     switch (last) {
