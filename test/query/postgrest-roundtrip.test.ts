@@ -11,6 +11,7 @@ const queries = [
   'select=id&id=in.(1,2,"a,b")&tags=cs.{home,light}&attrs->>color=eq.red&not.and=(id.gt.1,id.lt.3)',
   'select=id,price::text&name=like(any).{A*,B*}&body=wfts(english).tea%20time&total=gte.10.5',
   'select=name&note=eq.has%20"quotes",commas(and)parens',
+  'select=id&or=(note.eq."a,b",note.eq."say%20\\"hi\\"",note.like."v1.2:(x)*")&status=in.("a,b",c)',
 ]
 
 test('PostgREST queries survive serialize → parse', async (t) => {

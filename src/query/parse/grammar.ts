@@ -67,6 +67,19 @@ function unquote(text: string): string {
   return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1).replace(/\\(.)/g, '$1') : text
 }
 
+const QUOTED_VALUE = /^"((?:[^"\\]|\\.)*)"$/s
+
+/**
+ * One rule for filter values wherever they appear (after `op.`, in `in.(…)`/`{…}` lists, inside or=/and=):
+ * a value wholly enclosed in double quotes is unquoted, `\` taking the next character literally, so quotes
+ * protect the reserved characters `,.:()`. Anything else is taken as written.
+ *   "a,b" → a,b    "say \"hi\"" → say "hi"    a"b → a"b
+ */
+function unquoteValue(text: string): string {
+  const m = QUOTED_VALUE.exec(text)
+  return m ? m[1].replace(/\\(.)/gs, '$1') : text
+}
+
 function identifier(text: string, what: string, code: ErrorCode = 'invalid_select'): string {
   if (text.startsWith('"')) {
     const name = unquote(text)
@@ -198,9 +211,9 @@ function parseOperand(op: Operator, operand: string, key: string, modifier?: str
   }
   if (op.endsWith('fts')) {
     if (modifier !== undefined && !IDENT.test(modifier)) fail('invalid_filter', `"${modifier}" is not a text search configuration name`)
-    return { kind: 'fts', query: operand, config: modifier }
+    return { kind: 'fts', query: unquoteValue(operand), config: modifier }
   }
-  return { kind: 'scalar', value: operand }
+  return { kind: 'scalar', value: unquoteValue(operand) }
 }
 
 /** `(a,b,"c,d")` → ['a','b','c,d'] */
@@ -208,7 +221,7 @@ export function parseList(operand: string, key: string, open = '(', close = ')')
   if (!operand.startsWith(open) || !operand.endsWith(close)) fail('invalid_filter', `the list for "${key}" must be written ${open}a,b${close}, got "${operand}"`)
   const inner = operand.slice(1, -1)
   if (inner === '') return []
-  return splitTop(inner).map((v) => unquote(v))
+  return splitTop(inner).map((v) => unquoteValue(v))
 }
 
 /** `(a.eq.1,or(b.gt.2,c.is.null))` for and=/or= (and `not.or=`) */
@@ -222,13 +235,14 @@ export function parseLogic(kind: 'and' | 'or', text: string, negated = false, em
 function parseLogicItem(item: string): Filter {
   const logic = /^(not\.)?(and|or)(\(.*\))$/s.exec(item)
   if (logic) return parseLogic(logic[2] as 'and' | 'or', logic[3], Boolean(logic[1]))
-  // field is everything before the first token that is an operator (optionally preceded by not.)
-  const tokens = item.split('.')
+  // field is everything before the first token that is an operator (optionally preceded by not.); dots
+  // inside double quotes (a quoted column name or value) do not separate tokens
+  const tokens = splitTop(item, '.')
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i].replace(/\(.*$/, '')
     if (OPERATOR_SET.has(t) || (t === 'not' && i + 1 < tokens.length && OPERATOR_SET.has(tokens[i + 1].replace(/\(.*$/, '')))) {
       const fieldPart = tokens.slice(0, i).join('.')
-      if (fieldPart.includes('.') && !fieldPart.includes('->')) fail('invalid_filter', `"${item}": filters on embedded resources are not supported inside and/or`)
+      if (i > 1 && !fieldPart.includes('->')) fail('invalid_filter', `"${item}": filters on embedded resources are not supported inside and/or`)
       return parseFilter(fieldPart, tokens.slice(i).join('.'))
     }
   }
