@@ -24,6 +24,7 @@ export const codes = {
   invalid_filter: { status: 400, stage: 'request', pgrst: 'PGRST100' },
   invalid_select: { status: 400, stage: 'request', pgrst: 'PGRST100' },
   invalid_order: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  aggregates_not_supported: { status: 400, stage: 'request', pgrst: 'PGRST123' },
   invalid_range: { status: 416, stage: 'request', pgrst: 'PGRST103' },
   invalid_preference: { status: 400, stage: 'request', pgrst: 'PGRST122' },
   not_acceptable: { status: 406, stage: 'request', pgrst: 'PGRST107' },

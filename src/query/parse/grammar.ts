@@ -16,6 +16,9 @@ import {
 const OPERATOR_SET = new Set<string>(OPERATORS)
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/
 const CAST = /^[A-Za-z_][A-Za-z0-9_ ]*(\[\])?$/
+// PostgREST aggregate select items, recognised so they can be refused clearly rather than parsed as an embed
+// named `count` or a relationship `total.sum`: `count()`, `total.sum()`, `amount.avg()::int`
+const AGGREGATE = /^(?:[^()]+\.)?(count|sum|avg|min|max)\(\)(?:::[^()]*)?$/i
 
 const fail = (code: ErrorCode, message: string, hint?: string): never => {
   throw new AppError(code, message, hint ? { hint } : {})
@@ -126,6 +129,11 @@ function parseSelectItem(part: string, whole: string): SelectItem {
     alias = identifier(part.slice(0, colon), 'alias')
     body = part.slice(colon + 1)
   }
+  if (AGGREGATE.test(body)) {
+    throw new AppError('aggregates_not_supported', `"${part}": aggregate functions are not supported in select`, {
+      hint: 'aggregate in a view or a database function and read that instead',
+    })
+  }
   const paren = body.indexOf('(')
   if (paren >= 0 && !body.startsWith('"')) {
     if (!body.endsWith(')')) fail('invalid_select', `"${part}": an embed must end with ")"`)
@@ -145,7 +153,6 @@ function parseSelectItem(part: string, whole: string): SelectItem {
       else embed.hint = identifier(mod, 'relationship hint')
     }
     const inside = body.slice(paren + 1, -1)
-    if (/^count\(\)$/i.test(inside)) fail('invalid_select', `aggregate "${part}" is not supported`)
     embed.select = inside === '' ? [{ kind: 'star' }] : splitTop(inside).map((p) => parseSelectItem(p, whole))
     return embed
   }
@@ -156,7 +163,7 @@ function parseSelectItem(part: string, whole: string): SelectItem {
     body = body.slice(0, castAt)
     if (!CAST.test(cast)) fail('invalid_select', `"${cast}" is not a valid type to cast to`)
   }
-  if (/\(\)$/.test(body)) fail('invalid_select', `aggregate "${part}" is not supported`)
+  if (/\(\)$/.test(body)) fail('invalid_select', `"${part}" is not a column; only the aggregates count, sum, avg, min and max take "()"`)
   return { kind: 'column', field: parseField(body, 'invalid_select'), alias, cast }
 }
 
