@@ -165,6 +165,11 @@ export interface RpcQuery {
   order: OrderTerm[]
   limit?: number
   offset?: number
+  /**
+   * the server's cap on rows (PostgREST max-rows): applied to set-returning results only; unlike `limit`,
+   * which a caller sets and which a scalar result refuses, it never touches a single value
+   */
+  maxRows?: number
   count?: CountMode
   stripNulls?: boolean
   /** GET calls must not write: the function runs in a read-only transaction */

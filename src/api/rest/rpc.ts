@@ -22,11 +22,12 @@ async function call(services: Services, req: FastifyRequest, reply: FastifyReply
   // on GET, query parameters that name an argument are arguments; the others filter the rows
   const argNames = bodyArgs ? new Set<string>() : new Set((await req.source.schema()).findFunctions(name).flatMap((f) => f.args.map((a) => a.name)))
   const q = parsePostgrestQuery(pairs, argNames)
-  const window = requestWindow(req, q, services.config.rest.maxRows)
+  // rest.maxRows is not part of the caller's window: the planner applies it to set-returning results only
+  const window = requestWindow(req, q)
   const ast: RpcQuery = {
     kind: 'rpc', fn: { name }, args: bodyArgs ?? Object.fromEntries(pairs.filter(([k]) => argNames.has(k))),
     select: q.select, where: q.where, order: q.order, limit: window.limit, offset: window.offset || undefined,
-    count: prefs.count, stripNulls: output.stripNulls, readOnly: req.method === 'GET',
+    maxRows: services.config.rest.maxRows, count: prefs.count, stripNulls: output.stripNulls, readOnly: req.method === 'GET',
   }
   const result = await callFunction(services, req.source, req.principal, ast)
   applyPreferences(reply, prefs)

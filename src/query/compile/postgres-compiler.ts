@@ -244,6 +244,10 @@ export class PostgresCompiler extends Compiler {
     const args = plan.args.map(([arg, v]) => `${this.quote(arg.name)} := ${this.param(pgArg(arg.type, v))}::${arg.type}`)
     const call = `${this.quote(fn.schema)}.${this.quote(fn.name)}(${args.join(', ')})`
     if (plan.read) return this.compileRead(plan.read, { from: call, exactCount })
+    if (fn.returnsSet && plan.maxRows !== undefined) {
+      // rest.maxRows on a SETOF scalar: `_v` names the value column inside and out, so the JSON stays an array of values
+      return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM (SELECT _v FROM ${call} AS _v LIMIT ${this.param(plan.maxRows)}) AS _l(_v)`)
+    }
     if (fn.returnsSet) return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM ${call} AS _v`)
     return this.statement(`SELECT to_json(${call})::text, 1`)
   }

@@ -51,7 +51,13 @@ export function planRpc(ctx: PlanContext, ast: RpcQuery): PlannedRpc {
     throw new AppError('unsupported_feature', 'shaping procedure results is only supported on PostgreSQL sources')
   }
   const read = relation && ctx.caps.name === 'postgres'
-    ? planReadOn(ctx, relation, { select: ast.select, where: ast.where, order: ast.order, limit: ast.limit, offset: ast.offset, count: ast.count, stripNulls: ast.stripNulls })
+    ? planReadOn(ctx, relation, { select: ast.select, where: ast.where, order: ast.order, limit: capped(ast.limit, ast.maxRows), offset: ast.offset, count: ast.count, stripNulls: ast.stripNulls })
     : null
-  return { kind: 'rpc', fn, args, read, readOnly: ast.readOnly || fn.volatility !== 'volatile' }
+  // the cap concerns sets of rows only: a scalar result is one value whatever the setting
+  const maxRows = !read && fn.returnsSet ? ast.maxRows : undefined
+  return { kind: 'rpc', fn, args, read, maxRows, readOnly: ast.readOnly || fn.volatility !== 'volatile' }
+}
+
+function capped(limit: number | undefined, cap: number | undefined): number | undefined {
+  return cap === undefined ? limit : Math.min(limit ?? cap, cap)
 }

@@ -115,6 +115,8 @@ export interface PlannedRpc {
   args: Array<[FunctionInfo['args'][number], unknown]>
   /** when the function returns rows: the read applied to them (table is a synthetic relation) */
   read: PlannedRead | null
+  /** the cap on rows of a set result that has no read (SETOF scalars, MySQL procedures); in `read.limit` otherwise */
+  maxRows?: number
   readOnly: boolean
 }
 

@@ -131,7 +131,8 @@ export class MysqlRunner implements Runner {
     const run = (db: Executor) => db.query(stmt, { typed: true })
     const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
     if (!isProcedure) return { body: JSON.stringify(res.rows[0]?.v ?? null), rows: 1, returnsSet: false }
-    const rows = res.rows
+    // a procedure's result set cannot be limited in SQL; the cap still bounds what is sent
+    const rows = plan.maxRows === undefined ? res.rows : res.rows.slice(0, plan.maxRows)
     return { body: JSON.stringify(rows), rows: rows.length, returnsSet: true }
   }
 }
