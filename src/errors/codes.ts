@@ -31,6 +31,7 @@ export const codes = {
   singular_row_expected: { status: 406, stage: 'execute', pgrst: 'PGRST116' },
   missing_filter: { status: 400, stage: 'request', pgrst: 'PGRST106' },
   invalid_upstream: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  upstream_not_supported: { status: 400, stage: 'request', pgrst: 'PGRST000' },
 
   // plan: names checked against the schema cache
   unknown_table: { status: 400, stage: 'plan', pgrst: 'PGRST205', restStatus: 404 },

@@ -5,20 +5,26 @@ import type { Source } from '../sources/source.js'
 /**
  * who may call a route: anyone, the static admin key, a data-plane caller of the X-Athena-Client client,
  * a data-plane caller of a client named in the body (the route finishes the check), or per a protect setting
+ * (with `client: true`, about the X-Athena-Client client: req.source is set and keys are checked against it)
  */
-export type Access = 'public' | 'admin' | 'client' | 'client-in-body' | { protect: 'schema' | 'registry' | 'openapi' | 'clients' }
+export type Access = 'public' | 'admin' | 'client' | 'client-in-body' | { protect: 'schema' | 'registry' | 'openapi' | 'clients'; client?: true }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** dotted operation id: labels logs, metrics, audit rows and rights checks */
     operation?: string
     access?: Access
+    /**
+     * the route forwards X-Athena-Client: custom_supabase to a PostgREST upstream (req.source stays unset);
+     * every other client route refuses that client with 400 upstream_not_supported
+     */
+    forwardsUpstream?: true
     /** the family whose error envelope the route answers with */
     family?: 'gateway' | 'rest'
   }
   interface FastifyRequest {
     principal: Principal
-    /** the data source named by X-Athena-Client, for routes with access 'client' */
+    /** the data source named by X-Athena-Client, for client routes (unset when forwarded to custom_supabase) */
     source: Source
     /** what the request log records about this request beyond method, path and status */
     logContext: { table?: string; cached?: boolean; sqlClass?: string }

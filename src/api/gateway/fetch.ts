@@ -72,7 +72,7 @@ type DataQueryT = {
 export function fetchRoutes(app: FastifyInstance, services: Services): void {
   for (const url of ['/gateway/fetch', '/gateway/data']) {
     app.post(url, {
-      config: { operation: 'gateway.fetch', access: 'client' },
+      config: { operation: 'gateway.fetch', access: 'client', forwardsUpstream: true },
       schema: {
         summary: url === '/gateway/fetch' ? 'Fetch data with conditions' : 'Legacy alias for /gateway/fetch',
         tags: ['gateway'],
@@ -83,7 +83,7 @@ export function fetchRoutes(app: FastifyInstance, services: Services): void {
   }
 
   app.get('/data', {
-    config: { operation: 'gateway.fetch', access: 'client' },
+    config: { operation: 'gateway.fetch', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Fetch data via GET', tags: ['gateway'], headers: GatewayHeaders, querystring: DataQuery },
   }, (req, reply) => {
     const { view, eq_column, eq_value, sort_by, sort_direction, columns, ...rest } = req.query as DataQueryT
@@ -98,7 +98,7 @@ export function fetchRoutes(app: FastifyInstance, services: Services): void {
   })
 
   app.post('/gateway/update', {
-    config: { operation: 'gateway.update', access: 'client' },
+    config: { operation: 'gateway.update', access: 'client', forwardsUpstream: true },
     schema: {
       summary: 'Update the rows matching conditions (with update_body) or fetch them (same payload as /gateway/fetch)',
       tags: ['gateway'],

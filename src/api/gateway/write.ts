@@ -30,7 +30,7 @@ function renameResourceId(filters: Filter[], table: TableInfo, key: string): Fil
 
 export function writeRoutes(app: FastifyInstance, services: Services): void {
   app.put('/gateway/insert', {
-    config: { operation: 'gateway.insert', access: 'client' },
+    config: { operation: 'gateway.insert', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Insert rows (insert_body object or array); with update_body or on_conflict, upsert', tags: ['gateway'], headers: GatewayHeaders, body: InsertBody },
   }, async (req, reply) => {
     checkTenantHeaders(req, services.config.gateway.requireTenantHeaders)
@@ -46,7 +46,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
   })
 
   app.delete('/gateway/delete', {
-    config: { operation: 'gateway.delete', access: 'client' },
+    config: { operation: 'gateway.delete', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Delete rows by resource_id and/or conditions (never without a filter)', tags: ['gateway'], headers: GatewayHeaders, body: DeleteBody },
   }, async (req, reply) => {
     checkTenantHeaders(req, services.config.gateway.requireTenantHeaders)

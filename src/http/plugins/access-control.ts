@@ -5,9 +5,10 @@ import type { FastifyRequest } from 'fastify'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { parseKey } from '../../auth/api-key-format.js'
 import { presentedKey } from '../../auth/credentials.js'
-import { ADMIN, ANONYMOUS, requireRight, type Principal } from '../../auth/principal.js'
+import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
 import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
+import type { Source } from '../../sources/source.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 import type { Access } from '../fastify-types.js'
 
@@ -28,6 +29,17 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) =>
     clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
+  // custom_supabase has no source of its own: only routes that declare forwardsUpstream can serve it
+  const forwarding: string[] = []
+  app.addHook('onRoute', (route) => { if (route.config?.forwardsUpstream && route.method !== 'HEAD') forwarding.push(`${route.method} ${route.url}`) })
+  /** the source of a client route; undefined when the route forwards custom_supabase */
+  const sourceFor = (req: FastifyRequest, client: string | undefined): Source | undefined => {
+    if (client !== CUSTOM_SUPABASE) return services.registry.resolve(client)
+    if (req.routeOptions.config?.forwardsUpstream) return undefined
+    throw new AppError('upstream_not_supported', `X-Athena-Client: ${CUSTOM_SUPABASE} can only be used with the structured gateway routes, not ${req.method} ${req.routeOptions.url}`, {
+      hint: `routes that forward to a PostgREST upstream: ${[...new Set(forwarding)].join(', ')}; other routes need a client registered on this server`,
+    })
+  }
 
   /** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
   const principalFor = async (key: string | undefined, enforced: boolean, ctx: { client?: string; ip: string; bind?: boolean }): Promise<Principal> => {
@@ -46,10 +58,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     if (isAdmin) {
       // the admin key passes every check; routes that need a client still get their source below
       req.principal = ADMIN
-      if (access === 'client') {
-        const client = requestedClient(req)
-        if (client !== CUSTOM_SUPABASE) req.source = services.registry.resolve(client)
-      }
+      if (isClientRoute(access)) setSource(req, sourceFor(req, requestedClient(req)))
       return
     }
     if (access === 'public') {
@@ -64,26 +73,28 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     }
     if (typeof access === 'object' && services.config.security.protect[access.protect] === 'public') {
       req.principal = ANONYMOUS
+      if (access.client) setSource(req, sourceFor(req, requestedClient(req)))
       return
     }
     // every other caller counts against its address before its key is looked at
     await rateLimits.checkAddress(req.ip)
-    if (access === 'client') {
+    if (isClientRoute(access)) {
       const client = requestedClient(req)
       // the key is checked before the client is resolved, so an unauthenticated caller cannot tell which
       // client names exist (an unknown or missing client answers 401 like a known one)
       let unresolved: unknown
-      if (client !== CUSTOM_SUPABASE) {
-        try {
-          req.source = services.registry.resolve(client)
-        } catch (err) {
-          unresolved = err
-        }
+      try {
+        setSource(req, sourceFor(req, client))
+      } catch (err) {
+        unresolved = err
       }
       // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
       const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
-      req.principal = await principalFor(key, auth.enforced(name ?? client), { client: name, ip: req.ip, bind: !unresolved })
+      // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
+      const enforced = access === 'client' ? auth.enforced(name ?? client) : true
+      req.principal = await principalFor(key, enforced, { client: name, ip: req.ip, bind: !unresolved })
       if (unresolved) throw unresolved
+      if (access !== 'client') requireRight(req.principal, 'schema.read', 'read schema metadata')
       await rateLimits.checkCaller(req.principal, name)
       return
     }
@@ -100,6 +111,28 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     await rateLimits.checkCaller(req.principal, undefined)
   })
 })
+
+const isClientRoute = (access: Access) => access === 'client' || (typeof access === 'object' && access.client === true)
+const setSource = (req: FastifyRequest, source: Source | undefined) => { if (source) req.source = source }
+
+/**
+ * For a public route that shows more to callers allowed a protect setting (GET / lists the routes when the
+ * caller may read the registry): the admin key, the setting at `public`, or a valid API key with schema.read.
+ * A presented key counts against the per-address limit; a key that fails its checks only hides the extra.
+ */
+export async function mayReadProtected(services: Services, req: FastifyRequest, what: 'registry'): Promise<boolean> {
+  if (req.principal?.kind === 'admin' || services.config.security.protect[what] === 'public') return true
+  const key = presentedKey(req)
+  if (!key || !parseKey(key)) return false
+  await services.rateLimits.checkAddress(req.ip)
+  const principal = await services.auth.authenticate(key, { ip: req.ip, bind: false }).catch((err: unknown) => {
+    if (err instanceof AppError && (err.spec.stage === 'auth' || err.code === 'catalog_unavailable')) return undefined
+    throw err
+  })
+  if (!principal || !hasRight(principal, 'schema.read')) return false
+  await services.rateLimits.checkCaller(principal, undefined)
+  return true
+}
 
 /** completes an 'client-in-body' check once the route has read the client's name from the body */
 export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
