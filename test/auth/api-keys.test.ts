@@ -185,7 +185,7 @@ test('API keys, rights and enforcement through the admin API', async (t) => {
   })
 })
 
-test('protect settings: openapi can require a key, metadata can be made public', async (t) => {
+test('protect settings: openapi can require a key, schema metadata can be made public', async (t) => {
   const db = await createPgDatabase(t)
   await db.load('shop')
   const atrium = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'security.protect': { schema: 'public', registry: 'key', openapi: 'key', clients: 'key' } } })
@@ -193,6 +193,12 @@ test('protect settings: openapi can require a key, metadata can be made public',
   assert.equal((await atrium.get('/openapi.yaml')).status, 200)
   assert.equal((await atrium.get('/router/registry', { key: null })).status, 401)
   assert.equal((await atrium.get('/clients', { key: null })).status, 401)
+  // schema: public opens the per-client schema routes, while key enforcement still guards the data
+  const tables = await atrium.get('/schema/tables', { client: 'shop', key: null })
+  assert.equal(tables.status, 200, tables.text)
+  assert.ok(tables.body.tables.some((x: { table_name: string }) => x.table_name === 'customers'))
+  assert.equal((await atrium.get('/schema/columns?table_name=customers', { client: 'shop', key: null })).status, 200)
+  assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', key: null, body: { table_name: 'customers' } })).status, 401)
 })
 
 test('a key change in one process reaches another sharing the catalog', async (t) => {

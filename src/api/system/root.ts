@@ -1,6 +1,7 @@
-// GET / (status and the live route listing), GET /ping and GET /router/registry.
+// GET / (status, and the route listing for callers who may read the registry), GET /ping and GET /router/registry.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { mayReadProtected } from '../../http/plugins/access-control.js'
 import type { RouteCatalog } from '../../http/route-catalog.js'
 import type { Services } from '../../services.js'
 
@@ -20,12 +21,13 @@ export const rootRoutes: FastifyPluginAsync<{ services: Services; routes: RouteC
           athena_deadpool: Type.String(),
           athena_scylladb: Type.String(),
           cargo_toml_version: Type.String(),
-          routes: Type.Array(RouteItem),
+          // the route listing is what /router/registry shows, so security.protect.registry guards it too
+          routes: Type.Optional(Type.Array(RouteItem, { description: 'present only for callers allowed to read /router/registry' })),
         }),
       },
     },
-  }, async () => {
-    const catalogUp = await services.catalog.ping().then(() => true, () => false)
+  }, async (req) => {
+    const [catalogUp, listRoutes] = await Promise.all([services.catalog.ping().then(() => true, () => false), mayReadProtected(services, req, 'registry')])
     return {
       message: 'athena is online',
       version: services.version,
@@ -34,7 +36,7 @@ export const rootRoutes: FastifyPluginAsync<{ services: Services; routes: RouteC
       // Atrium has no ScyllaDB backend; the field stays for clients that read it.
       athena_scylladb: 'offline',
       cargo_toml_version: services.version,
-      routes: routes.list().map(({ path, methods, summary }) => ({ path, methods, summary })),
+      routes: listRoutes ? routes.list().map(({ path, methods, summary }) => ({ path, methods, summary })) : undefined,
     }
   })
 
@@ -63,6 +65,13 @@ export const rootRoutes: FastifyPluginAsync<{ services: Services; routes: RouteC
     methods: r.methods,
     summary: r.summary,
     operation: r.operation ?? null,
-    access: typeof r.access === 'object' && r.access ? `protect:${(r.access as { protect: string }).protect}` : String(r.access ?? 'admin'),
+    access: accessLabel(r.access),
   })))
+}
+
+/** `client`, `admin`, … or `protect:<setting>`; a protected client route is `client+protect:<setting>` */
+function accessLabel(access: unknown): string {
+  if (typeof access !== 'object' || !access) return String(access ?? 'admin')
+  const { protect, client } = access as { protect: string; client?: boolean }
+  return `${client ? 'client+' : ''}protect:${protect}`
 }

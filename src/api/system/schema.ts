@@ -3,11 +3,11 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
-import { requireRight } from '../../auth/principal.js'
-import type { FastifyRequest } from 'fastify'
 import { ClientHeader } from '../gateway/schemas.js'
 
 const ClientsReply = Type.Object({ clients: Type.Array(Type.String()) })
+/** one client's schema: security.protect.schema decides whether a key (with schema.read) is needed, not the client's enforcement */
+const SCHEMA_ACCESS = { protect: 'schema', client: true } as const
 
 export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const listClients = async () => ({ clients: services.registry.names() })
@@ -22,7 +22,7 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   }, listClients)
 
   app.get('/schema/tables', {
-    config: { operation: 'schema.tables', access: 'client' },
+    config: { operation: 'schema.tables', access: SCHEMA_ACCESS },
     schema: {
       summary: 'List tables and views of the selected client',
       tags: ['schema'],
@@ -30,7 +30,6 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
       response: { 200: Type.Object({ tables: Type.Array(Type.Object({ table_schema: Type.String(), table_name: Type.String(), table_type: Type.String() })) }) },
     },
   }, async (req) => {
-    requireSchemaRead(req)
     const schema = await req.source.schema()
     const tables = [...schema.tables.values()].map((t) => ({
       table_schema: t.schema,
@@ -41,7 +40,7 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   })
 
   app.get('/schema/columns', {
-    config: { operation: 'schema.columns', access: 'client' },
+    config: { operation: 'schema.columns', access: SCHEMA_ACCESS },
     schema: {
       summary: 'Describe columns for a given table',
       tags: ['schema'],
@@ -59,7 +58,6 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
       },
     },
   }, async (req) => {
-    requireSchemaRead(req)
     const { table_name, table_schema } = req.query as { table_name: string; table_schema?: string }
     const schema = await req.source.schema()
     const table = schema.findTable(table_name, table_schema)
@@ -74,10 +72,9 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   })
 
   app.get('/schema/migrations', {
-    config: { operation: 'schema.migrations', access: 'client' },
+    config: { operation: 'schema.migrations', access: SCHEMA_ACCESS },
     schema: { summary: 'List schema migrations (Supabase-style)', tags: ['schema'], headers: ClientHeader },
   }, async (req) => {
-    requireSchemaRead(req)
     const source = req.source
     if (source.dialect !== 'postgres') return { migrations: [], message: 'schema migrations are a PostgreSQL (Supabase) feature; none on this client' }
     // Looked up first so a missing table is an answer, not an error.
@@ -93,15 +90,10 @@ export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   })
 
   app.post('/schema/refresh', {
-    config: { operation: 'schema.refresh', access: 'client' },
+    config: { operation: 'schema.refresh', access: SCHEMA_ACCESS },
     schema: { summary: "Reload the selected client's schema cache", tags: ['schema'], headers: ClientHeader },
   }, async (req) => {
-    requireSchemaRead(req)
     const schema = await req.source.refreshSchema()
     return { status: 'success', message: `Schema cache reloaded for ${req.source.name}`, data: { tables: schema.tables.size, loaded_at: schema.loadedAt.toISOString() } }
   })
-}
-
-function requireSchemaRead(req: FastifyRequest): void {
-  requireRight(req.principal, 'schema.read', 'read schema metadata')
 }
