@@ -43,26 +43,53 @@ export function singularBody(body: string, rows: number): string {
   return body.slice(body.indexOf('[') + 1, body.lastIndexOf(']')).trim()
 }
 
-function csvOf(body: string): string {
-  const rows = JSON.parse(body) as Array<Record<string, unknown>>
-  if (!rows.length) return ''
-  const columns = Object.keys(rows[0])
-  return stringify(rows.map((r) => columns.map((c) => {
-    const v = r[c]
-    return v !== null && typeof v === 'object' ? JSON.stringify(v) : v
-  })), { header: true, columns })
+const CSV_TYPE = 'text/csv; charset=utf-8'
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/** one CSV field: NULL is empty, JSON values are JSON text, booleans true/false (csv-stringify would write 1 and '') */
+function csvCell(v: unknown): unknown {
+  if (v !== null && typeof v === 'object') return JSON.stringify(v)
+  return typeof v === 'boolean' ? String(v) : v
 }
 
-/** sends a page of rows (JSON array text) in the chosen format */
-export function sendRows(reply: FastifyReply, output: Output, body: string, rows: number, envelope: boolean) {
+/**
+ * Writes rows as CSV, chunk after chunk, with one header: the first row's keys. A row that is not an object
+ * (a value of a SETOF scalar function) is one column named `valueColumn`.
+ *   write([{ id: 1, tags: ['a'] }]) → 'id,tags\n1,"[""a""]"\n'      write(['paid']) → 'statuses\npaid\n'
+ */
+export class CsvWriter {
+  private columns: string[] | undefined
+
+  constructor(private readonly valueColumn = 'value') {}
+
+  write(rows: unknown[]): string {
+    if (!rows.length) return ''
+    const header = this.columns === undefined
+    const columns = (this.columns ??= isRecord(rows[0]) ? Object.keys(rows[0]) : [this.valueColumn])
+    return stringify(rows.map((r) => (isRecord(r) ? columns.map((c) => csvCell(r[c])) : [csvCell(r)])), { header, columns })
+  }
+}
+
+/** sends a page of rows (JSON array text) in the chosen format; `valueColumn` names the CSV column of scalar rows */
+export function sendRows(reply: FastifyReply, output: Output, body: string, rows: number, envelope: boolean, valueColumn?: string) {
   switch (output.format) {
     case 'object':
       return reply.type(JSON_TYPE).send(singularBody(body, rows))
     case 'csv':
-      return reply.type('text/csv; charset=utf-8').send(csvOf(body))
+      return reply.type(CSV_TYPE).send(new CsvWriter(valueColumn).write(JSON.parse(body) as unknown[]))
     default:
       return reply.type(JSON_TYPE).send(envelope ? `{"data":${body}}` : body)
   }
+}
+
+/**
+ * sends one value (a scalar function's result, JSON text): as is for JSON and the single-object type, and
+ * as CSV one row of one column named `name`, even when the value is a JSON object or array
+ */
+export function sendValue(reply: FastifyReply, output: Output, name: string, body: string) {
+  if (output.format !== 'csv') return reply.type(JSON_TYPE).send(body)
+  return reply.type(CSV_TYPE).send(stringify([[csvCell(JSON.parse(body))]], { header: true, columns: [name] }))
 }
 
 /** a large read streamed as a bare JSON array (or inside the envelope) */

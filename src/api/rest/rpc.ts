@@ -8,7 +8,7 @@ import { parsePostgrestQuery, queryPairs } from '../../query/parse/postgrest.js'
 import type { Services } from '../../services.js'
 import { parsePrefer } from './prefer.js'
 import { contentRange, requestWindow } from './range.js'
-import { acceptedOutput, sendRows } from './respond.js'
+import { acceptedOutput, sendRows, sendValue } from './respond.js'
 import { RestHeaders, applyPreferences } from './shared.js'
 
 const FnParams = Type.Object({ function: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z_][A-Za-z0-9_$]*$' }) })
@@ -31,13 +31,9 @@ async function call(services: Services, req: FastifyRequest, reply: FastifyReply
   }
   const result = await callFunction(services, req.source, req.principal, ast)
   applyPreferences(reply, prefs)
-  if (!result.returnsSet) {
-    return output.format === 'object' || output.format === 'csv'
-      ? sendRows(reply, output, `[${result.body}]`, 1, false)
-      : reply.type('application/json; charset=utf-8').send(result.body)
-  }
+  if (!result.returnsSet) return sendValue(reply, output, name, result.body)
   reply.header('content-range', contentRange(window.offset, result.rows, prefs.count ? result.total : undefined))
-  return sendRows(reply, output, result.body, result.rows, services.config.rest.envelope === 'data')
+  return sendRows(reply, output, result.body, result.rows, services.config.rest.envelope === 'data', name)
 }
 
 export function rpcRoutes(app: FastifyInstance, services: Services): void {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
+import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
+import { supabaseFor } from '../../helpers/supabase.js'
+
+type Result = { data: unknown; error: unknown; status: number }
+const ok = (res: Result) => {
+  assert.equal(res.error, null, JSON.stringify(res.error))
+  return res.data
+}
+
+// rest.maxRows caps the rows of set-returning functions only; scalar results are one value, never limited.
+test('/rest/v1/rpc with rest.maxRows on PostgreSQL', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  await db.load('functions')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_REST_MAX_ROWS: '2' } })
+  const sb = supabaseFor(atrium.url, ADMIN_KEY, 'shop')
+
+  await t.test('scalar functions answer their value (POST and GET)', async () => {
+    assert.equal(ok(await sb.rpc('order_total' as never, { customer: 1 } as never)), 170.74)
+    assert.equal(ok(await sb.rpc('order_total' as never, { customer: 2 } as never, { get: true })), 2.5)
+    const write = await atrium.post('/rest/v1/rpc/set_note', { client: 'shop', body: { order_id: 3, new_note: 'capped' } })
+    assert.equal(write.status, 200, write.text)
+    assert.equal(write.body, 'capped')
+  })
+
+  await t.test('set-returning functions are capped, with and without a read shape', async () => {
+    const table = await sb.rpc('big_spenders' as never, { minimum: 1 } as never).order('spent' as never, { ascending: true })
+    assert.deepEqual(ok(table), [{ customer_name: 'Grace', spent: 2.5 }, { customer_name: 'Linus', spent: 19.99 }])
+    const scalars = await atrium.get('/rest/v1/rpc/statuses', { client: 'shop' })
+    assert.equal(scalars.status, 200, scalars.text)
+    assert.deepEqual(scalars.body, ['cancelled', 'paid'])
+    assert.equal(scalars.headers.get('content-range'), '0-1/*')
+    const limited = await atrium.get('/rest/v1/rpc/statuses?limit=1', { client: 'shop' })
+    assert.equal(limited.status, 400, 'a limit still does not apply to a SETOF scalar')
+    const asked = await sb.rpc('big_spenders' as never, { minimum: 1 } as never).order('spent' as never).limit(10)
+    assert.equal((ok(asked) as unknown[]).length, 2, 'a larger limit is capped')
+  })
+
+  await t.test('limits and filters on a scalar function are still refused', async () => {
+    const res = await atrium.get('/rest/v1/rpc/order_total?customer=1&limit=1', { client: 'shop' })
+    assert.equal(res.status, 400)
+    assert.match(res.body.message, /does not return rows/)
+  })
+
+  await t.test('reads are capped as before', async () => {
+    const res = await atrium.get('/rest/v1/orders?select=id&order=id', { client: 'shop' })
+    assert.deepEqual(res.body, [{ id: 1 }, { id: 2 }])
+  })
+})
+
+test('/rest/v1/rpc with rest.maxRows on MariaDB: functions answer, procedure rows are capped', async (t) => {
+  const db = await createMysqlDatabase(t)
+  await db.load('shop')
+  await db.load('functions')
+  await db.query('CREATE PROCEDURE all_orders() SELECT id FROM orders ORDER BY id')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_REST_MAX_ROWS: '2' } })
+  const scalar = await atrium.post('/rest/v1/rpc/order_total', { client: 'shop', body: { customer: 1 } })
+  assert.equal(scalar.status, 200, scalar.text)
+  assert.equal(scalar.body, 170.74)
+  const rows = await atrium.post('/rest/v1/rpc/all_orders', { client: 'shop', body: {} })
+  assert.equal(rows.status, 200, rows.text)
+  assert.deepEqual(rows.body, [{ id: 1 }, { id: 2 }])
+})
+
+// text/csv on function results: one column named after the function for scalar values and SETOF scalars.
+test('/rest/v1/rpc results as CSV', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  await db.load('functions')
+  await db.query(`CREATE FUNCTION doc() RETURNS json LANGUAGE sql STABLE AS $$ SELECT '{"a":1,"b":"x,y"}'::json $$`)
+  await db.query('CREATE FUNCTION nothing() RETURNS text LANGUAGE sql STABLE AS $$ SELECT NULL::text $$')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  const csv = (fn: string, args: Record<string, unknown> = {}) => atrium.post(`/rest/v1/rpc/${fn}`, { client: 'shop', body: args, headers: { accept: 'text/csv' } })
+
+  await t.test('a scalar value is one row of one column named after the function', async () => {
+    const res = await csv('order_total', { customer: 1 })
+    assert.equal(res.status, 200, res.text)
+    assert.match(res.headers.get('content-type') ?? '', /text\/csv/)
+    assert.equal(res.text, 'order_total\n170.74\n')
+    assert.equal((await csv('doc')).text, 'doc\n"{""a"":1,""b"":""x,y""}"\n', 'JSON values are written as JSON text')
+    assert.equal((await csv('nothing')).text, 'nothing\n\n', 'NULL is an empty field')
+  })
+
+  await t.test('SETOF scalars: one column, one row per value; rows of a table as before', async () => {
+    assert.equal((await csv('statuses')).text, 'statuses\ncancelled\npaid\npending\n')
+    const table = await atrium.get('/rest/v1/rpc/big_spenders?minimum=100', { client: 'shop', headers: { accept: 'text/csv' } })
+    assert.equal(table.text, 'customer_name,spent\nAda,170.74\n')
+  })
+})
