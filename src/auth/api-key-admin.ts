@@ -96,7 +96,9 @@ export async function setClientEnforcement(services: Services, client: string, e
   return row
 }
 
-export async function removeClientEnforcement(services: Services, client: string): Promise<void> {
+/** removes a client's override (client names are case-insensitive); returns the name it was stored under */
+export async function removeClientEnforcement(services: Services, client: string): Promise<string> {
   if (!(await services.apiKeys.removeClient(client))) throw new AppError('enforcement_override_not_found', `client "${client}" has no enforcement override`)
   await services.auth.changed('config')
+  return client.toLowerCase()
 }

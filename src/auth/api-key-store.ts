@@ -194,17 +194,18 @@ export class ApiKeyStore {
     })
   }
 
+  /** overrides are keyed by the lower-cased client name, as they are looked up (`Shop` and `shop` are one client) */
   async setClient(client: string, enforce: boolean): Promise<ClientEnforcement> {
     return (await this.catalog.rows<ClientEnforcement>(
       `INSERT INTO atrium.api_key_clients (client_name, enforce_api_keys) VALUES ($1, $2)
        ON CONFLICT (client_name) DO UPDATE SET enforce_api_keys = EXCLUDED.enforce_api_keys, updated_at = now()
        RETURNING client_name, enforce_api_keys, created_at, updated_at`,
-      [client, enforce],
+      [client.toLowerCase(), enforce],
     ))[0]
   }
 
   async removeClient(client: string): Promise<boolean> {
-    return (await this.catalog.query({ sql: 'DELETE FROM atrium.api_key_clients WHERE client_name = $1', params: [client] })).affected > 0
+    return (await this.catalog.query({ sql: 'DELETE FROM atrium.api_key_clients WHERE client_name = $1', params: [client.toLowerCase()] })).affected > 0
   }
 }
 

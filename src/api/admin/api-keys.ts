@@ -40,6 +40,7 @@ const KeyRecord = Type.Object({
   lock_in: Type.Boolean(),
   locked_client: Nullable(Type.String()),
   locked_address: Nullable(Type.String()),
+  locked_at: Nullable(DateTime),
   rate_limit: Type.Union([Type.Integer(), Type.Null()]),
 })
 const RightRecord = Type.Object({
@@ -129,15 +130,11 @@ export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
 
   app.put('/admin/api-key-clients/:client_name', {
     config: admin('admin.api_key_clients.set'),
-    schema: { summary: "Update or insert a client's enforcement override", tags, params: ClientParams, body: EnforceBody, response: { 200: Type.Object({ client: ClientConfig }) } },
+    schema: { summary: "Update or insert a client's enforcement override (client names are case-insensitive and stored lower-cased)", tags, params: ClientParams, body: EnforceBody, response: { 200: Type.Object({ client: ClientConfig }) } },
   }, async (req) => ({ client: await setClientEnforcement(services, (req.params as { client_name: string }).client_name, (req.body as { enforce_api_keys: boolean }).enforce_api_keys) }))
 
   app.delete('/admin/api-key-clients/:client_name', {
     config: admin('admin.api_key_clients.delete'),
     schema: { summary: "Remove a client's enforcement override", tags, params: ClientParams, response: { 200: Type.Object({ client_name: Type.String() }) } },
-  }, async (req) => {
-    const { client_name } = req.params as { client_name: string }
-    await removeClientEnforcement(services, client_name)
-    return { client_name }
-  })
+  }, async (req) => ({ client_name: await removeClientEnforcement(services, (req.params as { client_name: string }).client_name) }))
 }
