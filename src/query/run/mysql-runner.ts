@@ -7,7 +7,7 @@ import type { CountMode } from '../ast.js'
 import type { DialectCapabilities } from '../dialect.js'
 import { MysqlCompiler } from '../compile/mysql-compiler.js'
 import type { PlannedDelete, PlannedFilter, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
-import { pageRows, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+import { pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 import { shapeGroupRow, shapeRow } from './shape-mysql-rows.js'
 
 export class MysqlRunner implements Runner {
@@ -68,9 +68,9 @@ export class MysqlRunner implements Runner {
     return this.countOn(this.driver, plan)
   }
 
-  async insert(plan: PlannedInsert): Promise<MutationResult> {
+  async insert(plan: PlannedInsert, opts?: MutationOptions): Promise<MutationResult> {
     const table = plan.table
-    return this.driver.transaction('read write', async (tx) => {
+    return this.transaction(opts, async (tx) => {
       const wantKeys = plan.returning !== null && this.caps.insertReturning && table.primaryKey.length > 0
       const res = await tx.query(new MysqlCompiler().compileInsert(plan, wantKeys ? table.primaryKey : null))
       // ON DUPLICATE KEY counts an updated row twice; the rows written is what callers mean
@@ -91,8 +91,8 @@ export class MysqlRunner implements Runner {
     throw new AppError('unsupported_feature', 'returning written rows on MySQL needs their primary keys in the request (or an AUTO_INCREMENT key)')
   }
 
-  async update(plan: PlannedUpdate): Promise<MutationResult> {
-    return this.driver.transaction('read write', async (tx) => {
+  async update(plan: PlannedUpdate, opts?: MutationOptions): Promise<MutationResult> {
+    return this.transaction(opts, async (tx) => {
       const keys = plan.returning ? await this.lockKeys(tx, plan.table, plan.where) : []
       const res = await tx.query(new MysqlCompiler().compileUpdate(plan.table, plan.set, plan.where))
       if (!plan.returning) return { body: '[]', affected: res.affected }
@@ -104,8 +104,8 @@ export class MysqlRunner implements Runner {
     })
   }
 
-  async delete(plan: PlannedDelete): Promise<MutationResult> {
-    return this.driver.transaction('read write', async (tx) => {
+  async delete(plan: PlannedDelete, opts?: MutationOptions): Promise<MutationResult> {
+    return this.transaction(opts, async (tx) => {
       let body = '[]'
       if (plan.returning) {
         // read before deleting: afterwards the rows are gone
@@ -114,6 +114,15 @@ export class MysqlRunner implements Runner {
       }
       const res = await tx.query(new MysqlCompiler().compileDelete(plan.table, plan.where))
       return { body, affected: res.affected }
+    })
+  }
+
+  /** every write runs in one transaction; `verify` sees the result before it commits and may roll it back */
+  private transaction(opts: MutationOptions | undefined, fn: (tx: Executor) => Promise<MutationResult>): Promise<MutationResult> {
+    return this.driver.transaction('read write', async (tx) => {
+      const result = await fn(tx)
+      opts?.verify?.(result)
+      return result
     })
   }
 

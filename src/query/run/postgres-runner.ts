@@ -3,7 +3,7 @@ import type { Driver, Executor } from '../../sources/driver.js'
 import type { CountMode } from '../ast.js'
 import { PostgresCompiler } from '../compile/postgres-compiler.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
-import { pageRows, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+import { pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 
 // `estimated` counts exactly while the planner guesses fewer rows than this, as PostgREST does with max-rows.
 const ESTIMATE_EXACT_BELOW = 1_000
@@ -63,16 +63,27 @@ export class PostgresRunner implements Runner {
     return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0)
   }
 
-  insert(plan: PlannedInsert): Promise<MutationResult> {
-    return this.mutate(this.driver, new PostgresCompiler().compileInsert(plan))
+  insert(plan: PlannedInsert, opts?: MutationOptions): Promise<MutationResult> {
+    return this.write(new PostgresCompiler().compileInsert(plan), opts)
   }
 
-  update(plan: PlannedUpdate): Promise<MutationResult> {
-    return this.mutate(this.driver, new PostgresCompiler().compileUpdate(plan))
+  update(plan: PlannedUpdate, opts?: MutationOptions): Promise<MutationResult> {
+    return this.write(new PostgresCompiler().compileUpdate(plan), opts)
   }
 
-  delete(plan: PlannedDelete): Promise<MutationResult> {
-    return this.mutate(this.driver, new PostgresCompiler().compileDelete(plan))
+  delete(plan: PlannedDelete, opts?: MutationOptions): Promise<MutationResult> {
+    return this.write(new PostgresCompiler().compileDelete(plan), opts)
+  }
+
+  /** one statement commits on its own; a result to verify needs a transaction the check can roll back */
+  private write(stmt: { sql: string; params: readonly unknown[] }, opts?: MutationOptions): Promise<MutationResult> {
+    const verify = opts?.verify
+    if (!verify) return this.mutate(this.driver, stmt)
+    return this.driver.transaction('read write', async (tx) => {
+      const result = await this.mutate(tx, stmt)
+      verify(result)
+      return result
+    })
   }
 
   async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {

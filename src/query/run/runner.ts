@@ -24,6 +24,14 @@ export interface MutationResult {
   affected: number
 }
 
+export interface MutationOptions {
+  /**
+   * called with the result inside the write's transaction, before it commits: throwing rolls the write
+   * back (e.g. a single object was asked for and several rows were written)
+   */
+  verify?: (result: MutationResult) => void
+}
+
 export interface RpcResult {
   /** JSON text: an array for set-returning functions, any JSON value for scalar ones */
   body: string
@@ -37,9 +45,9 @@ export interface Runner {
   /** streams when the result is large; `undefined` result means it fitted in `chunkSize` and is in `small` */
   readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }>
   count(plan: PlannedRead, mode: CountMode): Promise<number>
-  insert(plan: PlannedInsert): Promise<MutationResult>
-  update(plan: PlannedUpdate): Promise<MutationResult>
-  delete(plan: PlannedDelete): Promise<MutationResult>
+  insert(plan: PlannedInsert, opts?: MutationOptions): Promise<MutationResult>
+  update(plan: PlannedUpdate, opts?: MutationOptions): Promise<MutationResult>
+  delete(plan: PlannedDelete, opts?: MutationOptions): Promise<MutationResult>
   rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult>
 }
 
