@@ -35,10 +35,15 @@ export function acceptedOutput(req: FastifyRequest): Output {
   })
 }
 
-export function singularBody(body: string, rows: number): string {
+/** the single-object type needs exactly one row */
+export function requireSingleRow(rows: number): void {
   if (rows !== 1) {
     throw new AppError('singular_row_expected', 'JSON object requested, multiple (or no) rows returned', { detail: `The result contains ${rows} rows` })
   }
+}
+
+export function singularBody(body: string, rows: number): string {
+  requireSingleRow(rows)
   // the database's JSON array of one object, without its brackets
   return body.slice(body.indexOf('[') + 1, body.lastIndexOf(']')).trim()
 }

@@ -6,11 +6,11 @@ import { deleteRows, insertRows, updateRows, type WriteContext } from '../../dat
 import { AppError } from '../../errors/app-error.js'
 import type { InsertQuery, SelectItem } from '../../query/ast.js'
 import { parsePostgrestQuery, queryPairs } from '../../query/parse/postgrest.js'
-import type { MutationResult } from '../../query/run/runner.js'
+import type { MutationOptions, MutationResult } from '../../query/run/runner.js'
 import type { Services } from '../../services.js'
 import { publishEventHeader } from '../gateway/headers.js'
 import { parsePrefer, type Preferences } from './prefer.js'
-import { acceptedOutput, sendRows } from './respond.js'
+import { acceptedOutput, requireSingleRow, sendRows, type Output } from './respond.js'
 import { RestHeaders, TableParams, applyPreferences, relationOf } from './shared.js'
 
 const Body = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Record(Type.String(), Type.Unknown())), Type.String()])
@@ -40,14 +40,22 @@ function returning(prefs: Preferences, select: SelectItem[], primaryKey: string[
   return null
 }
 
-function respond(reply: FastifyReply, req: FastifyRequest, prefs: Preferences, result: MutationResult, okStatus: 200 | 201, envelope: boolean) {
+const rowsIn = (body: string) => (JSON.parse(body) as unknown[]).length
+
+/** the format of a representation, read before writing: an Accept that cannot be produced writes nothing */
+function representation(req: FastifyRequest, prefs: Preferences): Output | undefined {
+  return prefs.return === 'representation' ? acceptedOutput(req) : undefined
+}
+
+/** a single object must be exactly one written row, checked inside the write's transaction so a 406 undoes it */
+function writeOptions(output: Output | undefined): MutationOptions {
+  return output?.format === 'object' ? { verify: (result) => requireSingleRow(rowsIn(result.body)) } : {}
+}
+
+function respond(reply: FastifyReply, prefs: Preferences, output: Output | undefined, result: MutationResult, okStatus: 200 | 201, envelope: boolean) {
   applyPreferences(reply, prefs)
   if (prefs.count) reply.header('content-range', `*/${result.affected}`)
-  if (prefs.return === 'representation') {
-    const output = acceptedOutput(req)
-    const rows = (JSON.parse(result.body) as unknown[]).length
-    return sendRows(reply.status(okStatus), output, result.body, rows, envelope)
-  }
+  if (output) return sendRows(reply.status(okStatus), output, result.body, rowsIn(result.body), envelope)
   return reply.status(okStatus === 201 ? 201 : 204).send()
 }
 
@@ -61,6 +69,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     const { table } = req.params as { table: string }
     req.logContext.table = table
     const prefs = parsePrefer(req)
+    const output = representation(req, prefs)
     const q = parsePostgrestQuery(queryPairs(req.url))
     const rows = rowsOf(req.body)
     const schema = await req.source.schema()
@@ -73,18 +82,15 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
       missing: prefs.missing === 'default' ? 'default' : 'null',
       onConflict: prefs.resolution ? { columns: q.onConflict, action: prefs.resolution === 'ignore-duplicates' ? 'ignore' : 'merge' } : undefined,
       returning: returning(prefs, q.select, target?.primaryKey),
+      stripNulls: output?.stripNulls,
     }
-    if (!rows.length) {
-      applyPreferences(reply, prefs)
-      return prefs.return === 'representation' ? reply.status(201).type('application/json; charset=utf-8').send(envelope() ? '{"data":[]}' : '[]') : reply.status(201).send()
-    }
-    const result = await insertRows(context(services, req), ast)
+    const result = await insertRows(context(services, req), ast, writeOptions(output))
     if (prefs.return === 'headers-only' && target?.primaryKey.length) {
       const written = JSON.parse(result.body) as Array<Record<string, unknown>>
       // like PostgREST, Location names the first row written by its primary key
       if (written[0]) reply.header('location', `/${table}?${target.primaryKey.map((k) => `${k}=eq.${encodeURIComponent(String(written[0][k]))}`).join('&')}`)
     }
-    return respond(reply, req, prefs, result, 201, envelope())
+    return respond(reply, prefs, output, result, 201, envelope())
   })
 
   app.patch('/:table', {
@@ -94,13 +100,14 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     const { table } = req.params as { table: string }
     req.logContext.table = table
     const prefs = parsePrefer(req)
+    const output = representation(req, prefs)
     const q = parsePostgrestQuery(queryPairs(req.url))
     if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) throw new AppError('invalid_request', 'the body must be a JSON object of column: value')
     const result = await updateRows(context(services, req), {
       kind: 'update', relation: relationOf(req, table), set: req.body as Record<string, unknown>, where: q.where,
-      returning: prefs.return === 'representation' ? q.select : null,
-    })
-    return respond(reply, req, prefs, result, 200, envelope())
+      returning: output ? q.select : null, stripNulls: output?.stripNulls,
+    }, writeOptions(output))
+    return respond(reply, prefs, output, result, 200, envelope())
   })
 
   app.delete('/:table', {
@@ -110,10 +117,11 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     const { table } = req.params as { table: string }
     req.logContext.table = table
     const prefs = parsePrefer(req)
+    const output = representation(req, prefs)
     const q = parsePostgrestQuery(queryPairs(req.url))
     const result = await deleteRows(context(services, req), {
-      kind: 'delete', relation: relationOf(req, table), where: q.where, returning: prefs.return === 'representation' ? q.select : null,
-    })
-    return respond(reply, req, prefs, result, 200, envelope())
+      kind: 'delete', relation: relationOf(req, table), where: q.where, returning: output ? q.select : null, stripNulls: output?.stripNulls,
+    }, writeOptions(output))
+    return respond(reply, prefs, output, result, 200, envelope())
   })
 }
