@@ -19,10 +19,10 @@ export function publishEventHeader(req: FastifyRequest): string | undefined {
 
 /**
  * The spec marks X-Company-Id and X-Organization-Id as required on writes, but the official SDKs do not
- * send them; they are recorded always and required only when gateway.requireTenantHeaders is on.
+ * send them; they are recorded always and required (on structured writes) only when
+ * gateway.requireTenantHeaders is on, which is when the gateway scope calls this.
  */
-export function checkTenantHeaders(req: FastifyRequest, required: boolean): void {
-  if (!required) return
+export function checkTenantHeaders(req: FastifyRequest): void {
   for (const name of ['x-company-id', 'x-organization-id']) {
     if (!one(req.headers[name])?.trim()) {
       throw new AppError('missing_tenant_header', `${name.replace(/(^|-)(\w)/g, (_, d, c) => d + c.toUpperCase())} header is required on this server`, {

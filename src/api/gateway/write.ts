@@ -6,7 +6,7 @@ import type { Filter } from '../../query/ast.js'
 import { parseAthenaDelete, parseAthenaInsert, type AthenaDeleteBody, type AthenaInsertBody } from '../../query/parse/athena.js'
 import type { Services } from '../../services.js'
 import type { TableInfo } from '../../sources/schema.js'
-import { checkTenantHeaders, publishEventHeader, stripNullsHeader } from './headers.js'
+import { publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope } from './respond.js'
 import { DeleteBody, GatewayHeaders, InsertBody } from './schemas.js'
 import { upstreamFor } from './upstream.js'
@@ -33,7 +33,6 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     config: { operation: 'gateway.insert', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Insert rows (insert_body object or array); with update_body or on_conflict, upsert', tags: ['gateway'], headers: GatewayHeaders, body: InsertBody },
   }, async (req, reply) => {
-    checkTenantHeaders(req, services.config.gateway.requireTenantHeaders)
     const ast = parseAthenaInsert(req.body as AthenaInsertBody, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
     const upstream = upstreamFor(services, req, 'gateway.insert', 'insert rows')
@@ -49,7 +48,6 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     config: { operation: 'gateway.delete', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Delete rows by resource_id and/or conditions (never without a filter)', tags: ['gateway'], headers: GatewayHeaders, body: DeleteBody },
   }, async (req, reply) => {
-    checkTenantHeaders(req, services.config.gateway.requireTenantHeaders)
     const body = req.body as AthenaDeleteBody | undefined
     if (!body || typeof body !== 'object') throw new AppError('invalid_request', 'the body must be a JSON object with table_name and resource_id or conditions')
     const ast = parseAthenaDelete(body)
