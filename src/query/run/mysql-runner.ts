@@ -2,7 +2,7 @@
 // back by primary key (MariaDB returns inserted keys with RETURNING; MySQL needs them in the request or AUTO_INCREMENT).
 import { AppError } from '../../errors/app-error.js'
 import type { Driver, Executor, Row } from '../../sources/driver.js'
-import type { TableInfo } from '../../sources/schema.js'
+import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { CountMode } from '../ast.js'
 import type { DialectCapabilities } from '../dialect.js'
 import { MysqlCompiler } from '../compile/mysql-compiler.js'
@@ -72,14 +72,43 @@ export class MysqlRunner implements Runner {
     const table = plan.table
     return this.transaction(opts, async (tx) => {
       const wantKeys = plan.returning !== null && this.caps.insertReturning && table.primaryKey.length > 0
+      // Ignoring duplicates must report only the rows inserted (as ON CONFLICT DO NOTHING does), yet neither
+      // path can tell them apart afterwards: MariaDB's RETURNING also answers the existing row a duplicate ran
+      // into, and on MySQL the keys come from the request. So the rows the request can collide with are read
+      // first and left out of the answer.
+      const ignoring = plan.returning !== null && plan.onConflict?.action === 'ignore'
+      const existing = ignoring ? await this.collidingKeys(tx, plan) : []
       const res = await tx.query(new MysqlCompiler().compileInsert(plan, wantKeys ? table.primaryKey : null))
       // ON DUPLICATE KEY counts an updated row twice; the rows written is what callers mean
       const affected = plan.onConflict ? Math.min(res.affected, plan.rows.length) : res.affected
       if (!plan.returning) return { body: '[]', affected }
       const keys = wantKeys ? res.rows : this.insertedKeys(plan, res.insertId, affected)
-      const rows = await this.rows(tx, plan.returning, [keyFilter(table, keys)])
-      return { body: JSON.stringify(rows), affected }
+      const filters = [keyFilter(table, keys)]
+      if (existing.length) filters.push({ ...keyFilter(table, existing), negated: true })
+      const rows = keys.length ? await this.rows(tx, plan.returning, filters) : []
+      return { body: JSON.stringify(rows), affected: ignoring ? rows.length : affected }
     })
+  }
+
+  /**
+   * Primary keys of the existing rows that share a primary-key or unique value with a row of the insert
+   * (MySQL's ON DUPLICATE KEY fires on any unique key). Read in the transaction's snapshot, without locks:
+   * locking the gaps of missing keys would make concurrent upserts deadlock, at the price that a row
+   * committed by another transaction between this read and the insert may be reported as inserted.
+   */
+  private async collidingKeys(tx: Executor, plan: PlannedInsert): Promise<Row[]> {
+    const table = plan.table
+    if (!table.primaryKey.length) return []
+    const written = new Set(plan.columns.map((c) => c.name))
+    const matches: PlannedFilter[] = []
+    for (const key of [table.primaryKey, ...table.uniques]) {
+      if (!key.length || !key.every((c) => written.has(c))) continue
+      // NULLs never collide in a unique index
+      const values = plan.rows.filter((r) => key.every((c) => r[c] !== undefined && r[c] !== null))
+      if (values.length) matches.push(tupleFilter(key.map((c) => table.columnMap.get(c)!), values))
+    }
+    if (!matches.length) return []
+    return (await tx.query(new MysqlCompiler().compileSelectKeys(table, [{ kind: 'or', negated: false, items: matches }], false))).rows
   }
 
   /** MySQL without RETURNING: keys from the request, or a consecutive AUTO_INCREMENT range */
@@ -148,15 +177,19 @@ export class MysqlRunner implements Runner {
 
 /** `pk IN (…)` (or an OR of key tuples) selecting exactly the given rows */
 function keyFilter(table: TableInfo, keys: Row[]): PlannedFilter {
-  const pk = table.primaryKey.map((k) => table.columnMap.get(k)!)
-  if (pk.length === 1) return { kind: 'cond', column: pk[0], json: [], op: 'in', value: { kind: 'list', values: keys.map((k) => k[pk[0].name]) }, negated: false }
+  return tupleFilter(table.primaryKey.map((k) => table.columnMap.get(k)!), keys)
+}
+
+/** rows whose `columns` equal those of one of `tuples`: `c IN (…)` for one column, else an OR of ANDs */
+function tupleFilter(columns: ColumnInfo[], tuples: Row[]): PlannedFilter {
+  if (columns.length === 1) return { kind: 'cond', column: columns[0], json: [], op: 'in', value: { kind: 'list', values: tuples.map((k) => k[columns[0].name]) }, negated: false }
   return {
     kind: 'or',
     negated: false,
-    items: keys.map((k) => ({
+    items: tuples.map((k) => ({
       kind: 'and' as const,
       negated: false,
-      items: pk.map((c) => ({ kind: 'cond' as const, column: c, json: [], op: 'eq' as const, value: { kind: 'scalar' as const, value: k[c.name] }, negated: false })),
+      items: columns.map((c) => ({ kind: 'cond' as const, column: c, json: [], op: 'eq' as const, value: { kind: 'scalar' as const, value: k[c.name] }, negated: false })),
     })),
   }
 }

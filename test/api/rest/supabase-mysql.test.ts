@@ -57,6 +57,22 @@ test('supabase-js against /rest/v1 on MariaDB', async (t) => {
     assert.equal((await sb.from('customers').delete()).status, 400)
   })
 
+  await t.test('upsert ignoring duplicates returns only the rows it inserted, as on PostgreSQL', async () => {
+    assert.deepEqual(ok(await sb.from('customers').upsert({ id: 1, name: 'ignored' }, { ignoreDuplicates: true }).select('id,name')), [])
+    const mixed = await sb.from('customers').upsert([
+      { id: 1, name: 'ignored', email: null },
+      { id: 40, name: 'New', email: null },
+      { id: 41, name: 'same email as Ada', email: 'ada@example.com' },
+      { id: 40, name: 'same key as New', email: null },
+    ], { ignoreDuplicates: true, count: 'exact' }).select('id,name')
+    assert.deepEqual(ok(mixed), [{ id: 40, name: 'New' }])
+    assert.equal(mixed.count, 1)
+    const kept = await db.query<{ id: number; name: string }>('SELECT id, name FROM customers WHERE id IN (1, 40, 41) ORDER BY id')
+    assert.deepEqual(kept.map((r) => [r.id, r.name]), [[1, 'Ada'], [40, 'New']])
+    const merged = ok(await sb.from('customers').upsert([{ id: 40, name: 'New B' }, { id: 42, name: 'Newer' }]).select('id,name')) as Array<{ id: number }>
+    assert.deepEqual(merged.sort((a, b) => a.id - b.id), [{ id: 40, name: 'New B' }, { id: 42, name: 'Newer' }], 'merging still returns updated and inserted rows')
+  })
+
   await t.test('PostgreSQL-only operators answer 400 naming the operator', async () => {
     for (const query of [
       () => sb.from('products').select('id').filter('price', 'adj', '[1,2)'),
