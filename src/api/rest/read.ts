@@ -46,14 +46,15 @@ async function read(services: Services, req: FastifyRequest, reply: FastifyReply
   const output = acceptedOutput(req)
   const { ast, prefs, window, timings } = readQuery(services, req, output.stripNulls)
   const envelope = services.config.rest.envelope === 'data'
-  const outcome = await readRows(services, req.source, req.principal, ast, { allowStream: output.format === 'json', timings })
+  // JSON arrays and CSV stream from the cursor when large; a single object is one row by definition
+  const outcome = await readRows(services, req.source, req.principal, ast, { allowStream: output.format !== 'object', timings })
   reply.header('server-timing', timings.header())
   applyPreferences(reply, prefs)
   if (outcome.kind === 'stream') {
     const { stream } = outcome
     const total = prefs.count ? stream.total : undefined
     reply.header('content-range', contentRange(window.offset, stream.rows, total))
-    return sendStream(reply.status(pageStatus(window, stream.rows, total)), stream, envelope)
+    return sendStream(reply.status(pageStatus(window, stream.rows, total)), output, stream, envelope)
   }
   const { result } = outcome
   const total = prefs.count ? result.total : undefined

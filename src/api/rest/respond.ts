@@ -1,5 +1,5 @@
 // Output formats of /rest/v1: JSON arrays (optionally in the legacy {"data":…} envelope), single objects
-// (application/vnd.pgrst.object+json) and CSV; the Accept header chooses.
+// (application/vnd.pgrst.object+json) and CSV; the Accept header chooses. JSON arrays and CSV stream.
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { stringify } from 'csv-stringify/sync'
@@ -97,8 +97,28 @@ export function sendValue(reply: FastifyReply, output: Output, name: string, bod
   return reply.type(CSV_TYPE).send(stringify([[csvCell(JSON.parse(body))]], { header: true, columns: [name] }))
 }
 
-/** a large read streamed as a bare JSON array (or inside the envelope) */
-export function sendStream(reply: FastifyReply, stream: StreamedRead, envelope: boolean) {
+/** a large read streamed in the chosen format (JSON or CSV; single objects are never streamed) */
+export function sendStream(reply: FastifyReply, output: Output, stream: StreamedRead, envelope: boolean) {
+  if (output.format === 'csv') return reply.type(CSV_TYPE).send(streamCsv(stream))
   const body: Readable = envelope ? streamJson('{"data":', stream, '}') : streamJson('', stream, '')
   return reply.type(JSON_TYPE).send(body)
+}
+
+/**
+ * CSV from the cursor's chunks of JSON row texts, one chunk at a time, so memory stays bounded as for
+ * JSON; the header comes from the first row. The cursor closes when the client goes away.
+ */
+function streamCsv(stream: StreamedRead): Readable {
+  async function* body() {
+    const writer = new CsvWriter()
+    try {
+      for await (const chunk of stream.chunks) {
+        const text = writer.write(chunk.map((row) => JSON.parse(row) as unknown))
+        if (text) yield text
+      }
+    } finally {
+      await stream.close()
+    }
+  }
+  return Readable.from(body(), { objectMode: false })
 }
