@@ -45,6 +45,12 @@ export interface Driver extends Executor {
   /** runs fn on one connection inside BEGIN … COMMIT (ROLLBACK on error) */
   transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T>
   /**
+   * Runs SQL texts that take no parameters (raw SQL, already split and classified) in one transaction and
+   * answers one result per text. Session settings the texts change do not outlive the call. PostgreSQL
+   * sends the whole script in one round trip.
+   */
+  script(mode: TransactionMode, texts: readonly string[], opts?: QueryOptions): Promise<QueryResult[]>
+  /**
    * Opens a read-only snapshot on one connection for a large read. Run any other statement (e.g. a count)
    * through `cursor.query` before the first `next()`; then read chunks until one comes back empty.
    */

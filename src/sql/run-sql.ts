@@ -1,4 +1,5 @@
-// Runs classified raw SQL on a source: all statements in one transaction (read-only when asked), results as JSON.
+// Runs classified raw SQL on a source: all statements in one transaction (read-only when asked, one round
+// trip on PostgreSQL), results as JSON.
 import { AppError } from '../errors/app-error.js'
 import type { Source } from '../sources/source.js'
 import type { ClassifiedSql } from './classify.js'
@@ -17,29 +18,28 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
     throw new AppError('invalid_request', 'transaction control (BEGIN, COMMIT, ROLLBACK…) is not allowed: the statements already run in one transaction')
   }
   const isPostgres = source.dialect === 'postgres'
-  return source.driver.transaction(opts.readOnly ? 'read only' : 'read write', async (tx) => {
-    let data = '[]'
-    let returned = 0
-    let affected = 0
-    for (const stmt of sql.statements) {
-      if (isPostgres && stmt.isPlainSelect) {
-        // PostgreSQL renders the rows itself, so numbers and timestamps keep to_json's types exactly;
-        // the newline keeps a trailing -- comment from swallowing the closing parenthesis
-        const res = await tx.query({ sql: `SELECT coalesce(json_agg(_q), '[]')::text, count(*)::int FROM (${stmt.sql}\n) _q`, params: [] }, { arrayRows: true })
-        const [body, n] = res.rows[0] as unknown as [string, number]
-        data = body
-        returned = n
-        continue
-      }
-      const res = await tx.query({ sql: stmt.sql, params: [] }, { typed: true })
-      if (res.columns.length > 0) {
-        data = JSON.stringify(res.rows)
-        returned = res.rows.length
-      }
-      if (stmt.class === 'write' || res.columns.length === 0) affected += res.affected
+  // PostgreSQL renders a plain SELECT's rows itself, so numbers and timestamps keep to_json's types exactly;
+  // the newline keeps a trailing -- comment from swallowing the closing parenthesis
+  const texts = sql.statements.map((stmt) => (isPostgres && stmt.isPlainSelect
+    ? `SELECT coalesce(json_agg(_q), '[]')::text AS body, count(*)::int AS n FROM (${stmt.sql}\n) _q`
+    : stmt.sql))
+  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true })
+  let data = '[]'
+  let returned = 0
+  let affected = 0
+  sql.statements.forEach((stmt, i) => {
+    const res = results[i]
+    if (isPostgres && stmt.isPlainSelect) {
+      const { body, n } = res.rows[0] as { body: string; n: number }
+      data = body
+      returned = n
+      return
     }
-    // session settings changed by the SQL (SET, set_config) must not leak to the next request on this connection
-    if (isPostgres) await tx.query({ sql: 'RESET ALL', params: [] })
-    return { data, returned, affected, statementCount: sql.statements.length }
+    if (res.columns.length > 0) {
+      data = JSON.stringify(res.rows)
+      returned = res.rows.length
+    }
+    if (stmt.class === 'write' || res.columns.length === 0) affected += res.affected
   })
+  return { data, returned, affected, statementCount: sql.statements.length }
 }

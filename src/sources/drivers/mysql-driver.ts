@@ -109,6 +109,15 @@ export class MysqlDriver implements Driver {
     }
   }
 
+  script(mode: TransactionMode, texts: readonly string[], opts?: QueryOptions): Promise<QueryResult[]> {
+    // one statement per round trip: multipleStatements stays off on MySQL connections
+    return this.transaction(mode, async (tx) => {
+      const results: QueryResult[] = []
+      for (const sql of texts) results.push(await tx.query({ sql, params: [] }, opts))
+      return results
+    })
+  }
+
   async openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor> {
     const conn = await this.connect()
     const name = this.opts.name

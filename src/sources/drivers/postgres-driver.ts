@@ -90,6 +90,25 @@ export class PostgresDriver implements Driver {
     }
   }
 
+  async script(mode: TransactionMode, texts: readonly string[]): Promise<QueryResult[]> {
+    const client = await this.connect()
+    let broken: Error | undefined
+    // One simple-protocol message: BEGIN, the texts, RESET ALL (settings changed by SET or set_config must
+    // not reach the next request on this connection) and COMMIT. The texts are single statements the
+    // PostgreSQL parser has already split out; the newlines keep a trailing -- comment from swallowing the
+    // separator. PostgreSQL stops at the first failing statement, leaving the transaction to roll back.
+    const script = [mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN', ...texts, 'RESET ALL', 'COMMIT'].join('\n;\n')
+    try {
+      const results = (await client.query(script)) as unknown as pg.QueryResult[]
+      return results.slice(1, 1 + texts.length).map((res) => ({ rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }))
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => { broken = e })
+      throw translatePgError(err, this.opts.name)
+    } finally {
+      client.release(broken)
+    }
+  }
+
   async openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor> {
     const client = await this.connect()
     const name = this.opts.name

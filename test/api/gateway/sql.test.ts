@@ -86,6 +86,26 @@ forEachDialect('raw SQL routes', async (t, db) => {
       assert.deepEqual(raw.body.data, [{ id: 1, body: 'first', mood: 'calm' }])
     })
 
+    await t.test('comments, semicolons in literals and dollar quotes survive; results come back per statement', async () => {
+      const res = await sql(`SELECT 'a;b' AS x -- trailing comment
+        ; /* a block; comment */ SELECT $q$it's; quoted$q$ AS y, 2 AS z -- last comment`)
+      assert.equal(res.status, 200, JSON.stringify(res.body))
+      assert.equal(res.body.meta.statement_count, 2)
+      assert.deepEqual(res.body.data, [{ y: "it's; quoted", z: 2 }])
+      const fn = await sql(`CREATE FUNCTION twice(n int) RETURNS int LANGUAGE sql AS $$ SELECT n * 2; $$; SELECT twice(21) AS v`)
+      assert.equal(fn.status, 200, JSON.stringify(fn.body))
+      assert.deepEqual(fn.body.data, [{ v: 42 }])
+    })
+
+    await t.test('a failing statement stops the rest and the connection serves the next request', async () => {
+      for (let i = 0; i < 12; i++) {
+        const failed = await sql("INSERT INTO sentinel VALUES (20, 'x'); SELECT 1 / 0; INSERT INTO sentinel VALUES (21, 'y')")
+        assert.equal(failed.status, 400, JSON.stringify(failed.body))
+      }
+      assert.equal((await db.query('SELECT count(*) AS n FROM sentinel WHERE id IN (20, 21)'))[0].n, '0')
+      assert.equal((await sql('SELECT 1 AS one')).body.data[0].one, 1)
+    })
+
     await t.test('a data-modifying CTE is a write, not a read', async () => {
       const res = await sql('WITH gone AS (DELETE FROM sentinel WHERE id = 11 RETURNING id) SELECT * FROM gone')
       assert.equal(res.body.meta.sql_class, 'write')
