@@ -138,8 +138,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     // name the variable that was actually set (the last one applied wins), else the first that could be
     const candidates = ENV_SETTINGS.filter(([, p]) => p === setting).map(([name]) => name)
     const envName = candidates.filter((name) => env[name]).at(-1) ?? candidates[0]
-    const hint = envName ? ` (env ${envName})` : setting.startsWith('sources.') ? ' (atrium.yaml or ATRIUM_CLIENT_<NAME>)' : ''
-    const message = first.message === 'Unexpected property' ? 'is not a known setting' : first.message.toLowerCase()
+    // a source's name and url can come from ATRIUM_CLIENT_<NAME>; its other settings only from the file
+    const sourceSetting = /^sources\.([^.]+)(\.url)?$/.exec(setting)
+    const hint = envName ? ` (env ${envName})` : sourceSetting ? ' (atrium.yaml or ATRIUM_CLIENT_<NAME>)' : setting.startsWith('sources.') ? ' (atrium.yaml)' : ''
+    const badSourceName = sourceSetting && !sourceSetting[2] && first.message === 'Unexpected property'
+    const message = badSourceName
+      ? `"${sourceSetting[1]}" is not a valid client name: use lower-case letters, digits, _ and -, not starting with -`
+      : first.message === 'Unexpected property' ? 'is not a known setting' : first.message.toLowerCase()
     throw new ConfigError(`invalid setting ${setting}${hint}: ${message}`)
   }
   const config = withDefaults as Config

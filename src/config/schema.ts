@@ -2,19 +2,33 @@
 import { Type, type Static } from '@sinclair/typebox'
 
 const Millis = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description })
+/** a timeout where 0 would make every call fail at once, so it is not accepted */
+const TimeoutMillis = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description })
 
-export const PoolSettings = Type.Object({
-  max: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'connections per source' }),
-  idleTimeoutMs: Millis(30_000, 'close idle connections after this long'),
-  connectionTimeoutMs: Millis(5_000, 'give up connecting after this long (answers 503)'),
-}, { additionalProperties: false })
+/** pool settings; `withDefaults: false` for a source's own overrides, whose unset fields come from `pool` */
+const poolFields = (withDefaults: boolean) => {
+  const def = (value: number) => (withDefaults ? { default: value } : {})
+  return {
+    max: Type.Integer({ minimum: 1, maximum: 1000, ...def(10), description: 'connections per source' }),
+    idleTimeoutMs: Type.Integer({ minimum: 0, ...def(30_000), description: 'close idle connections after this long' }),
+    connectionTimeoutMs: Type.Integer({ minimum: 0, ...def(5_000), description: 'give up connecting after this long (answers 503)' }),
+  }
+}
+
+export const PoolSettings = Type.Object(poolFields(true), { additionalProperties: false })
+
+/** client names, as X-Athena-Client sends them (lower-cased) */
+export const SOURCE_NAME_PATTERN = '^[a-z0-9_][a-z0-9_-]*$'
 
 export const SourceSettings = Type.Object({
   url: Type.String({ minLength: 1, description: 'postgres://, postgresql://, mysql:// or mariadb:// URL' }),
   description: Type.Optional(Type.String()),
-  schemas: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'exposed schemas (PostgreSQL), first is the default' })),
-  pool: Type.Optional(Type.Partial(PoolSettings)),
-  statementTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  schemas: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+    minItems: 1,
+    description: 'exposed schemas, the first being the default for unqualified names; on MySQL/MariaDB the first is the database that is read',
+  })),
+  pool: Type.Optional(Type.Partial(Type.Object(poolFields(false), { additionalProperties: false }), { description: 'overrides of pool for this source; unset fields come from pool' })),
+  statementTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, description: 'instead of gateway.statementTimeoutMs for this source; 0 = none' })),
 }, { additionalProperties: false })
 
 const RouteProtection = (def: 'public' | 'key') => Type.Union([Type.Literal('public'), Type.Literal('key')], { default: def })
@@ -26,7 +40,7 @@ export const ConfigSchema = Type.Object({
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
     corsOrigins: Type.Array(Type.String(), { default: ['*'] }),
     trustProxy: Type.Array(Type.String(), { default: [], description: 'addresses/CIDRs of proxies whose X-Forwarded-For is believed' }),
-    shutdownTimeoutMs: Millis(10_000, 'how long in-flight requests may take to finish on shutdown'),
+    shutdownTimeoutMs: Millis(10_000, 'on SIGTERM/SIGINT the whole shutdown (in-flight requests, pools, catalog) may take this long plus 5 s before the process exits with status 1'),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   }, { additionalProperties: false, default: {} }),
   dataDir: Type.String({ minLength: 1, default: './.atrium' }),
@@ -38,17 +52,18 @@ export const ConfigSchema = Type.Object({
   secretKey: Type.Optional(Type.String({ minLength: 32, description: 'encrypts stored connection strings' })),
   redisUrl: Type.Optional(Type.String({ minLength: 1 })),
   pool: Type.Object(PoolSettings.properties, { additionalProperties: false, default: {} }),
-  sources: Type.Record(Type.String({ pattern: '^[a-z0-9_][a-z0-9_-]*$' }), SourceSettings, { default: {} }),
+  // additionalProperties: a name that does not match the pattern is an error, not a source silently skipped
+  sources: Type.Record(Type.String({ pattern: SOURCE_NAME_PATTERN }), SourceSettings, { default: {}, additionalProperties: false }),
   gateway: Type.Object({
-    requireTenantHeaders: Type.Boolean({ default: false }),
-    statementTimeoutMs: Millis(30_000, 'per-statement timeout for gateway and SQL routes'),
+    requireTenantHeaders: Type.Boolean({ default: false, description: 'structured gateway writes (insert, update with update_body, delete) need X-Company-Id and X-Organization-Id' }),
+    statementTimeoutMs: Millis(30_000, 'statement timeout of every source without its own, on every route (gateway, raw SQL, /rest/v1, management); 0 = none'),
     cacheTtlMs: Millis(5_000, 'fetch result cache lifetime; 0 disables the cache'),
     cacheMaxEntries: Type.Integer({ minimum: 0, default: 1_000 }),
     streamThresholdRows: Type.Integer({ minimum: 1, default: 1_000, description: 'unbounded reads larger than this stream through a cursor' }),
-    requestLogFlushMs: Millis(1_000, 'how often the request log is written to the catalog'),
+    requestLogFlushMs: Millis(1_000, 'how often the request log is written to the catalog; 0 = only when client statistics are read and at shutdown'),
     schemaRefreshMs: Millis(0, 'periodic schema cache refresh; 0 = only on demand'),
     upstreamAllowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: ['*.supabase.co'], description: 'hosts X-Athena-Client: custom_supabase may forward to; *.domain matches subdomains' }),
-    upstreamTimeoutMs: Millis(15_000, 'timeout for one forwarded upstream call'),
+    upstreamTimeoutMs: TimeoutMillis(15_000, 'timeout for one forwarded upstream call'),
   }, { additionalProperties: false, default: {} }),
   rest: Type.Object({
     envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),
@@ -57,7 +72,7 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   cluster: Type.Object({
     mirrors: Type.Array(Type.String(), { default: [] }),
-    probeTimeoutMs: Millis(2_000, 'timeout for each mirror probe'),
+    probeTimeoutMs: TimeoutMillis(2_000, 'timeout for each mirror probe'),
   }, { additionalProperties: false, default: {} }),
   security: Type.Object({
     enforceApiKeys: Type.Boolean({ default: true, description: 'initial global enforcement for a fresh catalog' }),

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import type { TObject } from '@sinclair/typebox'
 import { ConfigError, loadConfig } from '../../src/config/load.js'
+import { ConfigSchema } from '../../src/config/schema.js'
 
 test('configuration', async (t) => {
   const dirs: string[] = []
@@ -58,6 +60,8 @@ test('configuration', async (t) => {
     ['an admin key too short to be safe', { ATHENA_KEY_12: 'short' }, /adminKey.*ATHENA_KEY_12/],
     ['a bad boolean', { ATRIUM_REQUIRE_TENANT_HEADERS: 'maybe' }, /ATRIUM_REQUIRE_TENANT_HEADERS/],
     ['a bad rest envelope', { ATRIUM_REST_ENVELOPE: 'wrapped' }, /rest\.envelope/],
+    // 0 would make every forwarded call time out at once
+    ['an upstream timeout of 0', { ATRIUM_UPSTREAM_TIMEOUT_MS: '0' }, /gateway\.upstreamTimeoutMs \(env ATRIUM_UPSTREAM_TIMEOUT_MS\).*greater or equal to 1/],
   ]
   for (const [what, env, pattern] of invalid) {
     await t.test(`invalid: ${what}`, () => {
@@ -72,6 +76,39 @@ test('configuration', async (t) => {
     assert.throws(() => loadConfig({ ATRIUM_CONFIG: join(dir, 'bad.yaml') }), /server\.prot.*not a known setting/)
     writeFileSync(join(dir, 'broken.yaml'), 'server: [unclosed\n')
     assert.throws(() => loadConfig({ ATRIUM_CONFIG: join(dir, 'broken.yaml') }), /not valid YAML/)
+  })
+
+  await t.test('invalid: source names and source settings are checked, never skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atrium-config-'))
+    dirs.push(dir)
+    const load = (yaml: string) => {
+      writeFileSync(join(dir, 'sources.yaml'), yaml)
+      return () => loadConfig({ ATRIUM_CONFIG: join(dir, 'sources.yaml') })
+    }
+    // a name that does not match the pattern used to be skipped silently, unknown keys and all
+    assert.throws(load('sources:\n  Other Shop:\n    url: postgres://u@db/other\n    colour: blue\n'),
+      (err: unknown) => err instanceof ConfigError && /^invalid setting sources\.Other Shop .*"Other Shop" is not a valid client name/.test(err.message))
+    assert.throws(load('sources:\n  Shop:\n    url: postgres://u@db/shop\n'), /sources\.Shop .*not a valid client name/)
+    assert.throws(load('sources:\n  -shop:\n    url: postgres://u@db/shop\n'), /sources\.-shop .*not a valid client name/)
+    assert.throws(load('sources:\n  shop:\n    url: postgres://u@db/shop\n    colour: blue\n'), /invalid setting sources\.shop\.colour \(atrium\.yaml\): is not a known setting$/)
+    assert.throws(load('sources:\n  shop:\n    url: postgres://u@db/shop\n    pool: { maxx: 3 }\n'), /sources\.shop\.pool\.maxx.*not a known setting/)
+    assert.throws(load('sources:\n  shop:\n    description: no url\n'), /sources\.shop\.url/)
+    assert.doesNotThrow(load('sources:\n  shop_2-eu:\n    url: postgres://u@db/shop\n'))
+  })
+
+  await t.test('a source pool override carries no defaults of its own: unset fields come from pool', () => {
+    const config = loadConfig({ ATRIUM_POOL_IDLE_TIMEOUT_MS: '1234' }, { sources: { shop: { url: 'postgres://u@db/shop', pool: { max: 3 } } } })
+    assert.deepEqual(config.sources.shop.pool, { max: 3 })
+    assert.equal(config.pool.idleTimeoutMs, 1234)
+    // the schema says so too: no default that the loader would never apply
+    const source = Object.values((ConfigSchema.properties.sources as unknown as { patternProperties: Record<string, TObject> }).patternProperties)[0]
+    for (const [name, field] of Object.entries((source.properties.pool as TObject).properties)) assert.ok(!('default' in field), `sources.<name>.pool.${name} has no default`)
+  })
+
+  await t.test('invalid: timeouts that would fail every call at once', () => {
+    assert.throws(() => loadConfig({}, { 'cluster.probeTimeoutMs': 0 }), /cluster\.probeTimeoutMs.*greater or equal to 1/)
+    assert.throws(() => loadConfig({}, { 'gateway.upstreamTimeoutMs': 0 }), /gateway\.upstreamTimeoutMs/)
+    assert.equal(loadConfig({}, { 'cluster.probeTimeoutMs': 1, 'gateway.upstreamTimeoutMs': 1 }).cluster.probeTimeoutMs, 1)
   })
 
   await t.test('invalid configuration stops the process with one clear message', () => {
