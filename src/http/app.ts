@@ -99,7 +99,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     reply.status(appError.status).send(renderGatewayError(appError, req.routeOptions.config?.operation))
   })
   app.setNotFoundHandler((req, reply) => {
-    const err = new AppError('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'GET / lists every route' })
+    const err = new AppError('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'GET /router/registry (or GET / with the admin key or a schema.read key) lists every route' })
     reply.status(404).send(renderGatewayError(err))
   })
 
