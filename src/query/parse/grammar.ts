@@ -73,9 +73,10 @@ function unquote(text: string): string {
 const QUOTED_VALUE = /^"((?:[^"\\]|\\.)*)"$/s
 
 /**
- * One rule for filter values wherever they appear (after `op.`, in `in.(…)`/`{…}` lists, inside or=/and=):
- * a value wholly enclosed in double quotes is unquoted, `\` taking the next character literally, so quotes
- * protect the reserved characters `,.:()`. Anything else is taken as written.
+ * Filter values inside `in.(…)`/`{…}` lists and or=/and= trees, where `,.:()` separate items: a value wholly
+ * enclosed in double quotes is unquoted, `\` taking the next character literally. Anything else is taken
+ * as written. (A top-level `col=eq.value` is always taken as written, quotes included, as in PostgREST:
+ * supabase-js sends `.eq()` values unquoted.)
  *   "a,b" → a,b    "say \"hi\"" → say "hi"    a"b → a"b
  */
 function unquoteValue(text: string): string {
@@ -181,7 +182,7 @@ function findAliasColon(part: string): number {
 }
 
 /** `[not.]op[(mod)].operand` for the filter on `column` */
-export function parseFilter(key: string, expression: string, embedPath?: string[]): Condition {
+export function parseFilter(key: string, expression: string, embedPath?: string[], inTree = false): Condition {
   const fieldRef = parseField(key)
   let rest = expression
   let negated = false
@@ -199,7 +200,7 @@ export function parseFilter(key: string, expression: string, embedPath?: string[
   }
   const op = m![1] as Operator
   const modifier = m![2]
-  const cond: Condition = { kind: 'cond', field: fieldRef, op, negated, value: parseOperand(op, operand, key, modifier), embedPath }
+  const cond: Condition = { kind: 'cond', field: fieldRef, op, negated, value: parseOperand(op, operand, key, modifier, inTree), embedPath }
   if (modifier !== undefined && !op.endsWith('fts')) {
     if (modifier !== 'any' && modifier !== 'all') fail('invalid_filter', `"${opToken}": the modifier must be (any) or (all)`)
     if (!['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch'].includes(op)) fail('invalid_filter', `"${op}" does not take (${modifier})`)
@@ -209,7 +210,8 @@ export function parseFilter(key: string, expression: string, embedPath?: string[
   return cond
 }
 
-function parseOperand(op: Operator, operand: string, key: string, modifier?: string): FilterValue {
+function parseOperand(op: Operator, operand: string, key: string, modifier: string | undefined, inTree: boolean): FilterValue {
+  const value = inTree ? unquoteValue(operand) : operand
   if (op === 'in') return { kind: 'list', values: parseList(operand, key, '(', ')') }
   if (op === 'is') {
     const v = operand.toLowerCase()
@@ -218,9 +220,9 @@ function parseOperand(op: Operator, operand: string, key: string, modifier?: str
   }
   if (op.endsWith('fts')) {
     if (modifier !== undefined && !IDENT.test(modifier)) fail('invalid_filter', `"${modifier}" is not a text search configuration name`)
-    return { kind: 'fts', query: unquoteValue(operand), config: modifier }
+    return { kind: 'fts', query: value, config: modifier }
   }
-  return { kind: 'scalar', value: unquoteValue(operand) }
+  return { kind: 'scalar', value }
 }
 
 /** `(a,b,"c,d")` → ['a','b','c,d'] */
@@ -250,7 +252,7 @@ function parseLogicItem(item: string): Filter {
     if (OPERATOR_SET.has(t) || (t === 'not' && i + 1 < tokens.length && OPERATOR_SET.has(tokens[i + 1].replace(/\(.*$/, '')))) {
       const fieldPart = tokens.slice(0, i).join('.')
       if (i > 1 && !fieldPart.includes('->')) fail('invalid_filter', `"${item}": filters on embedded resources are not supported inside and/or`)
-      return parseFilter(fieldPart, tokens.slice(i).join('.'))
+      return parseFilter(fieldPart, tokens.slice(i).join('.'), undefined, true)
     }
   }
   return fail('invalid_filter', `"${item}" is not a condition; expected column.operator.value`)
