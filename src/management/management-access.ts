@@ -17,7 +17,8 @@ export function requireManagementAccess(principal: Principal, source: Source, ri
       data: { required_right: right },
     })
   }
-  if (principal.clientName !== source.name) {
+  // client names are case-insensitive, as in key authentication: a key bound to "Shop" serves "shop"
+  if (principal.clientName.toLowerCase() !== source.name.toLowerCase()) {
     throw new AppError('client_not_allowed', `API key "${principal.name}" is bound to client "${principal.clientName}", not "${source.name}"`)
   }
   requireRight(principal, right, purpose)

@@ -59,6 +59,17 @@ test('enforcement overrides: client names are case-insensitive', async (t) => {
   })
 })
 
+test('a key bound to a client in another case serves that client, management routes included', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  const k = await createKey(atrium, { client_name: 'Shop', rights: ['gateway.read', 'management.read'] })
+  const fetched = await atrium.post('/gateway/fetch', { client: 'shop', key: k.key, body: { table_name: 'customers', columns: 'id' } })
+  assert.equal(fetched.status, 200, fetched.text)
+  const capabilities = await atrium.get('/management/capabilities', { client: 'SHOP', key: k.key })
+  assert.equal(capabilities.status, 200, capabilities.text)
+})
+
 test('key records show where and when a lock-in key was locked', async (t) => {
   const db = await createPgDatabase(t)
   await db.load('shop')
