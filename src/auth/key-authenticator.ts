@@ -38,6 +38,8 @@ interface CacheEntry {
   /** when the secret last matched (fail-open window) */
   validatedAt?: number
   allowList?: ReturnType<typeof compileAllowList>
+  /** built once per catalog read, not per request */
+  principal?: KeyPrincipal
 }
 
 export class KeyAuthenticator {
@@ -124,7 +126,7 @@ export class KeyAuthenticator {
     }
     if (row.lock_in) await this.checkLockIn(row, ctx, ctx.bind ?? true)
     this.lastUsed.set(row.public_id, new Date())
-    return {
+    entry.principal ??= Object.freeze({
       kind: 'key',
       keyId: row.id,
       publicId: row.public_id,
@@ -132,7 +134,8 @@ export class KeyAuthenticator {
       clientName: row.client_name,
       rights: new Set(row.rights),
       rateLimit: row.rate_limit,
-    }
+    })
+    return entry.principal
   }
 
   private forget(publicId: string): void {

@@ -25,7 +25,11 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   const { auth, rateLimits } = services
   // hashed once: each request hashes only the presented key, then compares digests in constant time
   const adminDigest = createHash('sha256').update(services.adminKey).digest()
-  const isAdminKey = (key: string) => timingSafeEqual(createHash('sha256').update(key).digest(), adminDigest)
+  // An API key (ath_…) can only be the admin key if the admin key itself looks like one; the prefix is public,
+  // so skipping the hash for such keys tells nothing about the admin key's secret.
+  const adminLooksLikeApiKey = services.adminKey.startsWith('ath_')
+  const isAdminKey = (key: string) =>
+    (adminLooksLikeApiKey || !key.startsWith('ath_')) && timingSafeEqual(createHash('sha256').update(key).digest(), adminDigest)
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) =>
     clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
