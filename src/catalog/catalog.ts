@@ -55,6 +55,8 @@ export class Catalog implements Executor {
   /** applies pending migrations under an advisory lock, so concurrent starts are safe; returns applied versions */
   async migrate(): Promise<number[]> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'atrium-migrate' })
+    // the server ending this connection between two queries fails the next query, not the process
+    client.on('error', () => {})
     await client.connect()
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])

@@ -102,3 +102,22 @@ test('HTTP behaviour: graceful shutdown, body limits, CORS', async (t) => {
     await assert.rejects(fetch(`${atrium.url}/ping`))
   })
 })
+
+test('a streaming read whose connection the server ends between fetches fails alone; the process keeps serving', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.query(`CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g`)
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_STREAM_THRESHOLD_ROWS: '100' } })
+  const { ADMIN_KEY } = await import('../helpers/atrium.js')
+  const res = await fetch(`${atrium.url}/rest/v1/big?order=id`, { headers: { apikey: ADMIN_KEY, 'x-athena-client': 'shop' } })
+  assert.equal(res.status, 200)
+  const reader = res.body!.getReader()
+  await reader.read() // the cursor is open; the server now waits for this reader between fetches
+  // end every connection Atrium holds on the source, the cursor's among them (it sits idle in its transaction)
+  const ended = await db.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'atrium'`)
+  assert.ok(ended.length >= 1, 'the cursor connection was found')
+  // the response ends early (the cursor failed); reading it to the end or to an error is enough
+  await (async () => { for (;;) { const step = await reader.read(); if (step.done) return } })().catch(() => {})
+  const after = await atrium.get('/rest/v1/big?select=id&id=eq.7', { client: 'shop' })
+  assert.equal(after.status, 200, after.text)
+  assert.deepEqual(after.body, [{ id: 7 }])
+})

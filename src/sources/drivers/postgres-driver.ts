@@ -59,7 +59,15 @@ export class PostgresDriver implements Driver {
       this.lastConnectOk = false
       opts.onError?.(err)
     })
-    this.pool.on('connect', () => {
+    this.pool.on('connect', (client) => {
+      // pg-pool listens for errors only on idle connections: a checked-out one that the server ends between
+      // two queries (a restart, pg_terminate_backend, a dropped database) while a cursor waits for its
+      // reader or a transaction for its next statement would otherwise raise an uncaught 'error' and end
+      // the process. Its next query fails instead, and the release drops it from the pool.
+      client.on('error', (err) => {
+        this.lastConnectOk = false
+        opts.onError?.(err)
+      })
       this.lastConnectOk = true
       if (!this.versionAsked) {
         this.versionAsked = true
