@@ -93,7 +93,12 @@ test('HTTP behaviour: graceful shutdown, body limits, CORS', async (t) => {
 
   await t.test('close() lets in-flight requests finish', async () => {
     const slow = atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT true AS slept FROM pg_sleep(0.8)' } })
-    await new Promise((r) => setTimeout(r, 200))
+    // close only once the request is surely in flight: its statement is running in the database
+    for (let i = 0; i < 100; i++) {
+      const running = await pg.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(0.8)%' AND pid <> pg_backend_pid()`)
+      if (running.length) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
     const closing = atrium.close()
     const res = await slow
     await closing
