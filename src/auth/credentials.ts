@@ -1,5 +1,4 @@
 // Finds the key a request presents, in every place the gateway spec allows, without reading the body.
-import { timingSafeEqual, createHash } from 'node:crypto'
 
 interface RequestLike {
   headers: Record<string, string | string[] | undefined>
@@ -21,11 +20,4 @@ function queryKey(url: string): string | undefined {
   const q = url.indexOf('?')
   if (q < 0 || !url.includes('api_key=', q)) return undefined
   return new URLSearchParams(url.slice(q + 1)).get('api_key') ?? undefined
-}
-
-/** constant-time equality of two secrets of any length (both are hashed to a fixed size first) */
-export function secretsEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest()
-  const hb = createHash('sha256').update(b).digest()
-  return timingSafeEqual(ha, hb)
 }

@@ -50,7 +50,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const defaultJson = app.getDefaultJsonParser('error', 'ignore')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined)
+    if (/^\s*$/.test(body as string)) return done(null, undefined)
     defaultJson(req, body as string, done)
   })
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))

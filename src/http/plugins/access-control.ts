@@ -2,8 +2,8 @@
 // the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { parseKey } from '../../auth/api-key-format.js'
+import { timingSafeEqual } from 'node:crypto'
+import { hashSecret, parseKey } from '../../auth/api-key-format.js'
 import { presentedKey } from '../../auth/credentials.js'
 import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
 import { AppError } from '../../errors/app-error.js'
@@ -24,12 +24,12 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   app.decorateRequest('source', null as never)
   const { auth, rateLimits } = services
   // hashed once: each request hashes only the presented key, then compares digests in constant time
-  const adminDigest = createHash('sha256').update(services.adminKey).digest()
+  const adminDigest = hashSecret(services.adminKey)
   // An API key (ath_…) can only be the admin key if the admin key itself looks like one; the prefix is public,
   // so skipping the hash for such keys tells nothing about the admin key's secret.
   const adminLooksLikeApiKey = services.adminKey.startsWith('ath_')
   const isAdminKey = (key: string) =>
-    (adminLooksLikeApiKey || !key.startsWith('ath_')) && timingSafeEqual(createHash('sha256').update(key).digest(), adminDigest)
+    (adminLooksLikeApiKey || !key.startsWith('ath_')) && timingSafeEqual(hashSecret(key), adminDigest)
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) =>
     clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
