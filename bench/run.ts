@@ -1,7 +1,7 @@
 // `npm run bench`: measures Atrium's hot paths side by side with a hand-written Fastify baseline, in one run,
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
-//   npm run bench                 full run (10 s per workload, concurrency 32 and 128)
-//   npm run bench -- --quick      a few seconds per workload, smaller fixture: proves the harness works
+//   npm run bench                 full run (3 rounds of 5 s per route and concurrency 32 and 128; medians)
+//   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=w1,w2 selected workloads
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
@@ -17,8 +17,11 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const ROOT = new URL('..', import.meta.url).pathname
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
-const DURATION = quick ? 2 : 10
-const WARMUP = quick ? 1 : 3
+const DURATION = quick ? 2 : 5
+const WARMUP = quick ? 1 : 2
+// Each round runs Atrium's routes and the baseline back to back; ratios are taken within a round (both sides
+// see the same machine state) and the median round is reported, so a noisy moment skews one round at most.
+const ROUNDS = quick ? 1 : 3
 const CONCURRENCY = quick ? [32] : [32, 128]
 const hasTaskset = existsSync('/usr/bin/taskset')
 // servers on core 0, the load generator on core 1 (PostgreSQL is scheduled by the OS)
@@ -78,7 +81,29 @@ async function load(cfg: LoadConfig): Promise<LoadResult> {
   })
 }
 
-interface Row { workload: string; target: string; concurrency: number; reqPerSec: number; rowsPerSec?: number; p50: number; p99: number; errors: number; rssMb: number }
+interface Row {
+  workload: string; target: string; concurrency: number; reqPerSec: number; rowsPerSec?: number; p50: number; p99: number; errors: number; rssMb: number
+  /** Atrium rows: throughput ratio to the baseline in each round */
+  rounds?: number[]
+}
+
+/**
+ * Per target, the round whose Atrium/baseline throughput ratio is the median (the baseline's own row comes
+ * from the same round as the first Atrium route's median); every round's ratio is kept for the report.
+ */
+function medianRound(rounds: Row[][]): Row[] {
+  const baseIndex = rounds[0].findIndex((r) => r.target.endsWith('-base'))
+  const ratio = (round: Row[], i: number) => round[i].reqPerSec / (round[baseIndex].reqPerSec || 1)
+  const pick = (i: number) => {
+    const order = rounds.map((round, k) => [ratio(round, i), k] as const).sort((a, b) => a[0] - b[0])
+    return order[Math.floor(order.length / 2)][1]
+  }
+  const firstAtrium = rounds[0].findIndex((r) => !r.target.endsWith('-base'))
+  return rounds[0].map((_, i) => {
+    if (i === baseIndex) return rounds[pick(firstAtrium)][i]
+    return { ...rounds[pick(i)][i], rounds: rounds.map((round) => +ratio(round, i).toFixed(2)) }
+  })
+}
 
 async function main() {
   const started = Date.now()
@@ -115,6 +140,8 @@ async function main() {
     await waitForPing(atrium.base, atrium.child, 30_000)
     await waitForPing(baseline.base, baseline.child, 30_000)
     const apiKey = await createBenchKey(atrium.base)
+    // the streamed read goes first, while the server's heap is still at its idle size, so RSS growth is its own
+    const streamed = !only || only.some((o) => o.toLowerCase() === 'w5') ? await streamWorkload(atrium, apiKey) : undefined
 
     const plans: Array<{ workload: string; atrium: string[]; baseline: string; rowsPerRequest?: number }> = [
       { workload: 'W1', atrium: ['w1-rest', 'w1-gateway'], baseline: 'w1-base' },
@@ -129,18 +156,25 @@ async function main() {
       if (only && !only.some((o) => plan.workload.toLowerCase().startsWith(o.toLowerCase()))) continue
       for (const connections of CONCURRENCY) {
         const base = { connections, durationSeconds: DURATION, warmupSeconds: WARMUP, items: SIZES.items, orders: SIZES.orders }
-        // the baseline runs between Atrium's routes, so drift during the run affects both sides alike
+        // the baseline runs between Atrium's routes, so drift during the round affects both sides alike
         const targets: Array<[Server, string, string | undefined]> = [[atrium, plan.atrium[0], apiKey], [baseline, plan.baseline, undefined], ...plan.atrium.slice(1).map((w) => [atrium, w, apiKey] as [Server, string, string])]
-        for (const [server, workload, key] of targets) {
-          const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
-          const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
-          if (plan.rowsPerRequest) row.rowsPerSec = Math.round(result.reqPerSec * plan.rowsPerRequest)
+        const rounds: Row[][] = []
+        for (let round = 0; round < ROUNDS; round++) {
+          const measured: Row[] = []
+          for (const [server, workload, key] of targets) {
+            const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
+            const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
+            if (plan.rowsPerRequest) row.rowsPerSec = Math.round(result.reqPerSec * plan.rowsPerRequest)
+            measured.push(row)
+          }
+          rounds.push(measured)
+        }
+        for (const row of medianRound(rounds)) {
           rows.push(row)
-          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${workload.padEnd(14)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${row.errors}`)
+          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')})` : ''}`)
         }
       }
     }
-    const streamed = !only || only.some((o) => o.toLowerCase() === 'w5') ? await streamWorkload(atrium, apiKey) : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
@@ -171,8 +205,12 @@ async function streamWorkload(atrium: Server, apiKey: string) {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length
     return { seconds: (performance.now() - t0) / 1000, bytes }
   }
-  await run() // warm
-  const { result, peakRss, startRss } = await withRss(atrium.pid, run)
+  // growth is measured from the idle server, before any streamed read, over a warm-up read and the measured one
+  const idleRss = rssMb(atrium.pid)
+  const warm = await withRss(atrium.pid, run)
+  const { result, peakRss: measuredPeak } = await withRss(atrium.pid, run)
+  const peakRss = Math.max(warm.peakRss, measuredPeak)
+  const startRss = idleRss
   const figures = { rows: SIZES.big, seconds: +result.seconds.toFixed(2), rowsPerSec: Math.round(SIZES.big / result.seconds), mb: +(result.bytes / 1048576).toFixed(1), rssStartMb: Math.round(startRss), rssPeakMb: Math.round(peakRss), rssGrowthMb: Math.round(peakRss - startRss) }
   console.log(`  W5        streamed ${figures.rows} rows (${figures.mb} MB) in ${figures.seconds} s = ${figures.rowsPerSec} rows/s, RSS +${figures.rssGrowthMb} MB`)
   return figures
@@ -225,11 +263,12 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
   for (const row of rows.filter((r) => !r.target.endsWith('-base'))) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target.endsWith('-base'))
     if (!base) continue
+    const perRound = [...(row.rounds ?? [])].sort((a, b) => a - b)
     ratios.push({
       workload: row.workload,
       route: row.target,
       concurrency: row.concurrency,
-      throughput: +(row.reqPerSec / base.reqPerSec).toFixed(2),
+      throughput: perRound.length ? perRound[Math.floor(perRound.length / 2)] : +(row.reqPerSec / base.reqPerSec).toFixed(2),
       p99: base.p99 ? +(row.p99 / base.p99).toFixed(2) : null,
     })
   }
@@ -241,7 +280,7 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
     durationSeconds: (Date.now() - started) / 1000,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), taskset: hasTaskset },
     versions,
-    settings: { durationPerRun: DURATION, warmup: WARMUP, concurrency: CONCURRENCY, fixture: SIZES, poolMax: 10, keyEnforcement: true },
+    settings: { durationPerRun: DURATION, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, fixture: SIZES, poolMax: 10, keyEnforcement: true },
     runs: rows,
     ratios,
     streamed,
