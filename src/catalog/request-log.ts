@@ -36,7 +36,8 @@ export class RequestLog {
 
   start(): void {
     if (this.flushMs <= 0 || this.timer) return
-    this.timer = setInterval(() => void this.flush(), this.flushMs)
+    // a tick while a write is still running is skipped: during a catalog outage, ticks must not pile up
+    this.timer = setInterval(() => { if (!this.flushing) void this.flush() }, this.flushMs)
     this.timer.unref()
   }
 
@@ -48,10 +49,14 @@ export class RequestLog {
     this.buffer.push(entry)
   }
 
-  /** writes everything buffered so far (one INSERT per batch of unnest arrays) */
+  /** writes everything buffered so far (one statement per batch of up to 5,000 entries) */
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => { this.flushing = undefined })
-    return this.flushing
+    // a write already running may have taken its snapshot before the caller's entries: queue one behind it
+    const next: Promise<void> = (this.flushing ?? Promise.resolve())
+      .then(() => this.write())
+      .finally(() => { if (this.flushing === next) this.flushing = undefined })
+    this.flushing = next
+    return next
   }
 
   async stop(): Promise<void> {
@@ -61,8 +66,13 @@ export class RequestLog {
   }
 
   private async write(): Promise<void> {
-    while (this.buffer.length) {
-      const batch = this.buffer.splice(0, BATCH)
+    // Only what was buffered when the flush began: entries that arrive while a batch is being written wait
+    // for the next flush. Looping until the buffer is empty would, under load, turn one flush per interval
+    // into a stream of tiny batches, each paying a commit and the statistics upserts.
+    let pending = this.buffer.length
+    while (pending > 0) {
+      const batch = this.buffer.splice(0, Math.min(BATCH, pending))
+      pending -= batch.length
       // one JSON parameter per batch: JSON.stringify is far cheaper than array parameters escaped per element
       const rows = batch.map((e) => ({
         at: e.at.toISOString(), request_id: e.requestId, client_name: e.client, table_name: e.table, operation: e.operation,

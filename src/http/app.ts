@@ -22,6 +22,15 @@ import './fastify-types.js'
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 
+/** true for '' and whitespace-only text; stops at the first other character (a JSON body's first) */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false
+  }
+  return true
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
   const { config, logger, metrics } = services
@@ -50,7 +59,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const defaultJson = app.getDefaultJsonParser('error', 'ignore')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (/^\s*$/.test(body as string)) return done(null, undefined)
+    if (isBlank(body as string)) return done(null, undefined)
     defaultJson(req, body as string, done)
   })
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
