@@ -1,6 +1,7 @@
 // Inbound rate limits (per API key, per client, per IP) and outbound limits (per upstream host), on
 // rate-limiter-flexible: in memory by default, shared by every process through Redis when REDIS_URL is set.
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.js'
@@ -59,7 +60,9 @@ export class RateLimits {
 
   constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, private readonly onLimited: (scope: string) => void) {
     if (redisUrl) {
-      this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+      // ioredis loads only when Redis is configured (it costs start-up time otherwise)
+      const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
+      this.redis = new RedisClient(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
       this.redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error (rate limits fall back to this process)'))
     }
     const make = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {

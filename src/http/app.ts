@@ -15,6 +15,7 @@ import { AppError } from '../errors/app-error.js'
 import { accessControl } from './plugins/access-control.js'
 import { requestLogHook } from './plugins/request-log-hook.js'
 import { RouteCatalog } from './route-catalog.js'
+import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { normalizeError } from './normalize-error.js'
 import { lazyChildLogger } from '../observability/lazy-child-logger.js'
 import type { Logger } from 'pino'
@@ -49,6 +50,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
   })
 

@@ -1,5 +1,6 @@
 // MySQL/MariaDB driver on mysql2: a lazily connecting pool, transactions, streamed reads and to_json-like typing.
-import mysql from 'mysql2/promise'
+import { createRequire } from 'node:module'
+import type mysql from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
 import type { PoolConfig } from '../../config/schema.js'
 import { translateMysqlError } from '../../errors/translate-mysql.js'
@@ -44,7 +45,9 @@ export class MysqlDriver implements Driver {
 
   constructor(private readonly opts: MysqlDriverOptions) {
     const url = new URL(opts.url.replace(/^mariadb:/, 'mysql:'))
-    this.pool = mysql.createPool({
+    // mysql2 loads with the first MySQL source, not at start-up
+    const { createPool } = createRequire(import.meta.url)('mysql2/promise') as typeof mysql
+    this.pool = createPool({
       host: url.hostname,
       port: url.port ? Number(url.port) : 3306,
       user: decodeURIComponent(url.username),
