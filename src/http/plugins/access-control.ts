@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import { hashSecret, parseKey } from '../../auth/api-key-format.js'
 import { presentedKey } from '../../auth/credentials.js'
+import type { KeyContext } from '../../auth/key-authenticator.js'
 import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
 import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
@@ -45,15 +46,6 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     })
   }
 
-  /** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
-  const principalFor = async (key: string | undefined, enforced: boolean, ctx: { client?: string; ip: string; bind?: boolean }): Promise<Principal> => {
-    if (!key) {
-      if (enforced) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
-      return ANONYMOUS
-    }
-    return auth.authenticate(key, ctx)
-  }
-
   app.addHook('onRequest', async (req) => {
     if (req.is404) return
     const access: Access = req.routeOptions.config?.access ?? defaultAccess(req.routeOptions.url)
@@ -84,22 +76,8 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     await rateLimits.checkAddress(req.ip)
     if (isClientRoute(access)) {
       const client = requestedClient(req)
-      // the key is checked before the client is resolved, so an unauthenticated caller cannot tell which
-      // client names exist (an unknown or missing client answers 401 like a known one)
-      let unresolved: unknown
-      try {
-        setSource(req, sourceFor(req, client))
-      } catch (err) {
-        unresolved = err
-      }
-      // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
-      const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
       // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
-      const enforced = access === 'client' ? auth.enforced(name ?? client) : true
-      req.principal = await principalFor(key, enforced, { client: name, ip: req.ip, bind: !unresolved })
-      if (unresolved) throw unresolved
-      if (access !== 'client') requireRight(req.principal, 'schema.read', 'read schema metadata')
-      await rateLimits.checkCaller(req.principal, name)
+      await authorizeClient(services, req, key, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
       return
     }
     if (access === 'client-in-body') {
@@ -110,7 +88,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     }
     // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
     // are checked without client binding or lock-in; an API key needs schema.read
-    req.principal = await principalFor(key, true, { ip: req.ip, bind: false })
+    req.principal = await principalFor(services, key, true, { ip: req.ip, bind: false })
     requireRight(req.principal, 'schema.read', 'read this metadata')
     await rateLimits.checkCaller(req.principal, undefined)
   })
@@ -140,22 +118,39 @@ export async function mayReadProtected(services: Services, req: FastifyRequest, 
 
 /** completes an 'client-in-body' check once the route has read the client's name from the body */
 export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
-  const key = presentedKey(req)
+  const resolve = () => services.registry.resolve(client)
+  if (req.principal?.kind === 'admin') req.source = resolve()
+  else await authorizeClient(services, req, presentedKey(req), client, resolve)
+}
+
+/** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
+async function principalFor(services: Services, key: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> {
+  if (!key) {
+    if (enforced) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
+    return ANONYMOUS
+  }
+  return services.auth.authenticate(key, ctx)
+}
+
+/**
+ * The checks of a request for one client (not the admin key's): the key against that client (binding, lock-in,
+ * enforcement), the right `needsRight` if given (a key is then required whatever the enforcement), and the
+ * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
+ * key has passed, so a caller without a valid key cannot tell which client names exist.
+ */
+async function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Promise<void> {
   let unresolved: unknown
   try {
-    req.source = services.registry.resolve(client)
+    setSource(req, resolve())
   } catch (err) {
     unresolved = err
   }
-  if (req.principal?.kind === 'admin') {
-    if (unresolved) throw unresolved
-    return
-  }
-  const name = unresolved ? undefined : req.source.name
-  if (key) req.principal = await services.auth.authenticate(key, { client: name, ip: req.ip, bind: !unresolved })
-  else if (services.auth.enforced(name ?? client)) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
-  else req.principal = ANONYMOUS
+  // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
+  const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
+  const enforced = needsRight !== undefined || services.auth.enforced(name ?? client)
+  req.principal = await principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved })
   if (unresolved) throw unresolved
+  if (needsRight) requireRight(req.principal, needsRight, 'read schema metadata')
   await services.rateLimits.checkCaller(req.principal, name)
 }
 

@@ -66,28 +66,24 @@ export function stripSpaces(text: string): string {
   return out
 }
 
-function unquote(text: string): string {
-  return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1).replace(/\\(.)/g, '$1') : text
-}
-
-const QUOTED_VALUE = /^"((?:[^"\\]|\\.)*)"$/s
+const QUOTED = /^"((?:[^"\\]|\\.)*)"$/s
 
 /**
- * Filter values inside `in.(…)`/`{…}` lists and or=/and= trees, where `,.:()` separate items: a value wholly
- * enclosed in double quotes is unquoted, `\` taking the next character literally. Anything else is taken
- * as written. (A top-level `col=eq.value` is always taken as written, quotes included, as in PostgREST:
- * supabase-js sends `.eq()` values unquoted.)
+ * Quoted names, and filter values inside `in.(…)`/`{…}` lists and or=/and= trees (where `,.:()` separate
+ * items): a text wholly enclosed in double quotes is unquoted, `\` taking the next character literally.
+ * Anything else is taken as written. (A top-level `col=eq.value` is always taken as written, quotes
+ * included, as in PostgREST: supabase-js sends `.eq()` values unquoted.)
  *   "a,b" → a,b    "say \"hi\"" → say "hi"    a"b → a"b
  */
-function unquoteValue(text: string): string {
-  const m = QUOTED_VALUE.exec(text)
+function unquote(text: string): string {
+  const m = QUOTED.exec(text)
   return m ? m[1].replace(/\\(.)/gs, '$1') : text
 }
 
 function identifier(text: string, what: string, code: ErrorCode = 'invalid_select'): string {
   if (text.startsWith('"')) {
     const name = unquote(text)
-    if (!name || name.includes('\u0000')) fail(code, `empty or invalid quoted ${what}`)
+    if (!name || name === text || name.includes('\u0000')) fail(code, `empty or invalid quoted ${what}`, 'a quoted name is written "name", with \\" for a quote inside it')
     return name
   }
   if (!IDENT.test(text)) fail(code, `"${text}" is not a valid ${what}`, 'names are letters, digits and _ (quote other names with double quotes)')
@@ -211,7 +207,7 @@ export function parseFilter(key: string, expression: string, embedPath?: string[
 }
 
 function parseOperand(op: Operator, operand: string, key: string, modifier: string | undefined, inTree: boolean): FilterValue {
-  const value = inTree ? unquoteValue(operand) : operand
+  const value = inTree ? unquote(operand) : operand
   if (op === 'in') return { kind: 'list', values: parseList(operand, key, '(', ')') }
   if (op === 'is') {
     const v = operand.toLowerCase()
@@ -230,7 +226,7 @@ export function parseList(operand: string, key: string, open = '(', close = ')')
   if (!operand.startsWith(open) || !operand.endsWith(close)) fail('invalid_filter', `the list for "${key}" must be written ${open}a,b${close}, got "${operand}"`)
   const inner = operand.slice(1, -1)
   if (inner === '') return []
-  return splitTop(inner).map((v) => unquoteValue(v))
+  return splitTop(inner).map((v) => unquote(v))
 }
 
 /** `(a.eq.1,or(b.gt.2,c.is.null))` for and=/or= (and `not.or=`) */

@@ -14,6 +14,8 @@ forEachDialect('/rest/v1 refuses malformed and hostile requests', async (t, db) 
   const gets = [
     'orders?select=id,customers(name',
     'orders?select=id)',
+    'orders?select=%22id',
+    'orders?order=%22id%22x',
     'orders?select=,',
     'orders?id=eq',
     'orders?id=between.1.2',
