@@ -5,7 +5,7 @@ import Postgrator from 'postgrator'
 import type { Logger } from 'pino'
 import { AppError } from '../errors/app-error.js'
 import type { Executor, QueryResult, Row, Statement, TransactionMode } from '../sources/driver.js'
-import { PostgresDriver } from '../sources/drivers/postgres-driver.js'
+import { PostgresDriver, type PostgresExecutor } from '../sources/drivers/postgres-driver.js'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url))
 // Any constant works; it only has to be the same in every Atrium process sharing a catalog.
@@ -40,7 +40,7 @@ export class Catalog implements Executor {
     return (await this.query({ sql, params })).rows as T[]
   }
 
-  async transaction<T>(fn: (tx: Executor) => Promise<T>, mode: TransactionMode = 'read write'): Promise<T> {
+  async transaction<T>(fn: (tx: PostgresExecutor) => Promise<T>, mode: TransactionMode = 'read write'): Promise<T> {
     try {
       return await this.driver.transaction(mode, fn)
     } catch (err) {

@@ -25,19 +25,124 @@ export interface ClientTableStatisticsRow {
   updated_at: string
 }
 
+/** one client's requests in a batch of the request log (or the whole log), as the statistics count them */
+export interface ClientTotals {
+  client_name: string
+  total_requests: number
+  successful_requests: number
+  failed_requests: number
+  total_cached_requests: number
+  total_operations: number
+  last_request_at: string
+  last_operation_at: string | null
+}
+
+/** one client, table and operation in a batch of the request log */
+export interface TableTotals {
+  client_name: string
+  table_name: string
+  operation: string
+  total_operations: number
+  error_operations: number
+  cached_operations: number
+  last_operation_at: string
+}
+
+/** the fields of a request-log row the statistics read */
+export interface LoggedRequest {
+  at: Date
+  client: string | null
+  table: string | null
+  operation: string
+  status: number
+  cached: boolean
+}
+
 /**
- * The SQL that folds a batch of request-log rows (the CTE named `input`) into the aggregates, as two more
- * data-modifying CTEs of the flush statement, so the log and its statistics can never disagree.
- * ORDER BY fixes the order rows are locked in: two processes flushing at once cannot deadlock.
+ * Adds up a batch of request-log rows the way the statistics count them (the same rules as TOTALS_OF_LOG
+ * below, which the rebuild runs over the whole log): rows without a client are not counted, a request with
+ * a table is an operation, status 400 and above is a failure.
+ */
+export function totalsOf(batch: readonly LoggedRequest[]): { clients: ClientTotals[]; tables: TableTotals[] } {
+  // times are compared as numbers and written as ISO text once per aggregate, not once per request
+  const clients = new Map<string, { totals: ClientTotals; lastRequest: number; lastOperation: number }>()
+  const tables = new Map<string, { totals: TableTotals; lastOperation: number }>()
+  for (const e of batch) {
+    if (e.client === null) continue
+    const at = e.at.getTime()
+    const failed = e.status >= 400
+    let c = clients.get(e.client)
+    if (!c) {
+      c = { totals: { client_name: e.client, total_requests: 0, successful_requests: 0, failed_requests: 0, total_cached_requests: 0, total_operations: 0, last_request_at: '', last_operation_at: null }, lastRequest: at, lastOperation: -Infinity }
+      clients.set(e.client, c)
+    }
+    const ct = c.totals
+    ct.total_requests++
+    if (failed) ct.failed_requests++
+    else ct.successful_requests++
+    if (e.cached) ct.total_cached_requests++
+    c.lastRequest = Math.max(c.lastRequest, at)
+    if (e.table === null) continue
+    ct.total_operations++
+    c.lastOperation = Math.max(c.lastOperation, at)
+    // an operation id has no spaces, so the first space separates it from any table name
+    const key = `${e.client.length}:${e.client}${e.operation} ${e.table}`
+    let t = tables.get(key)
+    if (!t) {
+      t = { totals: { client_name: e.client, table_name: e.table, operation: e.operation, total_operations: 0, error_operations: 0, cached_operations: 0, last_operation_at: '' }, lastOperation: at }
+      tables.set(key, t)
+    }
+    t.totals.total_operations++
+    if (failed) t.totals.error_operations++
+    if (e.cached) t.totals.cached_operations++
+    t.lastOperation = Math.max(t.lastOperation, at)
+  }
+  const iso = (ms: number) => new Date(ms).toISOString()
+  return {
+    clients: [...clients.values()].map((c) => ({ ...c.totals, last_request_at: iso(c.lastRequest), last_operation_at: c.lastOperation === -Infinity ? null : iso(c.lastOperation) })),
+    tables: [...tables.values()].map((t) => ({ ...t.totals, last_operation_at: iso(t.lastOperation) })),
+  }
+}
+
+/** the CTEs `client_input` and `table_input` computed from the whole request log, for the rebuild */
+const TOTALS_OF_LOG = `
+  client_input AS (
+    SELECT client_name, count(*) AS total_requests, count(*) FILTER (WHERE status < 400) AS successful_requests,
+      count(*) FILTER (WHERE status >= 400) AS failed_requests, count(*) FILTER (WHERE cached) AS total_cached_requests,
+      count(*) FILTER (WHERE table_name IS NOT NULL) AS total_operations, max(at) AS last_request_at,
+      max(at) FILTER (WHERE table_name IS NOT NULL) AS last_operation_at
+    FROM atrium.request_log WHERE client_name IS NOT NULL GROUP BY client_name
+  ),
+  table_input AS (
+    SELECT client_name, table_name, operation, count(*) AS total_operations, count(*) FILTER (WHERE status >= 400) AS error_operations,
+      count(*) FILTER (WHERE cached) AS cached_operations, max(at) AS last_operation_at
+    FROM atrium.request_log WHERE client_name IS NOT NULL AND table_name IS NOT NULL GROUP BY client_name, table_name, operation
+  )`
+
+/** the CTEs `client_input` and `table_input` from totalsOf's output, passed as two JSON parameters */
+export const TOTALS_OF_BATCH = `
+  client_input AS (
+    SELECT * FROM json_to_recordset($1::json) AS x(client_name text, total_requests bigint, successful_requests bigint,
+      failed_requests bigint, total_cached_requests bigint, total_operations bigint, last_request_at timestamptz, last_operation_at timestamptz)
+  ),
+  table_input AS (
+    SELECT * FROM json_to_recordset($2::json) AS x(client_name text, table_name text, operation text, total_operations bigint,
+      error_operations bigint, cached_operations bigint, last_operation_at timestamptz)
+  )`
+
+/**
+ * The SQL that adds totals (the CTEs `client_input` and `table_input`) to the aggregates, as two
+ * data-modifying CTEs. A request-log flush runs it in the transaction that writes the log rows, so the log
+ * and its statistics can never disagree. ORDER BY fixes the order rows are locked in: two processes
+ * flushing at once cannot deadlock.
  */
 export const FOLD_INTO_STATISTICS = `
   client_totals AS (
     INSERT INTO atrium.client_statistics AS s (client_name, total_requests, successful_requests, failed_requests,
       total_cached_requests, total_operations, last_request_at, last_operation_at, updated_at)
-    SELECT client_name, count(*), count(*) FILTER (WHERE status < 400), count(*) FILTER (WHERE status >= 400),
-      count(*) FILTER (WHERE cached), count(*) FILTER (WHERE table_name IS NOT NULL), max(at),
-      max(at) FILTER (WHERE table_name IS NOT NULL), now()
-    FROM input WHERE client_name IS NOT NULL GROUP BY client_name ORDER BY client_name
+    SELECT client_name, total_requests, successful_requests, failed_requests, total_cached_requests, total_operations,
+      last_request_at, last_operation_at, now()
+    FROM client_input ORDER BY client_name
     ON CONFLICT (client_name) DO UPDATE SET
       total_requests = s.total_requests + excluded.total_requests,
       successful_requests = s.successful_requests + excluded.successful_requests,
@@ -52,9 +157,8 @@ export const FOLD_INTO_STATISTICS = `
   table_totals AS (
     INSERT INTO atrium.client_table_statistics AS t (client_name, table_name, operation, total_operations, error_operations,
       cached_operations, last_operation_at, updated_at)
-    SELECT client_name, table_name, operation, count(*), count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE cached), max(at), now()
-    FROM input WHERE client_name IS NOT NULL AND table_name IS NOT NULL
-    GROUP BY client_name, table_name, operation ORDER BY client_name, table_name, operation
+    SELECT client_name, table_name, operation, total_operations, error_operations, cached_operations, last_operation_at, now()
+    FROM table_input ORDER BY client_name, table_name, operation
     ON CONFLICT (client_name, table_name, operation) DO UPDATE SET
       total_operations = t.total_operations + excluded.total_operations,
       error_operations = t.error_operations + excluded.error_operations,
@@ -85,6 +189,6 @@ export async function rebuildClientStatistics(catalog: Catalog): Promise<void> {
     await tx.query({ sql: 'LOCK TABLE atrium.client_statistics, atrium.client_table_statistics IN EXCLUSIVE MODE', params: [] })
     await tx.query({ sql: 'DELETE FROM atrium.client_table_statistics', params: [] })
     await tx.query({ sql: 'DELETE FROM atrium.client_statistics', params: [] })
-    await tx.query({ sql: `WITH input AS (SELECT * FROM atrium.request_log), ${FOLD_INTO_STATISTICS} SELECT 1`, params: [] })
+    await tx.query({ sql: `WITH ${TOTALS_OF_LOG}, ${FOLD_INTO_STATISTICS} SELECT 1`, params: [] })
   })
 }

@@ -2,7 +2,7 @@
 // never on a request's critical path. Each batch also folds into the client statistics (client-statistics-store).
 import type { Logger } from 'pino'
 import type { Catalog } from './catalog.js'
-import { FOLD_INTO_STATISTICS } from './client-statistics-store.js'
+import { FOLD_INTO_STATISTICS, TOTALS_OF_BATCH, totalsOf } from './client-statistics-store.js'
 
 export interface RequestLogEntry {
   at: Date
@@ -74,27 +74,16 @@ export class RequestLog {
     while (pending > 0) {
       const batch = this.buffer.splice(0, Math.min(BATCH, pending))
       pending -= batch.length
-      // one JSON parameter per batch: JSON.stringify is far cheaper than array parameters escaped per element
-      const rows = batch.map((e) => ({
-        at: e.at.toISOString(), request_id: e.requestId, client_name: e.client, table_name: e.table, operation: e.operation,
-        method: e.method, path: e.path, status: e.status, duration_ms: e.durationMs, cached: e.cached, api_key_id: e.apiKeyId,
-        user_id: e.userId, company_id: e.companyId, organization_id: e.organizationId, sql_class: e.sqlClass,
-      }))
+      const totals = totalsOf(batch)
       try {
-        await this.catalog.query({
-          // one statement: the log rows and the client statistics they feed commit together
-          sql: `WITH input AS (SELECT * FROM json_populate_recordset(NULL::atrium.request_log, $1::json)),
-                logged AS (
-                  INSERT INTO atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
-                    api_key_id, user_id, company_id, organization_id, sql_class)
-                  SELECT at, request_id, client_name, table_name, operation, method, path, status, duration_ms, cached,
-                    api_key_id, user_id, company_id, organization_id, sql_class
-                  FROM input
-                  RETURNING 1
-                ),
-                ${FOLD_INTO_STATISTICS}
-                SELECT (SELECT count(*) FROM logged) AS logged`,
-          params: [JSON.stringify(rows)],
+        // COPY is the cheapest way into PostgreSQL (about a quarter of the server CPU per row of an INSERT fed
+        // from a JSON parameter); the statistics get the batch's totals, added up here, in the same transaction
+        await this.catalog.transaction(async (tx) => {
+          await tx.copyFrom(COPY_SQL, batch.map(copyLine).join(''))
+          await tx.query({
+            sql: `WITH ${TOTALS_OF_BATCH}, ${FOLD_INTO_STATISTICS} SELECT 1`,
+            params: [JSON.stringify(totals.clients), JSON.stringify(totals.tables)],
+          })
         })
       } catch (err) {
         // put the batch back (bounded) and try again on the next tick
@@ -104,4 +93,22 @@ export class RequestLog {
       }
     }
   }
+}
+
+const COPY_SQL = `COPY atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms,
+  cached, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+const SPECIAL = /[\\\t\n\r]/
+const SPECIAL_ALL = /[\\\t\n\r]/g
+
+/** a value in COPY's text format: \N for NULL; backslash, tab and line breaks escaped (headers can carry tabs) */
+function copyText(v: string | null): string {
+  if (v === null) return '\\N'
+  return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => COPY_ESCAPES[c]) : v
+}
+
+/** one entry as a line of COPY's text format, in COPY_SQL's column order */
+function copyLine(e: RequestLogEntry): string {
+  return `${e.at.toISOString()}\t${copyText(e.requestId)}\t${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${e.status}\t${e.durationMs}\t${e.cached ? 't' : 'f'}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
 }

@@ -1,6 +1,9 @@
 // PostgreSQL driver on node-postgres: a lazily connecting pool, transactions, cursors and error translation.
 import { createHash } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
+import { Readable } from 'node:stream'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import type { PoolConfig } from '../../config/schema.js'
 import { translatePgError } from '../../errors/translate-pg.js'
 import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, Statement, TransactionMode } from '../driver.js'
@@ -28,6 +31,12 @@ const typeParsers: Record<number, (text: string) => unknown> = {
 }
 const getTypeParser = ((oid: number, format?: string) =>
   typeParsers[oid] ?? types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser
+
+/** a PostgreSQL transaction, which can also bulk-load text with COPY … FROM STDIN */
+export interface PostgresExecutor extends Executor {
+  /** streams `text` (COPY's text format: tab-separated, one line per row) into `COPY … FROM STDIN` */
+  copyFrom(copySql: string, text: string): Promise<void>
+}
 
 export interface PostgresDriverOptions {
   name: string
@@ -77,13 +86,16 @@ export class PostgresDriver implements Driver {
     })
   }
 
-  async query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
+  query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
     return runQuery(this.pool, stmt, opts, this.opts.name, () => { this.lastConnectOk = false })
   }
 
-  async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  async transaction<T>(mode: TransactionMode, fn: (tx: PostgresExecutor) => Promise<T>): Promise<T> {
     const client = await this.connect()
-    const tx: Executor = { query: (stmt, opts) => runQuery(client, stmt, opts, this.opts.name) }
+    const tx: PostgresExecutor = {
+      query: (stmt, opts) => runQuery(client, stmt, opts, this.opts.name),
+      copyFrom: (copySql, text) => pipeline(Readable.from([text]), client.query(copyFrom(copySql))),
+    }
     let broken: Error | undefined
     try {
       await client.query(mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN')

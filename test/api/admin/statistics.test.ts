@@ -71,6 +71,15 @@ test('/admin/clients/statistics', async (t) => {
     assert.ok(res.body.tables.some((r: { table_name: string }) => r.table_name === 'customers'))
   })
 
+  await t.test('tenant headers reach the request log exactly, tabs and backslashes included', async () => {
+    const odd = { 'x-user-id': 'tab\there \\N back\\slash', 'x-company-id': '\\', 'x-organization-id': 'ünï' }
+    assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', headers: odd, body: { table_name: 'orders', columns: 'id' } })).status, 200)
+    await atrium.handle.services.requestLog.flush()
+    const rows = await atrium.catalog.query<Record<string, string>>(
+      "SELECT user_id, company_id, organization_id FROM atrium.request_log WHERE user_id LIKE 'tab%'")
+    assert.deepEqual(rows, [{ user_id: odd['x-user-id'], company_id: odd['x-company-id'], organization_id: odd['x-organization-id'] }])
+  })
+
   await t.test('an unknown client name is a 404, odd names are not a 500', async () => {
     for (const name of ['nobody', encodeURIComponent("x'; DROP TABLE atrium.request_log; --"), 'a'.repeat(200)]) {
       const res = await atrium.get(`/admin/clients/${name}/statistics`)
