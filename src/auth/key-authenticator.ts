@@ -85,7 +85,8 @@ export class KeyAuthenticator {
 
   /** is a key required on this client? per-client override, else the global switch */
   enforced(client: string | undefined): boolean {
-    return (client === undefined ? undefined : this.clientEnforce.get(client.toLowerCase())) ?? this.globalEnforce
+    if (client === undefined || this.clientEnforce.size === 0) return this.globalEnforce
+    return this.clientEnforce.get(client.toLowerCase()) ?? this.globalEnforce
   }
 
   /** false when every client must present a key, so a request without one can be refused before its body */
@@ -111,7 +112,8 @@ export class KeyAuthenticator {
   async authenticate(presented: string, ctx: KeyContext): Promise<KeyPrincipal> {
     const parsed = parseKey(presented)
     if (!parsed) throw new AppError('invalid_api_key', 'the presented key is not a valid API key', { hint: 'API keys look like ath_<public id>.<secret>' })
-    const entry = await this.lookup(parsed.publicId)
+    // from memory on every request but the first within the cache TTL, without a promise for the lookup
+    const entry = this.remembered(parsed.publicId) ?? (await this.lookup(parsed.publicId))
     const row = entry.row
     // unknown key and wrong secret answer the same, so the public id cannot be probed
     if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError('invalid_api_key', 'the presented API key is not valid')
@@ -148,12 +150,19 @@ export class KeyAuthenticator {
     this.unknown.clear()
   }
 
-  private async lookup(publicId: string): Promise<CacheEntry> {
+  /** what the catalog said about a public id less than the cache TTL ago, if anything */
+  private remembered(publicId: string): CacheEntry | undefined {
     const ttl = this.security.keyCacheTtlMs
     const cached = this.cache.get(publicId)
     if (cached && Date.now() - cached.checkedAt < ttl) return cached
     const missedAt = this.unknown.get(publicId)
     if (missedAt !== undefined && Date.now() - missedAt < ttl) return { row: null, checkedAt: missedAt }
+    return undefined
+  }
+
+  /** asks the catalog (or, while it is down, a recently validated key from memory when allowed) */
+  private async lookup(publicId: string): Promise<CacheEntry> {
+    const cached = this.cache.get(publicId)
     let row: ApiKeyRow | undefined
     try {
       row = await this.store.findByPublicId(publicId)

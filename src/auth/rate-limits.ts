@@ -10,6 +10,9 @@ import type { Principal } from './principal.js'
 
 type Scope = 'key' | 'client' | 'ip' | 'outbound'
 
+const ALLOWED: Promise<void> = Promise.resolve()
+const allowed = () => {}
+
 /**
  * Each limit allows `points` requests per window, plus a burst of as many again spread over ten windows
  * (BurstyRateLimiter): a sustained rate with room for short bursts, as a token bucket gives.
@@ -22,6 +25,7 @@ class ScopedLimiter {
     private readonly prefix: string,
     private readonly scope: Scope,
     private readonly windowSeconds: number,
+    private readonly onLimited: (scope: string) => void,
   ) {}
 
   private limiter(points: number): BurstyRateLimiter {
@@ -36,18 +40,18 @@ class ScopedLimiter {
     return limiter
   }
 
-  /** resolves when allowed; throws 429 rate_limited with the seconds to wait */
-  async consume(key: string, points: number, what: string): Promise<void> {
-    if (points <= 0) return
-    try {
-      await this.limiter(points).consume(key)
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000))
-        throw new AppError('rate_limited', `rate limit reached for ${what}: ${points} requests per ${this.windowSeconds} s`, { retryAfter, data: { scope: this.scope } })
-      }
-      throw err
-    }
+  /**
+   * resolves when allowed; rejects with 429 rate_limited and the seconds to wait. A plain promise chain, not
+   * an async function: this runs up to three times on every request.
+   */
+  consume(key: string, points: number, what: string): Promise<void> {
+    if (points <= 0) return ALLOWED
+    return this.limiter(points).consume(key).then(allowed, (err: unknown) => {
+      if (!(err instanceof RateLimiterRes)) throw err
+      this.onLimited(this.scope)
+      const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000))
+      throw new AppError('rate_limited', `rate limit reached for ${what}: ${points} requests per ${this.windowSeconds} s`, { retryAfter, data: { scope: this.scope } })
+    })
   }
 }
 
@@ -58,7 +62,7 @@ export class RateLimits {
   private readonly ip: ScopedLimiter
   private readonly outbound: ScopedLimiter
 
-  constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, private readonly onLimited: (scope: string) => void) {
+  constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, onLimited: (scope: string) => void) {
     if (redisUrl) {
       // ioredis loads only when Redis is configured (it costs start-up time otherwise)
       const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
@@ -73,41 +77,32 @@ export class RateLimits {
     const window = config.windowSeconds
     // the prefix separates deployments (or test runs) that share one Redis
     const prefix = config.keyPrefix
-    this.key = new ScopedLimiter(make, prefix, 'key', window)
-    this.client = new ScopedLimiter(make, prefix, 'client', window)
-    this.ip = new ScopedLimiter(make, prefix, 'ip', window)
-    this.outbound = new ScopedLimiter(make, prefix, 'outbound', window)
+    this.key = new ScopedLimiter(make, prefix, 'key', window, onLimited)
+    this.client = new ScopedLimiter(make, prefix, 'client', window, onLimited)
+    this.ip = new ScopedLimiter(make, prefix, 'ip', window, onLimited)
+    this.outbound = new ScopedLimiter(make, prefix, 'outbound', window, onLimited)
   }
 
   /**
    * The per-address limit, checked before the key is looked at: requests with bad keys count too, so one
    * address cannot hammer key checks (or guess keys) faster than its limit. The admin key is not limited.
    */
-  async checkAddress(ip: string): Promise<void> {
-    await this.counted(() => this.ip.consume(ip, this.config.perIp, 'this address'))
+  checkAddress(ip: string): Promise<void> {
+    return this.ip.consume(ip, this.config.perIp, 'this address')
   }
 
   /** the per-key (or the key's own rate_limit) and per-client limits, once the caller is known */
-  async checkCaller(principal: Principal, client: string | undefined): Promise<void> {
-    if (principal.kind === 'admin') return
-    await this.counted(async () => {
-      if (principal.kind === 'key') await this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key')
-      if (client) await this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
-    })
-  }
-
-  private async counted(check: () => Promise<void>): Promise<void> {
-    try {
-      await check()
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'rate_limited') this.onLimited(String(err.extra.data?.scope))
-      throw err
-    }
+  checkCaller(principal: Principal, client: string | undefined): Promise<void> {
+    if (principal.kind === 'admin') return ALLOWED
+    const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key') : ALLOWED
+    if (!client) return byKey
+    // the client's limit is charged only once the key's has passed
+    return byKey.then(() => this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`))
   }
 
   /** waits for nothing: an upstream call over its host's limit is refused with 429 */
-  async acquireOutbound(host: string): Promise<void> {
-    await this.counted(() => this.outbound.consume(host.toLowerCase(), this.config.outboundPerHost, `calls to ${host}`))
+  acquireOutbound(host: string): Promise<void> {
+    return this.outbound.consume(host.toLowerCase(), this.config.outboundPerHost, `calls to ${host}`)
   }
 
   async close(): Promise<void> {

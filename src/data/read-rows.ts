@@ -45,7 +45,10 @@ export async function readRows(services: Services, source: Source, principal: Pr
     }
     services.metrics.fetchCache.inc({ result: 'miss' })
   }
-  const planned = await measure(opts.timings, 'plan', () => plan(source, ast))
+  const timings = opts.timings
+  let started = performance.now()
+  const planned = await plan(source, ast)
+  timings?.add('plan', performance.now() - started)
   const runner = runnerFor(source)
   const threshold = services.config.gateway.streamThresholdRows
   const large = opts.allowStream && !planned.group && (planned.limit === undefined || planned.limit > threshold)
@@ -53,28 +56,24 @@ export async function readRows(services: Services, source: Source, principal: Pr
     // Most unbounded reads are small: one capped query answers them; only when the cap is reached is the
     // read redone through a cursor, streamed with bounded memory.
     const cap = threshold + 1
-    const probe = await measure(opts.timings, 'execute', () => runner.read({ ...planned, limit: Math.min(planned.limit ?? cap, cap) }, planned.count))
+    started = performance.now()
+    const probe = await runner.read({ ...planned, limit: Math.min(planned.limit ?? cap, cap) }, planned.count)
+    timings?.add('execute', performance.now() - started)
     if (probe.rows < cap) {
       if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), probe.body, probe.rows, { total: probe.total })
       return { kind: 'page', result: probe, cached: false, cacheKey, plan: planned }
     }
-    const outcome = await measure(opts.timings, 'stream', () => runner.readLarge(planned, STREAM_CHUNK_ROWS))
+    started = performance.now()
+    const outcome = await runner.readLarge(planned, STREAM_CHUNK_ROWS)
+    timings?.add('stream', performance.now() - started)
     if ('stream' in outcome) return { kind: 'stream', stream: outcome.stream, plan: planned }
     return { kind: 'page', result: outcome.small, cached: false, plan: planned }
   }
-  const result = await measure(opts.timings, 'execute', () => runner.read(planned, planned.count))
+  started = performance.now()
+  const result = await runner.read(planned, planned.count)
+  timings?.add('execute', performance.now() - started)
   if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), result.body, result.rows, { total: result.total })
   return { kind: 'page', result, cached: false, cacheKey, plan: planned }
-}
-
-export async function measure<T>(timings: Timings | undefined, name: string, fn: () => Promise<T>): Promise<T> {
-  if (!timings) return fn()
-  const started = performance.now()
-  try {
-    return await fn()
-  } finally {
-    timings.add(name, performance.now() - started)
-  }
 }
 
 export async function countRows(_services: Services, source: Source, principal: Principal, ast: ReadQuery): Promise<number> {

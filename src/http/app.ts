@@ -13,7 +13,7 @@ import { systemRoutes } from '../api/system/index.js'
 import type { Services } from '../services.js'
 import { AppError } from '../errors/app-error.js'
 import { accessControl } from './plugins/access-control.js'
-import { requestLogHook } from './plugins/request-log-hook.js'
+import { requestAccounting } from './plugins/request-accounting.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { normalizeError } from './normalize-error.js'
@@ -34,7 +34,7 @@ function isBlank(text: string): boolean {
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
-  const { config, logger, metrics } = services
+  const { config, logger } = services
   const app = Fastify({
     loggerInstance: logger,
     childLoggerFactory: (parent, bindings, opts) => lazyChildLogger(parent as unknown as Logger, bindings, opts) as never,
@@ -88,23 +88,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     hideUntagged: false,
   })
 
-  // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
-  app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id)
-    done()
-  })
   // During shutdown, keep-alive connections are closed as soon as their in-flight request is answered,
   // so close() returns when the work is done instead of after the keep-alive timeout.
   app.addHook('preClose', async () => {
     const sweep = setInterval(() => app.server.closeIdleConnections(), 25)
     app.server.once('close', () => clearInterval(sweep))
   })
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
-
-  await app.register(requestLogHook, { services })
+  // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
+  await app.register(requestAccounting, { services })
   await app.register(accessControl, { services })
 
   app.setErrorHandler((err, req, reply) => {

@@ -1,29 +1,48 @@
 // A request logger that creates its pino child only when something is logged. Fastify makes a child
 // logger per request; with redaction and serializers that costs more than most hot-path requests.
-import type { Bindings, ChildLoggerOptions, Logger } from 'pino'
+// A class, so making one per request is one small object; its methods live on the prototype.
+import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino'
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
+class LazyChildLogger {
+  private made: Logger | undefined
+
+  constructor(private readonly parent: Logger, private readonly bindings: Bindings, private readonly options: ChildLoggerOptions | undefined) {}
+
+  private real(): Logger {
+    return (this.made ??= this.parent.child(this.bindings, this.options))
+  }
+
+  /** below the threshold nothing is written, so no child is needed */
+  private write(level: Level, args: unknown[]): void {
+    if (!this.parent.isLevelEnabled(level)) return
+    ;(this.real()[level] as (...a: unknown[]) => void)(...args)
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.parent.level
+  }
+
+  set level(value: string) {
+    this.real().level = value
+  }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.real().child(bindings, options)
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return this.parent.isLevelEnabled(level)
+  }
+
+  fatal(...args: unknown[]): void { this.write('fatal', args) }
+  error(...args: unknown[]): void { this.write('error', args) }
+  warn(...args: unknown[]): void { this.write('warn', args) }
+  info(...args: unknown[]): void { this.write('info', args) }
+  debug(...args: unknown[]): void { this.write('debug', args) }
+  trace(...args: unknown[]): void { this.write('trace', args) }
+  silent(): void {}
+}
 
 export function lazyChildLogger(parent: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
-  let child: Logger | undefined
-  const real = () => (child ??= parent.child(bindings, options))
-  const lazy: Record<string, unknown> = {
-    child: (b: Bindings, o?: ChildLoggerOptions) => real().child(b, o),
-    isLevelEnabled: (level: string) => parent.isLevelEnabled(level),
-    get level() {
-      return child?.level ?? parent.level
-    },
-    set level(value: string) {
-      real().level = value
-    },
-  }
-  for (const level of LEVELS) {
-    lazy[level] = (...args: unknown[]) => {
-      // below the threshold nothing is written, so no child is needed
-      if (!parent.isLevelEnabled(level)) return
-      ;(real()[level] as (...a: unknown[]) => void)(...args)
-    }
-  }
-  lazy.silent = () => {}
-  return lazy as unknown as Logger
+  return new LazyChildLogger(parent, bindings, options) as unknown as Logger
 }

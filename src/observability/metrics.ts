@@ -21,7 +21,19 @@ export class Metrics {
         this.set((Date.now() - startedAt) / 1000)
       },
     })
-    this.requests = new client.Counter({ name: 'athena_http_requests_total', help: 'HTTP requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers })
+    // Counted in plain numbers per series on the request path and handed to prom-client when scraped: a
+    // labelled inc() validates and hashes its labels on every call.
+    const series = this.requestSeries
+    this.requests = new client.Counter({
+      name: 'athena_http_requests_total',
+      help: 'HTTP requests by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+      collect() {
+        this.reset()
+        for (const s of series.values()) this.inc(s.labels, s.count)
+      },
+    })
     this.duration = new client.Histogram({
       name: 'athena_http_request_duration_seconds',
       help: 'HTTP request latency by route pattern, method and status',
@@ -49,7 +61,8 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry })
   }
 
-  private readonly requestSeries = new Map<string, { count: ReturnType<Metrics['requests']['labels']>; time: ReturnType<Metrics['duration']['labels']> }>()
+  /** per route, method and status: its labels, its request count, its latency histogram's series */
+  private readonly requestSeries = new Map<string, { labels: { route: string; method: string; status: string }; count: number; time: ReturnType<Metrics['duration']['labels']> }>()
 
   /** counts one request; the labelled series are looked up once per route/method/status, not per request */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
@@ -57,10 +70,10 @@ export class Metrics {
     let series = this.requestSeries.get(key)
     if (!series) {
       const labels = { route, method, status: String(status) }
-      series = { count: this.requests.labels(labels), time: this.duration.labels(labels) }
+      series = { labels, count: 0, time: this.duration.labels(labels) }
       this.requestSeries.set(key, series)
     }
-    series.count.inc()
+    series.count++
     series.time.observe(seconds)
   }
 }

@@ -1,4 +1,5 @@
 // The entry to the query pipeline for surfaces: plan an AST against a source's schema cache, get its runner.
+import type { DbSchema } from '../sources/schema.js'
 import type { Source } from '../sources/source.js'
 import type { DeleteQuery, InsertQuery, ReadQuery, RpcQuery, UpdateQuery } from './ast.js'
 import { capabilitiesFor } from './dialect.js'
@@ -12,8 +13,7 @@ import type { Runner } from './run/runner.js'
 
 const runners = new WeakMap<Source, Runner>()
 
-export async function planContext(source: Source): Promise<PlanContext> {
-  const schema = await source.schema()
+function contextOf(source: Source, schema: DbSchema): PlanContext {
   return { schema, caps: capabilitiesFor(source.dialect, source.driver.serverVersion), source: source.name }
 }
 
@@ -29,13 +29,22 @@ export function runnerFor(source: Source): Runner {
   return runner
 }
 
-export async function plan(source: Source, ast: ReadQuery): Promise<PlannedRead>
-export async function plan(source: Source, ast: InsertQuery): Promise<PlannedInsert>
-export async function plan(source: Source, ast: UpdateQuery): Promise<PlannedUpdate>
-export async function plan(source: Source, ast: DeleteQuery): Promise<PlannedDelete>
-export async function plan(source: Source, ast: RpcQuery): Promise<PlannedRpc>
-export async function plan(source: Source, ast: ReadQuery | InsertQuery | UpdateQuery | DeleteQuery | RpcQuery) {
-  const ctx = await planContext(source)
+// Planning is synchronous once the source's schema is cached (every request after the first): the hot path
+// then pays no promise for it. Callers await the result either way.
+export function plan(source: Source, ast: ReadQuery): Planned<PlannedRead>
+export function plan(source: Source, ast: InsertQuery): Planned<PlannedInsert>
+export function plan(source: Source, ast: UpdateQuery): Planned<PlannedUpdate>
+export function plan(source: Source, ast: DeleteQuery): Planned<PlannedDelete>
+export function plan(source: Source, ast: RpcQuery): Planned<PlannedRpc>
+export function plan(source: Source, ast: ReadQuery | InsertQuery | UpdateQuery | DeleteQuery | RpcQuery) {
+  const cached = source.cachedSchema
+  if (cached) return planWith(contextOf(source, cached), ast)
+  return source.schema().then((schema) => planWith(contextOf(source, schema), ast))
+}
+
+type Planned<T> = T | Promise<T>
+
+function planWith(ctx: PlanContext, ast: ReadQuery | InsertQuery | UpdateQuery | DeleteQuery | RpcQuery) {
   switch (ast.kind) {
     case 'read': return planRead(ctx, ast)
     case 'insert': return planInsert(ctx, ast)

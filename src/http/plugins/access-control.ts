@@ -124,7 +124,7 @@ export async function authorizeBodyClient(services: Services, req: FastifyReques
 }
 
 /** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
-async function principalFor(services: Services, key: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> {
+function principalFor(services: Services, key: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> | Principal {
   if (!key) {
     if (enforced) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
     return ANONYMOUS

@@ -1,32 +1,37 @@
-// Records every data-plane request (gateway, /rest/v1) into the batched request log after the response is sent.
+// Bookkeeping around every request, in one onRequest and one onResponse hook (each hook is a step on every
+// request): the X-Request-Id header, the request metrics, and the batched request log of data-plane requests.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null
 
-export const requestLogHook = fp<{ services: Services }>(async (app, { services }) => {
+export const requestAccounting = fp<{ services: Services }>(async (app, { services }) => {
+  const { metrics, requestLog } = services
   app.decorateRequest('logContext', null as never)
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id)
     req.logContext = {}
     done()
   })
   app.addHook('onResponse', (req, reply, done) => {
-    const access = req.routeOptions.config?.access
-    if (access === 'client' || access === 'client-in-body') record(req, reply)
+    const route = req.routeOptions
+    metrics.observeRequest(route.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000)
+    const access = route.config?.access
+    if (access === 'client' || access === 'client-in-body') record(req, reply, route.url, route.config.operation)
     done()
   })
 
-  function record(req: FastifyRequest, reply: FastifyReply): void {
+  function record(req: FastifyRequest, reply: FastifyReply, path: string | undefined, operation: string | undefined): void {
     const principal = req.principal
-    services.requestLog.record({
+    requestLog.record({
       at: new Date(),
       requestId: req.id,
       client: req.source?.name ?? header(req.headers['x-athena-client']),
       table: req.logContext.table ?? null,
-      operation: req.routeOptions.config.operation ?? 'unknown',
+      operation: operation ?? 'unknown',
       method: req.method,
-      path: req.routeOptions.url ?? req.url.split('?')[0],
+      path: path ?? req.url.split('?')[0],
       status: reply.statusCode,
       durationMs: reply.elapsedTime,
       cached: req.logContext.cached ?? false,
