@@ -25,28 +25,9 @@ export interface ClientTableStatisticsRow {
   updated_at: string
 }
 
-/** one client's requests in a batch of the request log (or the whole log), as the statistics count them */
-export interface ClientTotals {
-  client_name: string
-  total_requests: number
-  successful_requests: number
-  failed_requests: number
-  total_cached_requests: number
-  total_operations: number
-  last_request_at: string
-  last_operation_at: string | null
-}
-
-/** one client, table and operation in a batch of the request log */
-export interface TableTotals {
-  client_name: string
-  table_name: string
-  operation: string
-  total_operations: number
-  error_operations: number
-  cached_operations: number
-  last_operation_at: string
-}
+/** a batch's totals for one client, and for one client, table and operation: the rows without updated_at */
+export type ClientTotals = Omit<ClientStatisticsRow, 'updated_at'>
+export type TableTotals = Omit<ClientTableStatisticsRow, 'updated_at'>
 
 /** the fields of a request-log row the statistics read */
 export interface LoggedRequest {
@@ -64,43 +45,43 @@ export interface LoggedRequest {
  * a table is an operation, status 400 and above is a failure.
  */
 export function totalsOf(batch: readonly LoggedRequest[]): { clients: ClientTotals[]; tables: TableTotals[] } {
-  // times are compared as numbers and written as ISO text once per aggregate, not once per request
-  const clients = new Map<string, { totals: ClientTotals; lastRequest: number; lastOperation: number }>()
-  const tables = new Map<string, { totals: TableTotals; lastOperation: number }>()
+  // times are kept as numbers and written as ISO text once per total, not once per request
+  const clients = new Map<string, { totals: ClientTotals; lastRequest: number; lastOperation: number; tables: Map<string, { totals: TableTotals; lastOperation: number }> }>()
   for (const e of batch) {
     if (e.client === null) continue
     const at = e.at.getTime()
     const failed = e.status >= 400
     let c = clients.get(e.client)
     if (!c) {
-      c = { totals: { client_name: e.client, total_requests: 0, successful_requests: 0, failed_requests: 0, total_cached_requests: 0, total_operations: 0, last_request_at: '', last_operation_at: null }, lastRequest: at, lastOperation: -Infinity }
+      const totals = { client_name: e.client, total_requests: 0, successful_requests: 0, failed_requests: 0, total_cached_requests: 0, total_operations: 0, last_request_at: null, last_operation_at: null }
+      c = { totals, lastRequest: at, lastOperation: -Infinity, tables: new Map() }
       clients.set(e.client, c)
     }
-    const ct = c.totals
-    ct.total_requests++
-    if (failed) ct.failed_requests++
-    else ct.successful_requests++
-    if (e.cached) ct.total_cached_requests++
+    c.totals.total_requests++
+    if (failed) c.totals.failed_requests++
+    else c.totals.successful_requests++
+    if (e.cached) c.totals.total_cached_requests++
     c.lastRequest = Math.max(c.lastRequest, at)
     if (e.table === null) continue
-    ct.total_operations++
+    c.totals.total_operations++
     c.lastOperation = Math.max(c.lastOperation, at)
-    // an operation id has no spaces, so the first space separates it from any table name
-    const key = `${e.client.length}:${e.client}${e.operation} ${e.table}`
-    let t = tables.get(key)
+    // an operation id has no spaces, so the first space ends it
+    const key = `${e.operation} ${e.table}`
+    let t = c.tables.get(key)
     if (!t) {
-      t = { totals: { client_name: e.client, table_name: e.table, operation: e.operation, total_operations: 0, error_operations: 0, cached_operations: 0, last_operation_at: '' }, lastOperation: at }
-      tables.set(key, t)
+      t = { totals: { client_name: e.client, table_name: e.table, operation: e.operation, total_operations: 0, error_operations: 0, cached_operations: 0, last_operation_at: null }, lastOperation: at }
+      c.tables.set(key, t)
     }
     t.totals.total_operations++
     if (failed) t.totals.error_operations++
     if (e.cached) t.totals.cached_operations++
     t.lastOperation = Math.max(t.lastOperation, at)
   }
-  const iso = (ms: number) => new Date(ms).toISOString()
+  const iso = (ms: number) => (ms === -Infinity ? null : new Date(ms).toISOString())
+  const all = [...clients.values()]
   return {
-    clients: [...clients.values()].map((c) => ({ ...c.totals, last_request_at: iso(c.lastRequest), last_operation_at: c.lastOperation === -Infinity ? null : iso(c.lastOperation) })),
-    tables: [...tables.values()].map((t) => ({ ...t.totals, last_operation_at: iso(t.lastOperation) })),
+    clients: all.map((c) => ({ ...c.totals, last_request_at: iso(c.lastRequest), last_operation_at: iso(c.lastOperation) })),
+    tables: all.flatMap((c) => [...c.tables.values()].map((t) => ({ ...t.totals, last_operation_at: iso(t.lastOperation) }))),
   }
 }
 
