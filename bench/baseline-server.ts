@@ -11,6 +11,13 @@ const my = process.env.MYSQL_URL ? mysql.createPool({ uri: process.env.MYSQL_URL
 const app = Fastify({ bodyLimit: 64 * 1024 * 1024 })
 
 app.get<{ Params: { id: string } }>('/w1/:id', async (req) => (await pool.query('SELECT * FROM items WHERE id = $1', [req.params.id])).rows)
+// the same queries for a request shaped like /gateway/fetch's (a POST with a JSON body), so that route is also
+// compared with a baseline that parses the same body
+type FetchBody = { conditions: Array<{ eq_value: string }> }
+app.post<{ Body: FetchBody }>('/w1', async (req) => (await pool.query('SELECT * FROM items WHERE id = $1', [req.body.conditions[0].eq_value])).rows)
+app.post<{ Body: FetchBody }>('/w2', async (req) => (await pool.query('SELECT * FROM items WHERE category = $1 ORDER BY id LIMIT 100', [req.body.conditions[0].eq_value])).rows)
+app.post<{ Body: FetchBody }>('/my/w1', async (req) => (await my!.query('SELECT * FROM items WHERE id = ?', [req.body.conditions[0].eq_value]))[0])
+app.post<{ Body: FetchBody }>('/my/w2', async (req) => (await my!.query('SELECT * FROM items WHERE category = ? ORDER BY id LIMIT 100', [req.body.conditions[0].eq_value]))[0])
 app.get<{ Params: { cat: string } }>('/w2/:cat', async (req) => (await pool.query('SELECT * FROM items WHERE category = $1 ORDER BY id LIMIT 100', [req.params.cat])).rows)
 app.post<{ Body: Array<Record<string, unknown>> }>('/w3', async (req, reply) => {
   // the natural hand-written bulk insert: one multi-row VALUES statement

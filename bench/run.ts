@@ -83,25 +83,41 @@ async function load(cfg: LoadConfig): Promise<LoadResult> {
 
 interface Row {
   workload: string; target: string; concurrency: number; reqPerSec: number; rowsPerSec?: number; p50: number; p99: number; errors: number; rssMb: number
-  /** Atrium rows: throughput ratio to the baseline in each round */
+  /** Atrium rows: the baseline route that takes the same request (a GET, or a POST with the same JSON body) */
+  baseline?: string
+  /** Atrium rows: throughput ratio to that baseline in each round */
   rounds?: number[]
+  /** Atrium rows: median throughput ratio to the workload's other baselines (a POST route against the GET baseline) */
+  otherBaselines?: Record<string, number>
 }
 
+const isBaseline = (target: string) => target.endsWith('-base')
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
 /**
- * Per target, the round whose Atrium/baseline throughput ratio is the median (the baseline's own row comes
- * from the same round as the first Atrium route's median); every round's ratio is kept for the report.
+ * Per Atrium route, the round whose throughput ratio to its baseline is the median; a baseline's own row
+ * comes from the median round of the first Atrium route compared with it. Every round's ratio is kept.
  */
-function medianRound(rounds: Row[][]): Row[] {
-  const baseIndex = rounds[0].findIndex((r) => r.target.endsWith('-base'))
-  const ratio = (round: Row[], i: number) => round[i].reqPerSec / (round[baseIndex].reqPerSec || 1)
+function medianRound(rounds: Row[][], compare: Record<string, string>): Row[] {
+  const targets = rounds[0].map((r) => r.target)
+  const ratio = (round: Row[], i: number, base: string) => round[i].reqPerSec / (round[targets.indexOf(base)].reqPerSec || 1)
   const pick = (i: number) => {
-    const order = rounds.map((round, k) => [ratio(round, i), k] as const).sort((a, b) => a[0] - b[0])
+    const order = rounds.map((round, k) => [ratio(round, i, compare[targets[i]]), k] as const).sort((a, b) => a[0] - b[0])
     return order[Math.floor(order.length / 2)][1]
   }
-  const firstAtrium = rounds[0].findIndex((r) => !r.target.endsWith('-base'))
-  return rounds[0].map((_, i) => {
-    if (i === baseIndex) return rounds[pick(firstAtrium)][i]
-    return { ...rounds[pick(i)][i], rounds: rounds.map((round) => +ratio(round, i).toFixed(2)) }
+  const firstAtrium = targets.findIndex((t) => !isBaseline(t))
+  return targets.map((target, i) => {
+    if (isBaseline(target)) {
+      const comparedBy = targets.findIndex((t) => compare[t] === target)
+      return rounds[pick(comparedBy >= 0 ? comparedBy : firstAtrium)][i]
+    }
+    const others = targets.filter((t) => isBaseline(t) && !t.includes('-post-') && t !== compare[target])
+    return {
+      ...rounds[pick(i)][i],
+      baseline: compare[target],
+      rounds: rounds.map((round) => +ratio(round, i, compare[target]).toFixed(2)),
+      ...(others.length ? { otherBaselines: Object.fromEntries(others.map((b) => [b, +median(rounds.map((round) => ratio(round, i, b))).toFixed(2)])) } : {}),
+    }
   })
 }
 
@@ -143,21 +159,24 @@ async function main() {
     // the streamed read goes first, while the server's heap is still at its idle size, so RSS growth is its own
     const streamed = !only || only.some((o) => o.toLowerCase() === 'w5') ? await streamWorkload(atrium, apiKey) : undefined
 
-    const plans: Array<{ workload: string; atrium: string[]; baseline: string; rowsPerRequest?: number }> = [
-      { workload: 'W1', atrium: ['w1-rest', 'w1-gateway'], baseline: 'w1-base' },
-      { workload: 'W2', atrium: ['w2-rest', 'w2-gateway'], baseline: 'w2-base' },
-      { workload: 'W3', atrium: ['w3-rest', 'w3-gateway'], baseline: 'w3-base', rowsPerRequest: 1000 },
-      { workload: 'W4', atrium: ['w4-rest'], baseline: 'w4-base' },
-      { workload: 'W6', atrium: ['w6-gateway'], baseline: 'w6-base' },
-      { workload: 'W1-mysql', atrium: ['w1-my-gateway'], baseline: 'w1-my-base' },
-      { workload: 'W2-mysql', atrium: ['w2-my-gateway'], baseline: 'w2-my-base' },
+    // Each Atrium route is compared with the baseline route that takes the same request: a GET, or a POST with
+    // the same JSON body (parsing a body costs the server and the load generator; a GET baseline never pays it).
+    // Within a round the targets run back to back in the order listed, so drift affects both sides alike; the
+    // POST routes' ratio to the GET baseline is reported too.
+    const plans: Array<{ workload: string; targets: string[]; compare: Record<string, string>; rowsPerRequest?: number }> = [
+      { workload: 'W1', targets: ['w1-rest', 'w1-base', 'w1-gateway', 'w1-post-base'], compare: { 'w1-rest': 'w1-base', 'w1-gateway': 'w1-post-base' } },
+      { workload: 'W2', targets: ['w2-rest', 'w2-base', 'w2-gateway', 'w2-post-base'], compare: { 'w2-rest': 'w2-base', 'w2-gateway': 'w2-post-base' } },
+      { workload: 'W3', targets: ['w3-rest', 'w3-base', 'w3-gateway'], compare: { 'w3-rest': 'w3-base', 'w3-gateway': 'w3-base' }, rowsPerRequest: 1000 },
+      { workload: 'W4', targets: ['w4-rest', 'w4-base'], compare: { 'w4-rest': 'w4-base' } },
+      { workload: 'W6', targets: ['w6-gateway', 'w6-base'], compare: { 'w6-gateway': 'w6-base' } },
+      { workload: 'W1-mysql', targets: ['w1-my-gateway', 'w1-my-base', 'w1-my-post-base'], compare: { 'w1-my-gateway': 'w1-my-post-base' } },
+      { workload: 'W2-mysql', targets: ['w2-my-gateway', 'w2-my-base', 'w2-my-post-base'], compare: { 'w2-my-gateway': 'w2-my-post-base' } },
     ]
     for (const plan of plans) {
       if (only && !only.some((o) => plan.workload.toLowerCase().startsWith(o.toLowerCase()))) continue
       for (const connections of CONCURRENCY) {
         const base = { connections, durationSeconds: DURATION, warmupSeconds: WARMUP, items: SIZES.items, orders: SIZES.orders }
-        // the baseline runs between Atrium's routes, so drift during the round affects both sides alike
-        const targets: Array<[Server, string, string | undefined]> = [[atrium, plan.atrium[0], apiKey], [baseline, plan.baseline, undefined], ...plan.atrium.slice(1).map((w) => [atrium, w, apiKey] as [Server, string, string])]
+        const targets = plan.targets.map((w) => (isBaseline(w) ? [baseline, w, undefined] : [atrium, w, apiKey]) as [Server, string, string | undefined])
         const rounds: Row[][] = []
         for (let round = 0; round < ROUNDS; round++) {
           const measured: Row[] = []
@@ -169,7 +188,7 @@ async function main() {
           }
           rounds.push(measured)
         }
-        for (const row of medianRound(rounds)) {
+        for (const row of medianRound(rounds, plan.compare)) {
           rows.push(row)
           console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')})` : ''}`)
         }
@@ -260,20 +279,24 @@ async function serverVersions() {
 
 function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
   const ratios: Array<Record<string, unknown>> = []
-  for (const row of rows.filter((r) => !r.target.endsWith('-base'))) {
-    const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target.endsWith('-base'))
+  for (const row of rows.filter((r) => r.baseline)) {
+    const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
     if (!base) continue
-    const perRound = [...(row.rounds ?? [])].sort((a, b) => a - b)
     ratios.push({
       workload: row.workload,
       route: row.target,
       concurrency: row.concurrency,
-      throughput: perRound.length ? perRound[Math.floor(perRound.length / 2)] : +(row.reqPerSec / base.reqPerSec).toFixed(2),
+      baseline: row.baseline,
+      throughput: row.rounds?.length ? median(row.rounds) : +(row.reqPerSec / base.reqPerSec).toFixed(2),
       p99: base.p99 ? +(row.p99 / base.p99).toFixed(2) : null,
+      ...(row.otherBaselines ? { otherBaselines: row.otherBaselines } : {}),
     })
   }
-  console.log('\n  workload   route          conc  atrium/baseline req/s   p99 ratio')
-  for (const r of ratios) console.log(`  ${String(r.workload).padEnd(10)} ${String(r.route).padEnd(14)} ${String(r.concurrency).padEnd(5)} ${String(r.throughput).padStart(10)}x ${String(r.p99 ?? '-').padStart(14)}x`)
+  console.log('\n  workload   route          conc  baseline          atrium/baseline req/s   p99 ratio   other baselines')
+  for (const r of ratios) {
+    const others = Object.entries((r.otherBaselines ?? {}) as Record<string, number>).map(([b, x]) => `${x}x vs ${b}`).join(', ')
+    console.log(`  ${String(r.workload).padEnd(10)} ${String(r.route).padEnd(14)} ${String(r.concurrency).padEnd(5)} ${String(r.baseline).padEnd(16)} ${String(r.throughput).padStart(10)}x ${String(r.p99 ?? '-').padStart(14)}x   ${others}`)
+  }
   const doc = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
