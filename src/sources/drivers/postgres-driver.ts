@@ -34,8 +34,8 @@ const getTypeParser = ((oid: number, format?: string) =>
 
 /** a PostgreSQL transaction, which can also bulk-load text with COPY … FROM STDIN */
 export interface PostgresExecutor extends Executor {
-  /** streams `text` (COPY's text format: tab-separated, one line per row) into `COPY … FROM STDIN` */
-  copyFrom(copySql: string, text: string): Promise<void>
+  /** streams `data` (COPY's text format: tab-separated, one line per row) into `COPY … FROM STDIN` */
+  copyFrom(copySql: string, data: string | Buffer): Promise<void>
 }
 
 export interface PostgresDriverOptions {
@@ -94,7 +94,7 @@ export class PostgresDriver implements Driver {
     const client = await this.connect()
     const tx: PostgresExecutor = {
       query: (stmt, opts) => runQuery(client, stmt, opts, this.opts.name),
-      copyFrom: (copySql, text) => pipeline(Readable.from([text]), client.query(copyFrom(copySql))),
+      copyFrom: (copySql, data) => pipeline(Readable.from([data]), client.query(copyFrom(copySql))),
     }
     let broken: Error | undefined
     try {
@@ -157,7 +157,7 @@ export class PostgresDriver implements Driver {
             await client.query({ text: `DECLARE atrium_cursor NO SCROLL CURSOR FOR ${stmt.sql}`, values: stmt.params as unknown[] })
             declared = true
           }
-          const res = await client.query(queryConfig(`FETCH ${opts.chunkSize} FROM atrium_cursor`, [], opts.arrayRows))
+          const res = await send(client, `FETCH ${opts.chunkSize} FROM atrium_cursor`, [], opts.arrayRows)
           return res.rows
         } catch (err) {
           await close(err)
@@ -192,7 +192,7 @@ export class PostgresDriver implements Driver {
 
 async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
   try {
-    const res = await target.query(queryConfig(stmt.sql, stmt.params, opts?.arrayRows, opts?.prepare))
+    const res = await send(target, stmt.sql, stmt.params, opts?.arrayRows, opts?.prepare)
     return { rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }
   } catch (err) {
     const translated = translatePgError(err, source)
@@ -201,12 +201,23 @@ async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: 
   }
 }
 
-function queryConfig(text: string, values: readonly unknown[], arrayRows?: boolean, prepare?: boolean): pg.QueryConfig {
-  const config = { text, values: values as unknown[] } as pg.QueryConfig & { rowMode?: 'array' }
-  if (arrayRows) config.rowMode = 'array'
+/**
+ * Sends one statement. pg copies a query config object, property descriptors and all, on every call (a
+ * measurable cost per request on the hot path), but not text and values: so plain statements go as text and
+ * values, and a named (prepared) statement as a Query built from text and values with its name set on it
+ * (pg reads the name when it sends the query). Array rows are rare and keep the config object.
+ */
+function send(target: pg.Pool | pg.PoolClient, text: string, values: readonly unknown[], arrayRows?: boolean, prepare?: boolean): Promise<pg.QueryResult> {
   const name = prepare ? statementNames.nameFor(text) : undefined
-  if (name) config.name = name
-  return config
+  if (arrayRows) return target.query({ text, values: values as unknown[], rowMode: 'array', ...(name ? { name } : {}) } as pg.QueryConfig)
+  if (!name) return target.query(text, values as unknown[])
+  const query = new pg.Query(text, values as unknown[]) as pg.Query & { name: string }
+  query.name = name
+  return new Promise((resolve, reject) => {
+    // pg-pool and the client both take a Query with a callback; pg's types only know the callback-less form
+    const callbackQuery = target as unknown as { query(q: pg.Query, cb: (err: Error | undefined, res: pg.QueryResult) => void): void }
+    callbackQuery.query(query, (err, res) => (err ? reject(err) : resolve(res)))
+  })
 }
 
 /**
