@@ -39,30 +39,33 @@ export interface LoggedRequest {
   cached: boolean
 }
 
+interface ClientAccumulator { totals: ClientTotals; lastRequest: number; lastOperation: number; tables: Map<string, { totals: TableTotals; lastOperation: number }> }
+
 /**
- * Adds up a batch of request-log rows the way the statistics count them (the same rules as TOTALS_OF_LOG
- * below, which the rebuild runs over the whole log): rows without a client are not counted, a request with
- * a table is an operation, status 400 and above is a failure.
+ * Adds up request-log rows, one at a time as they are logged, the way the statistics count them (the same
+ * rules as TOTALS_OF_LOG below, which the rebuild runs over the whole log): rows without a client are not
+ * counted, a request with a table is an operation, status 400 and above is a failure.
  */
-export function totalsOf(batch: readonly LoggedRequest[]): { clients: ClientTotals[]; tables: TableTotals[] } {
+export class StatisticsTotals {
   // times are kept as numbers and written as ISO text once per total, not once per request
-  const clients = new Map<string, { totals: ClientTotals; lastRequest: number; lastOperation: number; tables: Map<string, { totals: TableTotals; lastOperation: number }> }>()
-  for (const e of batch) {
-    if (e.client === null) continue
+  private readonly clients = new Map<string, ClientAccumulator>()
+
+  add(e: LoggedRequest): void {
+    if (e.client === null) return
     const at = e.at.getTime()
     const failed = e.status >= 400
-    let c = clients.get(e.client)
+    let c = this.clients.get(e.client)
     if (!c) {
       const totals = { client_name: e.client, total_requests: 0, successful_requests: 0, failed_requests: 0, total_cached_requests: 0, total_operations: 0, last_request_at: null, last_operation_at: null }
       c = { totals, lastRequest: at, lastOperation: -Infinity, tables: new Map() }
-      clients.set(e.client, c)
+      this.clients.set(e.client, c)
     }
     c.totals.total_requests++
     if (failed) c.totals.failed_requests++
     else c.totals.successful_requests++
     if (e.cached) c.totals.total_cached_requests++
     c.lastRequest = Math.max(c.lastRequest, at)
-    if (e.table === null) continue
+    if (e.table === null) return
     c.totals.total_operations++
     c.lastOperation = Math.max(c.lastOperation, at)
     // an operation id has no spaces, so the first space ends it
@@ -77,11 +80,15 @@ export function totalsOf(batch: readonly LoggedRequest[]): { clients: ClientTota
     if (e.cached) t.totals.cached_operations++
     t.lastOperation = Math.max(t.lastOperation, at)
   }
-  const iso = (ms: number) => (ms === -Infinity ? null : new Date(ms).toISOString())
-  const all = [...clients.values()]
-  return {
-    clients: all.map((c) => ({ ...c.totals, last_request_at: iso(c.lastRequest), last_operation_at: iso(c.lastOperation) })),
-    tables: all.flatMap((c) => [...c.tables.values()].map((t) => ({ ...t.totals, last_operation_at: iso(t.lastOperation) }))),
+
+  /** the totals as rows for TOTALS_OF_BATCH */
+  rows(): { clients: ClientTotals[]; tables: TableTotals[] } {
+    const iso = (ms: number) => (ms === -Infinity ? null : new Date(ms).toISOString())
+    const all = [...this.clients.values()]
+    return {
+      clients: all.map((c) => ({ ...c.totals, last_request_at: iso(c.lastRequest), last_operation_at: iso(c.lastOperation) })),
+      tables: all.flatMap((c) => [...c.tables.values()].map((t) => ({ ...t.totals, last_operation_at: iso(t.lastOperation) }))),
+    }
   }
 }
 
@@ -100,7 +107,7 @@ const TOTALS_OF_LOG = `
     FROM atrium.request_log WHERE client_name IS NOT NULL AND table_name IS NOT NULL GROUP BY client_name, table_name, operation
   )`
 
-/** the CTEs `client_input` and `table_input` from totalsOf's output, passed as two JSON parameters */
+/** the CTEs `client_input` and `table_input` from StatisticsTotals.rows(), passed as two JSON parameters */
 export const TOTALS_OF_BATCH = `
   client_input AS (
     SELECT * FROM json_to_recordset($1::json) AS x(client_name text, total_requests bigint, successful_requests bigint,

@@ -1,8 +1,11 @@
-// The gateway request log: entries are buffered in memory and written to atrium.request_log in batches,
-// never on a request's critical path. Each batch also folds into the client statistics (client-statistics-store).
+// The gateway request log: entries are written to atrium.request_log in batches, never on a request's
+// critical path. Each entry is turned into its COPY line as it is logged and kept as bytes outside the
+// JavaScript heap, with the batch's statistics totals added up alongside (client-statistics-store): holding
+// thousands of entry objects for up to a flush interval cost more, in garbage collection, than the rest of
+// the log. Each batch folds into the client statistics in the transaction that writes it.
 import type { Logger } from 'pino'
 import type { Catalog } from './catalog.js'
-import { FOLD_INTO_STATISTICS, TOTALS_OF_BATCH, totalsOf } from './client-statistics-store.js'
+import { FOLD_INTO_STATISTICS, StatisticsTotals, TOTALS_OF_BATCH } from './client-statistics-store.js'
 
 export interface RequestLogEntry {
   at: Date
@@ -22,13 +25,25 @@ export interface RequestLogEntry {
   sqlClass: string | null
 }
 
-// Bounded so a catalog outage cannot grow memory without limit; the oldest entries go first.
+// Bounded so a catalog outage cannot grow memory without limit; the oldest batches go first.
 const MAX_BUFFER = 50_000
-// A batch is serialised on the event loop; 1,000 rows (a few ms) keeps that from showing in request latency.
+// Lines per batch (one COPY and one statistics fold in one transaction), and the bytes a batch starts with.
 const BATCH = 1_000
+const BATCH_BYTES = 256 * 1024
+
+/** up to BATCH log lines in COPY's text format, and what they add to the statistics */
+class Batch {
+  used = 0
+  lines = 0
+  readonly totals = new StatisticsTotals()
+  constructor(readonly bytes: Buffer) {}
+}
 
 export class RequestLog {
-  private buffer: RequestLogEntry[] = []
+  /** batches waiting to be written, oldest first; entries go into the last one */
+  private batches: Batch[] = []
+  /** buffers of written batches, reused by new batches */
+  private spare: Buffer[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
   dropped = 0
@@ -43,14 +58,18 @@ export class RequestLog {
   }
 
   record(entry: RequestLogEntry): void {
-    if (this.buffer.length >= MAX_BUFFER) {
-      this.buffer.shift()
-      this.dropped++
+    const line = copyLine(entry)
+    let batch = this.batches[this.batches.length - 1]
+    // a UTF-8 byte per UTF-16 unit and a bit is the common case; the exact length is only worked out near the end
+    if (!batch || batch.lines >= BATCH || (batch.bytes.length - batch.used < line.length * 3 && batch.bytes.length - batch.used < Buffer.byteLength(line))) {
+      batch = this.startBatch(Buffer.byteLength(line))
     }
-    this.buffer.push(entry)
+    batch.used += batch.bytes.write(line, batch.used)
+    batch.lines++
+    batch.totals.add(entry)
   }
 
-  /** writes everything buffered so far (one statement per batch of up to 1,000 entries) */
+  /** writes everything logged so far (one transaction per batch) */
   flush(): Promise<void> {
     // a write already running may have taken its snapshot before the caller's entries: queue one behind it
     const next: Promise<void> = (this.flushing ?? Promise.resolve())
@@ -66,31 +85,52 @@ export class RequestLog {
     await this.flush()
   }
 
+  private startBatch(minBytes: number): Batch {
+    const spare = minBytes <= BATCH_BYTES ? this.spare.pop() : undefined
+    const batch = new Batch(spare ?? Buffer.allocUnsafe(Math.max(BATCH_BYTES, minBytes)))
+    this.batches.push(batch)
+    this.dropOldest()
+    return batch
+  }
+
+  private dropOldest(): void {
+    let lines = 0
+    for (const b of this.batches) lines += b.lines
+    while (lines > MAX_BUFFER && this.batches.length > 1) {
+      const gone = this.batches.shift()!
+      lines -= gone.lines
+      this.dropped += gone.lines
+    }
+  }
+
   private async write(): Promise<void> {
-    // Only what was buffered when the flush began: entries that arrive while a batch is being written wait
-    // for the next flush. Looping until the buffer is empty would, under load, turn one flush per interval
-    // into a stream of tiny batches, each paying a commit and the statistics upserts.
-    let pending = this.buffer.length
-    while (pending > 0) {
-      const batch = this.buffer.splice(0, Math.min(BATCH, pending))
-      pending -= batch.length
-      const totals = totalsOf(batch)
+    // Only what was logged when the flush began: entries that arrive while a batch is being written wait for
+    // the next flush. Looping until nothing is left would, under load, turn one flush per interval into a
+    // stream of tiny batches, each paying a commit and the statistics upserts.
+    const taken = this.batches
+    this.batches = []
+    for (let i = 0; i < taken.length; i++) {
+      const batch = taken[i]
+      if (batch.lines === 0) continue
       try {
         // COPY is the cheapest way into PostgreSQL (about a quarter of the server CPU per row of an INSERT fed
-        // from a JSON parameter); the statistics get the batch's totals, added up here, in the same transaction
+        // from a JSON parameter); the statistics get the batch's totals in the same transaction
+        const totals = batch.totals.rows()
         await this.catalog.transaction(async (tx) => {
-          await tx.copyFrom(COPY_SQL, batch.map(copyLine).join(''))
+          await tx.copyFrom(COPY_SQL, batch.bytes.subarray(0, batch.used))
           await tx.query({
             sql: `WITH ${TOTALS_OF_BATCH}, ${FOLD_INTO_STATISTICS} SELECT 1`,
             params: [JSON.stringify(totals.clients), JSON.stringify(totals.tables)],
           })
         })
       } catch (err) {
-        // put the batch back (bounded) and try again on the next tick
-        this.buffer = [...batch, ...this.buffer].slice(-MAX_BUFFER)
-        this.logger.warn({ err: (err as Error).message, pending: this.buffer.length }, 'request log flush failed; will retry')
+        // put this batch and the ones after it back, ahead of newer ones, and try again on the next tick
+        this.batches = [...taken.slice(i), ...this.batches]
+        this.dropOldest()
+        this.logger.warn({ err: (err as Error).message, pending: this.batches.reduce((n, b) => n + b.lines, 0) }, 'request log flush failed; will retry')
         return
       }
+      if (batch.bytes.length === BATCH_BYTES && this.spare.length < 4) this.spare.push(batch.bytes)
     }
   }
 }
@@ -99,16 +139,24 @@ const COPY_SQL = `COPY atrium.request_log (at, request_id, client_name, table_na
   cached, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
-const SPECIAL = /[\\\t\n\r]/
 const SPECIAL_ALL = /[\\\t\n\r]/g
+
+/** true when the text has nothing COPY's text format escapes (a loop: a regular expression per value cost more) */
+function plain(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c === 92 || c === 9 || c === 10 || c === 13) return false
+  }
+  return true
+}
 
 /** a value in COPY's text format: \N for NULL; backslash, tab and line breaks escaped (headers can carry tabs) */
 function copyText(v: string | null): string {
   if (v === null) return '\\N'
-  return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => COPY_ESCAPES[c]) : v
+  return plain(v) ? v : v.replace(SPECIAL_ALL, (c) => COPY_ESCAPES[c])
 }
 
-/** one entry as a line of COPY's text format, in COPY_SQL's column order */
+/** one entry as a line of COPY's text format, in COPY_SQL's column order; durations to the microsecond */
 function copyLine(e: RequestLogEntry): string {
-  return `${e.at.toISOString()}\t${copyText(e.requestId)}\t${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${e.status}\t${e.durationMs}\t${e.cached ? 't' : 'f'}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
+  return `${e.at.toISOString()}\t${copyText(e.requestId)}\t${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${e.status}\t${Math.round(e.durationMs * 1000) / 1000}\t${e.cached ? 't' : 'f'}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
 }

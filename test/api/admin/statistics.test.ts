@@ -80,6 +80,33 @@ test('/admin/clients/statistics', async (t) => {
     assert.deepEqual(rows, [{ user_id: odd['x-user-id'], company_id: odd['x-company-id'], organization_id: odd['x-organization-id'] }])
   })
 
+  await t.test('entries logged while the catalog cannot take them are kept and written by a later flush, in batches', async () => {
+    const log = atrium.handle.services.requestLog
+    const entry = (i: number) => ({
+      at: new Date(), requestId: `bulk-${i}`, client: 'bulk', table: i % 2 ? 'odd' : 'even', operation: 'gateway.fetch', method: 'POST',
+      path: '/gateway/fetch', status: i % 10 === 0 ? 500 : 200, durationMs: 1.5, cached: false, apiKeyId: null,
+      userId: `user ${i} ${'x'.repeat(i % 300)}`, companyId: null, organizationId: null, sqlClass: null,
+    })
+    await atrium.catalog.query('ALTER TABLE atrium.request_log RENAME TO request_log_away')
+    try {
+      for (let i = 0; i < 2_500; i++) log.record(entry(i))
+      await log.flush() // fails: nothing is written, nothing is lost
+    } finally {
+      await atrium.catalog.query('ALTER TABLE atrium.request_log_away RENAME TO request_log')
+    }
+    for (let i = 2_500; i < 2_600; i++) log.record(entry(i))
+    await log.flush()
+    const [row] = await atrium.catalog.query<{ n: string; users: string; longest: number }>(
+      "SELECT count(*) AS n, count(DISTINCT user_id) AS users, max(length(user_id)) AS longest FROM atrium.request_log WHERE client_name = 'bulk'")
+    assert.deepEqual([row.n, row.users, row.longest], ['2600', '2600', 'user 2399 '.length + 299]) // the longest: i % 300 = 299, a four-digit i
+    const res = await atrium.get('/admin/clients/bulk/statistics')
+    assert.equal(res.status, 200, res.text)
+    const s = res.body.statistics
+    assert.deepEqual([s.total_requests, s.successful_requests, s.failed_requests, s.total_operations], [2600, 2340, 260, 2600])
+    assert.deepEqual(res.body.tables.map((r: { table_name: string; total_operations: number; error_operations: number }) => [r.table_name, r.total_operations, r.error_operations]),
+      [['even', 1300, 260], ['odd', 1300, 0]])
+  })
+
   await t.test('an unknown client name is a 404, odd names are not a 500', async () => {
     for (const name of ['nobody', encodeURIComponent("x'; DROP TABLE atrium.request_log; --"), 'a'.repeat(200)]) {
       const res = await atrium.get(`/admin/clients/${name}/statistics`)
