@@ -92,11 +92,12 @@ export class PostgresCompiler extends Compiler {
   }
 
   /** a read as one row: [JSON array text, rows on this page, total when a count was asked for] */
+  /** one row: the page as JSON text (`body`), its row count (`rows`) and, when asked, the exact total (`total`) */
   compileRead(plan: PlannedRead, opts: { from?: string; exactCount?: boolean } = {}): Statement {
     if (plan.group) return this.compileGroup(plan)
     const inner = this.readInner(plan, opts.from ?? this.table(plan.table))
-    const total = opts.exactCount ? `, (SELECT count(*) ${inner.fromWhere})` : ''
-    return this.statement(`SELECT ${this.aggregate(plan)}, count(*)::int${total} FROM (${inner.select}) _r`)
+    const total = opts.exactCount ? `, (SELECT count(*) ${inner.fromWhere}) AS total` : ''
+    return this.statement(`SELECT ${this.aggregate(plan)} AS body, count(*)::int AS rows${total} FROM (${inner.select}) _r`)
   }
 
   /** one JSON text per row, for cursors over large results */
@@ -174,7 +175,7 @@ export class PostgresCompiler extends Compiler {
     const conditions = this.where(plan.where, a)
     const direction = plan.order[0]?.direction === 'desc' ? 'DESC' : 'ASC'
     const body = `SELECT ${outputs.join(', ')} FROM ${this.table(plan.table)} AS ${this.quote(a)}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} GROUP BY 1 ORDER BY 1 ${direction}${this.limitOffset(plan.limit, plan.offset)}`
-    return this.statement(`SELECT ${this.aggregate(plan)}, count(*)::int FROM (${body}) _r`)
+    return this.statement(`SELECT ${this.aggregate(plan)} AS body, count(*)::int AS rows FROM (${body}) _r`)
   }
 
   /** mutations return [JSON array text of RETURNING rows shaped by `returning`, affected rows] */

@@ -13,8 +13,9 @@ export class PostgresRunner implements Runner {
 
   async read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
     const exact = count === 'exact' || (count === 'estimated' && (await this.estimate(plan)) < ESTIMATE_EXACT_BELOW)
-    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { arrayRows: true, prepare: true })
-    const [body, rows, total] = res.rows[0] as unknown as [string, number, number | undefined]
+    // named columns rather than array rows: the hot read then goes to pg as text and values (see send in the driver)
+    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { prepare: true })
+    const { body, rows, total } = res.rows[0] as { body: string; rows: number; total?: string | number }
     return { body, rows, total: exact ? Number(total) : count ? await this.estimate(plan) : undefined }
   }
 

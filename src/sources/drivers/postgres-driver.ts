@@ -205,7 +205,8 @@ async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: 
  * Sends one statement. pg copies a query config object, property descriptors and all, on every call (a
  * measurable cost per request on the hot path), but not text and values: so plain statements go as text and
  * values, and a named (prepared) statement as a Query built from text and values with its name set on it
- * (pg reads the name when it sends the query). Array rows are rare and keep the config object.
+ * (pg reads the name when it sends the query). Array rows (raw SQL, RPC, cursors: off the hottest path)
+ * keep the config object.
  */
 function send(target: pg.Pool | pg.PoolClient, text: string, values: readonly unknown[], arrayRows?: boolean, prepare?: boolean): Promise<pg.QueryResult> {
   const name = prepare ? statementNames.nameFor(text) : undefined
