@@ -5,7 +5,6 @@ export class Metrics {
   readonly registry = new client.Registry()
   readonly startedAt = Date.now()
   readonly requests: client.Counter<'route' | 'method' | 'status'>
-  readonly duration: client.Histogram<'route' | 'method' | 'status'>
   readonly fetchCache: client.Counter<'result'>
   readonly managementMutations: client.Counter<'operation' | 'status'>
   readonly rateLimited: client.Counter<'scope'>
@@ -34,13 +33,7 @@ export class Metrics {
         for (const s of series.values()) this.inc(s.labels, s.count)
       },
     })
-    this.duration = new client.Histogram({
-      name: 'athena_http_request_duration_seconds',
-      help: 'HTTP request latency by route pattern, method and status',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    })
+    this.registry.registerMetric(requestDurations(series) as unknown as client.Metric)
     this.fetchCache = new client.Counter({ name: 'athena_fetch_cache_events_total', help: 'Fetch result cache hits, misses and invalidations', labelNames: ['result'], registers })
     this.managementMutations = new client.Counter({ name: 'athena_management_mutations_total', help: 'Management DDL operations by outcome', labelNames: ['operation', 'status'], registers })
     this.rateLimited = new client.Counter({ name: 'athena_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'], registers })
@@ -61,19 +54,64 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry })
   }
 
-  /** per route, method and status: its labels, its request count, its latency histogram's series */
-  private readonly requestSeries = new Map<string, { labels: { route: string; method: string; status: string }; count: number; time: ReturnType<Metrics['duration']['labels']> }>()
+  /** per route, method and status: its labels, its request count and its latency histogram */
+  private readonly requestSeries = new Map<string, RequestSeries>()
 
-  /** counts one request; the labelled series are looked up once per route/method/status, not per request */
+  /** counts one request; the series is looked up once per route/method/status, not per request */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`
     let series = this.requestSeries.get(key)
     if (!series) {
-      const labels = { route, method, status: String(status) }
-      series = { labels, count: 0, time: this.duration.labels(labels) }
+      series = { labels: { route, method, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }
       this.requestSeries.set(key, series)
     }
     series.count++
-    series.time.observe(seconds)
+    series.sum += seconds
+    let i = 0
+    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]) i++
+    series.buckets[i]++
+  }
+}
+
+interface RequestSeries {
+  labels: { route: string; method: string; status: string }
+  count: number
+  sum: number
+  /** requests per latency bucket (not cumulative); the last one is above every bound */
+  buckets: number[]
+}
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/**
+ * athena_http_request_duration_seconds, a histogram exported from the counts kept by observeRequest. A
+ * prom-client Histogram validates and hashes its labels on every observation, a cost on every request; this
+ * hands the registry the same exposition (cumulative _bucket series with `le`, _sum, _count) when scraped.
+ */
+function requestDurations(series: Map<string, RequestSeries>) {
+  const name = 'athena_http_request_duration_seconds'
+  const help = 'HTTP request latency by route pattern, method and status'
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = []
+      for (const s of series.values()) {
+        let cumulative = 0
+        DURATION_BUCKETS.forEach((le, i) => {
+          cumulative += s.buckets[i]
+          values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${name}_bucket` })
+        })
+        values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${name}_bucket` })
+        values.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` })
+        values.push({ labels: s.labels, value: s.count, metricName: `${name}_count` })
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values }
+    },
+    reset() {
+      series.clear()
+    },
   }
 }

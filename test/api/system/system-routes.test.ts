@@ -114,6 +114,17 @@ test('system routes over a PostgreSQL and a MariaDB source', async (t) => {
     assert.match(res.text, /^athena_uptime_seconds \d/m)
     assert.match(res.text, /athena_http_requests_total\{route="\/ping",method="GET",status="200"\} \d+/)
     assert.match(res.text, /athena_pool_connections\{source="shop",state="total"\} \d+/)
+    // the latency histogram: cumulative buckets ending at +Inf, which counts what _count and the counter count
+    const ping = (metric: string, extra = '') => Number(new RegExp(`^${metric}\\{route="/ping",method="GET",status="200"${extra}\\} (\\S+)$`, 'm').exec(res.text)?.[1])
+    const buckets = ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']
+      .map((le) => ping('athena_http_request_duration_seconds_bucket', `,le="${le.replace('+', '\\+')}"`))
+    assert.ok(buckets.every((n, i) => Number.isInteger(n) && (i === 0 || n >= buckets[i - 1])), `cumulative buckets: ${buckets}`)
+    const count = ping('athena_http_request_duration_seconds_count')
+    assert.ok(count >= 1)
+    assert.equal(buckets.at(-1), count)
+    assert.equal(ping('athena_http_requests_total'), count)
+    assert.ok(ping('athena_http_request_duration_seconds_sum') > 0)
+    assert.match(res.text, /^# TYPE athena_http_request_duration_seconds histogram$/m)
   })
 
   await t.test('GET /openapi.yaml is valid OpenAPI 3 and lists every route', async () => {
