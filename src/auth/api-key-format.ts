@@ -28,11 +28,11 @@ export function parseKey(text: string): ParsedKey | undefined {
 
 /**
  * SHA-256 of a secret (one-shot hash: cheaper than a createHash object on every request). Asked for as a
- * latin1 string and turned into a Buffer here: on Node 20 that is about three times cheaper than asking the
+ * binary (latin1) string and turned into a Buffer here: on Node 20 that is about three times cheaper than asking the
  * one-shot hash for a Buffer, and this runs on every keyed request.
  */
 export function hashSecret(secret: string): Buffer {
-  return Buffer.from(hash('sha256', secret, 'latin1'), 'latin1')
+  return Buffer.from(hash('sha256', secret, 'binary'), 'binary')
 }
 
 /** constant-time comparison of the presented secret against the stored hash */
