@@ -27,9 +27,9 @@ export function parseKey(text: string): ParsedKey | undefined {
 }
 
 /**
- * SHA-256 of a secret (one-shot hash: cheaper than a createHash object on every request). Asked for as a
- * binary (latin1) string and turned into a Buffer here: on Node 20 that is about three times cheaper than asking the
- * one-shot hash for a Buffer, and this runs on every keyed request.
+ * SHA-256 of a secret (one-shot hash: cheaper than a createHash object on every request). Asked for as
+ * a binary (latin1) string and turned into a Buffer here: on Node 20 that is about three times cheaper than
+ * asking the one-shot hash for a Buffer, and this runs on every keyed request.
  */
 export function hashSecret(secret: string): Buffer {
   return Buffer.from(hash('sha256', secret, 'binary'), 'binary')
