@@ -91,7 +91,6 @@ export class PostgresCompiler extends Compiler {
     }
   }
 
-  /** a read as one row: [JSON array text, rows on this page, total when a count was asked for] */
   /** one row: the page as JSON text (`body`), its row count (`rows`) and, when asked, the exact total (`total`) */
   compileRead(plan: PlannedRead, opts: { from?: string; exactCount?: boolean } = {}): Statement {
     if (plan.group) return this.compileGroup(plan)
