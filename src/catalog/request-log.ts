@@ -59,11 +59,7 @@ export class RequestLog {
 
   record(entry: RequestLogEntry): void {
     const line = copyLine(entry)
-    let batch = this.batches[this.batches.length - 1]
-    // a UTF-8 byte per UTF-16 unit and a bit is the common case; the exact length is only worked out near the end
-    if (!batch || batch.lines >= BATCH || (batch.bytes.length - batch.used < line.length * 3 && batch.bytes.length - batch.used < Buffer.byteLength(line))) {
-      batch = this.startBatch(Buffer.byteLength(line))
-    }
+    const batch = this.batchWithRoomFor(line)
     batch.used += batch.bytes.write(line, batch.used)
     batch.lines++
     batch.totals.add(entry)
@@ -83,6 +79,17 @@ export class RequestLog {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.flush()
+  }
+
+  /** the newest batch, unless it is full or has too few bytes left for `line`; then a new one */
+  private batchWithRoomFor(line: string): Batch {
+    const last = this.batches[this.batches.length - 1]
+    if (last && last.lines < BATCH) {
+      const free = last.bytes.length - last.used
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact length is only counted when that bound does not fit
+      if (free >= line.length * 3 || free >= Buffer.byteLength(line)) return last
+    }
+    return this.startBatch(Buffer.byteLength(line))
   }
 
   private startBatch(minBytes: number): Batch {
