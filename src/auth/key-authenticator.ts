@@ -47,7 +47,8 @@ export class KeyAuthenticator {
   private readonly cache = new Map<string, CacheEntry>()
   /** presented public ids the catalog does not hold, oldest first */
   private readonly unknown = new Map<string, number>()
-  private readonly lastUsed = new Map<string, Date>()
+  /** public id → when it was last used (ms), written to the catalog every few seconds */
+  private readonly lastUsed = new Map<string, number>()
   private globalEnforce: boolean
   private readonly clientEnforce = new Map<string, boolean>()
   private timer: NodeJS.Timeout | undefined
@@ -109,14 +110,23 @@ export class KeyAuthenticator {
     await this.catalog.notify(KEYS_CHANNEL, typeof what === 'string' ? what : `key:${what.publicId}`).catch(() => {})
   }
 
-  async authenticate(presented: string, ctx: KeyContext): Promise<KeyPrincipal> {
+  /**
+   * The principal of a presented key, or an error saying why it is refused. Answered from memory, without a
+   * promise, on every request but the first within the cache TTL; a promise only when the catalog must be
+   * asked or a lock-in key bound. Callers await it either way; a refusal may be thrown rather than rejected.
+   */
+  authenticate(presented: string, ctx: KeyContext): KeyPrincipal | Promise<KeyPrincipal> {
     const parsed = parseKey(presented)
     if (!parsed) throw new AppError('invalid_api_key', 'the presented key is not a valid API key', { hint: 'API keys look like ath_<public id>.<secret>' })
-    // from memory on every request but the first within the cache TTL, without a promise for the lookup
-    const entry = this.remembered(parsed.publicId) ?? (await this.lookup(parsed.publicId))
+    const entry = this.remembered(parsed.publicId)
+    if (entry) return this.admit(entry, parsed.secret, ctx)
+    return this.lookup(parsed.publicId).then((found) => this.admit(found, parsed.secret, ctx))
+  }
+
+  private admit(entry: CacheEntry, secret: string, ctx: KeyContext): KeyPrincipal | Promise<KeyPrincipal> {
     const row = entry.row
     // unknown key and wrong secret answer the same, so the public id cannot be probed
-    if (!row || !secretMatches(parsed.secret, row.secret_hash)) throw new AppError('invalid_api_key', 'the presented API key is not valid')
+    if (!row || !secretMatches(secret, row.secret_hash)) throw new AppError('invalid_api_key', 'the presented API key is not valid')
     entry.validatedAt = Date.now()
     if (!row.is_active) throw new AppError('inactive_api_key', 'this API key has been deactivated')
     if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new AppError('expired_api_key', `this API key expired at ${row.expires_at}`)
@@ -126,8 +136,14 @@ export class KeyAuthenticator {
     if (entry.allowList && !ipAllowed(entry.allowList, ctx.ip)) {
       throw new AppError('ip_not_allowed', `requests from ${ctx.ip} are not allowed for this API key`)
     }
-    if (row.lock_in) await this.checkLockIn(row, ctx, ctx.bind ?? true)
-    this.lastUsed.set(row.public_id, new Date())
+    if (row.lock_in && (ctx.bind ?? true) && this.unbound(row, ctx)) return this.bindLockIn(row, ctx).then(() => this.principalOf(entry, row, ctx))
+    return this.principalOf(entry, row, ctx)
+  }
+
+  /** the last checks of an admitted key (lock-in), its last use, and its principal (built once per catalog read) */
+  private principalOf(entry: CacheEntry, row: ApiKeyRow, ctx: KeyContext): KeyPrincipal {
+    if (row.lock_in) this.checkLockIn(row, ctx)
+    this.lastUsed.set(row.public_id, Date.now())
     entry.principal ??= Object.freeze({
       kind: 'key',
       keyId: row.id,
@@ -194,20 +210,23 @@ export class KeyAuthenticator {
    * A lock-in key binds itself on first use to the client (and, with security.lockInSourceAddress, the address)
    * it was used from; from then on any other client or address is refused.
    */
-  private async checkLockIn(row: ApiKeyRow, ctx: KeyContext, bind: boolean): Promise<void> {
+  private unbound(row: ApiKeyRow, ctx: KeyContext): boolean {
+    return (ctx.client !== undefined && row.locked_client === null) || (this.security.lockInSourceAddress && row.locked_address === null)
+  }
+
+  private async bindLockIn(row: ApiKeyRow, ctx: KeyContext): Promise<void> {
     const wantAddress = this.security.lockInSourceAddress
-    const needsClient = ctx.client !== undefined && row.locked_client === null
-    const needsAddress = wantAddress && row.locked_address === null
-    if (bind && (needsClient || needsAddress)) {
-      const locked = await this.store.lockIn(row.public_id, ctx.client ?? null, wantAddress ? ctx.ip : null)
-      row.locked_client = locked.locked_client
-      row.locked_address = locked.locked_address
-      await this.catalog.notify(KEYS_CHANNEL, `key:${row.public_id}`).catch(() => {})
-    }
+    const locked = await this.store.lockIn(row.public_id, ctx.client ?? null, wantAddress ? ctx.ip : null)
+    row.locked_client = locked.locked_client
+    row.locked_address = locked.locked_address
+    await this.catalog.notify(KEYS_CHANNEL, `key:${row.public_id}`).catch(() => {})
+  }
+
+  private checkLockIn(row: ApiKeyRow, ctx: KeyContext): void {
     if (row.locked_client !== null && ctx.client !== undefined && !sameClient(ctx.client, row.locked_client)) {
       throw new AppError('key_locked_in', `this API key is locked in to client "${row.locked_client}"`)
     }
-    if (wantAddress && row.locked_address !== null && ctx.ip !== row.locked_address) {
+    if (this.security.lockInSourceAddress && row.locked_address !== null && ctx.ip !== row.locked_address) {
       throw new AppError('key_locked_in', 'this API key is locked in to the address it was first used from')
     }
   }

@@ -10,7 +10,13 @@ import type { Principal } from './principal.js'
 
 type Scope = 'key' | 'client' | 'ip' | 'outbound'
 
-const ALLOWED: Promise<void> = Promise.resolve()
+/**
+ * What a check returns: nothing when the request is allowed without waiting (the limit is off), otherwise a
+ * promise that settles with the decision. Access control runs on every request; with no limit configured it
+ * then costs no promise at all.
+ */
+export type Check = Promise<void> | undefined
+
 const allowed = () => {}
 
 /**
@@ -44,8 +50,8 @@ class ScopedLimiter {
    * resolves when allowed; rejects with 429 rate_limited and the seconds to wait. A plain promise chain, not
    * an async function: this runs up to three times on every request.
    */
-  consume(key: string, points: number, what: string): Promise<void> {
-    if (points <= 0) return ALLOWED
+  consume(key: string, points: number, what: string): Check {
+    if (points <= 0) return undefined
     return this.limiter(points).consume(key).then(allowed, (err: unknown) => {
       if (!(err instanceof RateLimiterRes)) throw err
       this.onLimited(this.scope)
@@ -87,22 +93,23 @@ export class RateLimits {
    * The per-address limit, checked before the key is looked at: requests with bad keys count too, so one
    * address cannot hammer key checks (or guess keys) faster than its limit. The admin key is not limited.
    */
-  checkAddress(ip: string): Promise<void> {
+  checkAddress(ip: string): Check {
     return this.ip.consume(ip, this.config.perIp, 'this address')
   }
 
   /** the per-key (or the key's own rate_limit) and per-client limits, once the caller is known */
-  checkCaller(principal: Principal, client: string | undefined): Promise<void> {
-    if (principal.kind === 'admin') return ALLOWED
-    const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key') : ALLOWED
+  checkCaller(principal: Principal, client: string | undefined): Check {
+    if (principal.kind === 'admin') return undefined
+    const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key') : undefined
     if (!client) return byKey
     // the client's limit is charged only once the key's has passed
-    return byKey.then(() => this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`))
+    const byClient = () => this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
+    return byKey ? byKey.then(byClient) : byClient()
   }
 
   /** waits for nothing: an upstream call over its host's limit is refused with 429 */
-  acquireOutbound(host: string): Promise<void> {
-    return this.outbound.consume(host.toLowerCase(), this.config.outboundPerHost, `calls to ${host}`)
+  async acquireOutbound(host: string): Promise<void> {
+    await this.outbound.consume(host.toLowerCase(), this.config.outboundPerHost, `calls to ${host}`)
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../
 import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
 import type { Source } from '../../sources/source.js'
+import type { Check } from '../../auth/rate-limits.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 import type { Access } from '../fastify-types.js'
 
@@ -46,7 +47,21 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
     })
   }
 
-  app.addHook('onRequest', async (req) => {
+  // Decided without a promise when nothing has to wait (a key known from memory, no rate limit configured):
+  // this runs on every request. Whatever has to wait returns its promise, and the hook resumes when it settles.
+  app.addHook('onRequest', (req, _reply, done) => {
+    let check: Check
+    try {
+      check = decide(req)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    if (check) check.then(() => done(), done)
+    else done()
+  })
+
+  function decide(req: FastifyRequest): Check {
     if (req.is404) return
     const access: Access = req.routeOptions.config?.access ?? defaultAccess(req.routeOptions.url)
     const key = presentedKey(req)
@@ -62,10 +77,11 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       return
     }
     if (access === 'admin') {
-      await rateLimits.checkAddress(req.ip)
-      if (!key) throw new AppError('missing_api_key', 'this route needs the admin key', { hint: KEY_HINT })
-      if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
-      throw new AppError('invalid_api_key', 'the presented key is not the admin key')
+      return then(rateLimits.checkAddress(req.ip), () => {
+        if (!key) throw new AppError('missing_api_key', 'this route needs the admin key', { hint: KEY_HINT })
+        if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
+        throw new AppError('invalid_api_key', 'the presented key is not the admin key')
+      })
     }
     if (typeof access === 'object' && services.config.security.protect[access.protect] === 'public') {
       req.principal = ANONYMOUS
@@ -73,26 +89,34 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       return
     }
     // every other caller counts against its address before its key is looked at
-    await rateLimits.checkAddress(req.ip)
-    if (isClientRoute(access)) {
-      const client = requestedClient(req)
-      // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
-      await authorizeClient(services, req, key, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
-      return
-    }
-    if (access === 'client-in-body') {
-      // the client is only known once the body is read; everything that does not depend on it is checked now
-      if (key) req.principal = await auth.authenticate(key, { ip: req.ip, bind: false })
-      else if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
-      return
-    }
-    // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
-    // are checked without client binding or lock-in; an API key needs schema.read
-    req.principal = await principalFor(services, key, true, { ip: req.ip, bind: false })
-    requireRight(req.principal, 'schema.read', 'read this metadata')
-    await rateLimits.checkCaller(req.principal, undefined)
-  })
+    return then(rateLimits.checkAddress(req.ip), () => {
+      if (isClientRoute(access)) {
+        const client = requestedClient(req)
+        // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
+        return authorizeClient(services, req, key, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
+      }
+      if (access === 'client-in-body') {
+        // the client is only known once the body is read; everything that does not depend on it is checked now
+        if (key) return then(auth.authenticate(key, { ip: req.ip, bind: false }), (principal) => { req.principal = principal })
+        if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
+        return
+      }
+      // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
+      // are checked without client binding or lock-in; an API key needs schema.read
+      return then(principalFor(services, key, true, { ip: req.ip, bind: false }), (principal) => {
+        req.principal = principal
+        requireRight(principal, 'schema.read', 'read this metadata')
+        return rateLimits.checkCaller(principal, undefined)
+      })
+    })
+  }
 })
+
+/** runs `next` with `value` now when it is at hand, or once its promise resolves */
+function then<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check {
+  if (value instanceof Promise) return value.then(next) as Promise<void>
+  return next(value) ?? undefined
+}
 
 const isClientRoute = (access: Access) => access === 'client' || (typeof access === 'object' && access.client === true)
 const setSource = (req: FastifyRequest, source: Source | undefined) => { if (source) req.source = source }
@@ -107,11 +131,14 @@ export async function mayReadProtected(services: Services, req: FastifyRequest, 
   const key = presentedKey(req)
   if (!key || !parseKey(key)) return false
   await services.rateLimits.checkAddress(req.ip)
-  const principal = await services.auth.authenticate(key, { ip: req.ip, bind: false }).catch((err: unknown) => {
-    if (err instanceof AppError && (err.spec.stage === 'auth' || err.code === 'catalog_unavailable')) return undefined
+  let principal: Principal
+  try {
+    principal = await services.auth.authenticate(key, { ip: req.ip, bind: false })
+  } catch (err) {
+    if (err instanceof AppError && (err.spec.stage === 'auth' || err.code === 'catalog_unavailable')) return false
     throw err
-  })
-  if (!principal || !hasRight(principal, 'schema.read')) return false
+  }
+  if (!hasRight(principal, 'schema.read')) return false
   await services.rateLimits.checkCaller(principal, undefined)
   return true
 }
@@ -138,7 +165,7 @@ function principalFor(services: Services, key: string | undefined, enforced: boo
  * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
  * key has passed, so a caller without a valid key cannot tell which client names exist.
  */
-async function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Promise<void> {
+function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
   let unresolved: unknown
   try {
     setSource(req, resolve())
@@ -148,15 +175,19 @@ async function authorizeClient(services: Services, req: FastifyRequest, key: str
   // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
   const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
   const enforced = needsRight !== undefined || services.auth.enforced(name ?? client)
-  req.principal = await principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved })
-  if (unresolved) throw unresolved
-  if (needsRight) requireRight(req.principal, needsRight, 'read schema metadata')
-  await services.rateLimits.checkCaller(req.principal, name)
+  return then(principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
+    req.principal = principal
+    if (unresolved) throw unresolved
+    if (needsRight) requireRight(principal, needsRight, 'read schema metadata')
+    return services.rateLimits.checkCaller(principal, name)
+  })
 }
 
 // Routes that did not declare access (framework routes such as the docs UI assets) are public only
 // when they are documentation; anything else needs the admin key.
 function defaultAccess(url: string | undefined): Access {
+  // the CORS plugin's OPTIONS route: it answers preflights and sends anything else to the not-found handler
+  if (url === '*') return 'public'
   if (url === '/docs/json' || url === '/docs/yaml') return { protect: 'openapi' }
   if (url?.startsWith('/docs')) return 'public'
   return 'admin'
