@@ -66,8 +66,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   })
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  const allowedOrigins = config.server.corsOrigins.includes('*') ? true : config.server.corsOrigins
   await app.register(cors, {
-    origin: config.server.corsOrigins.includes('*') ? true : config.server.corsOrigins,
+    // Only browsers' cross-origin requests carry Origin, and only they read CORS headers: a request without
+    // one gets none (Vary: Origin is still sent, for caches), and an OPTIONS without one is no preflight.
+    origin: (origin, cb) => cb(null, origin === undefined ? false : allowedOrigins),
     credentials: !config.server.corsOrigins.includes('*'),
     exposedHeaders: ['Content-Range', 'Content-Location', 'Location', 'Preference-Applied', 'X-Request-Id', 'Server-Timing', 'Retry-After'],
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

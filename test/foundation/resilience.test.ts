@@ -91,6 +91,18 @@ test('HTTP behaviour: graceful shutdown, body limits, CORS', async (t) => {
     assert.match(simple.headers.get('access-control-expose-headers') ?? '', /Content-Range/)
   })
 
+  await t.test('a request without Origin gets no CORS headers, and an OPTIONS without Origin is no preflight', async () => {
+    const plain = await fetch(`${atrium.url}/ping`)
+    assert.equal(plain.status, 200)
+    assert.equal(plain.headers.get('access-control-expose-headers'), null)
+    assert.equal(plain.headers.get('access-control-allow-origin'), null)
+    // caches must still keep browser and non-browser answers apart
+    assert.match(plain.headers.get('vary') ?? '', /Origin/)
+    const options = await fetch(`${atrium.url}/rest/v1/orders`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } })
+    assert.equal(options.status, 404)
+    assert.equal(((await options.json()) as { code: string }).code, 'route_not_found')
+  })
+
   await t.test('close() lets in-flight requests finish', async () => {
     const slow = atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT true AS slept FROM pg_sleep(0.8)' } })
     // close only once the request is surely in flight: its statement is running in the database
