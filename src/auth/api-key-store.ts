@@ -109,9 +109,9 @@ export class ApiKeyStore {
     return rows[0]
   }
 
-  async touch(lastUsed: Map<string, Date>): Promise<void> {
+  async touch(lastUsed: Map<string, number>): Promise<void> {
     if (!lastUsed.size) return
-    const rows = [...lastUsed].map(([public_id, at]) => ({ public_id, at: at.toISOString() }))
+    const rows = [...lastUsed].map(([public_id, at]) => ({ public_id, at: new Date(at).toISOString() }))
     await this.catalog.query({
       sql: `UPDATE atrium.api_keys k SET last_used_at = greatest(k.last_used_at, u.at)
             FROM json_to_recordset($1::json) AS u(public_id text, at timestamptz) WHERE k.public_id = u.public_id`,

@@ -7,7 +7,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 
 function extraText(extra: Record<string, unknown>): string {
   let out = ''
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`
+  for (const k in extra) if (extra[k] !== undefined) out += `,${JSON.stringify(k)}:${JSON.stringify(extra[k])}`
   return out
 }
 
