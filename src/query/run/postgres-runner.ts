@@ -11,12 +11,25 @@ const ESTIMATE_EXACT_BELOW = 1_000
 export class PostgresRunner implements Runner {
   constructor(private readonly driver: Driver) {}
 
-  async read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
-    const exact = count === 'exact' || (count === 'estimated' && (await this.estimate(plan)) < ESTIMATE_EXACT_BELOW)
+  read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
+    // planned and estimated counts ask the planner first; every other read is one statement
+    if (count === 'planned' || count === 'estimated') return this.readEstimated(plan, count)
+    return this.readPage(plan, count === 'exact')
+  }
+
+  private readPage(plan: PlannedRead, exactCount: boolean): Promise<ReadResult> {
     // named columns rather than array rows: the hot read then goes to pg as text and values (see send in the driver)
-    const res = await this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount: exact }), { prepare: true })
-    const { body, rows, total } = res.rows[0] as { body: string; rows: number; total?: string | number }
-    return { body, rows, total: exact ? Number(total) : count ? await this.estimate(plan) : undefined }
+    return this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount }), { prepare: true }).then((res) => {
+      const { body, rows, total } = res.rows[0] as { body: string; rows: number; total?: string | number }
+      return { body, rows, total: exactCount ? Number(total) : undefined }
+    })
+  }
+
+  /** `estimated` counts exactly while the planner expects few rows; otherwise the total is the planner's guess */
+  private async readEstimated(plan: PlannedRead, count: 'planned' | 'estimated'): Promise<ReadResult> {
+    const guess = await this.estimate(plan)
+    if (count === 'estimated' && guess < ESTIMATE_EXACT_BELOW) return this.readPage(plan, true)
+    return { ...(await this.readPage(plan, false)), total: guess }
   }
 
   async readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }> {

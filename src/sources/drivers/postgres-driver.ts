@@ -87,8 +87,10 @@ export class PostgresDriver implements Driver {
   }
 
   query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
-    return runQuery(this.pool, stmt, opts, this.opts.name, () => { this.lastConnectOk = false })
+    return runQuery(this.pool, stmt, opts, this.opts.name, this.markUnreachable)
   }
+
+  private readonly markUnreachable = () => { this.lastConnectOk = false }
 
   async transaction<T>(mode: TransactionMode, fn: (tx: PostgresExecutor) => Promise<T>): Promise<T> {
     const client = await this.connect()
@@ -190,16 +192,15 @@ export class PostgresDriver implements Driver {
   }
 }
 
-async function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
-  try {
-    const res = await send(target, stmt.sql, stmt.params, opts?.arrayRows, opts?.prepare)
-    return { rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }
-  } catch (err) {
+function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
+  return send(target, stmt.sql, stmt.params, opts?.arrayRows, opts?.prepare).then(queryResult, (err: unknown) => {
     const translated = translatePgError(err, source)
     if (translated.code === 'source_unavailable') onFail?.()
     throw translated
-  }
+  })
 }
+
+const queryResult = (res: pg.QueryResult): QueryResult => ({ rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) })
 
 /**
  * Sends one statement. pg copies a query config object, property descriptors and all, on every call (a
