@@ -62,7 +62,8 @@ export class MysqlCompiler extends Compiler {
   }
 
   quote(name: string): string {
-    return `\`${name.replaceAll('`', '``')}\``
+    // names with a backtick in them are rare: the others skip the replace (this runs for every identifier)
+    return name.includes('`') ? `\`${name.replaceAll('`', '``')}\`` : `\`${name}\``
   }
 
   protected jsonPath(_base: string, _steps: JsonStep[]): string {

@@ -40,7 +40,8 @@ export class PostgresCompiler extends Compiler {
   }
 
   quote(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`
+    // names with a quote in them are rare: the others skip the replace (this runs for every identifier)
+    return name.includes('"') ? `"${name.replaceAll('"', '""')}"` : `"${name}"`
   }
 
   protected jsonPath(base: string, steps: JsonStep[]): string {
