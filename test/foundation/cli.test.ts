@@ -18,6 +18,10 @@ test('`atrium migrate` applies the catalog migrations and exits', async (t) => {
   const tables = await catalog.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'atrium'")
   assert.ok(tables.some((r) => r.table_name === 'clients'))
   assert.ok(tables.some((r) => r.table_name === 'request_log'))
+  // the append-only request log keeps only its primary key and a BRIN index on time, cheap to insert into
+  const indexes = await catalog.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'atrium' AND tablename = 'request_log' ORDER BY indexname")
+  assert.deepEqual(indexes.map((i) => i.indexname), ['request_log_at', 'request_log_pkey'])
+  assert.match(indexes[0].indexdef, /USING brin \(at\)/)
   // running it again is a no-op
   const again = run()
   assert.equal(again.status, 0, again.stderr)
