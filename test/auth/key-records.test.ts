@@ -46,7 +46,8 @@ test('enforcement overrides: client names are case-insensitive', async (t) => {
     // recreate the state before the migration: no case check, two spellings of one client
     const { catalog } = atrium
     await catalog.query('ALTER TABLE atrium.api_key_clients DROP CONSTRAINT api_key_clients_name_lower_case')
-    await catalog.query("DELETE FROM atrium.schemaversion WHERE version = 4")
+    // migrations apply in order from the latest recorded version: forget 4 and every later one (they are idempotent)
+    await catalog.query('DELETE FROM atrium.schemaversion WHERE version >= 4')
     await catalog.query(`INSERT INTO atrium.api_key_clients (client_name, enforce_api_keys, updated_at) VALUES
       ('Shop', true, now() - interval '1 hour'), ('SHOP', false, now()), ('Other', true, now())`)
     await atrium.handle.services.catalog.migrate()
