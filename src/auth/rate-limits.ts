@@ -103,8 +103,11 @@ export class RateLimits {
     const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key') : undefined
     if (!client) return byKey
     // the client's limit is charged only once the key's has passed
-    const byClient = () => this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
-    return byKey ? byKey.then(byClient) : byClient()
+    return byKey ? byKey.then(() => this.checkClient(client)) : this.checkClient(client)
+  }
+
+  private checkClient(client: string): Check {
+    return this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
   }
 
   /** waits for nothing: an upstream call over its host's limit is refused with 429 */

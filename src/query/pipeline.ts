@@ -30,7 +30,8 @@ export function runnerFor(source: Source): Runner {
 }
 
 // Planning is synchronous once the source's schema is cached (every request after the first): the hot path
-// then pays no promise for it. Callers await the result either way.
+// then pays no promise for it. Callers may await the result either way; the hot read (readRows) awaits it
+// only when it is a promise.
 export function plan(source: Source, ast: ReadQuery): Planned<PlannedRead>
 export function plan(source: Source, ast: InsertQuery): Planned<PlannedInsert>
 export function plan(source: Source, ast: UpdateQuery): Planned<PlannedUpdate>

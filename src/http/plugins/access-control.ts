@@ -77,7 +77,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       return
     }
     if (access === 'admin') {
-      return then(rateLimits.checkAddress(req.ip), () => {
+      return andThen(rateLimits.checkAddress(req.ip), () => {
         if (!key) throw new AppError('missing_api_key', 'this route needs the admin key', { hint: KEY_HINT })
         if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
         throw new AppError('invalid_api_key', 'the presented key is not the admin key')
@@ -89,7 +89,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       return
     }
     // every other caller counts against its address before its key is looked at
-    return then(rateLimits.checkAddress(req.ip), () => {
+    return andThen(rateLimits.checkAddress(req.ip), () => {
       if (isClientRoute(access)) {
         const client = requestedClient(req)
         // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
@@ -97,13 +97,13 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       }
       if (access === 'client-in-body') {
         // the client is only known once the body is read; everything that does not depend on it is checked now
-        if (key) return then(auth.authenticate(key, { ip: req.ip, bind: false }), (principal) => { req.principal = principal })
+        if (key) return andThen(auth.authenticate(key, { ip: req.ip, bind: false }), (principal) => { req.principal = principal })
         if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
         return
       }
       // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
       // are checked without client binding or lock-in; an API key needs schema.read
-      return then(principalFor(services, key, true, { ip: req.ip, bind: false }), (principal) => {
+      return andThen(principalFor(services, key, true, { ip: req.ip, bind: false }), (principal) => {
         req.principal = principal
         requireRight(principal, 'schema.read', 'read this metadata')
         return rateLimits.checkCaller(principal, undefined)
@@ -113,7 +113,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
 })
 
 /** runs `next` with `value` now when it is at hand, or once its promise resolves */
-function then<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check {
+function andThen<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check {
   if (value instanceof Promise) return value.then(next) as Promise<void>
   return next(value) ?? undefined
 }
@@ -175,7 +175,7 @@ function authorizeClient(services: Services, req: FastifyRequest, key: string | 
   // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
   const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
   const enforced = needsRight !== undefined || services.auth.enforced(name ?? client)
-  return then(principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
+  return andThen(principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
     req.principal = principal
     if (unresolved) throw unresolved
     if (needsRight) requireRight(principal, needsRight, 'read schema metadata')
