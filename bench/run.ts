@@ -1,8 +1,9 @@
 // `npm run bench`: measures Atrium's hot paths side by side with a hand-written Fastify baseline, in one run,
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
-//   npm run bench                 full run (3 rounds of 5 s per route and concurrency 32 and 128; medians)
+//   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=w1,w2 selected workloads
+//   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -17,11 +18,13 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const ROOT = new URL('..', import.meta.url).pathname
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
-const DURATION = quick ? 2 : 5
+const DURATION = quick ? 2 : 4
 const WARMUP = quick ? 1 : 2
 // Each round runs Atrium's routes and the baseline back to back; ratios are taken within a round (both sides
 // see the same machine state) and the median round is reported, so a noisy moment skews one round at most.
-const ROUNDS = quick ? 1 : 3
+// Every other round runs the routes in reverse order, so neither side of a pair always goes first.
+const roundsArg = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9))
+const ROUNDS = Number.isInteger(roundsArg) && roundsArg > 0 ? roundsArg : quick ? 1 : 5
 const CONCURRENCY = quick ? [32] : [32, 128]
 const hasTaskset = existsSync('/usr/bin/taskset')
 // servers on core 0, the load generator on core 1 (PostgreSQL is scheduled by the OS)
@@ -87,6 +90,8 @@ interface Row {
   baseline?: string
   /** Atrium rows: throughput ratio to that baseline in each round */
   rounds?: number[]
+  /** Atrium rows: p99 latency ratio to that baseline in each round */
+  p99Rounds?: number[]
   /** Atrium rows: median throughput ratio to the workload's other baselines (a POST route against the GET baseline) */
   otherBaselines?: Record<string, number>
 }
@@ -116,6 +121,7 @@ function medianRound(rounds: Row[][], compare: Record<string, string>): Row[] {
       ...rounds[pick(i)][i],
       baseline: compare[target],
       rounds: rounds.map((round) => +ratio(round, i, compare[target]).toFixed(2)),
+      p99Rounds: rounds.map((round) => +(round[i].p99 / (round[targets.indexOf(compare[target])].p99 || 1)).toFixed(2)),
       ...(others.length ? { otherBaselines: Object.fromEntries(others.map((b) => [b, +median(rounds.map((round) => ratio(round, i, b))).toFixed(2)])) } : {}),
     }
   })
@@ -180,17 +186,20 @@ async function main() {
         const rounds: Row[][] = []
         for (let round = 0; round < ROUNDS; round++) {
           const measured: Row[] = []
-          for (const [server, workload, key] of targets) {
+          const order = targets.map((_, i) => i)
+          if (round % 2) order.reverse()
+          for (const i of order) {
+            const [server, workload, key] = targets[i]
             const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
             const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
             if (plan.rowsPerRequest) row.rowsPerSec = Math.round(result.reqPerSec * plan.rowsPerRequest)
-            measured.push(row)
+            measured[i] = row
           }
           rounds.push(measured)
         }
         for (const row of medianRound(rounds, plan.compare)) {
           rows.push(row)
-          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')})` : ''}`)
+          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')}; p99 ratio: ${row.p99Rounds?.join(', ')})` : ''}`)
         }
       }
     }
@@ -288,7 +297,7 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
       concurrency: row.concurrency,
       baseline: row.baseline,
       throughput: row.rounds?.length ? median(row.rounds) : +(row.reqPerSec / base.reqPerSec).toFixed(2),
-      p99: base.p99 ? +(row.p99 / base.p99).toFixed(2) : null,
+      p99: row.p99Rounds?.length ? median(row.p99Rounds) : base.p99 ? +(row.p99 / base.p99).toFixed(2) : null,
       ...(row.otherBaselines ? { otherBaselines: row.otherBaselines } : {}),
     })
   }
