@@ -209,7 +209,11 @@ export class MysqlDriver implements Driver {
 async function runQuery(target: mysql.Pool | mysql.PoolConnection, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
   try {
     // query(), not execute(): prepared statements per connection would pile up for dynamic SQL.
-    const [result, fields] = await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts?.arrayRows, ...(opts?.typed ? { typeCast: typeCast as never } : {}) })
+    // mysql2 merges an options object into a fresh one with spreads on every call: plain statements (planned
+    // reads and writes, the hot path) go as text and values
+    const [result, fields] = opts?.arrayRows || opts?.typed
+      ? await target.query({ sql: stmt.sql, values: stmt.params as unknown[], rowsAsArray: opts.arrayRows, ...(opts.typed ? { typeCast: typeCast as never } : {}) })
+      : await target.query(stmt.sql, stmt.params as unknown[])
     if (Array.isArray(result)) {
       // CALL answers [rows, status header]: the procedure's first result set is what callers want
       if (Array.isArray(result[0])) {
