@@ -21,8 +21,8 @@ const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 
 const DURATION = quick ? 2 : 4
 const WARMUP = quick ? 1 : 2
 // Each round runs Atrium's routes and the baseline back to back; ratios are taken within a round (both sides
-// see the same machine state) and the median round is reported, so a noisy moment skews one round at most.
-// Every other round runs the routes in reverse order, so neither side of a pair always goes first.
+// see the same machine state) and their median over the rounds is reported, so a noisy moment skews one round
+// at most. Every other round runs the routes in reverse order, so neither side of a pair always goes first.
 const roundsArg = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9))
 const ROUNDS = Number.isInteger(roundsArg) && roundsArg > 0 ? roundsArg : quick ? 1 : 5
 const CONCURRENCY = quick ? [32] : [32, 128]
@@ -101,11 +101,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /**
  * Per Atrium route, the round whose throughput ratio to its baseline is the median; a baseline's own row
- * comes from the median round of the first Atrium route compared with it. Every round's ratio is kept.
+ * comes from the median round of the first Atrium route compared with it. Every round's throughput and p99
+ * ratios are kept.
  */
 function medianRound(rounds: Row[][], compare: Record<string, string>): Row[] {
   const targets = rounds[0].map((r) => r.target)
-  const ratio = (round: Row[], i: number, base: string) => round[i].reqPerSec / (round[targets.indexOf(base)].reqPerSec || 1)
+  const ratio = (round: Row[], i: number, base: string, metric: 'reqPerSec' | 'p99' = 'reqPerSec') => round[i][metric] / (round[targets.indexOf(base)][metric] || 1)
   const pick = (i: number) => {
     const order = rounds.map((round, k) => [ratio(round, i, compare[targets[i]]), k] as const).sort((a, b) => a[0] - b[0])
     return order[Math.floor(order.length / 2)][1]
@@ -121,7 +122,7 @@ function medianRound(rounds: Row[][], compare: Record<string, string>): Row[] {
       ...rounds[pick(i)][i],
       baseline: compare[target],
       rounds: rounds.map((round) => +ratio(round, i, compare[target]).toFixed(2)),
-      p99Rounds: rounds.map((round) => +(round[i].p99 / (round[targets.indexOf(compare[target])].p99 || 1)).toFixed(2)),
+      p99Rounds: rounds.map((round) => +ratio(round, i, compare[target], 'p99').toFixed(2)),
       ...(others.length ? { otherBaselines: Object.fromEntries(others.map((b) => [b, +median(rounds.map((round) => ratio(round, i, b))).toFixed(2)])) } : {}),
     }
   })
