@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/catalog.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
-import { parseKey, secretMatches } from './api-key-format.js'
+import { secretMatches, splitKey, wellFormed, type ParsedKey } from './api-key-format.js'
 import type { ApiKeyRow, ApiKeyStore } from './api-key-store.js'
 import { compileAllowList, ipAllowed } from './ip-policy.js'
 import type { KeyPrincipal } from './principal.js'
@@ -116,17 +116,19 @@ export class KeyAuthenticator {
    * asked or a lock-in key bound. Callers await it either way; a refusal may be thrown rather than rejected.
    */
   authenticate(presented: string, ctx: KeyContext): KeyPrincipal | Promise<KeyPrincipal> {
-    const parsed = parseKey(presented)
-    if (!parsed) throw new AppError('invalid_api_key', 'the presented key is not a valid API key', { hint: 'API keys look like ath_<public id>.<secret>' })
+    const parsed = splitKey(presented)
+    if (!parsed) throw malformedKey()
+    // public ids in memory came from the catalog, so only an id not found there has its characters checked
     const entry = this.remembered(parsed.publicId)
-    if (entry) return this.admit(entry, parsed.secret, ctx)
-    return this.lookup(parsed.publicId).then((found) => this.admit(found, parsed.secret, ctx))
+    if (entry) return this.admit(entry, parsed, ctx)
+    if (!wellFormed(parsed)) throw malformedKey()
+    return this.lookup(parsed.publicId).then((found) => this.admit(found, parsed, ctx))
   }
 
-  private admit(entry: CacheEntry, secret: string, ctx: KeyContext): KeyPrincipal | Promise<KeyPrincipal> {
+  private admit(entry: CacheEntry, key: ParsedKey, ctx: KeyContext): KeyPrincipal | Promise<KeyPrincipal> {
     const row = entry.row
     // unknown key and wrong secret answer the same, so the public id cannot be probed
-    if (!row || !secretMatches(secret, row.secret_hash)) throw new AppError('invalid_api_key', 'the presented API key is not valid')
+    if (!row || !secretMatches(key.secret, row.secret_hash)) throw wellFormed(key) ? new AppError('invalid_api_key', 'the presented API key is not valid') : malformedKey()
     entry.validatedAt = Date.now()
     if (!row.is_active) throw new AppError('inactive_api_key', 'this API key has been deactivated')
     if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new AppError('expired_api_key', `this API key expired at ${row.expires_at}`)
@@ -244,3 +246,5 @@ export class KeyAuthenticator {
     }
   }
 }
+
+const malformedKey = () => new AppError('invalid_api_key', 'the presented key is not a valid API key', { hint: 'API keys look like ath_<public id>.<secret>' })

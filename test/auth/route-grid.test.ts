@@ -27,12 +27,15 @@ test('every protected route refuses every bad credential with the documented sta
   const first = await atrium.post('/gateway/fetch', { client: 'other', key: lockedElsewhere.key, body: { table_name: 'customers', columns: 'id' } })
   assert.equal(first.status, 200, 'the first use locks the key in to "other"')
   const wrongSecret = `${good.key.slice(0, good.key.indexOf('.') + 1)}${'A'.repeat(43)}`
+  const malformedSecret = `${good.key.slice(0, good.key.indexOf('.') + 1)}short!`
 
   const cases: Array<[string, string | null, number, string]> = [
     ['no key', null, 401, 'missing_api_key'],
     ['a malformed key', 'not-a-key', 401, 'invalid_api_key'],
     ['a wrong secret', wrongSecret, 401, 'invalid_api_key'],
     ['an unknown key', 'ath_0123456789abcdef.' + 'B'.repeat(43), 401, 'invalid_api_key'],
+    ['a known public id with a malformed secret', malformedSecret, 401, 'invalid_api_key'],
+    ['a public id of the wrong shape', 'ath_NOT-AN-ID.' + 'B'.repeat(43), 401, 'invalid_api_key'],
     ['an expired key', expired.key, 401, 'expired_api_key'],
     ['an inactive key', inactive.key, 403, 'inactive_api_key'],
     ['a key bound to another client', otherClient.key, 403, 'client_not_allowed'],
@@ -59,6 +62,17 @@ test('every protected route refuses every bad credential with the documented sta
       assert.ok((route.ok ?? [200]).includes(ok.status), `a good key: ${ok.status} ${ok.text}`)
     })
   }
+
+  await t.test('a malformed key is told apart from a wrong secret, whether or not its public id is known', async () => {
+    const fetchWith = (key: string) => atrium.post('/gateway/fetch', { client: 'shop', key, body: { table_name: 'customers', columns: 'id' } })
+    assert.equal((await fetchWith(good.key)).status, 200) // the public id is now known from memory
+    for (const key of [malformedSecret, 'ath_NOT-AN-ID.' + 'B'.repeat(43), 'ath_0123456789abcdef']) {
+      const res = await fetchWith(key)
+      assert.deepEqual([res.status, res.body.message, res.body.hint], [401, 'the presented key is not a valid API key', 'API keys look like ath_<public id>.<secret>'], key)
+    }
+    const wrong = await fetchWith(wrongSecret)
+    assert.deepEqual([wrong.status, wrong.body.message], [401, 'the presented API key is not valid'])
+  })
 
   await t.test('POST /query/sql checks the client named in the body', async () => {
     const body = { query: 'SELECT 1 AS one', driver: 'postgresql', db_name: 'shop' }
