@@ -5,6 +5,7 @@
 // the log. Each batch folds into the client statistics in the transaction that writes it.
 import type { Logger } from 'pino'
 import type { Catalog } from './catalog.js'
+import { formatMs } from '../observability/format-ms.js'
 import { FOLD_INTO_STATISTICS, StatisticsTotals, TOTALS_OF_BATCH } from './client-statistics-store.js'
 
 export interface RequestLogEntry {
@@ -157,8 +158,10 @@ export class RequestLog {
   }
 }
 
-const COPY_SQL = `COPY atrium.request_log (at, request_id, client_name, table_name, operation, method, path, status, duration_ms,
-  cached, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
+// The columns that change from request to request come first; the rest of a line is the same for most requests
+// of one route, client and key, and is reused from the previous line when it is (see lineTail).
+const COPY_SQL = `COPY atrium.request_log (at, request_id, status, duration_ms, cached, client_name, table_name, operation,
+  method, path, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 const SPECIAL_ALL = /[\\\t\n\r]/g
@@ -190,7 +193,22 @@ function isoTime(at: Date): string {
   return isoText
 }
 
-/** one entry as a line of COPY's text format, in COPY_SQL's column order; durations to the microsecond */
+// The tail of the previous line and the values it was built from.
+let tail: Pick<RequestLogEntry, 'client' | 'table' | 'operation' | 'method' | 'path' | 'apiKeyId' | 'userId' | 'companyId' | 'organizationId' | 'sqlClass'> & { text: string } | undefined
+
+/** the columns from client_name on, in COPY's text format: the previous line's when every value is the same */
+function lineTail(e: RequestLogEntry): string {
+  const t = tail
+  if (t && t.client === e.client && t.table === e.table && t.operation === e.operation && t.method === e.method && t.path === e.path
+    && t.apiKeyId === e.apiKeyId && t.userId === e.userId && t.companyId === e.companyId && t.organizationId === e.organizationId && t.sqlClass === e.sqlClass) {
+    return t.text
+  }
+  const text = `${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
+  tail = { client: e.client, table: e.table, operation: e.operation, method: e.method, path: e.path, apiKeyId: e.apiKeyId, userId: e.userId, companyId: e.companyId, organizationId: e.organizationId, sqlClass: e.sqlClass, text }
+  return text
+}
+
+/** one entry as a line of COPY's text format, in COPY_SQL's column order */
 function copyLine(e: RequestLogEntry): string {
-  return `${isoTime(e.at)}\t${copyText(e.requestId)}\t${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${e.status}\t${Math.round(e.durationMs * 1000) / 1000}\t${e.cached ? 't' : 'f'}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
+  return `${isoTime(e.at)}\t${copyText(e.requestId)}\t${e.status}\t${formatMs(e.durationMs, 3)}\t${e.cached ? 't' : 'f'}\t${lineTail(e)}`
 }

@@ -80,6 +80,44 @@ test('/admin/clients/statistics', async (t) => {
     assert.deepEqual(rows, [{ user_id: odd['x-user-id'], company_id: odd['x-company-id'], organization_id: odd['x-organization-id'] }])
   })
 
+  await t.test('each request is logged with its own id, status, duration, route and tenant headers', async () => {
+    // consecutive requests that differ in one value only, and back: every row must carry its own values
+    const sent: Array<{ user: string; columns: string; id: string; status: number; ms: number }> = []
+    for (const [user, columns] of [['u1', 'id'], ['u1', '*'], ['u2', 'id'], ['u1', 'nope'], ['u1', 'id']]) {
+      const t0 = performance.now()
+      const res = await atrium.post('/gateway/fetch', { client: 'shop', headers: { 'x-user-id': user }, body: { table_name: 'customers', columns } })
+      sent.push({ user, columns, id: res.headers.get('x-request-id')!, status: res.status, ms: performance.now() - t0 })
+    }
+    await atrium.handle.services.requestLog.flush()
+    const rows = await atrium.catalog.query<Record<string, unknown>>(
+      'SELECT request_id, status, duration_ms, cached, client_name, table_name, operation, method, path, user_id, company_id FROM atrium.request_log WHERE request_id = ANY($1)',
+      [sent.map((s) => s.id)])
+    assert.equal(rows.length, sent.length)
+    for (const s of sent) {
+      const row = rows.find((r) => r.request_id === s.id)!
+      assert.deepEqual(
+        [row.status, row.client_name, row.table_name, row.operation, row.method, row.path, row.user_id, row.company_id],
+        [s.status, 'shop', 'customers', 'gateway.fetch', 'POST', '/gateway/fetch', s.user, null], s.columns)
+      const ms = row.duration_ms as number
+      assert.ok(ms > 0 && ms <= s.ms, `duration ${ms} ms of a request that took ${s.ms} ms end to end`)
+    }
+    assert.deepEqual(sent.map((s) => s.status), [200, 200, 200, 400, 200])
+  })
+
+  await t.test('durations are written to the microsecond', async () => {
+    const log = atrium.handle.services.requestLog
+    const durations = [0, 0.0004, 0.0015, 0.05, 1.5, 12.0456, 999.9996, 65432.1]
+    durations.forEach((durationMs, i) => log.record({
+      at: new Date(), requestId: `duration-${i}`, client: 'durations', table: null, operation: 'gateway.fetch', method: 'POST',
+      path: '/gateway/fetch', status: 200, durationMs, cached: false, apiKeyId: null, userId: null, companyId: null, organizationId: null, sqlClass: null,
+    }))
+    await log.flush()
+    const rows = await atrium.catalog.query<{ request_id: string; ms: string }>(
+      "SELECT request_id, duration_ms::numeric::text AS ms FROM atrium.request_log WHERE client_name = 'durations' ORDER BY request_id")
+    const byId = Object.fromEntries(rows.map((r) => [r.request_id, Number(r.ms)]))
+    assert.deepEqual(durations.map((_, i) => byId[`duration-${i}`]), [0, 0, 0.002, 0.05, 1.5, 12.046, 1000, 65432.1])
+  })
+
   await t.test('entries logged while the catalog cannot take them are kept and written by a later flush, in batches', async () => {
     const log = atrium.handle.services.requestLog
     const entry = (i: number) => ({
