@@ -55,21 +55,48 @@ export class Metrics {
   }
 
   /** per route, method and status: its labels, its request count and its latency histogram */
-  private readonly requestSeries = new Map<string, RequestSeries>()
+  private readonly requestSeries = new RequestSeriesIndex()
 
   /** counts one request; the series is looked up once per route/method/status, not per request */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`
-    let series = this.requestSeries.get(key)
-    if (!series) {
-      series = { labels: { route, method, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }
-      this.requestSeries.set(key, series)
-    }
+    const series = this.requestSeries.get(route, method, status)
     series.count++
     series.sum += seconds
     let i = 0
     while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]) i++
     series.buckets[i]++
+  }
+}
+
+/**
+ * The series by route, method and status, in nested maps: the route pattern and method are the same string
+ * objects request after request, so a lookup costs no new key string (and no hashing of one).
+ */
+class RequestSeriesIndex {
+  private readonly byRoute = new Map<string, Map<string, Map<number, RequestSeries>>>()
+  private readonly all: RequestSeries[] = []
+
+  get(route: string, method: string, status: number): RequestSeries {
+    let byMethod = this.byRoute.get(route)
+    if (!byMethod) this.byRoute.set(route, (byMethod = new Map()))
+    let byStatus = byMethod.get(method)
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()))
+    let series = byStatus.get(status)
+    if (!series) {
+      series = { labels: { route, method, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }
+      byStatus.set(status, series)
+      this.all.push(series)
+    }
+    return series
+  }
+
+  values(): readonly RequestSeries[] {
+    return this.all
+  }
+
+  clear(): void {
+    this.byRoute.clear()
+    this.all.length = 0
   }
 }
 
@@ -88,7 +115,7 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
  * prom-client Histogram validates and hashes its labels on every observation, a cost on every request; this
  * hands the registry the same exposition (cumulative _bucket series with `le`, _sum, _count) when scraped.
  */
-function requestDurations(series: Map<string, RequestSeries>) {
+function requestDurations(series: RequestSeriesIndex) {
   const name = 'athena_http_request_duration_seconds'
   const help = 'HTTP request latency by route pattern, method and status'
   return {

@@ -127,6 +127,21 @@ test('system routes over a PostgreSQL and a MariaDB source', async (t) => {
     assert.match(res.text, /^# TYPE athena_http_request_duration_seconds histogram$/m)
   })
 
+  await t.test('each route, method and status is its own series', async () => {
+    const counts = async () => {
+      const text = (await atrium.get('/metrics', { key: null })).text
+      const count = (route: string, method: string, status: number) =>
+        Number(new RegExp(`^athena_http_requests_total\\{route="${route}",method="${method}",status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
+      return [count('/clients', 'GET', 200), count('/clients', 'GET', 401), count('/ping', 'GET', 200)]
+    }
+    const before = await counts()
+    for (let i = 0; i < 3; i++) assert.equal((await atrium.get('/clients')).status, 200)
+    for (let i = 0; i < 2; i++) assert.equal((await atrium.get('/clients', { key: null })).status, 401)
+    assert.equal((await atrium.get('/ping', { key: null })).status, 200)
+    const after = await counts()
+    assert.deepEqual(after.map((n, i) => n - before[i]), [3, 2, 1])
+  })
+
   await t.test('GET /openapi.yaml is valid OpenAPI 3 and lists every route', async () => {
     const res = await atrium.get('/openapi.yaml', { key: null })
     assert.equal(res.status, 200)
