@@ -193,19 +193,20 @@ function isoTime(at: Date): string {
   return isoText
 }
 
-// The tail of the previous line and the values it was built from.
-let tail: Pick<RequestLogEntry, 'client' | 'table' | 'operation' | 'method' | 'path' | 'apiKeyId' | 'userId' | 'companyId' | 'organizationId' | 'sqlClass'> & { text: string } | undefined
+// The previous line's tail and the entry it was built from.
+let tailEntry: RequestLogEntry | undefined
+let tailText = ''
 
 /** the columns from client_name on, in COPY's text format: the previous line's when every value is the same */
 function lineTail(e: RequestLogEntry): string {
-  const t = tail
+  const t = tailEntry
   if (t && t.client === e.client && t.table === e.table && t.operation === e.operation && t.method === e.method && t.path === e.path
     && t.apiKeyId === e.apiKeyId && t.userId === e.userId && t.companyId === e.companyId && t.organizationId === e.organizationId && t.sqlClass === e.sqlClass) {
-    return t.text
+    return tailText
   }
-  const text = `${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
-  tail = { client: e.client, table: e.table, operation: e.operation, method: e.method, path: e.path, apiKeyId: e.apiKeyId, userId: e.userId, companyId: e.companyId, organizationId: e.organizationId, sqlClass: e.sqlClass, text }
-  return text
+  tailEntry = e
+  tailText = `${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
+  return tailText
 }
 
 /** one entry as a line of COPY's text format, in COPY_SQL's column order */
