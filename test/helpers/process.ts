@@ -1,6 +1,5 @@
 // Spawns Atrium as its own process (as `npm start` would) and waits for it to answer /ping.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 
 export interface AtriumProcess {
   child: ChildProcess
@@ -11,22 +10,15 @@ export interface AtriumProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** starts `src/main.ts` with exactly `env` (plus PATH/HOME) and waits up to `timeoutMs` for /ping */
+/**
+ * Starts `src/main.ts` with exactly `env` (plus PATH/HOME) and waits up to `timeoutMs` for /ping. Without a
+ * PORT in `env` the server listens on port 0 and the address is read from its banner: a port picked here and
+ * freed before the child binds it could be handed out again in between (the embedded PostgreSQL asks the
+ * system for a free port at that very moment).
+ */
 export async function spawnAtrium(env: Record<string, string>, timeoutMs = 30_000): Promise<AtriumProcess> {
-  const port = env.PORT ?? String(await freePort())
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', ATRIUM_LOG_LEVEL: 'warn', ...env, PORT: port },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', ATRIUM_LOG_LEVEL: 'warn', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -34,15 +26,15 @@ export async function spawnAtrium(env: Record<string, string>, timeoutMs = 30_00
   child.stdout!.on('data', (d) => { out += d })
   child.stderr!.on('data', (d) => { err += d })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
+  let url: string | undefined
   for (;;) {
     if (child.exitCode !== null) throw new Error(`atrium exited with ${child.exitCode}: ${err}`)
+    url ??= /listening on (http:\/\/\S+)/.exec(err)?.[1]
     try {
-      const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) })
-      if (res.ok) break
+      if (url && (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) })).ok) break
     } catch {
-      /* not listening yet */
+      /* not answering yet */
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
