@@ -62,6 +62,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_PROTECT_REGISTRY', 'security.protect.registry', asString],
   ['ATRIUM_PROTECT_OPENAPI', 'security.protect.openapi', asString],
   ['ATRIUM_PROTECT_CLIENTS', 'security.protect.clients', asString],
+  ['ATRIUM_PROTECT_METRICS', 'security.protect.metrics', asString],
   ['ATRIUM_VACUUM_HEALTH_ENABLED', 'vacuumHealth.enabled', asBool],
   ['ATRIUM_VACUUM_HEALTH_SCHEDULE', 'vacuumHealth.schedule', asString],
   ['ATRIUM_VACUUM_HEALTH_RETENTION_DAYS', 'vacuumHealth.retentionDays', asInt],

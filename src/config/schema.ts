@@ -84,6 +84,7 @@ export const ConfigSchema = Type.Object({
       registry: RouteProtection('key'),
       openapi: RouteProtection('public'),
       clients: RouteProtection('key'),
+      metrics: RouteProtection('key'),
     }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   vacuumHealth: Type.Object({

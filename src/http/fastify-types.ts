@@ -7,7 +7,7 @@ import type { Source } from '../sources/source.js'
  * a data-plane caller of a client named in the body (the route finishes the check), or per a protect setting
  * (with `client: true`, about the X-Athena-Client client: req.source is set and keys are checked against it)
  */
-export type Access = 'public' | 'admin' | 'client' | 'client-in-body' | { protect: 'schema' | 'registry' | 'openapi' | 'clients'; client?: true }
+export type Access = 'public' | 'admin' | 'client' | 'client-in-body' | { protect: 'schema' | 'registry' | 'openapi' | 'clients' | 'metrics'; client?: true }
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -102,3 +102,43 @@ test('GET / lists the routes to anyone when security.protect.registry is public'
   assert.ok(res.body.routes.some((r: { path: string }) => r.path === '/router/registry'))
   assert.equal((await atrium.get('/router/registry', { key: null })).status, 200)
 })
+
+// The pool gauges of /metrics name every client, so by default it is guarded like the client list.
+test('security.protect.metrics: key (the default) needs the admin key or a key with schema.read', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  // the pool gauge appears once the client's pool has connected
+  assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers' } })).status, 200)
+  const scraper = await createKey(atrium, { rights: ['schema.read'] })
+  const bound = await createKey(atrium, { client_name: 'shop', rights: ['schema.read'] })
+  const writer = await createKey(atrium, { rights: ['gateway.insert'] })
+  const cases: Array<[string, string | null, number, string?]> = [
+    ['no key', null, 401, 'missing_api_key'],
+    ['a malformed key', 'not-a-key', 401, 'invalid_api_key'],
+    ['an unknown key', 'ath_0123456789abcdef.' + 'C'.repeat(43), 401, 'invalid_api_key'],
+    ['a key without schema.read', writer.key, 403, 'missing_right'],
+    ['a key with schema.read', scraper.key, 200],
+    ['a client-bound key with schema.read', bound.key, 200],
+    ['the admin key', ADMIN_KEY, 200],
+  ]
+  for (const [what, key, status, code] of cases) {
+    const res = await atrium.get('/metrics', { key })
+    assert.equal(res.status, status, `${what}: ${res.text.slice(0, 200)}`)
+    if (code) assert.equal(res.body.code, code, what)
+    else assert.match(res.text, /athena_pool_connections\{source="shop",state="total"\} \d+/, what)
+  }
+  // Prometheus sends its credentials as a bearer token
+  const bearer = await fetch(`${atrium.url}/metrics`, { headers: { authorization: `Bearer ${scraper.key}` } })
+  assert.equal(bearer.status, 200)
+  assert.match(await bearer.text(), /^athena_uptime_seconds \d/m)
+})
+
+test('security.protect.metrics: public serves /metrics without a key', async (t) => {
+  const atrium = await startTestAtrium(t, { env: { ATRIUM_PROTECT_METRICS: 'public' } })
+  const res = await atrium.get('/metrics', { key: null })
+  assert.equal(res.status, 200, res.text)
+  assert.match(res.text, /^athena_uptime_seconds \d/m)
+  const writer = await createKey(atrium, { rights: ['gateway.insert'] })
+  assert.equal((await atrium.get('/metrics', { key: writer.key })).status, 200, 'keys are not looked at')
+})

@@ -117,7 +117,7 @@ forEachDialect('gateway writes', async (t, db) => {
     await update({ table_name: 'sentinel', conditions: [{ eq_column: 'id', eq_value: '3' }], update_body: { label: 'through Atrium' } })
     const fresh = await atrium.post('/gateway/fetch', { client: 'shop', body })
     assert.equal(fresh.body.data.find((r: { id: number }) => r.id === 3).label, 'through Atrium')
-    const metrics = await atrium.get('/metrics', { key: null })
+    const metrics = await atrium.get('/metrics')
     assert.match(metrics.text, /athena_fetch_cache_events_total\{result="hit"\} [1-9]/)
   })
 

@@ -109,7 +109,7 @@ test('system routes over a PostgreSQL and a MariaDB source', async (t) => {
   })
 
   await t.test('GET /metrics exposes uptime, request counters and pool gauges', async () => {
-    const res = await atrium.get('/metrics', { key: null })
+    const res = await atrium.get('/metrics')
     assert.equal(res.status, 200)
     assert.match(res.text, /^athena_uptime_seconds \d/m)
     assert.match(res.text, /athena_http_requests_total\{route="\/ping",method="GET",status="200"\} \d+/)
@@ -129,7 +129,7 @@ test('system routes over a PostgreSQL and a MariaDB source', async (t) => {
 
   await t.test('each route, method and status is its own series', async () => {
     const counts = async () => {
-      const text = (await atrium.get('/metrics', { key: null })).text
+      const text = (await atrium.get('/metrics')).text
       const count = (route: string, method: string, status: number) =>
         Number(new RegExp(`^athena_http_requests_total\\{route="${route}",method="${method}",status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
       return [count('/clients', 'GET', 200), count('/clients', 'GET', 401), count('/ping', 'GET', 200)]
