@@ -200,7 +200,7 @@ async function main() {
         }
         for (const row of medianRound(rounds, plan.compare)) {
           rows.push(row)
-          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')}; p99 ratio: ${row.p99Rounds?.join(', ')})` : ''}`)
+          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  RSS ${row.rssMb} MB${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')}; p99 ratio: ${row.p99Rounds?.join(', ')})` : ''}`)
         }
       }
     }
