@@ -112,9 +112,9 @@ export class PostgresCompiler extends Compiler {
     return this.statement(`SELECT count(*) ${inner.fromWhere}`)
   }
 
-  /** the planner's row estimate (Prefer: count=planned) */
-  compileEstimate(plan: PlannedRead): Statement {
-    const inner = this.readInner({ ...plan, order: [], limit: undefined, offset: undefined }, this.table(plan.table))
+  /** the planner's row estimate (Prefer: count=planned); `from` replaces the table (a function call) */
+  compileEstimate(plan: PlannedRead, from = this.table(plan.table)): Statement {
+    const inner = this.readInner({ ...plan, order: [], limit: undefined, offset: undefined }, from)
     return this.statement(`EXPLAIN (FORMAT JSON) SELECT 1 ${inner.fromWhere}`)
   }
 
@@ -239,18 +239,42 @@ export class PostgresCompiler extends Compiler {
     return this.wrapMutation(`DELETE FROM ${this.table(plan.table)} AS ${this.quote(m)} WHERE ${where.join(' AND ')}`, m, plan.returning)
   }
 
-  /** [JSON text of the result, rows] — rows of a table function go through the read shape */
+  private rpcCall(plan: PlannedRpc): string {
+    const args = plan.args.map(([arg, v]) => `${this.quote(arg.name)} := ${this.param(pgArg(arg.type, v))}::${arg.type}`)
+    return `${this.quote(plan.fn.schema)}.${this.quote(plan.fn.name)}(${args.join(', ')})`
+  }
+
+  /**
+   * [JSON text of the result, rows, total when counted] — rows of a table function go through the read shape.
+   * A counted call runs once, in a WITH query that the page and the count both read: calling the function
+   * again for the count would repeat a volatile function's writes, and could count other rows than it
+   * returned. (A WITH query referenced twice is computed once on every PostgreSQL version.)
+   */
   compileRpc(plan: PlannedRpc, exactCount = false): Statement {
     const fn = plan.fn
-    const args = plan.args.map(([arg, v]) => `${this.quote(arg.name)} := ${this.param(pgArg(arg.type, v))}::${arg.type}`)
-    const call = `${this.quote(fn.schema)}.${this.quote(fn.name)}(${args.join(', ')})`
-    if (plan.read) return this.compileRead(plan.read, { from: call, exactCount })
-    if (fn.returnsSet && plan.maxRows !== undefined) {
-      // rest.maxRows on a SETOF scalar: `_v` names the value column inside and out, so the JSON stays an array of values
-      return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM (SELECT _v FROM ${call} AS _v LIMIT ${this.param(plan.maxRows)}) AS _l(_v)`)
+    const call = this.rpcCall(plan)
+    const source = this.quote('atrium_rpc_rows')
+    const once = (sql: string) => `WITH ${source} AS (SELECT * FROM ${call}) ${sql}`
+    if (plan.read) {
+      if (!exactCount) return this.compileRead(plan.read, { from: call })
+      const read = this.compileRead(plan.read, { from: source, exactCount: true })
+      return { sql: once(read.sql), params: read.params }
     }
-    if (fn.returnsSet) return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM ${call} AS _v`)
+    if (fn.returnsSet) {
+      // `_v` names the value column inside and out, so the JSON stays an array of values; rest.maxRows caps it
+      const limit = plan.maxRows !== undefined ? ` LIMIT ${this.param(plan.maxRows)}` : ''
+      if (exactCount) return this.statement(once(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int, (SELECT count(*) FROM ${source}) FROM (SELECT _v FROM ${source} AS _s(_v)${limit}) AS _l(_v)`))
+      if (limit) return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM (SELECT _v FROM ${call} AS _v${limit}) AS _l(_v)`)
+      return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM ${call} AS _v`)
+    }
     return this.statement(`SELECT to_json(${call})::text, 1`)
+  }
+
+  /** the planner's estimate of a set-returning function's rows after the read's filters; the function does not run */
+  compileRpcEstimate(plan: PlannedRpc): Statement {
+    const call = this.rpcCall(plan)
+    if (plan.read) return this.compileEstimate(plan.read, call)
+    return this.statement(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${call} AS _v`)
   }
 }
 

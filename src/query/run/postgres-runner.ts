@@ -70,8 +70,13 @@ export class PostgresRunner implements Runner {
     return Number((res.rows[0] as unknown as [number])[0])
   }
 
-  private async estimate(plan: PlannedRead): Promise<number> {
-    const res = await this.driver.query(new PostgresCompiler().compileEstimate(plan), { arrayRows: true })
+  private estimate(plan: PlannedRead): Promise<number> {
+    return this.estimateOn(this.driver, new PostgresCompiler().compileEstimate(plan))
+  }
+
+  /** the planner's row count of an EXPLAIN (FORMAT JSON) statement */
+  private async estimateOn(db: Executor, explain: { sql: string; params: readonly unknown[] }): Promise<number> {
+    const res = await db.query(explain, { arrayRows: true })
     const doc = (res.rows[0] as unknown as [unknown])[0]
     const parsed = typeof doc === 'string' ? JSON.parse(doc) : doc
     return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0)
@@ -101,12 +106,17 @@ export class PostgresRunner implements Runner {
   }
 
   async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {
-    const stmt = new PostgresCompiler().compileRpc(plan, count === 'exact')
-    const run = (db: Executor) => db.query(stmt, { arrayRows: true })
+    const returnsSet = plan.read !== null || plan.fn.returnsSet
+    const run = async (db: Executor): Promise<RpcResult> => {
+      // planned and estimated counts ask the planner first: EXPLAIN does not run the function
+      const guess = returnsSet && (count === 'planned' || count === 'estimated') ? await this.estimateOn(db, new PostgresCompiler().compileRpcEstimate(plan)) : undefined
+      const exact = returnsSet && (count === 'exact' || (count === 'estimated' && guess! < ESTIMATE_EXACT_BELOW))
+      const res = await db.query(new PostgresCompiler().compileRpc(plan, exact), { arrayRows: true })
+      const [body, rows, total] = res.rows[0] as unknown as [string | null, number, number | string | undefined]
+      return { body: body ?? 'null', rows, total: exact ? Number(total) : guess, returnsSet }
+    }
     // GET calls and stable/immutable functions run read-only, so a GET can never write
-    const res = plan.readOnly ? await this.driver.transaction('read only', run) : await run(this.driver)
-    const [body, rows, total] = res.rows[0] as unknown as [string | null, number, number | undefined]
-    return { body: body ?? 'null', rows, total: total === undefined ? undefined : Number(total), returnsSet: plan.read !== null || plan.fn.returnsSet }
+    return plan.readOnly ? this.driver.transaction('read only', run) : run(this.driver)
   }
 
   private async mutate(db: Executor, stmt: { sql: string; params: readonly unknown[] }): Promise<MutationResult> {

@@ -90,3 +90,72 @@ test('/rest/v1/rpc results as CSV', async (t) => {
     assert.equal(table.text, 'customer_name,spent\nAda,170.74\n')
   })
 })
+
+// Prefer: count on functions. A counted call runs the function once (the count reads the same rows), so a
+// volatile function's writes are not repeated; planned and estimated counts come from the planner, which
+// knows a PL/pgSQL set-returning function by its ROWS estimate and does not run it (a simple SQL function
+// is inlined, and then estimated like the query inside it).
+test('/rest/v1/rpc counts: exact runs the function once, planned and estimated ask the planner', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.query(`
+    CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL);
+    CREATE FUNCTION add_event(label text) RETURNS SETOF events LANGUAGE sql VOLATILE
+      AS $$ INSERT INTO events (label) VALUES (label) RETURNING * $$;
+    CREATE FUNCTION add_event_id(label text) RETURNS SETOF int LANGUAGE sql VOLATILE
+      AS $$ INSERT INTO events (label) VALUES (label) RETURNING id $$;
+    CREATE FUNCTION numbers(upto int) RETURNS TABLE (v int, sq int) LANGUAGE plpgsql STABLE ROWS 50
+      AS $$ BEGIN RETURN QUERY SELECT g, g * g FROM generate_series(1, upto) g; END $$;
+    CREATE FUNCTION many(upto int) RETURNS TABLE (v int, sq int) LANGUAGE plpgsql STABLE ROWS 5000
+      AS $$ BEGIN RETURN QUERY SELECT g, g * g FROM generate_series(1, upto) g; END $$;
+    CREATE FUNCTION plain_numbers(upto int) RETURNS SETOF int LANGUAGE plpgsql STABLE
+      AS $$ BEGIN RETURN QUERY SELECT generate_series(1, upto); END $$;`)
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  const call = (path: string, count: string, body?: object) =>
+    body ? atrium.post(`/rest/v1/rpc/${path}`, { client: 'shop', body, headers: { prefer: `count=${count}` } })
+      : atrium.get(`/rest/v1/rpc/${path}`, { client: 'shop', headers: { prefer: `count=${count}` } })
+  const labels = async () => (await db.query<{ label: string }>('SELECT label FROM events ORDER BY id')).map((r) => r.label)
+
+  await t.test('a counted call of a writing function writes once and counts what it returned', async () => {
+    const rows = await call('add_event', 'exact', { label: 'first' })
+    assert.equal(rows.status, 200, rows.text)
+    assert.deepEqual(rows.body, [{ id: 1, label: 'first' }])
+    assert.equal(rows.headers.get('content-range'), '0-0/1')
+    const ids = await call('add_event_id', 'exact', { label: 'second' })
+    assert.equal(ids.status, 200, ids.text)
+    assert.deepEqual(ids.body, [2])
+    assert.equal(ids.headers.get('content-range'), '0-0/1')
+    assert.deepEqual(await labels(), ['first', 'second'], 'each call inserted one row')
+  })
+
+  await t.test('exact counts the filtered rows, not the page', async () => {
+    const res = await call('numbers?upto=30&v=gt.10&select=v&order=v&limit=5', 'exact')
+    assert.equal(res.status, 200, res.text)
+    assert.deepEqual(res.body, [11, 12, 13, 14, 15].map((v) => ({ v })))
+    assert.equal(res.headers.get('content-range'), '0-4/20')
+    const scalars = await call('plain_numbers?upto=7', 'exact')
+    assert.deepEqual(scalars.body, [1, 2, 3, 4, 5, 6, 7])
+    assert.equal(scalars.headers.get('content-range'), '0-6/7', 'a SETOF scalar is counted too')
+  })
+
+  await t.test('planned is the planner\'s estimate (the function\'s ROWS), with the same page', async () => {
+    const res = await call('numbers?upto=30&order=v&limit=5', 'planned')
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.body.length, 5)
+    assert.equal(res.headers.get('content-range'), '0-4/50', 'ROWS 50, though 30 rows exist')
+    assert.match(res.headers.get('preference-applied') ?? '', /count=planned/)
+    assert.equal((await call('plain_numbers?upto=3', 'planned')).headers.get('content-range'), '0-2/1000', 'the default ROWS of a function')
+  })
+
+  await t.test('estimated counts exactly below 1,000 planner rows and estimates above', async () => {
+    assert.equal((await call('numbers?upto=30&limit=5', 'estimated')).headers.get('content-range'), '0-4/30')
+    assert.equal((await call('many?upto=30&limit=5', 'estimated')).headers.get('content-range'), '0-4/5000')
+  })
+
+  await t.test('estimating a writing function does not run it', async () => {
+    const before = (await labels()).length
+    const res = await call('add_event', 'planned', { label: 'third' })
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.headers.get('content-range'), '0-0/1000')
+    assert.deepEqual((await labels()).slice(before), ['third'], 'one call, one row')
+  })
+})
