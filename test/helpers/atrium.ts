@@ -51,8 +51,18 @@ export interface StartTestOptions {
 
 type Hooks = Pick<TestContext, 'after'>
 
+/**
+ * Servers still open on each catalog this helper created. A test's `after` hooks run in the order they were
+ * added, so a catalog dropped by its own hook would go (with its connections) before the servers using it
+ * close; the last server to close drops it instead.
+ */
+const openOnCatalog = new Map<TestDatabase, number>()
+
 export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Promise<TestAtrium> {
-  const catalog = opts.catalog ?? (await createPgDatabase(t, 'atrium_catalog'))
+  const catalog = opts.catalog ?? (await createPgDatabase(null, 'atrium_catalog'))
+  if (!opts.catalog) openOnCatalog.set(catalog, 0)
+  const owned = openOnCatalog.has(catalog)
+  if (owned) openOnCatalog.set(catalog, openOnCatalog.get(catalog)! + 1)
   const env: Record<string, string> = {
     DATABASE_URL: catalog.url,
     ATHENA_KEY_12: ADMIN_KEY,
@@ -64,10 +74,22 @@ export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Pr
     ...opts.env,
   }
   for (const [name, url] of Object.entries(opts.sources ?? {})) env[`ATRIUM_CLIENT_${name.toUpperCase()}`] = url
-  const config = loadConfig(env, opts.settings)
   let logText = ''
   const sink = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb() } })
-  const handle = await startAtrium(config, { logDestination: sink })
+  let handle: AtriumHandle | undefined
+  // registered before the start, so a catalog is dropped even when the start fails
+  t.after(async () => {
+    await handle?.close()
+    rmSync(env.ATRIUM_DATA_DIR, { recursive: true, force: true })
+    if (!owned) return
+    const open = openOnCatalog.get(catalog)! - 1
+    openOnCatalog.set(catalog, open)
+    if (open === 0) {
+      openOnCatalog.delete(catalog)
+      await catalog.drop()
+    }
+  })
+  handle = await startAtrium(loadConfig(env, opts.settings), { logDestination: sink })
   const url = handle.url
   const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<TestResponse<T>> => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) }
@@ -97,9 +119,5 @@ export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Pr
     post: (path, o) => request('POST', path, o),
     close: () => handle.close(),
   }
-  t.after(async () => {
-    await handle.close()
-    rmSync(env.ATRIUM_DATA_DIR, { recursive: true, force: true })
-  })
   return atrium
 }
