@@ -16,6 +16,7 @@ import type { Config } from './config/schema.js'
 import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
 import { JobQueue } from './jobs/job-queue.js'
+import { startRequestLogRetentionJob } from './jobs/request-log-retention-job.js'
 import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
@@ -133,6 +134,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   try {
     await jobs.start()
     await startVacuumHealthJob(services)
+    await startRequestLogRetentionJob(services)
   } catch (err) {
     await shutdownServices(services)
     throw err

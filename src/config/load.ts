@@ -48,6 +48,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_STREAM_THRESHOLD_ROWS', 'gateway.streamThresholdRows', asInt],
   ['ATRIUM_SCHEMA_REFRESH_MS', 'gateway.schemaRefreshMs', asInt],
   ['ATRIUM_REQUEST_LOG_FLUSH_MS', 'gateway.requestLogFlushMs', asInt],
+  ['ATRIUM_REQUEST_LOG_RETENTION_DAYS', 'gateway.requestLogRetentionDays', asInt],
   ['ATRIUM_UPSTREAM_ALLOWED_HOSTS', 'gateway.upstreamAllowedHosts', asList],
   ['ATRIUM_UPSTREAM_TIMEOUT_MS', 'gateway.upstreamTimeoutMs', asInt],
   ['ATRIUM_REST_ENVELOPE', 'rest.envelope', asString],

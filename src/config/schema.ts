@@ -61,6 +61,7 @@ export const ConfigSchema = Type.Object({
     cacheMaxEntries: Type.Integer({ minimum: 0, default: 1_000 }),
     streamThresholdRows: Type.Integer({ minimum: 1, default: 1_000, description: 'unbounded reads larger than this stream through a cursor' }),
     requestLogFlushMs: Millis(1_000, 'how often the request log is written to the catalog; 0 = only when client statistics are read and at shutdown'),
+    requestLogRetentionDays: Type.Integer({ minimum: 0, default: 0, description: 'request log rows older than this many days are deleted every hour; 0 keeps them all' }),
     schemaRefreshMs: Millis(0, 'periodic schema cache refresh; 0 = only on demand'),
     upstreamAllowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: ['*.supabase.co'], description: 'hosts X-Athena-Client: custom_supabase may forward to; *.domain matches subdomains' }),
     upstreamTimeoutMs: TimeoutMillis(15_000, 'timeout for one forwarded upstream call'),
