@@ -30,6 +30,8 @@ async function call(services: Services, req: FastifyRequest, reply: FastifyReply
     maxRows: services.config.rest.maxRows, count: prefs.count, stripNulls: output.stripNulls, readOnly: req.method === 'GET',
   }
   const result = await callFunction(services, req.source, req.principal, ast)
+  // a count is only given for set results on PostgreSQL: Preference-Applied must not claim one otherwise
+  if (prefs.count && result.total === undefined) prefs.applied = prefs.applied.filter((p) => !p.startsWith('count='))
   applyPreferences(reply, prefs)
   if (!result.returnsSet) return sendValue(reply, output, name, result.body)
   reply.header('content-range', contentRange(window.offset, result.rows, prefs.count ? result.total : undefined))

@@ -60,9 +60,11 @@ test('/rest/v1/rpc with rest.maxRows on MariaDB: functions answer, procedure row
   const scalar = await atrium.post('/rest/v1/rpc/order_total', { client: 'shop', body: { customer: 1 } })
   assert.equal(scalar.status, 200, scalar.text)
   assert.equal(scalar.body, 170.74)
-  const rows = await atrium.post('/rest/v1/rpc/all_orders', { client: 'shop', body: {} })
+  const rows = await atrium.post('/rest/v1/rpc/all_orders', { client: 'shop', body: {}, headers: { prefer: 'count=exact' } })
   assert.equal(rows.status, 200, rows.text)
   assert.deepEqual(rows.body, [{ id: 1 }, { id: 2 }])
+  assert.equal(rows.headers.get('content-range'), '0-1/*', 'MySQL routines are not counted')
+  assert.equal(rows.headers.get('preference-applied'), null, 'so the count is not claimed as applied')
 })
 
 // text/csv on function results: one column named after the function for scalar values and SETOF scalars.
@@ -132,6 +134,7 @@ test('/rest/v1/rpc counts: exact runs the function once, planned and estimated a
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.body, [11, 12, 13, 14, 15].map((v) => ({ v })))
     assert.equal(res.headers.get('content-range'), '0-4/20')
+    assert.equal(res.headers.get('preference-applied'), 'count=exact')
     const scalars = await call('plain_numbers?upto=7', 'exact')
     assert.deepEqual(scalars.body, [1, 2, 3, 4, 5, 6, 7])
     assert.equal(scalars.headers.get('content-range'), '0-6/7', 'a SETOF scalar is counted too')
