@@ -257,15 +257,15 @@ export class PostgresCompiler extends Compiler {
     const once = (sql: string) => `WITH ${source} AS (SELECT * FROM ${call}) ${sql}`
     if (plan.read) {
       if (!exactCount) return this.compileRead(plan.read, { from: call })
-      const read = this.compileRead(plan.read, { from: source, exactCount: true })
-      return { sql: once(read.sql), params: read.params }
+      return this.statement(once(this.compileRead(plan.read, { from: source, exactCount: true }).sql))
     }
     if (fn.returnsSet) {
       // `_v` names the value column inside and out, so the JSON stays an array of values; rest.maxRows caps it
       const limit = plan.maxRows !== undefined ? ` LIMIT ${this.param(plan.maxRows)}` : ''
-      if (exactCount) return this.statement(once(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int, (SELECT count(*) FROM ${source}) FROM (SELECT _v FROM ${source} AS _s(_v)${limit}) AS _l(_v)`))
-      if (limit) return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM (SELECT _v FROM ${call} AS _v${limit}) AS _l(_v)`)
-      return this.statement(`SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int FROM ${call} AS _v`)
+      const from = exactCount ? `${source} AS _s(_v)` : `${call} AS _v`
+      const total = exactCount ? `, (SELECT count(*) FROM ${source})` : ''
+      const sql = `SELECT coalesce(json_agg(_v), '[]')::text, count(*)::int${total} FROM (SELECT _v FROM ${from}${limit}) AS _l(_v)`
+      return this.statement(exactCount ? once(sql) : sql)
     }
     return this.statement(`SELECT to_json(${call})::text, 1`)
   }

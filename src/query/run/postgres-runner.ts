@@ -1,5 +1,5 @@
 // Runs plans on PostgreSQL: one statement per request, JSON built by the server, cursors for large reads.
-import type { Driver, Executor } from '../../sources/driver.js'
+import type { Driver, Executor, Statement } from '../../sources/driver.js'
 import type { CountMode } from '../ast.js'
 import { PostgresCompiler } from '../compile/postgres-compiler.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
@@ -25,10 +25,9 @@ export class PostgresRunner implements Runner {
     })
   }
 
-  /** `estimated` counts exactly while the planner expects few rows; otherwise the total is the planner's guess */
   private async readEstimated(plan: PlannedRead, count: 'planned' | 'estimated'): Promise<ReadResult> {
-    const guess = await this.estimate(plan)
-    if (count === 'estimated' && guess < ESTIMATE_EXACT_BELOW) return this.readPage(plan, true)
+    const guess = await plannerTotal(count, this.estimate(plan))
+    if (guess === undefined) return this.readPage(plan, true)
     return { ...(await this.readPage(plan, false)), total: guess }
   }
 
@@ -61,10 +60,9 @@ export class PostgresRunner implements Runner {
   }
 
   async count(plan: PlannedRead, mode: CountMode): Promise<number> {
-    if (mode === 'planned') return this.estimate(plan)
-    if (mode === 'estimated') {
-      const guess = await this.estimate(plan)
-      if (guess >= ESTIMATE_EXACT_BELOW) return guess
+    if (mode === 'planned' || mode === 'estimated') {
+      const guess = await plannerTotal(mode, this.estimate(plan))
+      if (guess !== undefined) return guess
     }
     const res = await this.driver.query(new PostgresCompiler().compileCount(plan), { arrayRows: true })
     return Number((res.rows[0] as unknown as [number])[0])
@@ -75,7 +73,7 @@ export class PostgresRunner implements Runner {
   }
 
   /** the planner's row count of an EXPLAIN (FORMAT JSON) statement */
-  private async estimateOn(db: Executor, explain: { sql: string; params: readonly unknown[] }): Promise<number> {
+  private async estimateOn(db: Executor, explain: Statement): Promise<number> {
     const res = await db.query(explain, { arrayRows: true })
     const doc = (res.rows[0] as unknown as [unknown])[0]
     const parsed = typeof doc === 'string' ? JSON.parse(doc) : doc
@@ -108,9 +106,10 @@ export class PostgresRunner implements Runner {
   async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {
     const returnsSet = plan.read !== null || plan.fn.returnsSet
     const run = async (db: Executor): Promise<RpcResult> => {
-      // planned and estimated counts ask the planner first: EXPLAIN does not run the function
-      const guess = returnsSet && (count === 'planned' || count === 'estimated') ? await this.estimateOn(db, new PostgresCompiler().compileRpcEstimate(plan)) : undefined
-      const exact = returnsSet && (count === 'exact' || (count === 'estimated' && guess! < ESTIMATE_EXACT_BELOW))
+      // EXPLAIN does not run the function
+      const byPlanner = returnsSet && (count === 'planned' || count === 'estimated')
+      const guess = byPlanner ? await plannerTotal(count, this.estimateOn(db, new PostgresCompiler().compileRpcEstimate(plan))) : undefined
+      const exact = returnsSet && (count === 'exact' || (byPlanner && guess === undefined))
       const res = await db.query(new PostgresCompiler().compileRpc(plan, exact), { arrayRows: true })
       const [body, rows, total] = res.rows[0] as unknown as [string | null, number, number | string | undefined]
       return { body: body ?? 'null', rows, total: exact ? Number(total) : guess, returnsSet }
@@ -124,4 +123,13 @@ export class PostgresRunner implements Runner {
     const [body, affected] = res.rows[0] as unknown as [string, number]
     return { body, affected }
   }
+}
+
+/**
+ * Planned and estimated counts ask the planner first. The total is its guess, or undefined where the rows
+ * must be counted exactly: `estimated` below ESTIMATE_EXACT_BELOW planned rows.
+ */
+async function plannerTotal(mode: 'planned' | 'estimated', estimate: Promise<number>): Promise<number | undefined> {
+  const guess = await estimate
+  return mode === 'estimated' && guess < ESTIMATE_EXACT_BELOW ? undefined : guess
 }
