@@ -60,9 +60,8 @@ const openOnCatalog = new Map<TestDatabase, number>()
 
 export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Promise<TestAtrium> {
   const catalog = opts.catalog ?? (await createPgDatabase(null, 'atrium_catalog'))
-  if (!opts.catalog) openOnCatalog.set(catalog, 0)
-  const owned = openOnCatalog.has(catalog)
-  if (owned) openOnCatalog.set(catalog, openOnCatalog.get(catalog)! + 1)
+  const owned = !opts.catalog || openOnCatalog.has(catalog)
+  if (owned) openOnCatalog.set(catalog, (openOnCatalog.get(catalog) ?? 0) + 1)
   const env: Record<string, string> = {
     DATABASE_URL: catalog.url,
     ATHENA_KEY_12: ADMIN_KEY,
