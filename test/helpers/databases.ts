@@ -34,6 +34,10 @@ export async function createPgDatabase(t: Hooks | null, prefix = 'atrium_test'):
   await admin.end()
   const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`)
   const pool = new pg.Pool({ connectionString: url, max: 2 })
+  // pool.end() resolves once it has asked its connections to close, not once they have: the DROP ... WITH
+  // (FORCE) below can still terminate one, and pg-pool re-emits that FATAL as a pool 'error', which without a
+  // listener is an uncaught exception in whichever test runs next.
+  pool.on('error', () => {})
   const db: TestDatabase = {
     dialect: 'postgres',
     name,
