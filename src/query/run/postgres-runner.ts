@@ -3,12 +3,16 @@ import type { Driver, Executor, Statement } from '../../sources/driver.js'
 import type { CountMode } from '../ast.js'
 import { PostgresCompiler } from '../compile/postgres-compiler.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
+import { ReadShapes } from './read-shapes.js'
 import { pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 
 // `estimated` counts exactly while the planner guesses fewer rows than this, as PostgREST does with max-rows.
 const ESTIMATE_EXACT_BELOW = 1_000
 
 export class PostgresRunner implements Runner {
+  /** page reads compiled once per shape (the SQL depends only on names, so schema reloads need no reset) */
+  private readonly pages = new ReadShapes((plan, exactCount) => new PostgresCompiler().compileRead(plan, { exactCount }))
+
   constructor(private readonly driver: Driver) {}
 
   read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
@@ -19,7 +23,7 @@ export class PostgresRunner implements Runner {
 
   private readPage(plan: PlannedRead, exactCount: boolean): Promise<ReadResult> {
     // named columns rather than array rows: the hot read then goes to pg as text and values (see send in the driver)
-    return this.driver.query(new PostgresCompiler().compileRead(plan, { exactCount }), { prepare: true }).then((res) => {
+    return this.driver.query(this.pages.statement(plan, exactCount), { prepare: true }).then((res) => {
       const { body, rows, total } = res.rows[0] as { body: string; rows: number; total?: string | number }
       return { body, rows, total: exactCount ? Number(total) : undefined }
     })
