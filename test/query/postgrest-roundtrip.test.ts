@@ -23,3 +23,14 @@ test('PostgREST queries survive serialize → parse', async (t) => {
     })
   }
 })
+
+// queryPairs splits undecoded query strings by hand: it must give exactly what URLSearchParams gives.
+test('query strings split into the pairs URLSearchParams reads', () => {
+  const strings = [
+    ...queries,
+    '', '&', '&&a=1&&', 'a', 'a=', '=b', 'a==b', 'a=b=c&a=d', 'select=id&id=eq.1&id=eq.2',
+    'name=eq.Ünïcode', 'name=eq.\u00e9t\u00e9', 'k=v;w', 'x=a+b', 'x=a%2Bb%26c', 'x=%zz', 'x=50%', '%3D=1',
+  ]
+  for (const q of strings) assert.deepEqual(queryPairs(`/rest/v1/t?${q}`), [...new URLSearchParams(q).entries()], JSON.stringify(q))
+  assert.deepEqual(queryPairs('/rest/v1/t'), [])
+})

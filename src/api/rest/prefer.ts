@@ -22,6 +22,8 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 export function parsePrefer(req: FastifyRequest): Preferences {
   const raw = req.headers.prefer
+  // most reads send no Prefer: this runs on every /rest/v1 request
+  if (raw === undefined) return { applied: [] }
   const text = Array.isArray(raw) ? raw.join(',') : raw ?? ''
   const prefs: Preferences = { applied: [] }
   const unknown: string[] = []

@@ -30,7 +30,18 @@ export type QueryPairs = Array<[string, string]>
 /** the query string as ordered pairs; repeated keys (`a=gt.1&a=lt.5`) are kept */
 export function queryPairs(url: string): QueryPairs {
   const q = url.indexOf('?')
-  return q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1)).entries()]
+  if (q < 0) return []
+  const query = url.slice(q + 1)
+  // Nothing to decode (no %-escapes, no + for a space), as in most requests: splitting by hand gives the
+  // same pairs as URLSearchParams at a fraction of its cost on this per-request path.
+  if (query.includes('%') || query.includes('+')) return [...new URLSearchParams(query).entries()]
+  const pairs: QueryPairs = []
+  for (const part of query.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)])
+  }
+  return pairs
 }
 
 function integer(text: string, name: string): number {
@@ -45,8 +56,12 @@ function nameList(value: string): string[] {
   return splitTop(value).map((s) => s.trim().replace(/^"(.*)"$/s, '$1').replaceAll('""', '"')).filter(Boolean)
 }
 
+const NO_PATH: readonly string[] = []
+const NOTHING_SKIPPED: ReadonlySet<string> = new Set()
+
 /** splits `a.b.col->x` into the embed path ['a','b'] and the field text `col->x` */
-function splitPath(key: string): { path: string[]; last: string } {
+function splitPath(key: string): { path: readonly string[]; last: string } {
+  if (!key.includes('.')) return { path: NO_PATH, last: key }
   const arrow = key.indexOf('->')
   const head = arrow < 0 ? key : key.slice(0, arrow)
   const parts = head.split('.')
@@ -56,7 +71,7 @@ function splitPath(key: string): { path: string[]; last: string } {
   return { path: parts, last }
 }
 
-function findEmbed(items: SelectItem[], path: string[], key: string): EmbedItem {
+function findEmbed(items: SelectItem[], path: readonly string[], key: string): EmbedItem {
   let level = items
   let found: EmbedItem | undefined
   for (const name of path) {
@@ -71,7 +86,7 @@ function findEmbed(items: SelectItem[], path: string[], key: string): EmbedItem 
  * @param pairs the query string pairs
  * @param skip keys handled elsewhere (e.g. function arguments for GET /rpc)
  */
-export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string> = new Set()): PostgrestQuery {
+export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string> = NOTHING_SKIPPED): PostgrestQuery {
   const selectText = pairs.find(([k]) => k === 'select')?.[1]
   const select = selectText === undefined ? [{ kind: 'star' as const }] : parseSelect(selectText)
   const out: PostgrestQuery = { select, where: [], order: [] }
