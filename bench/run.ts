@@ -180,7 +180,7 @@ async function main() {
       { workload: 'W2-mysql', targets: ['w2-my-gateway', 'w2-my-base', 'w2-my-post-base'], compare: { 'w2-my-gateway': 'w2-my-post-base' } },
     ]
     for (const plan of plans) {
-      if (only && !only.some((o) => plan.workload.toLowerCase().startsWith(o.toLowerCase()))) continue
+      if (only && !only.some((o) => plan.workload.toLowerCase() === o.toLowerCase())) continue
       for (const connections of CONCURRENCY) {
         const base = { connections, durationSeconds: DURATION, warmupSeconds: WARMUP, items: SIZES.items, orders: SIZES.orders }
         const targets = plan.targets.map((w) => (isBaseline(w) ? [baseline, w, undefined] : [atrium, w, apiKey]) as [Server, string, string | undefined])
