@@ -52,16 +52,18 @@ export interface StartTestOptions {
 type Hooks = Pick<TestContext, 'after'>
 
 /**
- * Servers still open on each catalog this helper created. A test's `after` hooks run in the order they were
- * added, so a catalog dropped by its own hook would go (with its connections) before the servers using it
- * close; the last server to close drops it instead.
+ * Servers still open on each catalog, and the catalogs this helper created. Servers sharing a catalog share
+ * its data directory too. A test's `after` hooks run in the order they were added, so a catalog dropped by
+ * its own hook would go (with its connections) before the servers using it close; the last server to close
+ * removes the data directory and, when the helper created the catalog, drops it.
  */
 const openOnCatalog = new Map<TestDatabase, number>()
+const created = new Set<TestDatabase>()
 
 export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Promise<TestAtrium> {
   const catalog = opts.catalog ?? (await createPgDatabase(null, 'atrium_catalog'))
-  const owned = !opts.catalog || openOnCatalog.has(catalog)
-  if (owned) openOnCatalog.set(catalog, (openOnCatalog.get(catalog) ?? 0) + 1)
+  if (!opts.catalog) created.add(catalog)
+  openOnCatalog.set(catalog, (openOnCatalog.get(catalog) ?? 0) + 1)
   const env: Record<string, string> = {
     DATABASE_URL: catalog.url,
     ATHENA_KEY_12: ADMIN_KEY,
@@ -79,14 +81,12 @@ export async function startTestAtrium(t: Hooks, opts: StartTestOptions = {}): Pr
   // registered before the start, so a catalog is dropped even when the start fails
   t.after(async () => {
     await handle?.close()
-    rmSync(env.ATRIUM_DATA_DIR, { recursive: true, force: true })
-    if (!owned) return
     const open = openOnCatalog.get(catalog)! - 1
     openOnCatalog.set(catalog, open)
-    if (open === 0) {
-      openOnCatalog.delete(catalog)
-      await catalog.drop()
-    }
+    if (open > 0) return
+    openOnCatalog.delete(catalog)
+    rmSync(env.ATRIUM_DATA_DIR, { recursive: true, force: true })
+    if (created.delete(catalog)) await catalog.drop()
   })
   handle = await startAtrium(loadConfig(env, opts.settings), { logDestination: sink })
   const url = handle.url
