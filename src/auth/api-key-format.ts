@@ -47,8 +47,12 @@ export function hashSecret(secret: string): Buffer {
   return Buffer.from(hash('sha256', secret, 'binary'), 'binary')
 }
 
-/** constant-time comparison of the presented secret against the stored hash */
+// The presented secret's digest is written here rather than into a new Buffer per request: the write and the
+// comparison run together, synchronously, so one buffer serves every request.
+const presentedDigest = Buffer.alloc(32)
+
+/** constant-time comparison of the presented secret's SHA-256 against a stored one */
 export function secretMatches(secret: string, storedHash: Buffer): boolean {
-  const presented = hashSecret(secret)
-  return storedHash.length === presented.length && timingSafeEqual(presented, storedHash)
+  presentedDigest.write(hash('sha256', secret, 'binary'), 0, 'latin1')
+  return storedHash.length === presentedDigest.length && timingSafeEqual(presentedDigest, storedHash)
 }

@@ -2,8 +2,7 @@
 // the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { timingSafeEqual } from 'node:crypto'
-import { hashSecret, parseKey } from '../../auth/api-key-format.js'
+import { hashSecret, parseKey, secretMatches } from '../../auth/api-key-format.js'
 import { presentedKey } from '../../auth/credentials.js'
 import type { KeyContext } from '../../auth/key-authenticator.js'
 import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
@@ -31,7 +30,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   // so skipping the hash for such keys tells nothing about the admin key's secret.
   const adminLooksLikeApiKey = services.adminKey.startsWith('ath_')
   const isAdminKey = (key: string) =>
-    (adminLooksLikeApiKey || !key.startsWith('ath_')) && timingSafeEqual(hashSecret(key), adminDigest)
+    (adminLooksLikeApiKey || !key.startsWith('ath_')) && secretMatches(key, adminDigest)
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) =>
     clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
