@@ -29,29 +29,29 @@ export class ReadShapes {
   /** shape key → its statement, or null for a plan seen not to fit a shape */
   private readonly shapes = new Map<string, Shape | null>()
 
-  constructor(private readonly compile: (plan: PlannedRead, variant: boolean) => Statement) {}
+  constructor(private readonly compile: (plan: PlannedRead, exactCount: boolean) => Statement) {}
 
-  /** the statement of `plan`: from its shape when it has one, compiled otherwise; `variant` is passed to compile */
-  statement(plan: PlannedRead, variant: boolean): Statement {
+  /** the statement of `plan` (with the exact total when `exactCount`): from its shape when it has one, compiled otherwise */
+  statement(plan: PlannedRead, exactCount: boolean): Statement {
     const values: unknown[] = []
-    const key = shapeKey(plan, values, variant)
-    if (key === undefined) return this.compile(plan, variant)
+    const key = shapeKey(plan, values, exactCount)
+    if (key === undefined) return this.compile(plan, exactCount)
     let shape = this.shapes.get(key)
     if (shape === undefined) {
-      shape = this.learn(plan, values.length, variant)
+      shape = this.learn(plan, values.length, exactCount)
       if (this.shapes.size >= MAX_SHAPES) this.shapes.clear()
       this.shapes.set(key, shape)
     }
-    if (shape === null) return this.compile(plan, variant)
+    if (shape === null) return this.compile(plan, exactCount)
     const params = shape.params.slice()
     for (let i = 0; i < values.length; i++) params[shape.slots[i]] = values[i]
     return { sql: shape.sql, params }
   }
 
-  private learn(plan: PlannedRead, count: number, variant: boolean): Shape | null {
+  private learn(plan: PlannedRead, count: number, exactCount: boolean): Shape | null {
     const markers = Array.from({ length: count }, (_, i) => Symbol(`value ${i}`))
-    const marked = this.compile(withValues(plan, markers), variant)
-    if (marked.sql !== this.compile(plan, variant).sql) return null
+    const marked = this.compile(withValues(plan, markers), exactCount)
+    if (marked.sql !== this.compile(plan, exactCount).sql) return null
     const slots = markers.map((m) => marked.params.indexOf(m))
     const placed = marked.params.filter((p) => typeof p === 'symbol').length
     if (slots.some((s) => s < 0) || placed !== count) return null
@@ -64,9 +64,9 @@ export class ReadShapes {
  * offset); undefined when the plan has parts that shapes do not cover (embeds, JSON paths, grouping, other
  * operators).
  */
-export function shapeKey(plan: PlannedRead, values: unknown[], variant: boolean): string | undefined {
+function shapeKey(plan: PlannedRead, values: unknown[], exactCount: boolean): string | undefined {
   if (plan.group) return undefined
-  let key = `${plan.table.schema}${SEP}${plan.table.name}${SEP}${variant ? 'v' : ''}${plan.stripNulls ? 's' : ''}`
+  let key = `${plan.table.schema}${SEP}${plan.table.name}${SEP}${exactCount ? 'n' : ''}${plan.stripNulls ? 's' : ''}`
   for (const item of plan.select) {
     if (item.kind === 'star') key += `${SEP}*`
     else if (item.kind === 'column' && item.json.length === 0 && !item.output.includes(SEP)) key += `${SEP}c${item.column.name}${SEP}${item.output}${SEP}${item.cast ?? ''}`
@@ -115,7 +115,7 @@ function filterKey(f: PlannedFilter, values: unknown[]): string | undefined {
 }
 
 /** a copy of the plan with its values, in shapeKey's order, replaced by `replacements` */
-export function withValues(plan: PlannedRead, replacements: readonly unknown[]): PlannedRead {
+function withValues(plan: PlannedRead, replacements: readonly unknown[]): PlannedRead {
   let next = 0
   const take = () => replacements[next++]
   const mapFilter = (f: PlannedFilter): PlannedFilter => {
