@@ -1,4 +1,4 @@
-// Checks response bodies against the response schemas of the gateway spec (shared/specs/athena-openapi.yaml).
+// Checks response bodies against the response schemas of the gateway spec (spec/athena-openapi.yaml, the project's copy of the contract).
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { dereference } from '@readme/openapi-parser'
@@ -6,7 +6,7 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
 
-const SPEC_PATH = new URL('../../../shared/specs/athena-openapi.yaml', import.meta.url)
+const SPEC_PATH = new URL('../../spec/athena-openapi.yaml', import.meta.url)
 
 let specPromise: Promise<any> | undefined
 function loadSpec(): Promise<any> {
