@@ -12,6 +12,7 @@ import type { Source } from '../../sources/source.js'
 import type { Check } from '../../auth/rate-limits.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 import type { Access } from '../fastify-types.js'
+import { nulByte } from '../../query/input-limits.js'
 
 const clientHeader = (req: FastifyRequest) => {
   const v = req.headers['x-athena-client']
@@ -62,6 +63,8 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
 
   function decide(req: FastifyRequest): Check {
     if (req.is404) return
+    // %00 would reach table names, filters and the request log as a NUL byte; refused before any key lookup
+    if (req.url.includes('%00')) throw nulByte(req.url.indexOf('?') >= 0 && req.url.indexOf('%00') > req.url.indexOf('?') ? 'the query string' : 'the URL path')
     const access: Access = req.routeOptions.config?.access ?? defaultAccess(req.routeOptions.url)
     const key = presentedKey(req)
     const isAdmin = key !== undefined && isAdminKey(key)
