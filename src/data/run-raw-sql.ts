@@ -24,7 +24,7 @@ export async function runRawSql(services: Services, source: Source, principal: P
   requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
-  const result = await runSql(source, classified, { readOnly })
+  const result = await runSql(source, classified, { readOnly, cap: services.config.gateway.rawSql })
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }

@@ -5,8 +5,10 @@ import { AppError } from '../errors/app-error.js'
 // Deeper trees are never written by hand; recursive parsing, planning and compiling stay far from the stack's end.
 export const MAX_NESTING = 64
 // Conditions (leaves of every filter and logic tree, embeds included) per request: past this a query is an
-// attack on the database's planner, not a filter.
-export const MAX_CONDITIONS = 1_000
+// attack on the database's planner, not a filter. Measured on PostgreSQL 15: 100 `in` conditions on a primary
+// key plan in about 0.2 s, 200 kept a backend planning for many minutes, deaf to statement_timeout and
+// pg_terminate_backend alike.
+export const MAX_CONDITIONS = 100
 export const MAX_IN_LIST = 10_000
 // PostgreSQL's and MySQL's wire protocols count parameters in 16 bits; more cannot even be sent.
 export const MAX_PARAMETERS = 65_535
