@@ -1,6 +1,7 @@
 // Turns anything thrown inside a request (AppError, Fastify framework errors, bugs) into one AppError.
 import type { FastifyBaseLogger } from 'fastify'
 import { AppError } from '../errors/app-error.js'
+import { stackOverflowAsLimit } from '../query/input-limits.js'
 
 interface FrameworkError extends Error {
   code?: string
@@ -33,12 +34,8 @@ export function normalizeError(err: unknown, log: FastifyBaseLogger): AppError {
       return new AppError('invalid_request', 'Content-Length does not match the body')
   }
   if (err instanceof SyntaxError) return new AppError('invalid_json', 'the request body is not valid JSON')
-  // Parsers refuse deep expressions up front (input-limits), but a JSON value nested thousands deep is only
-  // walked by native code (JSON.stringify of a parameter): V8 stops it with this RangeError before the stack
-  // ends, and scanning every body for depth would cost the hot path more than the rare refusal.
-  if (err instanceof RangeError && /call stack/i.test(err.message)) {
-    return new AppError('limit_exceeded', 'the request is nested too deeply to be processed', { hint: 'keep JSON values and expressions under 64 levels of nesting' })
-  }
+  const tooDeep = stackOverflowAsLimit(err)
+  if (tooDeep) return tooDeep
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('invalid_request', e.message || 'bad request')
   }

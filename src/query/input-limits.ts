@@ -94,3 +94,13 @@ export function jsonDeeperThan(text: string, max: number): boolean {
   }
   return false
 }
+
+/**
+ * A RangeError from V8 running out of stack, as a 400: parsers refuse deep expressions up front, but a JSON
+ * value nested thousands deep is only walked by native code (JSON.stringify of a parameter), which V8 stops
+ * before the stack ends. Scanning every body for depth would cost the hot path more than this rare refusal.
+ */
+export function stackOverflowAsLimit(err: unknown): AppError | undefined {
+  if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return undefined
+  return new AppError('limit_exceeded', 'the request is nested too deeply to be processed', { hint: `keep JSON values and expressions under ${MAX_NESTING} levels of nesting` })
+}

@@ -49,15 +49,21 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
 
   // Decided without a promise when nothing has to wait (a key known from memory, no rate limit configured):
   // this runs on every request. Whatever has to wait returns its promise, and the hook resumes when it settles.
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
+    // A request refused here has not had its body read: its connection is closed after the answer, so a
+    // caller without a valid key cannot hold sockets open by announcing bodies it never sends.
+    const refuse = (err: unknown) => {
+      reply.header('connection', 'close')
+      done(err as Error)
+    }
     let check: Check
     try {
       check = decide(req)
     } catch (err) {
-      done(err as Error)
+      refuse(err)
       return
     }
-    if (check) check.then(() => done(), done)
+    if (check) check.then(() => done(), refuse)
     else done()
   })
 
