@@ -117,7 +117,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     metrics,
     events: new EventBus(),
     resultCache,
-    requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger),
+    requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger, (reason, n) => metrics.requestLogDropped.inc({ reason }, n)),
     adminKey: adminKey.value,
     secretKey,
     embedded,

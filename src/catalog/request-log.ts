@@ -54,7 +54,12 @@ export class RequestLog {
   private flushing: Promise<void> | undefined
   dropped = 0
 
-  constructor(private readonly catalog: Catalog, private readonly flushMs: number, private readonly logger: Logger) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly flushMs: number,
+    private readonly logger: Logger,
+    private readonly onDrop: (reason: 'overflow' | 'unwritable', lines: number) => void = () => {},
+  ) {}
 
   start(): void {
     if (this.flushMs <= 0 || this.timer) return
@@ -122,6 +127,7 @@ export class RequestLog {
       const gone = this.batches.shift()!
       lines -= gone.lines
       this.dropped += gone.lines
+      this.onDrop('overflow', gone.lines)
     }
   }
 
@@ -138,15 +144,19 @@ export class RequestLog {
       try {
         // COPY is the cheapest way into PostgreSQL (about a quarter of the server CPU per row of an INSERT fed
         // from a JSON parameter); the statistics get the batch's totals in the same transaction
-        const totals = batch.totals.rows()
+        const totals = totalsParams(batch.totals)
         await this.catalog.transaction(async (tx) => {
           await tx.copyFrom(COPY_SQL, batch.bytes.subarray(0, batch.used))
-          await tx.query({
-            sql: `WITH ${TOTALS_OF_BATCH}, ${FOLD_INTO_STATISTICS} SELECT 1`,
-            params: [JSON.stringify(totals.clients), JSON.stringify(totals.tables)],
-          })
+          await tx.query({ sql: FOLD_SQL, params: totals })
         })
       } catch (err) {
+        if (isDataError(err)) {
+          // Retrying a line the catalog refuses would stop the log for good: the good lines are written and
+          // the bad ones dropped, counted and reported.
+          await this.writeLineByLine(batch)
+          if (batch.bytes.length === BATCH_BYTES && this.spare.length < 4) this.spare.push(batch.bytes)
+          continue
+        }
         // put this batch and the ones after it back, ahead of newer ones, and try again on the next tick
         this.batches = [...taken.slice(i), ...this.batches]
         this.dropOldest()
@@ -156,6 +166,71 @@ export class RequestLog {
       if (batch.bytes.length === BATCH_BYTES && this.spare.length < 4) this.spare.push(batch.bytes)
     }
   }
+
+  /**
+   * A batch the catalog refused as data: written in halves until the refused lines are found, each half in
+   * its own transaction, then its statistics folded on their own (they may count a dropped line).
+   */
+  private async writeLineByLine(batch: Batch): Promise<void> {
+    const lines = splitLines(batch.bytes.subarray(0, batch.used))
+    let dropped = 0
+    const writePart = async (part: Buffer[]): Promise<void> => {
+      try {
+        await this.catalog.transaction((tx) => tx.copyFrom(COPY_SQL, Buffer.concat(part)))
+      } catch (err) {
+        if (!isDataError(err)) throw err
+        if (part.length === 1) {
+          dropped++
+          return
+        }
+        const half = Math.ceil(part.length / 2)
+        await writePart(part.slice(0, half))
+        await writePart(part.slice(half))
+      }
+    }
+    try {
+      await writePart(lines)
+      await this.catalog.transaction((tx) => tx.query({ sql: FOLD_SQL, params: totalsParams(batch.totals) })).catch((err) => {
+        if (!isDataError(err)) throw err
+        this.logger.warn({ err: (err as Error).message }, 'request log: the statistics of a batch could not be folded; they were dropped')
+      })
+    } catch (err) {
+      // the catalog went away part way: what was not written yet is lost rather than written twice
+      this.logger.warn({ err: (err as Error).message }, 'request log: the catalog failed while a refused batch was being split')
+    }
+    if (dropped) {
+      this.dropped += dropped
+      this.onDrop('unwritable', dropped)
+      this.logger.warn({ dropped }, 'request log: lines the catalog refused were dropped')
+    }
+  }
+}
+
+const FOLD_SQL = `WITH ${TOTALS_OF_BATCH}, ${FOLD_INTO_STATISTICS} SELECT 1`
+
+/** the statistics as the two JSON parameters of FOLD_SQL; a NUL (which no text column holds) becomes U+FFFD */
+function totalsParams(totals: StatisticsTotals): [string, string] {
+  const rows = totals.rows()
+  const clean = (json: string) => (json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json)
+  return [clean(JSON.stringify(rows.clients)), clean(JSON.stringify(rows.tables))]
+}
+
+/** SQLSTATE classes that say the data was refused (cardinality, data exception, integrity), not the catalog unreachable */
+function isDataError(err: unknown): boolean {
+  const sqlstate = (err as { extra?: { sqlstate?: string }; code?: string })?.extra?.sqlstate ?? (err as { code?: string })?.code
+  return typeof sqlstate === 'string' && /^(21|22|23)/.test(sqlstate)
+}
+
+/** a batch's COPY text split into its lines (each ends with a raw newline; newlines in values are escaped) */
+function splitLines(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = []
+  let start = 0
+  for (let nl = bytes.indexOf(10, start); nl >= 0; nl = bytes.indexOf(10, start)) {
+    lines.push(bytes.subarray(start, nl + 1))
+    start = nl + 1
+  }
+  if (start < bytes.length) lines.push(bytes.subarray(start))
+  return lines
 }
 
 // The columns that change from request to request come first; the rest of a line is the same for most requests
@@ -163,19 +238,20 @@ export class RequestLog {
 const COPY_SQL = `COPY atrium.request_log (at, request_id, status, duration_ms, cached, client_name, table_name, operation,
   method, path, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
 
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
-const SPECIAL_ALL = /[\\\t\n\r]/g
+// COPY's text format cannot carry a NUL at all (the column is text): it becomes U+FFFD, the replacement character
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u0000': '\ufffd' }
+const SPECIAL_ALL = /[\\\t\n\r\u0000]/g
 
 /** true when the text has nothing COPY's text format escapes (a loop: a regular expression per value cost more) */
 function plain(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i)
-    if (c === 92 || c === 9 || c === 10 || c === 13) return false
+    if (c === 92 || c === 9 || c === 10 || c === 13 || c === 0) return false
   }
   return true
 }
 
-/** a value in COPY's text format: \N for NULL; backslash, tab and line breaks escaped (headers can carry tabs) */
+/** a value in COPY's text format: \N for NULL; backslash, tab and line breaks escaped (headers can carry tabs), NUL replaced */
 function copyText(v: string | null): string {
   if (v === null) return '\\N'
   return plain(v) ? v : v.replace(SPECIAL_ALL, (c) => COPY_ESCAPES[c])

@@ -51,6 +51,8 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_REQUEST_LOG_RETENTION_DAYS', 'gateway.requestLogRetentionDays', asInt],
   ['ATRIUM_UPSTREAM_ALLOWED_HOSTS', 'gateway.upstreamAllowedHosts', asList],
   ['ATRIUM_UPSTREAM_TIMEOUT_MS', 'gateway.upstreamTimeoutMs', asInt],
+  ['ATRIUM_RAW_SQL_MAX_ROWS', 'gateway.rawSql.maxRows', asInt],
+  ['ATRIUM_RAW_SQL_MAX_BYTES', 'gateway.rawSql.maxBytes', asInt],
   ['ATRIUM_REST_ENVELOPE', 'rest.envelope', asString],
   ['ATRIUM_REST_MAX_ROWS', 'rest.maxRows', asInt],
   ['ATRIUM_REST_DEFAULT_CLIENT', 'rest.defaultClient', asString],

@@ -65,6 +65,11 @@ export const ConfigSchema = Type.Object({
     schemaRefreshMs: Millis(0, 'periodic schema cache refresh; 0 = only on demand'),
     upstreamAllowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: ['*.supabase.co'], description: 'hosts X-Athena-Client: custom_supabase may forward to; *.domain matches subdomains' }),
     upstreamTimeoutMs: TimeoutMillis(15_000, 'timeout for one forwarded upstream call'),
+    // raw SQL results are capped so one query cannot fill the process's memory
+    rawSql: Type.Object({
+      maxRows: Type.Integer({ minimum: 1, default: 10_000, description: 'rows of a raw SQL result sent back; more are cut off and the reply says truncated' }),
+      maxBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024, description: 'JSON bytes of a raw SQL result sent back; rows past this are cut off and the reply says truncated' }),
+    }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   rest: Type.Object({
     envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),

@@ -7,6 +7,7 @@ import { runSql, type SqlRunResult } from '../sql/run-sql.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 import { assertWritable } from './write-rows.js'
+import { nulByte } from '../query/input-limits.js'
 
 const RIGHT_FOR: Record<SqlClass, string> = { read: 'sql.read', write: 'sql.write', ddl: 'sql.ddl' }
 const PURPOSE: Record<SqlClass, string> = { read: 'run read-only SQL', write: 'run SQL that writes rows', ddl: 'run SQL that changes the schema' }
@@ -17,11 +18,13 @@ export interface RawSqlOutcome extends SqlRunResult {
 
 export async function runRawSql(services: Services, source: Source, principal: Principal, query: string): Promise<RawSqlOutcome> {
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
+  // a NUL ends the text on the wire: the server would read a broken message and drop the connection
+  if (query.includes('\u0000')) throw nulByte('the SQL')
   const classified = source.dialect === 'postgres' ? await classifyPostgres(query) : classifyMysql(query)
   requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
-  const result = await runSql(source, classified, { readOnly })
+  const result = await runSql(source, classified, { readOnly, cap: services.config.gateway.rawSql })
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }

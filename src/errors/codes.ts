@@ -97,6 +97,10 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+
+  // input limits: bad input is refused before any SQL is sent
+  nul_byte: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  limit_exceeded: { status: 400, stage: 'request', pgrst: 'PGRST100' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -2,6 +2,7 @@
 import { AppError } from './app-error.js'
 import type { ErrorCode } from './codes.js'
 import { connectionFailureReason } from './connection-failure.js'
+import { stackOverflowAsLimit } from '../query/input-limits.js'
 import { sourceUnavailable } from './translate-pg.js'
 
 interface MysqlError extends Error {
@@ -43,7 +44,7 @@ export function translateMysqlError(err: unknown, source: string): AppError {
   if (typeof e?.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) return sourceUnavailable(source, e.sqlMessage ?? e.message, err)
   const reason = connectionFailureReason(err)
   if (reason || e?.fatal) return sourceUnavailable(source, reason ?? 'connection lost', err)
-  if (typeof e?.errno !== 'number') return new AppError('internal_error', 'the database driver failed unexpectedly', { cause: err })
+  if (typeof e?.errno !== 'number') return stackOverflowAsLimit(err) ?? new AppError('internal_error', 'the database driver failed unexpectedly', { cause: err })
   const code = BY_ERRNO[e.errno] ?? 'sql_error'
   const message = code === 'statement_timeout' ? 'the statement took longer than the configured timeout and was cancelled' : (e.sqlMessage ?? e.message)
   return new AppError(code, message, { sqlstate: e.sqlState, data: { errno: e.errno }, cause: err })

@@ -2,6 +2,7 @@
 import { AppError } from './app-error.js'
 import type { ErrorCode } from './codes.js'
 import { connectionFailureReason } from './connection-failure.js'
+import { stackOverflowAsLimit } from '../query/input-limits.js'
 
 interface PgDatabaseError extends Error {
   code?: string
@@ -35,7 +36,7 @@ export function translatePgError(err: unknown, source: string): AppError {
   if (!sqlstate) {
     const reason = connectionFailureReason(err)
     if (reason) return sourceUnavailable(source, reason, err)
-    return new AppError('internal_error', 'the database driver failed unexpectedly', { cause: err })
+    return stackOverflowAsLimit(err) ?? new AppError('internal_error', 'the database driver failed unexpectedly', { cause: err })
   }
   if (UNAVAILABLE_CLASSES.some((c) => sqlstate.startsWith(c)) && sqlstate !== '57014') {
     return sourceUnavailable(source, e.message, err, sqlstate)

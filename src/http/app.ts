@@ -18,6 +18,7 @@ import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { normalizeError } from './normalize-error.js'
 import { lazyChildLogger } from '../observability/lazy-child-logger.js'
+import { jsonHasNul, nulByte, nulPath } from '../query/input-limits.js'
 import type { Logger } from 'pino'
 import './fastify-types.js'
 
@@ -62,9 +63,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (isBlank(body as string)) return done(null, undefined)
-    defaultJson(req, body as string, done)
+    // One scan for NUL (JSON can only carry it as \u0000): no identifier or PostgreSQL text can hold it, and
+    // further on it would reach places that cannot say which part of the request was wrong.
+    if (!jsonHasNul(body as string)) return defaultJson(req, body as string, done)
+    defaultJson(req, body as string, (err, parsed) => done(err ?? nulByte(nulPath(parsed)), undefined))
   })
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    done((body as string).includes('\u0000') ? nulByte('the body') : null, body)
+  })
 
   const allowedOrigins = config.server.corsOrigins.includes('*') ? true : config.server.corsOrigins
   await app.register(cors, {

@@ -1,6 +1,7 @@
 // Turns anything thrown inside a request (AppError, Fastify framework errors, bugs) into one AppError.
 import type { FastifyBaseLogger } from 'fastify'
 import { AppError } from '../errors/app-error.js'
+import { stackOverflowAsLimit } from '../query/input-limits.js'
 
 interface FrameworkError extends Error {
   code?: string
@@ -33,6 +34,8 @@ export function normalizeError(err: unknown, log: FastifyBaseLogger): AppError {
       return new AppError('invalid_request', 'Content-Length does not match the body')
   }
   if (err instanceof SyntaxError) return new AppError('invalid_json', 'the request body is not valid JSON')
+  const tooDeep = stackOverflowAsLimit(err)
+  if (tooDeep) return tooDeep
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('invalid_request', e.message || 'bad request')
   }

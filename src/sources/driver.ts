@@ -17,6 +17,8 @@ export interface QueryResult {
   columns: string[]
   /** MySQL auto-increment id of the first inserted row */
   insertId?: number
+  /** rows past QueryOptions.cap were read and dropped */
+  truncated?: boolean
 }
 
 export interface QueryOptions {
@@ -32,6 +34,11 @@ export interface QueryOptions {
    * describes, such as raw SQL; planned reads are typed from the schema cache instead, which is cheaper
    */
   typed?: boolean
+  /**
+   * raw SQL through script(): keep at most this many rows and bytes of row JSON per result; drivers that can
+   * read rows one at a time (MySQL) drop the rest as they arrive instead of holding the whole result
+   */
+  cap?: { maxRows: number; maxBytes: number }
 }
 
 export type TransactionMode = 'read only' | 'read write'

@@ -19,6 +19,8 @@ async function runAndReply(services: Services, req: FastifyRequest, reply: Fasti
       rows_affected: out.affected,
       statement_count: out.statementCount,
       sql_class: out.sqlClass,
+      // the rows stop at gateway.rawSql.maxRows / maxBytes; returned_row_count counts the rows sent
+      truncated: out.truncated,
     },
   })
 }

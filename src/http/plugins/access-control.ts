@@ -12,6 +12,7 @@ import type { Source } from '../../sources/source.js'
 import type { Check } from '../../auth/rate-limits.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 import type { Access } from '../fastify-types.js'
+import { nulByte } from '../../query/input-limits.js'
 
 const clientHeader = (req: FastifyRequest) => {
   const v = req.headers['x-athena-client']
@@ -48,20 +49,28 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
 
   // Decided without a promise when nothing has to wait (a key known from memory, no rate limit configured):
   // this runs on every request. Whatever has to wait returns its promise, and the hook resumes when it settles.
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
+    // A request refused here has not had its body read: its connection is closed after the answer, so a
+    // caller without a valid key cannot hold sockets open by announcing bodies it never sends.
+    const refuse = (err: unknown) => {
+      reply.header('connection', 'close')
+      done(err as Error)
+    }
     let check: Check
     try {
       check = decide(req)
     } catch (err) {
-      done(err as Error)
+      refuse(err)
       return
     }
-    if (check) check.then(() => done(), done)
+    if (check) check.then(() => done(), refuse)
     else done()
   })
 
   function decide(req: FastifyRequest): Check {
     if (req.is404) return
+    // %00 would reach table names, filters and the request log as a NUL byte; refused before any key lookup
+    if (req.url.includes('%00')) throw nulByte(req.url.indexOf('?') >= 0 && req.url.indexOf('%00') > req.url.indexOf('?') ? 'the query string' : 'the URL path')
     const access: Access = req.routeOptions.config?.access ?? defaultAccess(req.routeOptions.url)
     const key = presentedKey(req)
     const isAdmin = key !== undefined && isAdminKey(key)

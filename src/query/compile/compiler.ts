@@ -5,6 +5,7 @@ import type { JsonStep } from '../ast.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
 import type { PlannedCondition, PlannedFilter, PlannedOrder } from '../plan/types.js'
+import { MAX_PARAMETERS, tooManyParameters } from '../input-limits.js'
 
 export abstract class Compiler {
   readonly params: unknown[] = []
@@ -26,6 +27,8 @@ export abstract class Compiler {
   }
 
   statement(sql: string): Statement {
+    // the drivers would send the count in 16 bits: the server would read garbage and drop the connection
+    if (this.params.length > MAX_PARAMETERS) throw tooManyParameters(this.params.length)
     return { sql, params: this.params }
   }
 

@@ -2,6 +2,7 @@
 import { AppError } from '../../errors/app-error.js'
 import type { DeleteQuery, Filter, GroupSpec, InsertQuery, OrderTerm, ReadQuery, RelationRef, SelectItem, UpdateQuery } from '../ast.js'
 import { parseField, parseFilter, parseLogic, parseSelect, splitTop, stripSpaces } from './grammar.js'
+import { MAX_CONDITIONS, MAX_IN_LIST, countConditions, inListTooLong, tooManyConditions } from '../input-limits.js'
 
 export interface AthenaCondition {
   eq_column?: string
@@ -84,7 +85,14 @@ export function parseColumns(columns: string | string[] | undefined): SelectItem
 export function parseConditions(conditions: AthenaCondition[] | undefined): Filter[] {
   if (conditions === undefined || conditions === null) return []
   if (!Array.isArray(conditions)) throw new AppError('invalid_filter', 'conditions must be an array')
-  return conditions.map((c, i) => parseCondition(c, i))
+  if (conditions.length > MAX_CONDITIONS) throw tooManyConditions(conditions.length)
+  const filters = conditions.map((c, i) => parseCondition(c, i))
+  // or/and/not conditions hold trees of their own
+  if (filters.some((f) => f.kind !== 'cond')) {
+    const count = countConditions(filters)
+    if (count > MAX_CONDITIONS) throw tooManyConditions(count)
+  }
+  return filters
 }
 
 function parseCondition(c: AthenaCondition, index: number): Filter {
@@ -120,6 +128,7 @@ function conditionFromValue(column: string, op: string, value: unknown): Filter 
   const field = parseField(column)
   if (op === 'in') {
     const values = Array.isArray(value) ? value : typeof value === 'string' ? splitTop(value.replace(/^\((.*)\)$/s, '$1')).map((v) => v.replace(/^"(.*)"$/s, '$1')) : [value]
+    if (values.length > MAX_IN_LIST) throw inListTooLong(column, values.length)
     return { kind: 'cond', field, op: 'in', negated: false, value: { kind: 'list', values } }
   }
   if (op === 'is') {

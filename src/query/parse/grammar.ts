@@ -12,6 +12,7 @@ import {
   OPERATORS, type Condition, type EmbedItem, type FieldRef, type Filter, type FilterValue, type JsonStep,
   type LogicalFilter, type Operator, type OrderTerm, type SelectItem,
 } from '../ast.js'
+import { MAX_IN_LIST, MAX_NESTING, inListTooLong, nestingTooDeep } from '../input-limits.js'
 
 const OPERATOR_SET = new Set<string>(OPERATORS)
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/
@@ -24,7 +25,11 @@ const fail = (code: ErrorCode, message: string, hint?: string): never => {
   throw new AppError(code, message, hint ? { hint } : {})
 }
 
-/** splits on `sep` at depth 0, honouring (), {} and double quotes (with \" escapes) */
+/**
+ * splits on `sep` at depth 0, honouring (), {} and double quotes (with \" escapes). Every parser splits the
+ * whole text here before it recurses into a part, so refusing depth past MAX_NESTING here bounds every
+ * recursion of parse, plan and compile over select lists and logic trees.
+ */
 export function splitTop(text: string, sep = ','): string[] {
   const parts: string[] = []
   let depth = 0
@@ -38,8 +43,9 @@ export function splitTop(text: string, sep = ','): string[] {
       continue
     }
     if (ch === '"') quoted = true
-    else if (ch === '(' || ch === '{' || ch === '[') depth++
-    else if (ch === ')' || ch === '}' || ch === ']') {
+    else if (ch === '(' || ch === '{' || ch === '[') {
+      if (++depth > MAX_NESTING) throw nestingTooDeep(`"${text.length > 60 ? `${text.slice(0, 60)}…` : text}"`)
+    } else if (ch === ')' || ch === '}' || ch === ']') {
       depth--
       if (depth < 0) fail('invalid_filter', `unbalanced parentheses in "${text}"`)
     } else if (ch === sep && depth === 0) {
@@ -226,7 +232,9 @@ export function parseList(operand: string, key: string, open = '(', close = ')')
   if (!operand.startsWith(open) || !operand.endsWith(close)) fail('invalid_filter', `the list for "${key}" must be written ${open}a,b${close}, got "${operand}"`)
   const inner = operand.slice(1, -1)
   if (inner === '') return []
-  return splitTop(inner).map((v) => unquote(v))
+  const items = splitTop(inner)
+  if (items.length > MAX_IN_LIST) throw inListTooLong(key, items.length)
+  return items.map((v) => unquote(v))
 }
 
 /** `(a.eq.1,or(b.gt.2,c.is.null))` for and=/or= (and `not.or=`) */

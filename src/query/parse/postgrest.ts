@@ -3,6 +3,7 @@
 import { AppError } from '../../errors/app-error.js'
 import type { EmbedItem, Filter, OrderTerm, SelectItem } from '../ast.js'
 import { parseFilter, parseLogic, parseOrder, parseSelect, splitTop } from './grammar.js'
+import { MAX_CONDITIONS, countConditions, tooManyConditions } from '../input-limits.js'
 
 /** keys that are never filters */
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict'])
@@ -132,5 +133,17 @@ export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string>
     })
   }
   for (const apply of embedOptions) apply()
+  // filters are few on every ordinary request: the walk only runs when logic trees or embeds could hide many
+  if (out.where.length > MAX_CONDITIONS) throw tooManyConditions(out.where.length)
+  if (out.where.some((f) => f.kind !== 'cond') || out.select.some((s) => s.kind === 'embed')) {
+    const count = countConditions(out.where) + embedConditions(out.select)
+    if (count > MAX_CONDITIONS) throw tooManyConditions(count)
+  }
   return out
+}
+
+function embedConditions(items: SelectItem[]): number {
+  let n = 0
+  for (const item of items) if (item.kind === 'embed') n += countConditions(item.where) + embedConditions(item.select)
+  return n
 }

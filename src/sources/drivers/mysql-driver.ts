@@ -100,7 +100,10 @@ export class MysqlDriver implements Driver {
 
   async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
     const conn = await this.connect()
-    const tx: Executor = { query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name) }
+    const tx: CappedExecutor = {
+      query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name),
+      capped: (sql, cap) => readCapped(conn, sql, cap).catch((err) => { throw translateMysqlError(err, this.opts.name) }),
+    }
     let broken = false
     try {
       await conn.query(mode === 'read only' ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
@@ -120,7 +123,8 @@ export class MysqlDriver implements Driver {
     // one statement per round trip: multipleStatements stays off on MySQL connections
     return this.transaction(mode, async (tx) => {
       const results: QueryResult[] = []
-      for (const sql of texts) results.push(await tx.query({ sql, params: [] }, opts))
+      const cap = opts?.cap
+      for (const sql of texts) results.push(cap ? await (tx as CappedExecutor).capped(sql, cap) : await tx.query({ sql, params: [] }, opts))
       return results
     })
   }
@@ -204,6 +208,54 @@ export class MysqlDriver implements Driver {
       throw translateMysqlError(err, this.opts.name)
     }
   }
+}
+
+/** a transaction that can also read raw SQL's rows one at a time, keeping only what fits a cap */
+interface CappedExecutor extends Executor {
+  capped(sql: string, cap: NonNullable<QueryOptions['cap']>): Promise<QueryResult>
+}
+
+/**
+ * Runs one raw SQL text and reads its rows as they arrive, keeping rows while they fit the cap and dropping
+ * the rest unread into memory. A MySQL result cannot be abandoned half-read without losing the connection
+ * (and with it the transaction), so the remainder is drained; the statement timeout bounds how long that takes.
+ */
+function readCapped(conn: mysql.PoolConnection, sql: string, cap: NonNullable<QueryOptions['cap']>): Promise<QueryResult> {
+  const core = (conn as unknown as { connection: CoreConnection }).connection
+  return new Promise((resolve, reject) => {
+    const rows: Row[] = []
+    let columns: string[] = []
+    let bytes = 0
+    let truncated = false
+    let header: mysql.ResultSetHeader | undefined
+    let sets = 0
+    const query = core.query({ sql, typeCast: typeCast as never })
+    query.on('fields', (fields: Array<{ name: string }> | undefined) => {
+      // CALL answers several result sets: the first one is what callers want, as in runQuery
+      if (sets++ === 0) columns = (fields ?? []).filter(Boolean).map((f) => f.name)
+    })
+    query.on('result', (row: unknown, index: number) => {
+      // only the first result: a CALL's later result sets and its closing status are not rows
+      if (index > 0) return
+      if (sets === 0) {
+        header ??= row as mysql.ResultSetHeader
+        return
+      }
+      if (truncated) return
+      if (rows.length >= cap.maxRows) {
+        truncated = true
+        return
+      }
+      bytes += JSON.stringify(row).length + 1
+      if (bytes > cap.maxBytes) truncated = true
+      else rows.push(row as Row)
+    })
+    query.on('error', reject)
+    query.on('end', () => {
+      if (sets === 0) resolve({ rows: [], affected: header?.affectedRows ?? 0, columns: [], insertId: header?.insertId })
+      else resolve({ rows, affected: rows.length, columns, truncated })
+    })
+  })
 }
 
 async function runQuery(target: mysql.Pool | mysql.PoolConnection, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {

@@ -15,7 +15,7 @@ forEachDialect('raw SQL routes', async (t, db) => {
       { id: 1, total: 21.24, placed_at: '2024-02-01T08:00:00+00:00' },
       { id: 2, total: 149.5, placed_at: '2024-02-01T09:30:00+00:00' },
     ])
-    assert.deepEqual(res.body.meta, { backend: isPg ? 'postgresql' : 'mysql', returned_row_count: 2, rows_affected: 0, statement_count: 1, sql_class: 'read' })
+    assert.deepEqual(res.body.meta, { backend: isPg ? 'postgresql' : 'mysql', returned_row_count: 2, rows_affected: 0, statement_count: 1, sql_class: 'read', truncated: false })
   })
 
   await t.test('/gateway/sql is the same route under its other name', async () => {
