@@ -97,6 +97,10 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+
+  // raw SQL classification on MySQL/MariaDB
+  ambiguous_sql: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  schema_not_exposed: { status: 403, stage: 'plan', pgrst: 'PGRST106' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
