@@ -54,7 +54,13 @@ const SHOW_READS = new Set(['tables', 'columns', 'fields', 'index', 'indexes', '
 const READ_TYPES = new Set(['select', 'desc', 'describe', 'explain'])
 const WRITE_TYPES = new Set(['insert', 'replace', 'update', 'delete'])
 const RANK: Record<SqlClass, number> = { read: 0, write: 1, ddl: 2 }
-const PARSE_OPTIONS = { database: 'MariaDB' }
+/**
+ * node-sql-parser's MySQL grammar reads more everyday SQL than its MariaDB one (a `status` column,
+ * UPDATE … ORDER BY … LIMIT, `->`), the MariaDB one a few MariaDB-only forms (DELETE … RETURNING): each text is
+ * read with the first grammar that accepts it, and re-emitted with that same grammar.
+ */
+const GRAMMARS = [{ database: 'MySQL' }, { database: 'MariaDB' }] as const
+type Grammar = (typeof GRAMMARS)[number]
 
 // node-sql-parser takes about a third of a second to load and only MySQL sources need it: it loads on first use,
 // so start-up (the embedded default's cold start above all) does not pay for it
@@ -72,9 +78,9 @@ function parser(): InstanceType<typeof NodeSqlParser.Parser> {
 export function classifyMysql(sql: string, opts: MysqlClassifyOptions): ClassifiedSql {
   assertUnambiguous(sql)
   let asts: any[]
+  let grammar: Grammar
   try {
-    const parsed = parser().astify(sql, PARSE_OPTIONS)
-    asts = Array.isArray(parsed) ? parsed : [parsed]
+    ;({ asts, grammar } = parseWithAnyGrammar(sql))
   } catch (err) {
     if (opts.isAdmin) {
       return { statements: [{ sql: sql.trim(), class: 'ddl', isPlainSelect: false, isTransactionControl: false }], class: 'ddl' }
@@ -84,12 +90,25 @@ export function classifyMysql(sql: string, opts: MysqlClassifyOptions): Classifi
       hint: 'write it in the common MySQL syntax (see docs/security.md for statements the parser does not know, such as UPDATE … ORDER BY … LIMIT); only the admin key may run SQL the parser cannot read',
     })
   }
-  const statements = asts.map((ast) => classifyStatement(ast, opts))
+  const statements = asts.map((ast) => classifyStatement(ast, grammar, opts))
   return { statements, class: statements.reduce<SqlClass>((acc, s) => (RANK[s.class] > RANK[acc] ? s.class : acc), 'read') }
 }
 
-function classifyStatement(ast: any, opts: MysqlClassifyOptions): ClassifiedStatement {
-  const text = reemit(ast)
+function parseWithAnyGrammar(sql: string): { asts: any[]; grammar: Grammar } {
+  let first: unknown
+  for (const grammar of GRAMMARS) {
+    try {
+      const parsed = parser().astify(sql, grammar)
+      return { asts: Array.isArray(parsed) ? parsed : [parsed], grammar }
+    } catch (err) {
+      first ??= err
+    }
+  }
+  throw first
+}
+
+function classifyStatement(ast: any, grammar: Grammar, opts: MysqlClassifyOptions): ClassifiedStatement {
+  const text = reemit(ast, grammar)
   if (!opts.isAdmin) assertExposed(ast, opts.exposedDatabase)
   return {
     sql: text,
@@ -104,14 +123,14 @@ function classifyStatement(ast: any, opts: MysqlClassifyOptions): ClassifiedStat
  * The emitted text must itself pass the lexical check and re-emit to the same text: where the emitter
  * mangles a statement (an alias holding a backtick, say), that statement is refused, not run differently.
  */
-function reemit(ast: any): string {
-  const text = parser().sqlify(ast, PARSE_OPTIONS)
+function reemit(ast: any, grammar: Grammar): string {
+  const text = parser().sqlify(ast, grammar)
   let again: string | undefined
   try {
     assertUnambiguous(text)
-    const reparsed = parser().astify(text, PARSE_OPTIONS)
+    const reparsed = parser().astify(text, grammar)
     const list = Array.isArray(reparsed) ? reparsed : [reparsed]
-    if (list.length === 1) again = parser().sqlify(list[0], PARSE_OPTIONS)
+    if (list.length === 1) again = parser().sqlify(list[0], grammar)
   } catch {
     again = undefined
   }
