@@ -2,7 +2,8 @@
 // for keys that may only read, as a second wall behind the classification).
 import { hasRight, requireRight, type Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
-import { classifyMysql, classifyPostgres, type SqlClass } from '../sql/classify.js'
+import { classifyPostgres, type SqlClass } from '../sql/classify.js'
+import { classifyMysql } from '../sql/classify-mysql.js'
 import { runSql, type SqlRunResult } from '../sql/run-sql.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
@@ -20,7 +21,9 @@ export async function runRawSql(services: Services, source: Source, principal: P
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
   // a NUL ends the text on the wire: the server would read a broken message and drop the connection
   if (query.includes('\u0000')) throw nulByte('the SQL')
-  const classified = source.dialect === 'postgres' ? await classifyPostgres(query) : classifyMysql(query)
+  const classified = source.dialect === 'postgres'
+    ? await classifyPostgres(query)
+    : classifyMysql(query, { exposedDatabase: source.schemas[0], isAdmin: principal.kind === 'admin' })
   requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')

@@ -101,6 +101,9 @@ export const codes = {
   // input limits: bad input is refused before any SQL is sent
   nul_byte: { status: 400, stage: 'request', pgrst: 'PGRST100' },
   limit_exceeded: { status: 400, stage: 'request', pgrst: 'PGRST100' },
+  // raw SQL classification on MySQL/MariaDB
+  ambiguous_sql: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  schema_not_exposed: { status: 403, stage: 'plan', pgrst: 'PGRST106' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
