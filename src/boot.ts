@@ -13,6 +13,7 @@ import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './catalog/request-log.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
 import { prepareEmbeddedDefaultSource } from './catalog/embedded-default-source.js'
+import { ConfigError } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
@@ -24,6 +25,7 @@ import { Metrics } from './observability/metrics.js'
 import { ResultCache } from './query/result-cache.js'
 import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
+import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 
@@ -86,6 +88,13 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   mkdirSync(dataDir, { recursive: true, mode: 0o711 })
 
   const { catalog, embedded, defaultSourceUrl } = await openCatalog(config, logger)
+  try {
+    assertNoSourceIsCatalog(config, catalog.url)
+  } catch (err) {
+    await catalog.close()
+    await embedded?.stop()
+    throw err
+  }
   const adminKey = config.adminKey ? { value: config.adminKey, created: false } : dataDirSecret(dataDir, 'admin-key', 32, 'atrium_admin_')
   const secret = config.secretKey ?? dataDirSecret(dataDir, 'secret-key', 32).value
 
@@ -182,6 +191,15 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
       })
       return closing
     },
+  }
+}
+
+/** a configured client on the catalog database would serve Atrium's keys and clients to its callers */
+function assertNoSourceIsCatalog(config: Config, catalogUrl: string): void {
+  for (const [name, source] of Object.entries(config.sources)) {
+    if (!isCatalogDatabase(source.url, catalogUrl)) continue
+    const where = config.catalog.url ? 'DATABASE_URL' : 'the embedded catalog'
+    throw new ConfigError(`invalid setting sources.${name}.url (atrium.yaml or ATRIUM_CLIENT_${name.toUpperCase()}): it names the catalog database (${where}); give the client a database of its own`)
   }
 }
 

@@ -8,6 +8,7 @@ import {
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 import type { Executor } from '../sources/driver.js'
+import { isCatalogDatabase } from '../sources/is-catalog-database.js'
 
 export interface ClientInput {
   client_name?: string
@@ -59,7 +60,7 @@ export function assertClientName(name: unknown): string {
 }
 
 /** checks a connection URL without ever echoing it (it may hold a password) */
-function assertConnectionUrl(url: string, what: string): void {
+function assertConnectionUrl(services: Services, url: string, what: string): void {
   let parsed: URL | undefined
   try {
     parsed = url.length <= 4096 ? new URL(url) : undefined
@@ -68,6 +69,12 @@ function assertConnectionUrl(url: string, what: string): void {
   }
   if (!parsed || !URL_SCHEMES.includes(parsed.protocol) || !parsed.hostname) {
     throw new AppError('invalid_request', `${what} must be a postgres://, postgresql://, mysql:// or mariadb:// URL with a host`)
+  }
+  // A client on the catalog would hand its keys, clients and request log to anyone holding sql.read.
+  if (isCatalogDatabase(url, services.catalog.url)) {
+    throw new AppError('client_is_catalog', `${what} names Atrium's catalog database, which can never be a client`, {
+      hint: 'create a database of its own for the client (and a role that owns it) and point the client there',
+    })
   }
 }
 
@@ -92,14 +99,14 @@ function connectionChanges(services: Services, input: ClientInput): Pick<ClientC
   const envVar = input.pg_uri_env_var ?? null
   if (uri !== null && envVar !== null) throw new AppError('invalid_request', 'give either pg_uri or pg_uri_env_var, not both')
   if (uri !== null) {
-    assertConnectionUrl(uri, 'pg_uri')
+    assertConnectionUrl(services, uri, 'pg_uri')
     return { pg_uri_encrypted: seal(services.secretKey, uri), pg_uri_env_var: null }
   }
   if (envVar !== null) {
     if (!ENV_VAR.test(envVar)) throw new AppError('invalid_request', 'pg_uri_env_var must be an environment variable name (letters, digits, "_")')
     const value = services.clientSync.env[envVar]
     if (!value) throw new AppError('invalid_request', `environment variable ${envVar} is not set in this Atrium process`)
-    assertConnectionUrl(value, `environment variable ${envVar}`)
+    assertConnectionUrl(services, value, `environment variable ${envVar}`)
     return { pg_uri_encrypted: null, pg_uri_env_var: envVar }
   }
   return undefined

@@ -97,6 +97,9 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+
+  // data sources: the catalog is never one
+  client_is_catalog: { status: 400, stage: 'request', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
