@@ -98,7 +98,14 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const adminKey = config.adminKey ? { value: config.adminKey, created: false } : dataDirSecret(dataDir, 'admin-key', 32, 'atrium_admin_')
   const secret = config.secretKey ?? dataDirSecret(dataDir, 'secret-key', 32).value
 
-  const registry = new SourceRegistry((source, err) => logger.warn({ source, err: err.message }, 'data source connection error'))
+  const registry = new SourceRegistry(
+    (source, err) => logger.warn({ source, err: err.message }, 'data source connection error'),
+    // once per registration, in the background: a superuser source is flagged in /admin/clients and logged
+    (source) => source.checkPrivileges().then(
+      (report) => { if (report.warnings.length) logger.warn({ source: source.name, superuser: report.superuser, warnings: report.warnings }, 'data source connects with too many privileges') },
+      (err: Error) => logger.debug({ source: source.name, err: err.message }, 'could not check the data source privileges yet'),
+    ),
+  )
   const poolFor = (override?: Partial<Config['pool']>) => ({ ...config.pool, ...(override ?? {}) })
   if (defaultSourceUrl) {
     await registry.register({ name: 'default', url: defaultSourceUrl, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })

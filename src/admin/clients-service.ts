@@ -46,6 +46,9 @@ export interface RuntimeClientView {
   is_active: boolean
   is_frozen: boolean
   pool_connected: boolean
+  /** null until the database could be asked */
+  superuser: boolean | null
+  warnings: string[]
 }
 
 const CLIENT_NAME = /^[a-z0-9_][a-z0-9_-]{0,62}$/
@@ -133,9 +136,22 @@ export function toClientView(services: Services, row: ClientRecord): ClientView 
   }
 }
 
+// How long GET /admin/clients waits for privilege checks still outstanding (a source that was down at
+// registration); a source that does not answer in time is listed with superuser: null.
+const PRIVILEGE_WAIT_MS = 1_500
+
+/** retries the privilege check of sources not checked yet, waiting a bounded time */
+async function settlePrivilegeChecks(services: Services): Promise<void> {
+  const pending = services.registry.list().filter((s) => !s.privileges).map((s) => s.checkPrivileges().catch(() => undefined))
+  if (!pending.length) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all(pending), new Promise((resolve) => { timer = setTimeout(resolve, PRIVILEGE_WAIT_MS) })])
+  clearTimeout(timer)
+}
+
 /** catalog records plus what this process is actually serving (config sources included, as source "config") */
 export async function listClients(services: Services): Promise<{ clients: ClientView[]; runtime: RuntimeClientView[] }> {
-  const rows = await listLiveClients(services.catalog)
+  const [rows] = await Promise.all([listLiveClients(services.catalog), settlePrivilegeChecks(services)])
   const byName = new Map(rows.map((r) => [r.client_name, r]))
   const runtime = services.registry.list().map((source) => {
     const row = source.origin === 'catalog' ? byName.get(source.name) : undefined
@@ -149,6 +165,8 @@ export async function listClients(services: Services): Promise<{ clients: Client
       is_active: true,
       is_frozen: source.frozen,
       pool_connected: source.hasDriver && source.driver.stats().connected,
+      superuser: source.privileges?.superuser ?? null,
+      warnings: source.privileges?.warnings ?? [],
     }
   }).sort((a, b) => a.client_name.localeCompare(b.client_name))
   return { clients: rows.map((r) => toClientView(services, r)), runtime }
