@@ -12,6 +12,8 @@ import { RateLimits } from './auth/rate-limits.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './catalog/request-log.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
+import { prepareEmbeddedDefaultSource } from './catalog/embedded-default-source.js'
+import { ConfigError } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
@@ -23,6 +25,7 @@ import { Metrics } from './observability/metrics.js'
 import { ResultCache } from './query/result-cache.js'
 import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
+import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 
@@ -51,23 +54,32 @@ function dataDirSecret(dataDir: string, file: string, bytes: number, prefix = ''
   return { value, created: true }
 }
 
-export async function openCatalog(config: Config, logger: Logger): Promise<{ catalog: Catalog; embedded?: EmbeddedPostgres }> {
+/**
+ * The catalog, migrated. When it is embedded, also the URL of the `default` data source: a database of its
+ * own on the same server, reached as a non-superuser role (set up alongside the migrations).
+ */
+export async function openCatalog(config: Config, logger: Logger): Promise<{ catalog: Catalog; embedded?: EmbeddedPostgres; defaultSourceUrl?: string }> {
   let embedded: EmbeddedPostgres | undefined
   let url = config.catalog.url
+  const dataDir = resolve(config.dataDir)
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir), port: config.catalog.embeddedPort, logger })
+    embedded = await startEmbeddedPostgres({ dataDir, port: config.catalog.embeddedPort, logger })
     url = embedded.url
   }
   const catalog = new Catalog(url, logger)
+  let defaultSourceUrl: string | undefined
   try {
-    const applied = await catalog.migrate()
+    const [applied] = await Promise.all([
+      catalog.migrate(),
+      embedded && prepareEmbeddedDefaultSource({ dataDir, adminUrl: embedded.url, port: embedded.port, logger }).then((u) => { defaultSourceUrl = u }),
+    ])
     if (applied.length) logger.info({ versions: applied }, 'catalog migrations applied')
   } catch (err) {
     await catalog.close()
     await embedded?.stop()
     throw err
   }
-  return { catalog, embedded }
+  return { catalog, embedded, defaultSourceUrl }
 }
 
 export async function startAtrium(config: Config, opts: StartOptions = {}): Promise<AtriumHandle> {
@@ -75,14 +87,28 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o711 })
 
-  const { catalog, embedded } = await openCatalog(config, logger)
+  const { catalog, embedded, defaultSourceUrl } = await openCatalog(config, logger)
+  try {
+    assertNoSourceIsCatalog(config, catalog.url)
+  } catch (err) {
+    await catalog.close()
+    await embedded?.stop()
+    throw err
+  }
   const adminKey = config.adminKey ? { value: config.adminKey, created: false } : dataDirSecret(dataDir, 'admin-key', 32, 'atrium_admin_')
   const secret = config.secretKey ?? dataDirSecret(dataDir, 'secret-key', 32).value
 
-  const registry = new SourceRegistry((source, err) => logger.warn({ source, err: err.message }, 'data source connection error'))
+  const registry = new SourceRegistry(
+    (source, err) => logger.warn({ source, err: err.message }, 'data source connection error'),
+    // once per registration, in the background: a superuser source is flagged in /admin/clients and logged
+    (source) => source.checkPrivileges().then(
+      (report) => { if (report.warnings.length) logger.warn({ source: source.name, superuser: report.superuser, warnings: report.warnings }, 'data source connects with too many privileges') },
+      (err: Error) => logger.debug({ source: source.name, err: err.message }, 'could not check the data source privileges yet'),
+    ),
+  )
   const poolFor = (override?: Partial<Config['pool']>) => ({ ...config.pool, ...(override ?? {}) })
-  if (embedded) {
-    await registry.register({ name: 'default', url: embedded.url, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })
+  if (defaultSourceUrl) {
+    await registry.register({ name: 'default', url: defaultSourceUrl, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })
   }
   for (const [name, source] of Object.entries(config.sources)) {
     await registry.register({
@@ -172,6 +198,15 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
       })
       return closing
     },
+  }
+}
+
+/** a configured client on the catalog database would serve Atrium's keys and clients to its callers */
+function assertNoSourceIsCatalog(config: Config, catalogUrl: string): void {
+  for (const [name, source] of Object.entries(config.sources)) {
+    if (!isCatalogDatabase(source.url, catalogUrl)) continue
+    const where = config.catalog.url ? 'DATABASE_URL' : 'the embedded catalog'
+    throw new ConfigError(`invalid setting sources.${name}.url (atrium.yaml or ATRIUM_CLIENT_${name.toUpperCase()}): it names the catalog database (${where}); give the client a database of its own`)
   }
 }
 

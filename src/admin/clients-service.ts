@@ -8,6 +8,7 @@ import {
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 import type { Executor } from '../sources/driver.js'
+import { isCatalogDatabase } from '../sources/is-catalog-database.js'
 
 export interface ClientInput {
   client_name?: string
@@ -45,6 +46,9 @@ export interface RuntimeClientView {
   is_active: boolean
   is_frozen: boolean
   pool_connected: boolean
+  /** null until the database could be asked */
+  superuser: boolean | null
+  warnings: string[]
 }
 
 const CLIENT_NAME = /^[a-z0-9_][a-z0-9_-]{0,62}$/
@@ -59,7 +63,7 @@ export function assertClientName(name: unknown): string {
 }
 
 /** checks a connection URL without ever echoing it (it may hold a password) */
-function assertConnectionUrl(url: string, what: string): void {
+function assertConnectionUrl(services: Services, url: string, what: string): void {
   let parsed: URL | undefined
   try {
     parsed = url.length <= 4096 ? new URL(url) : undefined
@@ -68,6 +72,12 @@ function assertConnectionUrl(url: string, what: string): void {
   }
   if (!parsed || !URL_SCHEMES.includes(parsed.protocol) || !parsed.hostname) {
     throw new AppError('invalid_request', `${what} must be a postgres://, postgresql://, mysql:// or mariadb:// URL with a host`)
+  }
+  // A client on the catalog would hand its keys, clients and request log to anyone holding sql.read.
+  if (isCatalogDatabase(url, services.catalog.url)) {
+    throw new AppError('client_is_catalog', `${what} names Atrium's catalog database, which can never be a client`, {
+      hint: 'create a database of its own for the client (and a role that owns it) and point the client there',
+    })
   }
 }
 
@@ -92,14 +102,14 @@ function connectionChanges(services: Services, input: ClientInput): Pick<ClientC
   const envVar = input.pg_uri_env_var ?? null
   if (uri !== null && envVar !== null) throw new AppError('invalid_request', 'give either pg_uri or pg_uri_env_var, not both')
   if (uri !== null) {
-    assertConnectionUrl(uri, 'pg_uri')
+    assertConnectionUrl(services, uri, 'pg_uri')
     return { pg_uri_encrypted: seal(services.secretKey, uri), pg_uri_env_var: null }
   }
   if (envVar !== null) {
     if (!ENV_VAR.test(envVar)) throw new AppError('invalid_request', 'pg_uri_env_var must be an environment variable name (letters, digits, "_")')
     const value = services.clientSync.env[envVar]
     if (!value) throw new AppError('invalid_request', `environment variable ${envVar} is not set in this Atrium process`)
-    assertConnectionUrl(value, `environment variable ${envVar}`)
+    assertConnectionUrl(services, value, `environment variable ${envVar}`)
     return { pg_uri_encrypted: null, pg_uri_env_var: envVar }
   }
   return undefined
@@ -126,9 +136,22 @@ export function toClientView(services: Services, row: ClientRecord): ClientView 
   }
 }
 
+// How long GET /admin/clients waits for privilege checks still outstanding (a source that was down at
+// registration); a source that does not answer in time is listed with superuser: null.
+const PRIVILEGE_WAIT_MS = 1_500
+
+/** retries the privilege check of sources not checked yet, waiting a bounded time */
+async function settlePrivilegeChecks(services: Services): Promise<void> {
+  const pending = services.registry.list().filter((s) => !s.privileges).map((s) => s.checkPrivileges().catch(() => undefined))
+  if (!pending.length) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all(pending), new Promise((resolve) => { timer = setTimeout(resolve, PRIVILEGE_WAIT_MS) })])
+  clearTimeout(timer)
+}
+
 /** catalog records plus what this process is actually serving (config sources included, as source "config") */
 export async function listClients(services: Services): Promise<{ clients: ClientView[]; runtime: RuntimeClientView[] }> {
-  const rows = await listLiveClients(services.catalog)
+  const [rows] = await Promise.all([listLiveClients(services.catalog), settlePrivilegeChecks(services)])
   const byName = new Map(rows.map((r) => [r.client_name, r]))
   const runtime = services.registry.list().map((source) => {
     const row = source.origin === 'catalog' ? byName.get(source.name) : undefined
@@ -142,6 +165,8 @@ export async function listClients(services: Services): Promise<{ clients: Client
       is_active: true,
       is_frozen: source.frozen,
       pool_connected: source.hasDriver && source.driver.stats().connected,
+      superuser: source.privileges?.superuser ?? null,
+      warnings: source.privileges?.warnings ?? [],
     }
   }).sort((a, b) => a.client_name.localeCompare(b.client_name))
   return { clients: rows.map((r) => toClientView(services, r)), runtime }

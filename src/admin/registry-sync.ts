@@ -7,6 +7,7 @@ import { findLiveClient, listLiveClients, type ClientRecord } from '../catalog/c
 import type { Config } from '../config/schema.js'
 import type { ResultCache } from '../query/result-cache.js'
 import type { Executor } from '../sources/driver.js'
+import { isCatalogDatabase } from '../sources/is-catalog-database.js'
 import type { SourceRegistry } from '../sources/registry.js'
 
 export const CLIENTS_CHANNEL = 'atrium_clients'
@@ -116,7 +117,10 @@ export class RegistrySync {
       return
     }
     const url = row && row.is_active ? this.resolveUrl(row) : undefined
-    if (!row || !url) {
+    // a row written before such URLs were refused (or an env var changed since) is not served
+    const isCatalog = url !== undefined && isCatalogDatabase(url, this.deps.catalog.url)
+    if (isCatalog) logger.warn({ client: name }, 'catalog client not served: its URL names the catalog database')
+    if (!row || !url || isCatalog) {
       if (current) await registry.unregister(name)
       return
     }

@@ -23,11 +23,18 @@ export function open(key: Buffer, sealed: string): string {
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8')
 }
 
-/** a connection URL with its password replaced, safe to show */
+// libpq and mysql2 both take credentials as query parameters too (postgres://db/x?password=…)
+const SECRET_PARAMS = /^(password|pass|passwd|pwd|sslpassword|secret|token|access_?token|api_?key)$/i
+
+/**
+ * a connection URL with every password replaced, safe to show; a URL that cannot be parsed is all masked
+ *   maskUrl('postgres://u:pw@h/db?sslmode=require&password=x') → 'postgres://u:****@h/db?sslmode=require&password=****'
+ */
 export function maskUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '****'
+    for (const name of new Set(u.searchParams.keys())) if (SECRET_PARAMS.test(name)) u.searchParams.set(name, '****')
     return u.toString()
   } catch {
     return '****'

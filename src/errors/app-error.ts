@@ -12,6 +12,11 @@ export interface ErrorExtra {
   sqlstate?: string
   /** seconds, for 429 and 503 */
   retryAfter?: number
+  /**
+   * the message with what only administrators may see (database role and host names); callers holding
+   * anything but the static admin key get `message`, which leaves them out
+   */
+  adminMessage?: string
   cause?: unknown
 }
 
@@ -31,3 +36,8 @@ export class AppError extends Error {
 }
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError
+
+/** the message a caller may read: the full one for the static admin key, the redacted one for everyone else */
+export function messageFor(err: AppError, isAdmin: boolean): string {
+  return isAdmin && err.extra.adminMessage ? err.extra.adminMessage : err.message
+}

@@ -104,6 +104,8 @@ export const codes = {
   // raw SQL classification on MySQL/MariaDB
   ambiguous_sql: { status: 400, stage: 'request', pgrst: 'PGRST000' },
   schema_not_exposed: { status: 403, stage: 'plan', pgrst: 'PGRST106' },
+  // data sources: the catalog is never one
+  client_is_catalog: { status: 400, stage: 'request', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -37,15 +37,28 @@ const BY_ERRNO: Record<number, ErrorCode> = {
 }
 
 const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1049, 1053, 1077, 2002, 2003, 2006, 2013])
+// What callers other than the admin key are told: MySQL's own texts name the account and host.
+const UNAVAILABLE_REASONS: Record<number, string> = {
+  1040: 'the database server has too many connections',
+  1045: 'the data source refused the connection (authentication failed)',
+  1049: 'the data source refused the connection (its database does not exist)',
+  1053: 'the database server is shutting down or restarting',
+  1077: 'the database server is shutting down or restarting',
+}
+// 'user'@'host' in MySQL's messages (access denied, command denied to user …)
+const ACCOUNT = /'[^']*'@'[^']*'/g
 
 export function translateMysqlError(err: unknown, source: string): AppError {
   if (err instanceof AppError) return err
   const e = err as MysqlError
-  if (typeof e?.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) return sourceUnavailable(source, e.sqlMessage ?? e.message, err)
+  if (typeof e?.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) {
+    return sourceUnavailable(source, UNAVAILABLE_REASONS[e.errno] ?? 'the connection to the database failed', err, undefined, e.sqlMessage ?? e.message)
+  }
   const reason = connectionFailureReason(err)
-  if (reason || e?.fatal) return sourceUnavailable(source, reason ?? 'connection lost', err)
+  if (reason || e?.fatal) return sourceUnavailable(source, reason ?? 'connection lost', err, undefined, `${reason ?? 'connection lost'} (${e?.message})`)
   if (typeof e?.errno !== 'number') return stackOverflowAsLimit(err) ?? new AppError('internal_error', 'the database driver failed unexpectedly', { cause: err })
   const code = BY_ERRNO[e.errno] ?? 'sql_error'
-  const message = code === 'statement_timeout' ? 'the statement took longer than the configured timeout and was cancelled' : (e.sqlMessage ?? e.message)
-  return new AppError(code, message, { sqlstate: e.sqlState, data: { errno: e.errno }, cause: err })
+  const full = code === 'statement_timeout' ? 'the statement took longer than the configured timeout and was cancelled' : (e.sqlMessage ?? e.message)
+  const message = full.replace(ACCOUNT, 'the connecting account')
+  return new AppError(code, message, { sqlstate: e.sqlState, data: { errno: e.errno }, cause: err, ...(message !== full ? { adminMessage: full } : {}) })
 }

@@ -110,7 +110,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const appError = normalizeError(err, req.log)
     if (appError.extra.retryAfter) reply.header('retry-after', String(appError.extra.retryAfter))
-    reply.status(appError.status).send(renderGatewayError(appError, req.routeOptions.config?.operation))
+    reply.status(appError.status).send(renderGatewayError(appError, req.routeOptions.config?.operation, req.principal?.kind === 'admin'))
   })
   app.setNotFoundHandler((req, reply) => {
     const err = new AppError('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'GET /router/registry (or GET / with the admin key or a schema.read key) lists every route' })

@@ -5,7 +5,14 @@ import { Source, type SourceDefinition } from './source.js'
 export class SourceRegistry {
   private readonly sources = new Map<string, Source>()
 
-  constructor(private readonly onDriverError?: (source: string, err: Error) => void) {}
+  /**
+   * onRegistered runs for every source added or replaced, without being awaited: background work such as
+   * the privilege check, which must never delay a registration or a request
+   */
+  constructor(
+    private readonly onDriverError?: (source: string, err: Error) => void,
+    private readonly onRegistered?: (source: Source) => void,
+  ) {}
 
   /** adds or replaces a source; a replaced source's pool is closed */
   async register(def: SourceDefinition): Promise<Source> {
@@ -13,6 +20,7 @@ export class SourceRegistry {
     const source = new Source(def, this.onDriverError)
     this.sources.set(def.name, source)
     if (previous) await previous.close()
+    this.onRegistered?.(source)
     return source
   }
 

@@ -1,5 +1,6 @@
 // One data source: its definition, a lazily created driver and its schema cache (loaded once, refreshable).
 import type { PoolConfig } from '../config/schema.js'
+import { checkMysqlPrivileges, checkPostgresPrivileges, type PrivilegeReport } from './check-privileges.js'
 import type { Dialect, Driver } from './driver.js'
 import { MysqlDriver } from './drivers/mysql-driver.js'
 import { PostgresDriver } from './drivers/postgres-driver.js'
@@ -33,6 +34,9 @@ export class Source {
   private driverInstance: Driver | undefined
   private schemaLoad: Promise<DbSchema> | undefined
   private schemaValue: DbSchema | undefined
+  private privilegeCheck: Promise<PrivilegeReport> | undefined
+  /** what the connecting role may do, once checkPrivileges() has answered; undefined until then */
+  privileges: PrivilegeReport | undefined
 
   constructor(private readonly def: SourceDefinition, private readonly onDriverError?: (source: string, err: Error) => void) {
     this.name = def.name
@@ -91,6 +95,15 @@ export class Source {
     this.schemaValue = fresh
     this.schemaLoad = Promise.resolve(fresh)
     return fresh
+  }
+
+  /** asks the database once (a failure is not remembered) whether the source connects as a superuser */
+  checkPrivileges(): Promise<PrivilegeReport> {
+    this.privilegeCheck ??= (this.dialect === 'mysql' ? checkMysqlPrivileges(this.driver) : checkPostgresPrivileges(this.driver)).then(
+      (report) => { this.privileges = report; return report },
+      (err) => { this.privilegeCheck = undefined; throw err },
+    )
+    return this.privilegeCheck
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,8 @@ export const RuntimeClient = Type.Object({
   is_active: Type.Boolean(),
   is_frozen: Type.Boolean(),
   pool_connected: Type.Boolean(),
+  superuser: Nullable(Type.Boolean({ description: 'the source connects as a superuser (PostgreSQL rolsuper; MySQL SUPER or ALL PRIVILEGES on *.*); null until the database could be asked' })),
+  warnings: Type.Array(Type.String(), { description: 'privileges the connecting role should not have, each with what to do' }),
 })
 
 export const SaveClientBody = Type.Object({

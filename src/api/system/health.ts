@@ -1,6 +1,7 @@
 // GET /health (catalog and sources) and GET /health/cluster (probes of configured mirror URLs).
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { maskUrl } from '../../auth/secret-box.js'
 import type { Services } from '../../services.js'
 
 interface MirrorHealth {
@@ -81,7 +82,8 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (a
     },
   }, async () => {
     const { mirrors, probeTimeoutMs } = services.config.cluster
-    const results = await Promise.all(mirrors.map((m) => probeMirror(m, probeTimeoutMs)))
+    // a public route: a mirror configured with credentials in its URL must not show them
+    const results = (await Promise.all(mirrors.map((m) => probeMirror(m, probeTimeoutMs)))).map((r) => ({ ...r, url: maskUrl(r.url) }))
     const catalogUp = await services.catalog.ping().then(() => true, () => false)
     const online = results.filter((r) => r.status === 'online').length
     return {
