@@ -82,7 +82,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const registry = new SourceRegistry((source, err) => logger.warn({ source, err: err.message }, 'data source connection error'))
   const poolFor = (override?: Partial<Config['pool']>) => ({ ...config.pool, ...(override ?? {}) })
   if (embedded) {
-    await registry.register({ name: 'default', url: embedded.url, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })
+    await registry.register({ name: 'default', url: embedded.url, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs, rawPoolMax: config.rawSqlSessions.poolMax })
   }
   for (const [name, source] of Object.entries(config.sources)) {
     await registry.register({
@@ -93,6 +93,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
       schemas: source.schemas,
       pool: poolFor(source.pool),
       statementTimeoutMs: source.statementTimeoutMs ?? config.gateway.statementTimeoutMs,
+      rawPoolMax: config.rawSqlSessions.poolMax,
     })
   }
   const secretKey = deriveKey(secret)

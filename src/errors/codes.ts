@@ -97,6 +97,10 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+
+  // deadlines and raw-SQL sessions
+  request_timeout: { status: 504, stage: 'server', pgrst: 'PGRST000' },
+  too_many_concurrent_queries: { status: 429, stage: 'execute', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
