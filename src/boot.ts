@@ -21,6 +21,7 @@ import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import { ResultCache } from './query/result-cache.js'
+import { RawSqlGate } from './data/raw-sql-gate.js'
 import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
 import { SourceRegistry } from './sources/registry.js'
@@ -129,6 +130,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     apiKeys,
     auth,
     rateLimits,
+    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
   }
 
   services.requestLog.start()

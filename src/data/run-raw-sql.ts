@@ -15,13 +15,24 @@ export interface RawSqlOutcome extends SqlRunResult {
   sqlClass: SqlClass
 }
 
-export async function runRawSql(services: Services, source: Source, principal: Principal, query: string): Promise<RawSqlOutcome> {
+export interface RawSqlOptions {
+  /** aborts when the request is abandoned (its deadline passed): the running SQL is cancelled */
+  signal?: AbortSignal
+}
+
+export async function runRawSql(services: Services, source: Source, principal: Principal, query: string, opts: RawSqlOptions = {}): Promise<RawSqlOutcome> {
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
   const classified = source.dialect === 'postgres' ? await classifyPostgres(query) : classifyMysql(query)
   requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
-  const result = await runSql(source, classified, { readOnly })
+  const leave = services.rawSqlGate.enter(principal, source.name, source.rawPoolMax)
+  let result: SqlRunResult
+  try {
+    result = await runSql(source, classified, { readOnly, signal: opts.signal })
+  } finally {
+    leave()
+  }
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }

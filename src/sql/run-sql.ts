@@ -12,7 +12,7 @@ export interface SqlRunResult {
   statementCount: number
 }
 
-export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean }): Promise<SqlRunResult> {
+export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean; signal?: AbortSignal }): Promise<SqlRunResult> {
   if (sql.statements.length === 0) throw new AppError('invalid_request', 'the query holds no SQL statement')
   if (sql.statements.some((s) => s.isTransactionControl)) {
     throw new AppError('invalid_request', 'transaction control (BEGIN, COMMIT, ROLLBACK…) is not allowed: the statements already run in one transaction')
@@ -23,7 +23,7 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
   const texts = sql.statements.map((stmt) => (isPostgres && stmt.isPlainSelect
     ? `SELECT coalesce(json_agg(_q), '[]')::text AS body, count(*)::int AS n FROM (${stmt.sql}\n) _q`
     : stmt.sql))
-  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true })
+  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, signal: opts.signal })
   let data = '[]'
   let returned = 0
   let affected = 0
