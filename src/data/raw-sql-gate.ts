@@ -26,7 +26,8 @@ export class RawSqlGate {
    */
   enter(principal: Principal, client: string, clientPoolSize: number): () => void {
     const clientCap = this.limits.maxConcurrentPerClient || clientPoolSize
-    const keyCap = principal.kind === 'key' ? this.limits.maxConcurrentPerKey : 0
+    // a key never holds all of a client's raw-SQL capacity (when there is more than one slot), whatever the setting
+    const keyCap = principal.kind === 'key' ? Math.min(this.limits.maxConcurrentPerKey || Infinity, Math.max(1, clientCap - 1)) : 0
     const keyId = principal.kind === 'key' ? principal.keyId : undefined
     const keyCount = keyId === undefined ? 0 : this.perKey.get(keyId) ?? 0
     if (keyCap > 0 && keyCount >= keyCap) {

@@ -229,14 +229,20 @@ export class PostgresDriver implements Driver {
  * its own: it needs no pooled connection and no backend slot, so it works even when every pool is busy.
  */
 function cancelBackend(url: string, client: pg.PoolClient): void {
-  const target = client as unknown as { processID: number; secretKey: number; activeQuery: unknown }
-  const canceller = new pg.Client({ connectionString: url }) as unknown as {
-    cancel(client: unknown, query: unknown): void
-    connection: { on(event: string, fn: (...args: unknown[]) => void): void; end(): void }
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+  // pg's Client knows how to reach the server (host, port or socket directory) from the URL
+  const { host, port } = new pg.Client({ connectionString: url }) as unknown as { host: string; port: number }
+  const connection = new pg.Connection() as unknown as {
+    connect(portOrPath: number | string, host?: string): void
+    cancel(processID: number, secretKey: number): void
+    on(event: string, fn: (...args: unknown[]) => void): void
+    end(): void
   }
   // the server closes a cancel connection itself; a refused one only means there is nothing left to cancel
-  canceller.connection.on('error', () => {})
-  canceller.cancel(target, target.activeQuery)
+  connection.on('error', () => {})
+  connection.on('connect', () => connection.cancel(processID, secretKey))
+  if (host.startsWith('/')) connection.connect(`${host}/.s.PGSQL.${port}`)
+  else connection.connect(port, host)
 }
 
 function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
