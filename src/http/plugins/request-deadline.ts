@@ -49,8 +49,9 @@ export const requestDeadline = fp<{ timeoutMs: number }>(async (app, { timeoutMs
     for (const [req, { reply, startedAt }] of inFlight) {
       if (startedAt > expiredBefore) break
       inFlight.delete(req)
-      // a streamed response has started: its status is on the wire and it ends by itself
-      if (reply.sent || reply.raw.headersSent || req.raw.destroyed) continue
+      // a streamed response has started: its status is on the wire and it ends by itself. (req.raw.destroyed
+      // says nothing here: a request is destroyed as soon as its body has been read.)
+      if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) continue
       controllers.get(req)?.abort()
       reply.send(new AppError('request_timeout', `the request was not answered within ${timeoutMs} ms and was stopped`, {
         hint: 'ask for less (fewer rows, a narrower filter, a cheaper query) and retry',
