@@ -37,22 +37,18 @@ export const requestDeadline = fp<{ timeoutMs: number }>(async (app, { timeoutMs
     inFlight.delete(req)
     done()
   })
-  // a request whose client went away gets no onResponse
-  app.addHook('onRequestAbort', (req, done) => {
-    inFlight.delete(req)
-    controllers.get(req)?.abort()
-    done()
-  })
+  // No onRequestAbort hook: it would add a 'close' listener to every request. A request whose client went away
+  // (and so gets no onResponse) stays in the map until its deadline, when the sweep cancels its SQL and drops it.
 
   const sweep = () => {
     const expiredBefore = Date.now() - timeoutMs
     for (const [req, { reply, startedAt }] of inFlight) {
       if (startedAt > expiredBefore) break
       inFlight.delete(req)
+      controllers.get(req)?.abort()
       // a streamed response has started: its status is on the wire and it ends by itself. (req.raw.destroyed
       // says nothing here: a request is destroyed as soon as its body has been read.)
       if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) continue
-      controllers.get(req)?.abort()
       reply.send(new AppError('request_timeout', `the request was not answered within ${timeoutMs} ms and was stopped`, {
         hint: 'ask for less (fewer rows, a narrower filter, a cheaper query) and retry',
       }))
