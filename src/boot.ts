@@ -23,6 +23,7 @@ import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import { ResultCache } from './query/result-cache.js'
+import { RawSqlGate } from './data/raw-sql-gate.js'
 import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
 import { isCatalogDatabase } from './sources/is-catalog-database.js'
@@ -108,7 +109,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   )
   const poolFor = (override?: Partial<Config['pool']>) => ({ ...config.pool, ...(override ?? {}) })
   if (defaultSourceUrl) {
-    await registry.register({ name: 'default', url: defaultSourceUrl, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs })
+    await registry.register({ name: 'default', url: defaultSourceUrl, origin: 'embedded', description: 'the embedded PostgreSQL', pool: poolFor(), statementTimeoutMs: config.gateway.statementTimeoutMs, rawPoolMax: config.rawSqlSessions.poolMax })
   }
   for (const [name, source] of Object.entries(config.sources)) {
     await registry.register({
@@ -119,6 +120,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
       schemas: source.schemas,
       pool: poolFor(source.pool),
       statementTimeoutMs: source.statementTimeoutMs ?? config.gateway.statementTimeoutMs,
+      rawPoolMax: config.rawSqlSessions.poolMax,
     })
   }
   const secretKey = deriveKey(secret)
@@ -154,6 +156,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     apiKeys,
     auth,
     rateLimits,
+    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
   }
 
   services.requestLog.start()

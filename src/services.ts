@@ -5,6 +5,7 @@ import type { ApiKeyStore } from './auth/api-key-store.js'
 import type { KeyAuthenticator } from './auth/key-authenticator.js'
 import type { RateLimits } from './auth/rate-limits.js'
 import type { Config } from './config/schema.js'
+import type { RawSqlGate } from './data/raw-sql-gate.js'
 import type { Catalog } from './catalog/catalog.js'
 import type { EmbeddedPostgres } from './catalog/embedded.js'
 import type { RequestLog } from './catalog/request-log.js'
@@ -41,4 +42,6 @@ export interface Services {
   /** validates presented keys (cached) and knows which clients enforce keys */
   auth: KeyAuthenticator
   rateLimits: RateLimits
+  /** per-key and per-client caps on raw-SQL requests running at once (this process) */
+  rawSqlGate: RawSqlGate
 }

@@ -137,6 +137,7 @@ export class RegistrySync {
       description: row.description,
       pool: { ...config.pool },
       statementTimeoutMs: config.gateway.statementTimeoutMs,
+      rawPoolMax: config.rawSqlSessions.poolMax,
       frozen: row.is_frozen,
     })
   }

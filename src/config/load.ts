@@ -75,6 +75,12 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
   ['ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST', 'rateLimits.outboundPerHost', asInt],
   ['ATRIUM_RATE_LIMIT_PREFIX', 'rateLimits.keyPrefix', asString],
+  ['ATRIUM_REQUEST_TIMEOUT_MS', 'deadlines.requestTimeoutMs', asInt],
+  ['ATRIUM_REQUEST_READ_TIMEOUT_MS', 'deadlines.requestReadTimeoutMs', asInt],
+  ['ATRIUM_HEADERS_TIMEOUT_MS', 'deadlines.headersTimeoutMs', asInt],
+  ['ATRIUM_RAW_SQL_POOL_MAX', 'rawSqlSessions.poolMax', asInt],
+  ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_KEY', 'rawSqlSessions.maxConcurrentPerKey', asInt],
+  ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_CLIENT', 'rawSqlSessions.maxConcurrentPerClient', asInt],
 ]
 
 const CLIENT_PREFIX = 'ATRIUM_CLIENT_'

@@ -106,6 +106,17 @@ export const ConfigSchema = Type.Object({
     outboundPerHost: Type.Integer({ minimum: 0, default: 0, description: 'calls per window Atrium makes to one upstream host' }),
     keyPrefix: Type.String({ minLength: 1, default: 'atrium:rl', description: 'prefix of the counters in Redis; deployments sharing one Redis use different prefixes' }),
   }, { additionalProperties: false, default: {} }),
+  // deadlines the caller cannot change, and what one key may hold of a client's raw-SQL connections
+  deadlines: Type.Object({
+    requestTimeoutMs: Millis(60_000, 'every request not answered within this long gets a coded 504 request_timeout and its raw SQL is cancelled; 0 = none'),
+    requestReadTimeoutMs: TimeoutMillis(30_000, 'the request line, headers and body must arrive within this long, or the connection gets 408 and is closed'),
+    headersTimeoutMs: TimeoutMillis(10_000, 'the request line and headers must arrive within this long'),
+  }, { additionalProperties: false, default: {} }),
+  rawSqlSessions: Type.Object({
+    poolMax: Type.Integer({ minimum: 0, default: 0, description: 'connections per source for raw SQL, a pool separate from planned queries; 0 = half of the source pool.max, at least 1' }),
+    maxConcurrentPerKey: Type.Integer({ minimum: 0, default: 2, description: 'raw-SQL requests one API key may have running at once in this process; 0 = no cap' }),
+    maxConcurrentPerClient: Type.Integer({ minimum: 0, default: 0, description: 'raw-SQL requests one client may have running at once in this process; 0 = the size of its raw-SQL pool' }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -17,7 +17,12 @@ export interface RawSqlOutcome extends SqlRunResult {
   sqlClass: SqlClass
 }
 
-export async function runRawSql(services: Services, source: Source, principal: Principal, query: string): Promise<RawSqlOutcome> {
+export interface RawSqlOptions {
+  /** aborts when the request is abandoned (its deadline passed): the running SQL is cancelled */
+  signal?: AbortSignal
+}
+
+export async function runRawSql(services: Services, source: Source, principal: Principal, query: string, opts: RawSqlOptions = {}): Promise<RawSqlOutcome> {
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
   // a NUL ends the text on the wire: the server would read a broken message and drop the connection
   if (query.includes('\u0000')) throw nulByte('the SQL')
@@ -27,7 +32,13 @@ export async function runRawSql(services: Services, source: Source, principal: P
   requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
-  const result = await runSql(source, classified, { readOnly, cap: services.config.gateway.rawSql })
+  const leave = services.rawSqlGate.enter(principal, source.name, source.rawPoolMax)
+  let result: SqlRunResult
+  try {
+    result = await runSql(source, classified, { readOnly, cap: services.config.gateway.rawSql, signal: opts.signal })
+  } finally {
+    leave()
+  }
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }

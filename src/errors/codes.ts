@@ -106,6 +106,9 @@ export const codes = {
   schema_not_exposed: { status: 403, stage: 'plan', pgrst: 'PGRST106' },
   // data sources: the catalog is never one
   client_is_catalog: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  // deadlines and raw-SQL sessions
+  request_timeout: { status: 504, stage: 'server', pgrst: 'PGRST000' },
+  too_many_concurrent_queries: { status: 429, stage: 'execute', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

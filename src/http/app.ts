@@ -14,6 +14,7 @@ import type { Services } from '../services.js'
 import { AppError } from '../errors/app-error.js'
 import { accessControl } from './plugins/access-control.js'
 import { requestAccounting } from './plugins/request-accounting.js'
+import { requestDeadline } from './plugins/request-deadline.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { normalizeError } from './normalize-error.js'
@@ -49,6 +50,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     return503OnClosing: true,
+    // a client must send its whole request in time (a body trickled a byte a second gets 408 and is closed);
+    // Node checks these every connectionsCheckingInterval, 30 s by default, too coarse for short limits
+    requestTimeout: config.deadlines.requestReadTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.deadlines.headersTimeoutMs, config.deadlines.requestReadTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(Math.min(config.deadlines.headersTimeoutMs, config.deadlines.requestReadTimeoutMs) / 4))),
+    },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     schemaController: { compilersFactory: lazySchemaCompilers() },
@@ -106,6 +114,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
   await app.register(requestAccounting, { services })
   await app.register(accessControl, { services })
+  await app.register(requestDeadline, { timeoutMs: config.deadlines.requestTimeoutMs })
 
   app.setErrorHandler((err, req, reply) => {
     const appError = normalizeError(err, req.log)

@@ -28,5 +28,7 @@ declare module 'fastify' {
     source: Source
     /** what the request log records about this request beyond method, path and status */
     logContext: { table?: string; cached?: boolean; sqlClass?: string }
+    /** aborts when the request passes its deadline (deadlines.requestTimeoutMs); undefined when there is none */
+    deadlineSignal(): AbortSignal | undefined
   }
 }

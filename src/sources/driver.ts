@@ -43,6 +43,11 @@ export interface QueryOptions {
 
 export type TransactionMode = 'read only' | 'read write'
 
+export interface ScriptOptions extends QueryOptions {
+  /** the request was abandoned (its deadline passed): cancel the running statement on the database */
+  signal?: AbortSignal
+}
+
 export interface Executor {
   query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult>
 }
@@ -53,10 +58,13 @@ export interface Driver extends Executor {
   transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T>
   /**
    * Runs SQL texts that take no parameters (raw SQL, already split and classified) in one transaction and
-   * answers one result per text. Session settings the texts change do not outlive the call. PostgreSQL
-   * sends the whole script in one round trip.
+   * answers one result per text. They run on a separate pool that never serves planned queries, and the
+   * connection's whole session state (settings, role, locks, temporary tables, prepared statements,
+   * variables) is reset before it is used again. The source's statement timeout bounds the whole call and
+   * is enforced by Atrium (it cancels the statement on the database) whatever the texts set; past it, or
+   * when `signal` aborts, the call fails with statement_timeout. PostgreSQL sends the script in one round trip.
    */
-  script(mode: TransactionMode, texts: readonly string[], opts?: QueryOptions): Promise<QueryResult[]>
+  script(mode: TransactionMode, texts: readonly string[], opts?: ScriptOptions): Promise<QueryResult[]>
   /**
    * Opens a read-only snapshot on one connection for a large read. Run any other statement (e.g. a count)
    * through `cursor.query` before the first `next()`; then read chunks until one comes back empty.

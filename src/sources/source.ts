@@ -18,8 +18,13 @@ export interface SourceDefinition {
   schemas?: string[]
   pool: PoolConfig
   statementTimeoutMs?: number
+  /** connections of the separate raw-SQL pool; unset or 0 = half of pool.max, at least 1 */
+  rawPoolMax?: number
   frozen?: boolean
 }
+
+/** the raw-SQL pool size a definition asks for */
+export const rawPoolSize = (def: Pick<SourceDefinition, 'pool' | 'rawPoolMax'>): number => def.rawPoolMax || Math.max(1, Math.floor(def.pool.max / 2))
 
 export function dialectOf(url: string): Dialect {
   return /^(mysql|mariadb):/i.test(url) ? 'mysql' : 'postgres'
@@ -58,11 +63,17 @@ export class Source {
         url: this.def.url,
         pool: this.def.pool,
         statementTimeoutMs: this.def.statementTimeoutMs,
+        rawPoolMax: this.rawPoolMax,
         onError: (err: Error) => this.onDriverError?.(this.name, err),
       }
       this.driverInstance = this.dialect === 'mysql' ? new MysqlDriver(opts) : new PostgresDriver(opts)
     }
     return this.driverInstance
+  }
+
+  /** connections of the raw-SQL pool, which is also the default cap on concurrent raw-SQL requests */
+  get rawPoolMax(): number {
+    return rawPoolSize(this.def)
   }
 
   get hasDriver(): boolean {

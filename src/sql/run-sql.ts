@@ -49,7 +49,7 @@ function capRows(rows: unknown[], cap: ResultCap): { json: string; count: number
   return { json: `[${parts.join(',')}]`, count: parts.length, truncated: parts.length < rows.length }
 }
 
-export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean; cap: ResultCap }): Promise<SqlRunResult> {
+export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean; cap: ResultCap; signal?: AbortSignal }): Promise<SqlRunResult> {
   if (sql.statements.length === 0) throw new AppError('invalid_request', 'the query holds no SQL statement')
   if (sql.statements.some((s) => s.isTransactionControl)) {
     throw new AppError('invalid_request', 'transaction control (BEGIN, COMMIT, ROLLBACK…) is not allowed: the statements already run in one transaction')
@@ -58,7 +58,7 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
   // PostgreSQL renders a plain SELECT's rows itself, so numbers and timestamps keep to_json's types exactly
   const texts = sql.statements.map((stmt) => (isPostgres && stmt.isPlainSelect ? cappedSelect(stmt.sql, opts.cap) : stmt.sql))
   // MySQL streams each result and keeps only what fits the cap (see the driver)
-  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, cap: opts.cap })
+  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, cap: opts.cap, signal: opts.signal })
   let data = '[]'
   let returned = 0
   let affected = 0

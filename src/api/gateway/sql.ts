@@ -10,7 +10,15 @@ import { ClientHeader, QuerySqlBody, SqlBody } from './schemas.js'
 
 async function runAndReply(services: Services, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {
   if (!query) throw new AppError('invalid_request', 'body.query must hold the SQL to run')
-  const out = await runRawSql(services, source, req.principal, query)
+  let out: Awaited<ReturnType<typeof runRawSql>>
+  try {
+    out = await runRawSql(services, source, req.principal, query, { signal: req.deadlineSignal() })
+  } catch (err) {
+    // past the deadline the request was already answered with request_timeout, and its SQL cancelled
+    if (reply.sent) return reply
+    throw err
+  }
+  if (reply.sent) return reply
   req.logContext.sqlClass = out.sqlClass
   return sendEnvelope(reply, `Query returned ${plural(out.returned, 'row')}`, out.data, {
     meta: {

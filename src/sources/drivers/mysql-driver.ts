@@ -4,13 +4,16 @@ import type mysql from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
 import type { PoolConfig } from '../../config/schema.js'
 import { translateMysqlError } from '../../errors/translate-mysql.js'
-import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, Statement, TransactionMode } from '../driver.js'
+import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import { statementCancelled, watchStatement, type StatementWatch } from './statement-watch.js'
 
 export interface MysqlDriverOptions {
   name: string
   url: string
   pool: PoolConfig
   statementTimeoutMs?: number
+  /** connections of the raw-SQL pool; default half of pool.max, at least 1 */
+  rawPoolMax?: number
   onError?: (err: Error) => void
 }
 
@@ -41,23 +44,32 @@ export class MysqlDriver implements Driver {
   readonly dialect = 'mysql' as const
   serverVersion: string | undefined
   private readonly pool: mysql.Pool
+  private rawPoolInstance: mysql.Pool | undefined
   private lastConnectOk = false
 
   constructor(private readonly opts: MysqlDriverOptions) {
-    const url = new URL(opts.url.replace(/^mariadb:/, 'mysql:'))
-    // mysql2 loads with the first MySQL source, not at start-up
-    const { createPool } = createRequire(import.meta.url)('mysql2/promise') as typeof mysql
-    this.pool = createPool({
+    this.pool = this.createPool(opts.pool.max, true)
+  }
+
+  /**
+   * Raw SQL gets its own smaller pool, created on first use: user SQL never runs on a connection that serves
+   * planned queries, and each of its connections is reset (COM_RESET_CONNECTION) after every use.
+   */
+  private get rawPool(): mysql.Pool {
+    this.rawPoolInstance ??= this.createPool(this.opts.rawPoolMax ?? Math.max(1, Math.floor(this.opts.pool.max / 2)), false)
+    return this.rawPoolInstance
+  }
+
+  /** the settings every pool's connections are opened with */
+  private get connectionOptions(): mysql.ConnectionOptions {
+    const url = new URL(this.opts.url.replace(/^mariadb:/, 'mysql:'))
+    return {
       host: url.hostname,
       port: url.port ? Number(url.port) : 3306,
       user: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
       database: decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined,
-      connectionLimit: opts.pool.max,
-      maxIdle: opts.pool.max,
-      idleTimeout: opts.pool.idleTimeoutMs,
-      connectTimeout: opts.pool.connectionTimeoutMs || 10_000,
-      waitForConnections: true,
+      connectTimeout: this.opts.pool.connectionTimeoutMs || 10_000,
       enableKeepAlive: true,
       supportBigNumbers: true,
       bigNumberStrings: false,
@@ -71,8 +83,22 @@ export class MysqlDriver implements Driver {
       // about 40% of the driver's CPU on a one-row read. Every driver error is turned into Atrium's own error
       // (translateMysqlError), with its own stack, before anything reads the driver's.
       trace: false,
+    }
+  }
+
+  /** `sessionSetup`: the planned pool sets each connection up once; the raw pool does so before every script */
+  private createPool(max: number, sessionSetup: boolean): mysql.Pool {
+    const opts = this.opts
+    // mysql2 loads with the first MySQL source, not at start-up
+    const { createPool } = createRequire(import.meta.url)('mysql2/promise') as typeof mysql
+    const pool = createPool({
+      ...this.connectionOptions,
+      connectionLimit: max,
+      maxIdle: max,
+      idleTimeout: opts.pool.idleTimeoutMs,
+      waitForConnections: true,
     })
-    const core = (this.pool as unknown as { pool: { on(event: string, fn: (c: CoreConnection) => void): void } }).pool
+    const core = (pool as unknown as { pool: { on(event: string, fn: (c: CoreConnection) => void): void } }).pool
     core.on('connection', (conn) => {
       this.lastConnectOk = true
       conn.on('error', (err: Error) => { this.lastConnectOk = false; opts.onError?.(err) })
@@ -80,14 +106,15 @@ export class MysqlDriver implements Driver {
         if (err) return
         const v = String(rows?.[0]?.v ?? '')
         this.serverVersion = v.includes('MariaDB') ? `MariaDB ${v.split('-')[0]}` : `MySQL ${v}`
-        if (opts.statementTimeoutMs) {
+        if (sessionSetup && opts.statementTimeoutMs) {
           // MariaDB counts seconds for every statement; MySQL counts milliseconds for SELECTs only.
           const sql = v.includes('MariaDB') ? 'SET SESSION max_statement_time = ?' : 'SET SESSION max_execution_time = ?'
           conn.query(sql, [v.includes('MariaDB') ? opts.statementTimeoutMs / 1000 : opts.statementTimeoutMs], () => {})
         }
       })
-      conn.query("SET SESSION time_zone = '+00:00'", () => {})
+      if (sessionSetup) conn.query("SET SESSION time_zone = '+00:00'", () => {})
     })
+    return pool
   }
 
   get isMariaDb(): boolean {
@@ -100,10 +127,7 @@ export class MysqlDriver implements Driver {
 
   async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
     const conn = await this.connect()
-    const tx: CappedExecutor = {
-      query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name),
-      capped: (sql, cap) => readCapped(conn, sql, cap).catch((err) => { throw translateMysqlError(err, this.opts.name) }),
-    }
+    const tx: Executor = { query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name) }
     let broken = false
     try {
       await conn.query(mode === 'read only' ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
@@ -119,14 +143,59 @@ export class MysqlDriver implements Driver {
     }
   }
 
-  script(mode: TransactionMode, texts: readonly string[], opts?: QueryOptions): Promise<QueryResult[]> {
-    // one statement per round trip: multipleStatements stays off on MySQL connections
-    return this.transaction(mode, async (tx) => {
+  async script(mode: TransactionMode, texts: readonly string[], opts?: ScriptOptions): Promise<QueryResult[]> {
+    const conn = await this.connect(this.rawPool)
+    const core = (conn as unknown as { connection: CoreConnection & { threadId: number; _isMariaDB?: boolean } }).connection
+    const timeoutMs = this.opts.statementTimeoutMs ?? 0
+    let reusable = true
+    let watch: StatementWatch | undefined
+    try {
+      // The session is fresh (new or reset), so it gets UTC and the statement limit here: MariaDB's
+      // max_statement_time covers every statement, MySQL's max_execution_time only SELECTs. The texts may
+      // change either, so Atrium also kills the query at the deadline (KILL QUERY from its own connection).
+      const limit = timeoutMs > 0
+        ? (core._isMariaDB ? `, max_statement_time = ${timeoutMs / 1000}` : `, max_execution_time = ${Math.trunc(timeoutMs)}`)
+        : ''
+      await conn.query(`SET SESSION time_zone = '+00:00'${limit}`)
+      watch = watchStatement(timeoutMs, opts?.signal, () => this.killQuery(core.threadId))
+      await conn.query(mode === 'read only' ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
+      // one statement per round trip: multipleStatements stays off on MySQL connections
       const results: QueryResult[] = []
       const cap = opts?.cap
-      for (const sql of texts) results.push(cap ? await (tx as CappedExecutor).capped(sql, cap) : await tx.query({ sql, params: [] }, opts))
+      for (const sql of texts) {
+        // a killed SLEEP() returns 1 without an error: the deadline is checked between statements too
+        if (watch.fired) break
+        // with a cap, each result is streamed and only what fits is kept (see readCapped)
+        results.push(cap ? await readCapped(conn, sql, cap) : await runQuery(conn, { sql, params: [] }, opts, this.opts.name))
+      }
+      if (watch.fired) throw new Error('statement cancelled by Atrium')
+      await conn.query('COMMIT')
       return results
-    })
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => { reusable = false })
+      if (watch?.fired) throw statementCancelled(timeoutMs, watch.reason)
+      throw translateMysqlError(err, this.opts.name)
+    } finally {
+      watch?.stop()
+      // a KILL QUERY still travelling could hit whatever this connection runs next: never reuse it
+      if (watch?.fired) reusable = false
+      // COM_RESET_CONNECTION drops what the texts left in the session: user variables, GET_LOCK locks,
+      // temporary tables, prepared statements, session variables. A connection that cannot be reset is closed.
+      if (reusable) reusable = await new Promise<boolean>((resolve) => (core as unknown as { reset(cb: (err: unknown) => void): void }).reset((err) => resolve(!err)))
+      if (reusable) conn.release()
+      else conn.destroy()
+    }
+  }
+
+  /**
+   * Stops what thread `threadId` is running, from a connection of its own (never a pooled one, which may all
+   * be busy), closed right after.
+   */
+  private killQuery(threadId: number): void {
+    const { createConnection } = createRequire(import.meta.url)('mysql2') as typeof import('mysql2')
+    const killer = createConnection({ ...this.connectionOptions, database: undefined })
+    killer.on('error', () => {})
+    killer.query('KILL QUERY ?', [threadId], () => killer.end(() => {}))
   }
 
   async openCursor(stmt: Statement, opts: { chunkSize: number; arrayRows?: boolean }): Promise<Cursor> {
@@ -195,12 +264,12 @@ export class MysqlDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => {})
+    await Promise.all([this.pool.end().catch(() => {}), this.rawPoolInstance?.end().catch(() => {})])
   }
 
-  private async connect(): Promise<mysql.PoolConnection> {
+  private async connect(pool = this.pool): Promise<mysql.PoolConnection> {
     try {
-      const conn = await this.pool.getConnection()
+      const conn = await pool.getConnection()
       this.lastConnectOk = true
       return conn
     } catch (err) {
@@ -208,11 +277,6 @@ export class MysqlDriver implements Driver {
       throw translateMysqlError(err, this.opts.name)
     }
   }
-}
-
-/** a transaction that can also read raw SQL's rows one at a time, keeping only what fits a cap */
-interface CappedExecutor extends Executor {
-  capped(sql: string, cap: NonNullable<QueryOptions['cap']>): Promise<QueryResult>
 }
 
 /**

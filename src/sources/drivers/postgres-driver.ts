@@ -6,7 +6,8 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { PoolConfig } from '../../config/schema.js'
 import { translatePgError } from '../../errors/translate-pg.js'
-import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, Statement, TransactionMode } from '../driver.js'
+import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import { statementCancelled, watchStatement } from './statement-watch.js'
 
 const { Pool, types } = pg
 
@@ -43,6 +44,8 @@ export interface PostgresDriverOptions {
   url: string
   pool: PoolConfig
   statementTimeoutMs?: number
+  /** connections of the raw-SQL pool; default half of pool.max, at least 1 */
+  rawPoolMax?: number
   onError?: (err: Error) => void
 }
 
@@ -50,25 +53,40 @@ export class PostgresDriver implements Driver {
   readonly dialect = 'postgres' as const
   serverVersion: string | undefined
   private readonly pool: pg.Pool
+  private rawPoolInstance: pg.Pool | undefined
   private versionAsked = false
   private lastConnectOk = false
 
   constructor(private readonly opts: PostgresDriverOptions) {
-    this.pool = new Pool({
+    this.pool = this.createPool(opts.pool.max, 'atrium')
+  }
+
+  /**
+   * Raw SQL gets its own smaller pool, created on first use: user SQL never runs on a connection that serves
+   * planned queries, so nothing it leaves in a session (not even a replaced prepared statement) can reach them.
+   */
+  private get rawPool(): pg.Pool {
+    this.rawPoolInstance ??= this.createPool(this.opts.rawPoolMax ?? Math.max(1, Math.floor(this.opts.pool.max / 2)), 'atrium_sql')
+    return this.rawPoolInstance
+  }
+
+  private createPool(max: number, applicationName: string): pg.Pool {
+    const opts = this.opts
+    const pool = new Pool({
       connectionString: opts.url,
-      max: opts.pool.max,
+      max,
       idleTimeoutMillis: opts.pool.idleTimeoutMs,
       connectionTimeoutMillis: opts.pool.connectionTimeoutMs,
       statement_timeout: opts.statementTimeoutMs || undefined,
-      application_name: 'atrium',
+      application_name: applicationName,
       types: { getTypeParser },
     })
     // An idle connection dying (database restart) must not crash the process; the pool drops it.
-    this.pool.on('error', (err) => {
+    pool.on('error', (err) => {
       this.lastConnectOk = false
       opts.onError?.(err)
     })
-    this.pool.on('connect', (client) => {
+    pool.on('connect', (client) => {
       // pg-pool listens for errors only on idle connections: a checked-out one that the server ends between
       // two queries (a restart, pg_terminate_backend, a dropped database) while a cursor waits for its
       // reader or a transaction for its next statement would otherwise raise an uncaught 'error' and end
@@ -81,9 +99,10 @@ export class PostgresDriver implements Driver {
       if (!this.versionAsked) {
         this.versionAsked = true
         // asked through the pool, after this connection's own first query, never interleaved on it
-        setImmediate(() => this.pool.query('SHOW server_version').then((r) => { this.serverVersion = `PostgreSQL ${r.rows[0].server_version}` }, () => { this.versionAsked = false }))
+        setImmediate(() => pool.query('SHOW server_version').then((r) => { this.serverVersion = `PostgreSQL ${r.rows[0].server_version}` }, () => { this.versionAsked = false }))
       }
     })
+    return pool
   }
 
   query(stmt: Statement, opts?: QueryOptions): Promise<QueryResult> {
@@ -112,22 +131,35 @@ export class PostgresDriver implements Driver {
     }
   }
 
-  async script(mode: TransactionMode, texts: readonly string[]): Promise<QueryResult[]> {
-    const client = await this.connect()
+  async script(mode: TransactionMode, texts: readonly string[], opts?: ScriptOptions): Promise<QueryResult[]> {
+    const client = await this.connect(this.rawPool)
+    const timeoutMs = this.opts.statementTimeoutMs ?? 0
+    // One simple-protocol message: BEGIN, Atrium's statement timeout, the texts and COMMIT. The texts are single
+    // statements the PostgreSQL parser has already split out; the newlines keep a trailing -- comment from
+    // swallowing the separator. PostgreSQL stops at the first failing statement, leaving the transaction to
+    // roll back. The SET LOCAL is only the first wall: the texts may change statement_timeout themselves, so
+    // Atrium also cancels the backend at the deadline (watchStatement).
+    const head = [mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN']
+    if (timeoutMs > 0) head.push(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`)
+    const script = [...head, ...texts, 'COMMIT'].join('\n;\n')
+    const watch = watchStatement(timeoutMs, opts?.signal, () => cancelBackend(this.opts.url, client))
     let broken: Error | undefined
-    // One simple-protocol message: BEGIN, the texts, RESET ALL (settings changed by SET or set_config must
-    // not reach the next request on this connection) and COMMIT. The texts are single statements the
-    // PostgreSQL parser has already split out; the newlines keep a trailing -- comment from swallowing the
-    // separator. PostgreSQL stops at the first failing statement, leaving the transaction to roll back.
-    const script = [mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN', ...texts, 'RESET ALL', 'COMMIT'].join('\n;\n')
     try {
       const results = (await client.query(script)) as unknown as pg.QueryResult[]
-      return results.slice(1, 1 + texts.length).map((res) => ({ rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }))
+      return results.slice(head.length, head.length + texts.length).map((res) => ({ rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }))
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => { broken = e })
+      if (watch.fired) throw statementCancelled(timeoutMs, watch.reason)
       throw translatePgError(err, this.opts.name)
     } finally {
-      client.release(broken)
+      watch.stop()
+      // a cancel request still travelling could hit whatever this connection runs next: never reuse it
+      if (watch.fired) broken ??= new Error('statement cancelled by Atrium')
+      // DISCARD ALL (outside any transaction) drops what the texts left in the session: settings, role and
+      // session authorization, advisory locks, temporary tables, prepared statements, cursors, LISTENs. A
+      // connection that cannot be reset is closed instead of going back to the pool.
+      if (!broken) await client.query('DISCARD ALL').catch((e: Error) => { broken = e })
+      client.release(broken ?? false)
     }
   }
 
@@ -179,17 +211,38 @@ export class PostgresDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => {})
+    await Promise.all([this.pool.end().catch(() => {}), this.rawPoolInstance?.end().catch(() => {})])
   }
 
-  private async connect(): Promise<pg.PoolClient> {
+  private async connect(pool = this.pool): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect()
+      return await pool.connect()
     } catch (err) {
       this.lastConnectOk = false
       throw translatePgError(err, this.opts.name)
     }
   }
+}
+
+/**
+ * Asks the server to cancel whatever `client` is running, with the protocol's CancelRequest on a connection of
+ * its own: it needs no pooled connection and no backend slot, so it works even when every pool is busy.
+ */
+function cancelBackend(url: string, client: pg.PoolClient): void {
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+  // pg's Client knows how to reach the server (host, port or socket directory) from the URL
+  const { host, port } = new pg.Client({ connectionString: url }) as unknown as { host: string; port: number }
+  const connection = new pg.Connection() as unknown as {
+    connect(portOrPath: number | string, host?: string): void
+    cancel(processID: number, secretKey: number): void
+    on(event: string, fn: (...args: unknown[]) => void): void
+    end(): void
+  }
+  // the server closes a cancel connection itself; a refused one only means there is nothing left to cancel
+  connection.on('error', () => {})
+  connection.on('connect', () => connection.cancel(processID, secretKey))
+  if (host.startsWith('/')) connection.connect(`${host}/.s.PGSQL.${port}`)
+  else connection.connect(port, host)
 }
 
 function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
