@@ -57,7 +57,7 @@ test('MySQL raw SQL classification', async (t) => {
     ["SELECT _binary'x' AS x", ['ambiguous_sql']],
     ['SELECT \\N', ['ambiguous_sql']],
     ['DELIMITER //\nSELECT 1 //', ['ambiguous_sql']],
-    ['SELECT 1\0; DELETE FROM sentinel', ['ambiguous_sql']],
+    ['SELECT 1\0; DELETE FROM sentinel', ['nul_byte', 'ambiguous_sql']],
     // the same payloads written plainly: the classifier sees them and ranks them above a read
     ["CREATE OR REPLACE TABLE sentinel AS SELECT 9 AS id, 'pwned' AS label", ['sql_error', 'missing_right']],
     ['CREATE TABLE pwned (id int)', ['missing_right']],

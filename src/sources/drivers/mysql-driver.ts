@@ -295,8 +295,10 @@ function readCapped(conn: mysql.PoolConnection, sql: string, cap: NonNullable<Qu
     let sets = 0
     const query = core.query({ sql, typeCast: typeCast as never })
     query.on('fields', (fields: Array<{ name: string }> | undefined) => {
+      // mysql2 also emits 'fields' (undefined) before the OK header of a statement that returns no rows
+      if (!fields) return
       // CALL answers several result sets: the first one is what callers want, as in runQuery
-      if (sets++ === 0) columns = (fields ?? []).filter(Boolean).map((f) => f.name)
+      if (sets++ === 0) columns = fields.filter(Boolean).map((f) => f.name)
     })
     query.on('result', (row: unknown, index: number) => {
       // only the first result: a CALL's later result sets and its closing status are not rows
