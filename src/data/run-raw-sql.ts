@@ -2,7 +2,9 @@
 // for keys that may only read, as a second wall behind the classification).
 import { hasRight, requireRight, type Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
-import { classifyMysql, classifyPostgres, type SqlClass } from '../sql/classify.js'
+import { classifyMysql, type ClassifiedSql, type SqlClass } from '../sql/classify.js'
+import { classifyPostgres } from '../sql/classify-postgres.js'
+import { catalogueFor } from '../sources/pg-catalogue.js'
 import { runSql, type SqlRunResult } from '../sql/run-sql.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
@@ -17,12 +19,21 @@ export interface RawSqlOutcome extends SqlRunResult {
 
 export async function runRawSql(services: Services, source: Source, principal: Principal, query: string): Promise<RawSqlOutcome> {
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
-  const classified = source.dialect === 'postgres' ? await classifyPostgres(query) : classifyMysql(query)
-  requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
+  const classified = source.dialect === 'postgres' ? await classifyForSource(source, principal, query) : classifyMysql(query)
+  requireRight(principal, RIGHT_FOR[classified.class], classified.reason ?? PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
   const result = await runSql(source, classified, { readOnly })
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }
+}
+
+/**
+ * PostgreSQL: functions are resolved against the source's own pg_proc (cached per schema-cache generation), and
+ * every caller but the admin key is held to the exposed schemas, as on /rest/v1.
+ */
+async function classifyForSource(source: Source, principal: Principal, query: string): Promise<ClassifiedSql> {
+  const catalogue = async () => catalogueFor(await source.schema(), () => source.driver)
+  return classifyPostgres(query, { catalogue, exposedSchemas: principal.kind === 'admin' ? null : source.schemas })
 }

@@ -97,6 +97,9 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server', pgrst: 'PGRST000' },
+
+  // raw SQL classification (PostgreSQL): names outside the client's exposed schemas
+  schema_not_exposed: { status: 403, stage: 'auth', pgrst: '42501' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
