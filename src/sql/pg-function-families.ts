@@ -50,6 +50,8 @@ export const PG_FUNCTION_FAMILIES: readonly FunctionFamily[] = [
   },
   { family: 'notifications', why: 'sends a notification to other sessions', names: ['pg_notify'] },
   { family: 'snapshots', why: 'exports a snapshot other sessions can import', names: ['pg_export_snapshot'] },
+  // pg_proc calls these stable, yet each call from a read-only caller burns a transaction id
+  { family: 'transaction ids', why: 'assigns a transaction id', names: ['txid_current', 'pg_current_xact_id'] },
 ]
 
 /**
