@@ -2,8 +2,8 @@
 // for keys that may only read, as a second wall behind the classification).
 import { hasRight, requireRight, type Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
-import { classifyPostgres, type SqlClass } from '../sql/classify.js'
-import { classifyMysql } from '../sql/classify-mysql.js'
+import { classifyMysql, classifyPostgres, type ClassifiedSql, type SqlClass } from '../sql/classify.js'
+import { catalogueFor } from '../sources/pg-catalogue.js'
 import { runSql, type SqlRunResult } from '../sql/run-sql.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
@@ -27,9 +27,9 @@ export async function runRawSql(services: Services, source: Source, principal: P
   // a NUL ends the text on the wire: the server would read a broken message and drop the connection
   if (query.includes('\u0000')) throw nulByte('the SQL')
   const classified = source.dialect === 'postgres'
-    ? await classifyPostgres(query)
+    ? await classifyForSource(source, principal, query)
     : classifyMysql(query, { exposedDatabase: source.schemas[0], isAdmin: principal.kind === 'admin' })
-  requireRight(principal, RIGHT_FOR[classified.class], PURPOSE[classified.class])
+  requireRight(principal, RIGHT_FOR[classified.class], classified.reason ?? PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
   const leave = services.rawSqlGate.enter(principal, source.name, source.rawPoolMax)
@@ -42,4 +42,13 @@ export async function runRawSql(services: Services, source: Source, principal: P
   if (classified.class !== 'read') services.resultCache.invalidateSource(source.name)
   if (classified.class === 'ddl') await source.refreshSchema().catch(() => {})
   return { ...result, sqlClass: classified.class }
+}
+
+/**
+ * PostgreSQL: functions are resolved against the source's own pg_proc (cached per schema-cache generation), and
+ * every caller but the admin key is held to the exposed schemas, as on /rest/v1.
+ */
+async function classifyForSource(source: Source, principal: Principal, query: string): Promise<ClassifiedSql> {
+  const catalogue = async () => catalogueFor(await source.schema(), () => source.driver)
+  return classifyPostgres(query, { catalogue, exposedSchemas: principal.kind === 'admin' ? null : source.schemas })
 }

@@ -101,7 +101,7 @@ export const codes = {
   // input limits: bad input is refused before any SQL is sent
   nul_byte: { status: 400, stage: 'request', pgrst: 'PGRST100' },
   limit_exceeded: { status: 400, stage: 'request', pgrst: 'PGRST100' },
-  // raw SQL classification on MySQL/MariaDB
+  // raw SQL classification (both dialects): constructs read differently, names outside the exposed schemas
   ambiguous_sql: { status: 400, stage: 'request', pgrst: 'PGRST000' },
   schema_not_exposed: { status: 403, stage: 'plan', pgrst: 'PGRST106' },
   // data sources: the catalog is never one

@@ -132,8 +132,13 @@ test('API keys, rights and enforcement through the admin API', async (t) => {
     assert.equal(write.body.code, 'missing_right')
     assert.equal(write.body.data.required_right, 'sql.write')
     assert.equal((await sql('DROP TABLE sentinel')).body.data.required_right, 'sql.ddl')
-    // classified as a read, but writes: the read-only transaction refuses it
-    const sneaky = await sql("SELECT nextval('counter')")
+    // a volatile function is classified as a write before anything runs
+    const volatile = await sql("SELECT nextval('counter')")
+    assert.equal(volatile.status, 403)
+    assert.equal(volatile.body.data.required_right, 'sql.write')
+    // declared STABLE, so classified as a read, but writes: the read-only transaction refuses it
+    await db.query("CREATE FUNCTION sneaky_next() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT nextval('counter') $$")
+    const sneaky = await sql('SELECT sneaky_next()')
     assert.equal(sneaky.status, 403)
     assert.equal(sneaky.body.code, 'read_only_transaction')
     const writer = await createKey(atrium, { client_name: 'shop', rights: ['sql.read', 'sql.write'] })
