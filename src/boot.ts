@@ -20,6 +20,7 @@ import { startRequestLogRetentionJob } from './jobs/request-log-retention-job.js
 import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
+import { createObjectStore } from './objects/create-object-store.js'
 import { ResultCache } from './query/result-cache.js'
 import { loadSqlParsers } from './sql/classify.js'
 import type { Services } from './services.js'
@@ -109,6 +110,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const auth = new KeyAuthenticator(apiKeys, catalog, config.security, logger)
   await auth.start()
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
+  let listenUrl = '' // known once the server listens; signed URLs are only made after that
+  const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
   const services: Services = {
     config,
     logger,
@@ -128,6 +131,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     apiKeys,
     auth,
     rateLimits,
+    objects,
   }
 
   services.requestLog.start()
@@ -151,6 +155,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     throw err
   }
   const url = address.replace('[::1]', 'localhost')
+  listenUrl = url
   logger.info({ url, dataDir, catalog: embedded ? 'embedded' : 'DATABASE_URL', sources: registry.names() }, 'atrium is listening')
   if (opts.banner) {
     const lines = [`Atrium ${VERSION} listening on ${url}`, `data directory: ${dataDir}`]
@@ -194,6 +199,7 @@ async function shutdownServices(services: Services): Promise<void> {
   await services.requestLog.stop()
   await services.auth.stop()
   await services.rateLimits.close()
+  await services.objects.close()
   await services.registry.closeAll()
   await services.catalog.close()
   await services.embedded?.stop()

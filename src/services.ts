@@ -11,6 +11,7 @@ import type { RequestLog } from './catalog/request-log.js'
 import type { EventBus } from './events/event-bus.js'
 import type { JobQueue } from './jobs/job-queue.js'
 import type { Metrics } from './observability/metrics.js'
+import type { ObjectStore } from './objects/object-store.js'
 import type { ResultCache } from './query/result-cache.js'
 import type { SourceRegistry } from './sources/registry.js'
 
@@ -41,4 +42,6 @@ export interface Services {
   /** validates presented keys (cached) and knows which clients enforce keys */
   auth: KeyAuthenticator
   rateLimits: RateLimits
+  /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
+  objects: ObjectStore
 }
