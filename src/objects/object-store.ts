@@ -140,6 +140,7 @@ export interface ObjectStore {
 /** SigV4 presigned URLs cannot live longer than a week; the filesystem backend keeps the same bound */
 export const MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 export const MAX_KEY_BYTES = 960 // S3 allows 1024 for the whole name; the bucket prefix takes the rest
+export const MAX_SEGMENT_BYTES = 255
 export const MAX_LIST_KEYS = 1000
 export const MAX_PARTS = 10_000
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream'
@@ -164,7 +165,7 @@ export function validateBucketName(bucket: unknown): asserts bucket is string {
 export function validateObjectKey(key: unknown): asserts key is string {
   const fail = (why: string) => {
     throw new AppError('invalid_object_key', `object key ${JSON.stringify(String(key).slice(0, 120))} is not allowed: ${why}`, {
-      hint: `keys are 1–${MAX_KEY_BYTES} bytes of UTF-8, "/"-separated, with no empty, "." or ".." segment, no leading or trailing "/" and no control characters`,
+      hint: `keys are 1–${MAX_KEY_BYTES} bytes of UTF-8, "/"-separated segments of at most ${MAX_SEGMENT_BYTES} bytes, with no empty, "." or ".." segment, no leading or trailing "/" and no control characters`,
     })
   }
   if (typeof key !== 'string' || key.length === 0) return fail('it is empty')
@@ -176,6 +177,8 @@ export function validateObjectKey(key: unknown): asserts key is string {
   for (const segment of key.split('/')) {
     if (segment === '') return fail('it has an empty segment ("//")')
     if (segment === '.' || segment === '..') return fail(`it has a "${segment}" segment`)
+    // what a file name can be on common filesystems; the same on S3, so a key works on both backends
+    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) return fail(`a segment is longer than ${MAX_SEGMENT_BYTES} bytes`)
   }
 }
 
