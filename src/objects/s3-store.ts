@@ -10,7 +10,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { Readable } from 'node:stream'
 import { AppError } from '../errors/app-error.js'
 import {
-  DEFAULT_CONTENT_TYPE, MeasureStream, notFound, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys, validateMetadata,
+  DEFAULT_CONTENT_TYPE, MeasureStream, notFound, resolveRange, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys, validateMetadata,
   validateObjectRef, validatePartNumber, tooLarge,
   type ByteRange, type CopyOptions, type DeleteManyResult, type GetResult, type ListOptions, type ListResult, type ObjectInfo,
   type ObjectMetadata, type ObjectRef, type ObjectStore, type PutOptions, type SignedUrl, type SignOptions, type UploadedPart,
@@ -112,8 +112,11 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(ref: ObjectRef, opts: { range?: ByteRange } = {}): Promise<GetResult> {
     validateObjectRef(ref)
+    let range = opts.range
+    // suffix ranges (bytes=-n) are answered wrongly by some S3-compatible servers; asked as start-end they are not
+    if (range && 'suffix' in range) range = resolveRange(range, (await this.head(ref)).size)
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), Range: opts.range ? asRange(opts.range) : undefined }))
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), Range: range ? asRange(range) : undefined }))
       // Content-Range: bytes <start>-<end>/<size>
       const span = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange ?? '')
       const size = span ? Number(span[3]) : out.ContentLength ?? 0

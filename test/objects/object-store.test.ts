@@ -158,14 +158,14 @@ for (const backend of BACKENDS) {
 
     await t.test('list: prefix, delimiter (common prefixes) and pagination in key order', async () => {
       const b = bucket()
-      const keys = ['a-c', 'a/1', 'a/2', 'a/b/3', 'a/b/4', 'c', 'd/5']
+      const keys = ['a/1', 'a/2', 'a/b/3', 'a/b/4', 'c', 'd/5', 'e']
       for (const key of keys) await store.put({ bucket: b, key }, Buffer.from(key))
       const all = await store.list({ bucket: b })
-      assert.deepEqual(all.objects.map((o) => o.key), keys, 'every key, in UTF-8 byte order ("-" sorts before "/")')
+      assert.deepEqual(all.objects.map((o) => o.key), keys, 'every key, in key order')
       assert.equal(all.objects.find((o) => o.key === 'a/b/3')?.size, 5)
       assert.equal(all.nextContinuationToken, undefined)
       const top = await store.list({ bucket: b, delimiter: '/' })
-      assert.deepEqual(top.objects.map((o) => o.key), ['a-c', 'c'])
+      assert.deepEqual(top.objects.map((o) => o.key), ['c', 'e'])
       assert.deepEqual(top.commonPrefixes, ['a/', 'd/'])
       const inA = await store.list({ bucket: b, prefix: 'a/', delimiter: '/' })
       assert.deepEqual(inA.objects.map((o) => o.key), ['a/1', 'a/2'])
@@ -185,11 +185,18 @@ for (const backend of BACKENDS) {
       } while (token && pages < 10)
       assert.deepEqual(paged, keys)
       assert.equal(pages, 4)
-      // with a delimiter, a common prefix counts as one entry of a page
-      const first = await store.list({ bucket: b, delimiter: '/', maxKeys: 2 })
-      assert.deepEqual([...first.objects.map((o) => o.key), ...first.commonPrefixes].sort(), ['a-c', 'a/'])
-      const second = await store.list({ bucket: b, delimiter: '/', maxKeys: 2, continuationToken: first.nextContinuationToken })
-      assert.deepEqual([...second.objects.map((o) => o.key), ...second.commonPrefixes].sort(), ['c', 'd/'])
+      // with a delimiter, pages together give every object and common prefix once
+      const entries: string[] = []
+      token = undefined
+      for (let i = 0; i < 10; i++) {
+        const page = await store.list({ bucket: b, delimiter: '/', maxKeys: 2, continuationToken: token })
+        // a common prefix counts as one entry, as on S3 (s3rver counts only objects, so only checked here)
+        if (backend.name === 'filesystem') assert.ok(page.objects.length + page.commonPrefixes.length <= 2)
+        entries.push(...page.objects.map((o) => o.key), ...page.commonPrefixes)
+        token = page.nextContinuationToken
+        if (!token) break
+      }
+      assert.deepEqual(entries.sort(), ['a/', 'c', 'd/', 'e'])
       assert.deepEqual(await store.list({ bucket: bucket() }), { objects: [], commonPrefixes: [], nextContinuationToken: undefined }, 'an empty bucket lists nothing')
     })
 
@@ -397,6 +404,23 @@ for (const backend of BACKENDS) {
         const ok = await fetch(url.url, { method: 'PUT', body: randomBytes(UPLOAD_LIMIT) })
         assert.equal(ok.status, 200)
         assert.equal((await store.head({ bucket: b, key: 'huge.bin' })).size, UPLOAD_LIMIT)
+      })
+
+      await t.test('filesystem: keys list in UTF-8 byte order, as on S3 ("-" before "/", "é" after "z")', async () => {
+        // s3rver lists in its own folder order, so this is checked on the filesystem store only
+        const b = bucket()
+        const keys = ['a-c', 'a/1', 'a/b/2', 'a0', 'z', 'é']
+        for (const key of [...keys].reverse()) await store.put({ bucket: b, key }, Buffer.from(key))
+        assert.deepEqual((await store.list({ bucket: b })).objects.map((o) => o.key), keys)
+        const paged: string[] = []
+        let token: string | undefined
+        for (let i = 0; i < 10; i++) {
+          const page = await store.list({ bucket: b, maxKeys: 1, continuationToken: token })
+          paged.push(...page.objects.map((o) => o.key))
+          token = page.nextContinuationToken
+          if (!token) break
+        }
+        assert.deepEqual(paged, keys)
       })
 
       await t.test('filesystem: symbolic links out of the store are never followed', async () => {
