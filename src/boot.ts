@@ -22,6 +22,7 @@ import { startRequestLogRetentionJob } from './jobs/request-log-retention-job.js
 import { startVacuumHealthJob } from './jobs/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
+import { createObjectStore } from './objects/create-object-store.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
 import { loadSqlParsers } from './sql/classify.js'
@@ -137,6 +138,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const auth = new KeyAuthenticator(apiKeys, catalog, config.security, logger)
   await auth.start()
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
+  let listenUrl = '' // known once the server listens; signed URLs are only made after that
+  const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
   const services: Services = {
     config,
     logger,
@@ -157,6 +160,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     auth,
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
+    objects,
   }
 
   services.requestLog.start()
@@ -180,6 +184,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     throw err
   }
   const url = address.replace('[::1]', 'localhost')
+  listenUrl = url
   logger.info({ url, dataDir, catalog: embedded ? 'embedded' : 'DATABASE_URL', sources: registry.names() }, 'atrium is listening')
   if (opts.banner) {
     const lines = [`Atrium ${VERSION} listening on ${url}`, `data directory: ${dataDir}`]
@@ -232,6 +237,7 @@ async function shutdownServices(services: Services): Promise<void> {
   await services.requestLog.stop()
   await services.auth.stop()
   await services.rateLimits.close()
+  await services.objects.close()
   await services.registry.closeAll()
   await services.catalog.close()
   await services.embedded?.stop()

@@ -12,6 +12,7 @@ import type { RequestLog } from './catalog/request-log.js'
 import type { EventBus } from './events/event-bus.js'
 import type { JobQueue } from './jobs/job-queue.js'
 import type { Metrics } from './observability/metrics.js'
+import type { ObjectStore } from './objects/object-store.js'
 import type { ResultCache } from './query/result-cache.js'
 import type { SourceRegistry } from './sources/registry.js'
 
@@ -44,4 +45,6 @@ export interface Services {
   rateLimits: RateLimits
   /** per-key and per-client caps on raw-SQL requests running at once (this process) */
   rawSqlGate: RawSqlGate
+  /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
+  objects: ObjectStore
 }

@@ -81,6 +81,14 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RAW_SQL_POOL_MAX', 'rawSqlSessions.poolMax', asInt],
   ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_KEY', 'rawSqlSessions.maxConcurrentPerKey', asInt],
   ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_CLIENT', 'rawSqlSessions.maxConcurrentPerClient', asInt],
+  ['S3_BUCKET', 'objects.s3.bucket', asString],
+  ['S3_REGION', 'objects.s3.region', asString],
+  ['S3_ENDPOINT', 'objects.s3.endpoint', asString],
+  ['S3_FORCE_PATH_STYLE', 'objects.s3.forcePathStyle', asBool],
+  ['AWS_ACCESS_KEY_ID', 'objects.s3.accessKeyId', asString],
+  ['AWS_SECRET_ACCESS_KEY', 'objects.s3.secretAccessKey', asString],
+  ['ATRIUM_OBJECTS_PUBLIC_URL', 'objects.publicBaseUrl', asString],
+  ['ATRIUM_OBJECTS_MAX_UPLOAD_BYTES', 'objects.maxUploadBytes', asInt],
 ]
 
 const CLIENT_PREFIX = 'ATRIUM_CLIENT_'
@@ -160,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const config = withDefaults as Config
   for (const [name, source] of Object.entries(config.sources)) assertSourceUrl(`sources.${name}.url`, source.url)
   if (config.catalog.url) assertSourceUrl('catalog.url (env DATABASE_URL)', config.catalog.url, ['postgres:', 'postgresql:'])
+  if (config.objects.s3.endpoint) assertSourceUrl('objects.s3.endpoint (env S3_ENDPOINT)', config.objects.s3.endpoint, ['http:', 'https:'])
+  if (config.objects.publicBaseUrl) assertSourceUrl('objects.publicBaseUrl (env ATRIUM_OBJECTS_PUBLIC_URL)', config.objects.publicBaseUrl, ['http:', 'https:'])
   return deepFreeze(config)
 }
 

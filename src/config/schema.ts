@@ -117,6 +117,18 @@ export const ConfigSchema = Type.Object({
     maxConcurrentPerKey: Type.Integer({ minimum: 0, default: 2, description: 'raw-SQL requests one API key may have running at once in this process; 0 = no cap' }),
     maxConcurrentPerClient: Type.Integer({ minimum: 0, default: 0, description: 'raw-SQL requests one client may have running at once in this process; 0 = the size of its raw-SQL pool' }),
   }, { additionalProperties: false, default: {} }),
+  objects: Type.Object({
+    publicBaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'base URL of the filesystem store\'s signed URLs (what clients reach this server as); unset: the address the server listens on' })),
+    maxUploadBytes: Type.Integer({ minimum: 1, default: 5 * 1024 * 1024 * 1024, description: 'largest body one signed PUT (an object or one part) may carry' }),
+    s3: Type.Object({
+      bucket: Type.Optional(Type.String({ minLength: 1, description: 'S3 bucket holding every object; unset: the filesystem store under dataDir/objects' })),
+      region: Type.String({ minLength: 1, default: 'us-east-1' }),
+      endpoint: Type.Optional(Type.String({ minLength: 1, description: 'S3-compatible endpoint URL; unset: AWS' })),
+      forcePathStyle: Type.Boolean({ default: false, description: 'path-style addressing (endpoint/bucket/key), needed by most self-hosted S3 servers' }),
+      accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+      secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+    }, { additionalProperties: false, default: {} }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

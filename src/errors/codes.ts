@@ -109,6 +109,19 @@ export const codes = {
   // deadlines and raw-SQL sessions
   request_timeout: { status: 504, stage: 'server', pgrst: 'PGRST000' },
   too_many_concurrent_queries: { status: 429, stage: 'execute', pgrst: 'PGRST000' },
+  // object store: buckets, keys, objects, multipart uploads and signed URLs
+  invalid_bucket_name: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  invalid_object_key: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  invalid_object_metadata: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  object_not_found: { status: 404, stage: 'execute', pgrst: 'PGRST000' },
+  object_key_conflict: { status: 409, stage: 'execute', pgrst: 'PGRST000' },
+  object_precondition_failed: { status: 412, stage: 'execute', pgrst: 'PGRST000' },
+  object_too_large: { status: 413, stage: 'request', pgrst: 'PGRST000' },
+  multipart_upload_not_found: { status: 404, stage: 'execute', pgrst: 'PGRST000' },
+  invalid_multipart_part: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  invalid_signed_url: { status: 403, stage: 'auth', pgrst: 'PGRST000' },
+  signed_url_expired: { status: 403, stage: 'auth', pgrst: 'PGRST000' },
+  object_store_error: { status: 502, stage: 'execute', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -1,4 +1,4 @@
-// System routes: status, health, metrics, OpenAPI, router registry and schema introspection.
+// System routes: status, health, metrics, OpenAPI, router registry, schema introspection and signed object URLs.
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteCatalog } from '../../http/route-catalog.js'
 import type { Services } from '../../services.js'
@@ -7,6 +7,7 @@ import { metricsRoute } from './metrics.js'
 import { openapiRoutes } from './openapi.js'
 import { rootRoutes } from './root.js'
 import { schemaRoutes } from './schema.js'
+import { signedObjectRoutes } from './signed-objects.js'
 
 export const systemRoutes: FastifyPluginAsync<{ services: Services; routes: RouteCatalog }> = async (app, opts) => {
   await app.register(rootRoutes, opts)
@@ -14,4 +15,5 @@ export const systemRoutes: FastifyPluginAsync<{ services: Services; routes: Rout
   await app.register(metricsRoute, opts)
   await app.register(openapiRoutes, opts)
   await app.register(schemaRoutes, opts)
+  await app.register(signedObjectRoutes, opts)
 }
