@@ -81,6 +81,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RAW_SQL_POOL_MAX', 'rawSqlSessions.poolMax', asInt],
   ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_KEY', 'rawSqlSessions.maxConcurrentPerKey', asInt],
   ['ATRIUM_RAW_SQL_MAX_CONCURRENT_PER_CLIENT', 'rawSqlSessions.maxConcurrentPerClient', asInt],
+  ['ATRIUM_RAW_SQL_QUEUE_TIMEOUT_MS', 'rawSqlSessions.queueTimeoutMs', asInt],
   ['S3_BUCKET', 'objects.s3.bucket', asString],
   ['S3_REGION', 'objects.s3.region', asString],
   ['S3_ENDPOINT', 'objects.s3.endpoint', asString],

@@ -114,8 +114,9 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   rawSqlSessions: Type.Object({
     poolMax: Type.Integer({ minimum: 0, default: 0, description: 'connections per source for raw SQL, a pool separate from planned queries; 0 = half of the source pool.max, at least 1' }),
-    maxConcurrentPerKey: Type.Integer({ minimum: 0, default: 2, description: 'raw-SQL requests one API key may have running at once in this process; 0 = no cap' }),
+    maxConcurrentPerKey: Type.Integer({ minimum: 0, default: 0, description: 'raw-SQL requests one API key may have running at once in this process; 0 = one less than the client cap. A key never gets every slot of a client' }),
     maxConcurrentPerClient: Type.Integer({ minimum: 0, default: 0, description: 'raw-SQL requests one client may have running at once in this process; 0 = the size of its raw-SQL pool' }),
+    queueTimeoutMs: Millis(10_000, 'a raw-SQL request over a cap waits this long for a turn before it gets 429 too_many_concurrent_queries; 0 = refuse at once'),
   }, { additionalProperties: false, default: {} }),
   objects: Type.Object({
     publicBaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'base URL of the filesystem store\'s signed URLs (what clients reach this server as); unset: the address the server listens on' })),

@@ -32,7 +32,7 @@ export async function runRawSql(services: Services, source: Source, principal: P
   requireRight(principal, RIGHT_FOR[classified.class], classified.reason ?? PURPOSE[classified.class])
   if (classified.class !== 'read') assertWritable(source)
   const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
-  const leave = services.rawSqlGate.enter(principal, source.name, source.rawPoolMax)
+  const leave = await services.rawSqlGate.enter(principal, source.name, source.rawPoolMax, opts.signal)
   let result: SqlRunResult
   try {
     result = await runSql(source, classified, { readOnly, cap: services.config.gateway.rawSql, signal: opts.signal })
