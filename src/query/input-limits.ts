@@ -16,7 +16,7 @@ export const MAX_PARAMETERS = 65_535
 const fmt = (n: number) => n.toLocaleString('en-US')
 
 export function nestingTooDeep(what: string): AppError {
-  return new AppError('limit_exceeded', `${what} is nested more than ${MAX_NESTING} levels deep`, { hint: 'flatten the expression; see docs/security-badinput.md for the limits' })
+  return new AppError('limit_exceeded', `${what} is nested more than ${MAX_NESTING} levels deep`, { hint: 'flatten the expression; see docs/security.md for the limits' })
 }
 
 export function tooManyConditions(count: number): AppError {

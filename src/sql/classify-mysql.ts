@@ -87,7 +87,7 @@ export function classifyMysql(sql: string, opts: MysqlClassifyOptions): Classifi
     }
     throw new AppError('sql_error', `Atrium's MySQL parser cannot read this SQL, so it cannot check what it would do: ${firstLine(err)}`, {
       sqlstate: '42000',
-      hint: 'write it in the common MySQL syntax (see docs/security.md for statements the parser does not know, such as UPDATE … ORDER BY … LIMIT); only the admin key may run SQL the parser cannot read',
+      hint: 'write it in the common MySQL syntax (see docs/security.md for statements the parser does not know, such as CREATE OR REPLACE TABLE or SHOW VARIABLES); only the admin key may run SQL the parser cannot read',
     })
   }
   const statements = asts.map((ast) => classifyStatement(ast, grammar, opts))

@@ -119,7 +119,7 @@ function markDmlBodies(node: unknown): void {
   }
 }
 
-/** the class a statement kind deserves before its functions are looked at; see docs/security-pgclass.md */
+/** the class a statement kind deserves before its functions are looked at; see docs/security.md */
 function classifyPgNode(kind: string, body: any, w: Walk): { cls: SqlClass; reason?: string } {
   if (WRITE_KINDS.has(kind)) return { cls: 'write' }
   if (kind === 'SelectStmt') {
