@@ -5,11 +5,12 @@ import type { JsonStep } from '../ast.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
 import type { PlannedCondition, PlannedFilter, PlannedOrder } from '../plan/types.js'
-import { MAX_PARAMETERS, tooManyParameters } from '../input-limits.js'
+import { MAX_IN_LIST, MAX_PARAMETERS, inListsTooLong, tooManyParameters } from '../input-limits.js'
 
 export abstract class Compiler {
   readonly params: unknown[] = []
   private aliasCount = 0
+  private listValues = 0
 
   protected abstract placeholder(index: number): string
   abstract quote(name: string): string
@@ -20,6 +21,17 @@ export abstract class Compiler {
   param(value: unknown): string {
     this.params.push(value)
     return this.placeholder(this.params.length)
+  }
+
+  /**
+   * counts the values of an in list (or an any/all list) against the request's total: PostgreSQL 15 walks several
+   * `= ANY` arrays on one indexed column in a loop it does not interrupt, so a request of many long lists can
+   * keep a backend busy past every timeout and cancel
+   */
+  protected countList(values: readonly unknown[]): readonly unknown[] {
+    this.listValues += values.length
+    if (this.listValues > MAX_IN_LIST) throw inListsTooLong(this.listValues)
+    return values
   }
 
   alias(prefix = 't'): string {

@@ -92,14 +92,14 @@ export class MysqlCompiler extends Compiler {
     const v = c.value
     const cast = (x: unknown) => mysqlValue(c.column, x)
     if (c.quantifier) {
-      const values = v.kind === 'list' ? v.values : []
+      const values = this.countList(v.kind === 'list' ? v.values : [])
       if (!values.length) return c.quantifier === 'any' ? '(1=0)' : '(1=1)'
       const one = (x: unknown) => this.comparison(c, lhs, x)
       return `(${values.map(one).join(c.quantifier === 'any' ? ' OR ' : ' AND ')})`
     }
     switch (c.op) {
       case 'in': {
-        const values = v.kind === 'list' ? v.values : [v.kind === 'scalar' ? v.value : null]
+        const values = this.countList(v.kind === 'list' ? v.values : [v.kind === 'scalar' ? v.value : null])
         return values.length ? `${lhs} IN (${values.map((x) => this.param(cast(x))).join(', ')})` : '(1=0)'
       }
       case 'is': {

@@ -59,7 +59,7 @@ export class PostgresCompiler extends Compiler {
       const op = COMPARISON[c.op] ?? PATTERN_OPS[c.op]
       const list = c.op === 'like' || c.op === 'ilike' ? values.map(likePattern) : values
       const target = COMPARISON[c.op] ? lhs : textLhs
-      return `${target} ${op} ${c.quantifier.toUpperCase()}(${this.param(list)})`
+      return `${target} ${op} ${c.quantifier.toUpperCase()}(${this.param(this.countList(list))})`
     }
     switch (c.op) {
       case 'eq': case 'neq': case 'gt': case 'gte': case 'lt': case 'lte':
@@ -69,7 +69,7 @@ export class PostgresCompiler extends Compiler {
       case 'match': return `${textLhs} ~ ${this.param(String(scalar(c, v)))}`
       case 'imatch': return `${textLhs} ~* ${this.param(String(scalar(c, v)))}`
       case 'in': {
-        const values = v.kind === 'list' ? v.values : [scalar(c, v)]
+        const values = this.countList(v.kind === 'list' ? v.values : [scalar(c, v)])
         return `${lhs} = ANY(${this.param(values.map((x) => (x !== null && typeof x === 'object' ? JSON.stringify(x) : x)))})`
       }
       case 'is': {
