@@ -7,6 +7,7 @@ import ws from 'ws'
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload } from 'jose'
 import { ADMIN_KEY, startTestAtrium } from '../helpers/atrium.js'
 import { GATEWAY_ROUTES, REST_ROUTES, createKey } from '../helpers/auth-grid.js'
+import { loadConfig } from '../../src/config/load.js'
 import { createPgDatabase } from '../helpers/databases.js'
 import { supabaseFor } from '../helpers/supabase.js'
 
@@ -296,4 +297,33 @@ test('without sessions configured, a bearer JWT is just an invalid API key', asy
   const res = await atrium.post('/gateway/fetch', { client: 'shop', body: fetchBody, ...bearer(await sign()) })
   assertRefused(res, 401, 'invalid_api_key', 'JWT without sessions')
   assert.equal((await atrium.get('/admin/api-keys', { key: ADMIN_KEY })).status, 200)
+})
+
+test('with only a JWKS configured, no HS256 token passes, not even one signed with the public key', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  const jwks = await startJwksServer(t)
+  const key = await rsaKey('only-key')
+  jwks.state.keys = [key.jwk]
+  const atrium = await startTestAtrium(t, {
+    sources: { shop: db.url },
+    env: { ATRIUM_JWKS_URL: jwks.url },
+    settings: { 'sessions.roleRights': ROLE_RIGHTS },
+  })
+  const call = (token: string) => atrium.post('/gateway/fetch', { client: 'shop', body: fetchBody, ...bearer(token) })
+  assert.equal((await call(await sign({ key }))).status, 200)
+  const pem = new TextEncoder().encode(await exportSPKI(key.publicKey))
+  for (const secret of [pem, new TextEncoder().encode(SECRET), new TextEncoder().encode(JSON.stringify(key.jwk))]) {
+    const forged = await new SignJWT({ sub: 'x', role: 'authenticated', exp: now() + 300 }).setProtectedHeader({ alg: 'HS256', kid: key.kid }).sign(secret)
+    assertRefused(await call(forged), 401, 'invalid_session_token', 'HS256 against a JWKS')
+  }
+})
+
+test('session settings are validated at start-up, naming the variable', () => {
+  assert.throws(() => loadConfig({ ATRIUM_JWT_SECRET: 'too-short' }), /sessions\.jwtSecret \(env ATRIUM_JWT_SECRET\)/)
+  assert.throws(() => loadConfig({ ATRIUM_JWKS_URL: 'file:///etc/jwks.json' }), /sessions\.jwksUrl \(env ATRIUM_JWKS_URL\)/)
+  assert.throws(() => loadConfig({}, { 'sessions.roleRights': { authenticated: 'gateway.read' } }), /sessions\.roleRights\.authenticated/)
+  const config = loadConfig({ ATRIUM_JWT_SECRET: SECRET, ATRIUM_JWT_AUDIENCE: AUDIENCE }, { 'sessions.roleRights': ROLE_RIGHTS })
+  assert.deepEqual(config.sessions, { jwtSecret: SECRET, audience: AUDIENCE, roleRights: ROLE_RIGHTS })
+  assert.deepEqual(loadConfig({}).sessions, { roleRights: {} }, 'off, and no role has rights, by default')
 })
