@@ -70,6 +70,8 @@ export class JwtSessions {
       }
     }
     return this.verify(token).then((payload) => {
+      // jose checks that sub is present, not what it is; it keys rate limits and the request log
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) throw invalid('the session token\'s "sub" claim must be a string of 1 to 255 characters')
       const principal = this.principalOf(payload)
       this.cache.set(digest, { principal, expiresAt: payload.exp! * 1000 })
       if (this.cache.size > MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!)

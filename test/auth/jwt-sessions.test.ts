@@ -147,6 +147,8 @@ test('JWT sessions', async (t) => {
       ['not yet valid', await sign({ claims: { nbf: now() + 120 } }), 'invalid_session_token'],
       ['no exp', await sign({ claims: { exp: undefined } }), 'invalid_session_token'],
       ['no sub', await sign({ claims: { sub: undefined } }), 'invalid_session_token'],
+      ['a numeric sub', await sign({ claims: { sub: 42 as never } }), 'invalid_session_token'],
+      ['an overlong sub', await sign({ claims: { sub: 'u'.repeat(256) } }), 'invalid_session_token'],
     ]
     for (const [what, token, code] of cases) {
       const res = await fetchAs(token)
