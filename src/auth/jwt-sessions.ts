@@ -87,7 +87,8 @@ export class JwtSessions {
       if (alg === 'HS256' && this.secret) return (await jwtVerify(token, this.secret, { ...this.verifyOptions, algorithms: SECRET_ALGORITHMS })).payload
       remote = true
       if (this.jwks) return (await jwtVerify(token, this.jwks, { ...this.verifyOptions, algorithms: JWKS_ALGORITHMS })).payload
-      throw invalid(`tokens signed with ${JSON.stringify(alg ?? null)} are not accepted; this server verifies HS256 tokens with its secret`)
+      // the header's alg is the caller's text: not echoed
+      throw invalid('the session token\'s algorithm is not accepted; this server verifies HS256 tokens with its secret')
     } catch (err) {
       throw translate(err, remote)
     }
