@@ -8,6 +8,7 @@ import { RegistrySync } from './admin/registry-sync.js'
 import { deriveKey } from './auth/secret-box.js'
 import { ApiKeyStore } from './auth/api-key-store.js'
 import { KeyAuthenticator } from './auth/key-authenticator.js'
+import { JwtSessions } from './auth/jwt-sessions.js'
 import { RateLimits } from './auth/rate-limits.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './catalog/request-log.js'
@@ -158,6 +159,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     clientSync,
     apiKeys,
     auth,
+    sessions: new JwtSessions(config.sessions),
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,

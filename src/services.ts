@@ -2,6 +2,7 @@
 import type { Logger } from 'pino'
 import type { RegistrySync } from './admin/registry-sync.js'
 import type { ApiKeyStore } from './auth/api-key-store.js'
+import type { JwtSessions } from './auth/jwt-sessions.js'
 import type { KeyAuthenticator } from './auth/key-authenticator.js'
 import type { RateLimits } from './auth/rate-limits.js'
 import type { Config } from './config/schema.js'
@@ -42,6 +43,8 @@ export interface Services {
   apiKeys: ApiKeyStore
   /** validates presented keys (cached) and knows which clients enforce keys */
   auth: KeyAuthenticator
+  /** verifies JWT bearer tokens into user principals (cached); `enabled` is false when none is configured */
+  sessions: JwtSessions
   rateLimits: RateLimits
   /** per-key and per-client caps on raw-SQL requests running at once (this process) */
   rawSqlGate: RawSqlGate

@@ -1,4 +1,4 @@
-// Finds the key a request presents, in every place the gateway spec allows, without reading the body.
+// Finds the key (or session token) a request presents, in every place the gateway spec allows, without reading the body.
 
 interface RequestLike {
   headers: Record<string, string | string[] | undefined>
@@ -14,6 +14,22 @@ export function presentedKey(req: RequestLike): string | undefined {
   const fromBearer = bearer && /^bearer\s+/i.test(bearer) ? bearer.replace(/^bearer\s+/i, '').trim() : undefined
   const key = first(h.apikey) ?? fromBearer ?? first(h['x-api-key']) ?? first(h['x-athena-key']) ?? queryKey(req.url)
   return key?.trim() || undefined
+}
+
+/** three base64url parts, the first starting with `ey` (`{"`): what a compact JWS looks like */
+const JWT_SHAPE = /^ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+/**
+ * The token of `Authorization: Bearer <token>` when it looks like a JWT (a session, not an API key). Only the
+ * header's first bytes are looked at for anything else, so requests with API keys pay next to nothing.
+ */
+export function presentedSessionToken(req: RequestLike): string | undefined {
+  const header = first(req.headers.authorization)
+  if (!header || header.length > 16_384) return undefined
+  const space = header.indexOf(' ')
+  if (space !== 6 || header.charCodeAt(space + 1) !== 101 /* e */ || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined
+  const token = header.slice(space + 1).trim()
+  return JWT_SHAPE.test(token) ? token : undefined
 }
 
 function queryKey(url: string): string | undefined {

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { Principal } from './principal.js'
 
-type Scope = 'key' | 'client' | 'ip' | 'outbound'
+type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound'
 
 /**
  * What a check returns: nothing when the request is allowed without waiting (the limit is off), otherwise a
@@ -64,6 +64,8 @@ class ScopedLimiter {
 export class RateLimits {
   private readonly redis: Redis | undefined
   private readonly key: ScopedLimiter
+  /** session users (JWT sub), with the per-key limit */
+  private readonly user: ScopedLimiter
   private readonly client: ScopedLimiter
   private readonly ip: ScopedLimiter
   private readonly outbound: ScopedLimiter
@@ -84,6 +86,7 @@ export class RateLimits {
     // the prefix separates deployments (or test runs) that share one Redis
     const prefix = config.keyPrefix
     this.key = new ScopedLimiter(make, prefix, 'key', window, onLimited)
+    this.user = new ScopedLimiter(make, prefix, 'user', window, onLimited)
     this.client = new ScopedLimiter(make, prefix, 'client', window, onLimited)
     this.ip = new ScopedLimiter(make, prefix, 'ip', window, onLimited)
     this.outbound = new ScopedLimiter(make, prefix, 'outbound', window, onLimited)
@@ -97,10 +100,12 @@ export class RateLimits {
     return this.ip.consume(ip, this.config.perIp, 'this address')
   }
 
-  /** the per-key (or the key's own rate_limit) and per-client limits, once the caller is known */
+  /** the per-key (or the key's own rate_limit) or per-user, and per-client limits, once the caller is known */
   checkCaller(principal: Principal, client: string | undefined): Check {
     if (principal.kind === 'admin') return undefined
-    const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key') : undefined
+    const byKey = principal.kind === 'key' ? this.key.consume(principal.publicId, principal.rateLimit ?? this.config.perKey, 'this API key')
+      : principal.kind === 'user' ? this.user.consume(principal.sub, this.config.perKey, 'this user')
+      : undefined
     if (!client) return byKey
     // the client's limit is charged only once the key's has passed
     return byKey ? byKey.then(() => this.checkClient(client)) : this.checkClient(client)

@@ -90,6 +90,10 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['AWS_SECRET_ACCESS_KEY', 'objects.s3.secretAccessKey', asString],
   ['ATRIUM_OBJECTS_PUBLIC_URL', 'objects.publicBaseUrl', asString],
   ['ATRIUM_OBJECTS_MAX_UPLOAD_BYTES', 'objects.maxUploadBytes', asInt],
+  ['ATRIUM_JWT_SECRET', 'sessions.jwtSecret', asString],
+  ['ATRIUM_JWKS_URL', 'sessions.jwksUrl', asString],
+  ['ATRIUM_JWT_AUDIENCE', 'sessions.audience', asString],
+  ['ATRIUM_JWT_ISSUER', 'sessions.issuer', asString],
 ]
 
 const CLIENT_PREFIX = 'ATRIUM_CLIENT_'
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (config.catalog.url) assertSourceUrl('catalog.url (env DATABASE_URL)', config.catalog.url, ['postgres:', 'postgresql:'])
   if (config.objects.s3.endpoint) assertSourceUrl('objects.s3.endpoint (env S3_ENDPOINT)', config.objects.s3.endpoint, ['http:', 'https:'])
   if (config.objects.publicBaseUrl) assertSourceUrl('objects.publicBaseUrl (env ATRIUM_OBJECTS_PUBLIC_URL)', config.objects.publicBaseUrl, ['http:', 'https:'])
+  if (config.sessions.jwksUrl) assertSourceUrl('sessions.jwksUrl (env ATRIUM_JWKS_URL)', config.sessions.jwksUrl, ['http:', 'https:'])
   return deepFreeze(config)
 }
 

@@ -130,6 +130,14 @@ export const ConfigSchema = Type.Object({
       secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
+  // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
+  sessions: Type.Object({
+    jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),
+    jwksUrl: Type.Optional(Type.String({ minLength: 1, description: 'https URL of the issuer\'s JSON Web Key Set (RS256, ES256, EdDSA tokens)' })),
+    audience: Type.Optional(Type.String({ minLength: 1, description: 'the aud claim a token must carry (Supabase: authenticated)' })),
+    issuer: Type.Optional(Type.String({ minLength: 1, description: 'the iss claim a token must carry' })),
+    roleRights: Type.Record(Type.String(), Type.Array(Type.String({ minLength: 1 })), { default: {}, description: 'JWT role claim → the rights it grants; unmapped roles have none' }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -41,8 +41,9 @@ export class RawSqlGate {
   async enter(principal: Principal, client: string, clientPoolSize: number, signal?: AbortSignal): Promise<() => void> {
     const clientCap = this.limits.maxConcurrentPerClient || clientPoolSize
     // a key never holds all of a client's raw-SQL capacity (when there is more than one slot), whatever the setting
-    const keyCap = principal.kind === 'key' ? Math.min(this.limits.maxConcurrentPerKey || Infinity, Math.max(1, clientCap - 1)) : Infinity
-    const keyId = principal.kind === 'key' ? principal.keyId : undefined
+    // a session user counts as a key of its own (its sub), so one user cannot hold a client's every slot either
+    const keyId = principal.kind === 'key' ? principal.keyId : principal.kind === 'user' ? `user:${principal.sub}` : undefined
+    const keyCap = keyId !== undefined ? Math.min(this.limits.maxConcurrentPerKey || Infinity, Math.max(1, clientCap - 1)) : Infinity
     // Freed slots go to waiting requests at once (wakeNext), so a request that fits now overtakes no one that could
     // run: whoever still waits is held by its own key's cap.
     if (this.fits(client, clientCap, keyId, keyCap)) return this.take(client, clientCap, keyId)

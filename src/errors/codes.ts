@@ -122,6 +122,10 @@ export const codes = {
   invalid_signed_url: { status: 403, stage: 'auth', pgrst: 'PGRST000' },
   signed_url_expired: { status: 403, stage: 'auth', pgrst: 'PGRST000' },
   object_store_error: { status: 502, stage: 'execute', pgrst: 'PGRST000' },
+  // sessions: JWT bearer tokens (HS256 secret or JWKS)
+  invalid_session_token: { status: 401, stage: 'auth', pgrst: 'PGRST301' },
+  expired_session_token: { status: 401, stage: 'auth', pgrst: 'PGRST303' },
+  session_keys_unavailable: { status: 503, stage: 'auth', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

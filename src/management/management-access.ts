@@ -6,6 +6,12 @@ import type { Source } from '../sources/source.js'
 
 export function requireManagementAccess(principal: Principal, source: Source, right: string, purpose: string): void {
   if (principal.kind === 'admin') return
+  if (principal.kind === 'user') {
+    throw new AppError('key_not_client_bound', 'management routes need the admin key or an API key bound to the client; session tokens cannot call them', {
+      hint: 'create a key with client_name set (POST /admin/api-keys)',
+      data: { required_right: right },
+    })
+  }
   if (principal.kind !== 'key') {
     throw new AppError('missing_api_key', 'management routes need an API key bound to the client (or the admin key)', {
       hint: 'send it as apikey, Authorization: Bearer, X-API-Key or X-Athena-Key',
@@ -27,5 +33,6 @@ export function requireManagementAccess(principal: Principal, source: Source, ri
 /** how the audit log names the caller */
 export function actorOf(principal: Principal): { actor: string; apiKeyId: string | null } {
   if (principal.kind === 'key') return { actor: `api_key:${principal.publicId}`, apiKeyId: principal.keyId }
+  if (principal.kind === 'user') return { actor: `user:${principal.sub}`, apiKeyId: null }
   return { actor: principal.kind, apiKeyId: null }
 }

@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { hashSecret, parseKey, secretMatches } from '../../auth/api-key-format.js'
-import { presentedKey } from '../../auth/credentials.js'
+import { presentedKey, presentedSessionToken } from '../../auth/credentials.js'
 import type { KeyContext } from '../../auth/key-authenticator.js'
 import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
 import { AppError } from '../../errors/app-error.js'
@@ -21,10 +21,14 @@ const clientHeader = (req: FastifyRequest) => {
 
 const KEY_HINT = 'send a key as apikey, Authorization: Bearer, X-API-Key or X-Athena-Key'
 
+/** the session token (a JWT in Authorization: Bearer) of a request, when sessions are configured */
+const sessionTokenOf = (services: Services, req: FastifyRequest) => (services.sessions.enabled ? presentedSessionToken(req) : undefined)
+
 export const accessControl = fp<{ services: Services }>(async (app, { services }) => {
   app.decorateRequest('principal', null as never)
   app.decorateRequest('source', null as never)
   const { auth, rateLimits } = services
+  const sessionsOn = services.sessions.enabled
   // hashed once: each request hashes only the presented key, then compares digests in constant time
   const adminDigest = hashSecret(services.adminKey)
   // An API key (ath_…) can only be the admin key if the admin key itself looks like one; the prefix is public,
@@ -84,8 +88,11 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       req.principal = ANONYMOUS
       return
     }
+    // a bearer JWT is a user session when sessions are configured; without them, nothing more is read here
+    const session = sessionsOn ? presentedSessionToken(req) : undefined
     if (access === 'admin') {
       return andThen(rateLimits.checkAddress(req.ip), () => {
+        if (session) throw new AppError('admin_key_required', 'this route needs the static admin key; session tokens cannot call it')
         if (!key) throw new AppError('missing_api_key', 'this route needs the admin key', { hint: KEY_HINT })
         if (parseKey(key)) throw new AppError('admin_key_required', 'this route needs the static admin key; API keys cannot call it')
         throw new AppError('invalid_api_key', 'the presented key is not the admin key')
@@ -101,17 +108,18 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       if (isClientRoute(access)) {
         const client = requestedClient(req)
         // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
-        return authorizeClient(services, req, key, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
+        return authorizeClient(services, req, key, session, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
       }
       if (access === 'client-in-body') {
         // the client is only known once the body is read; everything that does not depend on it is checked now
+        if (session) return andThen(principalFor(services, key, session, true, { ip: req.ip, bind: false }), (principal) => { req.principal = principal })
         if (key) return andThen(auth.authenticate(key, { ip: req.ip, bind: false }), (principal) => { req.principal = principal })
         if (!auth.mayBeUnenforced()) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
         return
       }
       // protected metadata (route lists, client names, the OpenAPI document): not about one client, so keys
       // are checked without client binding or lock-in; an API key needs schema.read
-      return andThen(principalFor(services, key, true, { ip: req.ip, bind: false }), (principal) => {
+      return andThen(principalFor(services, key, session, true, { ip: req.ip, bind: false }), (principal) => {
         req.principal = principal
         requireRight(principal, 'schema.read', 'read this metadata')
         return rateLimits.checkCaller(principal, undefined)
@@ -155,11 +163,21 @@ export async function mayReadProtected(services: Services, req: FastifyRequest, 
 export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
   const resolve = () => services.registry.resolve(client)
   if (req.principal?.kind === 'admin') req.source = resolve()
-  else await authorizeClient(services, req, presentedKey(req), client, resolve)
+  else await authorizeClient(services, req, presentedKey(req), sessionTokenOf(services, req), client, resolve)
 }
 
-/** the principal of a key-protected request; `enforced` says whether having no key is acceptable */
-function principalFor(services: Services, key: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> | Principal {
+/**
+ * The principal of a key-protected request; `enforced` says whether having no key is acceptable. With a session
+ * token the caller is the user. Another credential sent alongside it (supabase-js sends `apikey` with the user's
+ * `Authorization: Bearer`) is not ignored: it must pass as an API key for this request (client binding, IP
+ * policy, lock-in) before the session is verified, though the user's rights, not the key's, then apply.
+ */
+function principalFor(services: Services, key: string | undefined, session: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> | Principal {
+  if (session) {
+    if (key === undefined || key === session) return services.sessions.authenticate(session)
+    const keyed = services.auth.authenticate(key, ctx)
+    return keyed instanceof Promise ? keyed.then(() => services.sessions.authenticate(session)) : services.sessions.authenticate(session)
+  }
   if (!key) {
     if (enforced) throw new AppError('missing_api_key', 'an API key is required', { hint: KEY_HINT })
     return ANONYMOUS
@@ -173,7 +191,7 @@ function principalFor(services: Services, key: string | undefined, enforced: boo
  * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
  * key has passed, so a caller without a valid key cannot tell which client names exist.
  */
-function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
+function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
   let unresolved: unknown
   try {
     setSource(req, resolve())
@@ -183,7 +201,7 @@ function authorizeClient(services: Services, req: FastifyRequest, key: string | 
   // custom_supabase forwards to an upstream chosen by headers; it has no source of its own
   const name = unresolved ? undefined : (req.source?.name ?? CUSTOM_SUPABASE)
   const enforced = needsRight !== undefined || services.auth.enforced(name ?? client)
-  return andThen(principalFor(services, key, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
+  return andThen(principalFor(services, key, session, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
     req.principal = principal
     if (unresolved) throw unresolved
     if (needsRight) requireRight(principal, needsRight, 'read schema metadata')

@@ -36,7 +36,8 @@ export const requestAccounting = fp<{ services: Services }>(async (app, { servic
       durationMs: reply.elapsedTime,
       cached: req.logContext.cached ?? false,
       apiKeyId: principal?.kind === 'key' ? principal.keyId : null,
-      userId: header(req.headers['x-user-id']),
+      // a verified session's subject, never overridden by a header
+      userId: principal?.kind === 'user' ? principal.sub : header(req.headers['x-user-id']),
       companyId: header(req.headers['x-company-id']),
       organizationId: header(req.headers['x-organization-id']),
       sqlClass: req.logContext.sqlClass ?? null,
