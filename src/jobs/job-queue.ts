@@ -221,8 +221,11 @@ export class JobQueue {
     await this.boss.stop({ graceful: true, wait: true, timeout: 5_000 }).catch((err: Error) => this.logger.warn({ err: err.message }, 'job queue stop failed'))
   }
 
+  /** the queue's own options apply to jobs pg-boss creates itself (cron); creating an existing queue keeps its old ones */
   private async createQueue(kind: string, o: Required<JobKindOptions>): Promise<void> {
-    await this.boss.createQueue(kind, { name: kind, retryLimit: o.retryLimit, retryDelay: o.retryDelay, retryBackoff: o.retryBackoff, expireInSeconds: o.expireIn })
+    const options = { name: kind, retryLimit: o.retryLimit, retryDelay: o.retryDelay, retryBackoff: o.retryBackoff, expireInSeconds: o.expireIn }
+    await this.boss.createQueue(kind, options)
+    await this.boss.updateQueue(kind, options)
   }
 
   private wake(): void {
@@ -270,12 +273,15 @@ export class JobQueue {
     const { kind, job, controller } = run
     const def = this.kinds.get(kind)!
     const attempt = job.retryCount + 1
-    const mine = await this.catalog.transaction(async (tx) =>
-      (await this.owns(tx, run)) && this.store.markRunning(tx, { id: job.id, kind, attempt, maxAttempts: job.retryLimit + 1 }))
+    const mine = await this.catalog.transaction(async (tx) => {
+      if (!(await this.owns(tx, run))) return false
+      if (await this.store.markRunning(tx, { id: job.id, kind, attempt, maxAttempts: job.retryLimit + 1 })) return true
+      // the record was cancelled between the fetch and now: the queue follows the record
+      await this.boss.cancel(kind, job.id, { db: bossDb(tx) })
+      return false
+    })
     if (!mine) {
-      // the record was cancelled between the fetch and now
       run.settled = true
-      await this.boss.cancel(kind, job.id)
       return
     }
     const expiry = setTimeout(() => controller.abort(new JobInterrupted('expired')), Number(job.expireInSeconds) * 1000)

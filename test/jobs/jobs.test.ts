@@ -129,6 +129,33 @@ test('jobs', async (t) => {
     assert.equal(failed.attempts, 1)
   })
 
+  await t.test('a run past its expiry is stopped and failed with job_expired', async () => {
+    let reason: unknown
+    await a.jobs.define('slow', async (_data, ctx) => {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
+      reason = ctx.signal.reason
+      throw ctx.signal.reason
+    }, { retryLimit: 0, expireIn: 1 })
+    const failed = await until('failed', statusIs(a.jobs, await a.jobs.enqueue('slow'), 'failed'))
+    assert.ok(reason instanceof JobInterrupted && reason.reason === 'expired')
+    assert.equal(failed.error?.code, 'job_expired')
+  })
+
+  await t.test('a run whose handler ignores its expiry is failed by maintenance, and its record follows', async () => {
+    const stuck = gate()
+    t.after(() => stuck.open())
+    await a.jobs.define('stuck', async () => { await stuck.wait }, { retryLimit: 0, expireIn: 1 })
+    const id = await a.jobs.enqueue('stuck')
+    await until('running', statusIs(a.jobs, id, 'running'))
+    const failed = await until('failed', statusIs(a.jobs, id, 'failed'))
+    assert.equal(failed.error?.code, 'job_expired')
+    assert.ok(failed.finished_at)
+    // the handler finishing late changes nothing
+    stuck.open()
+    await sleep(300)
+    assert.equal((await a.jobs.get(id))!.status, 'failed')
+  })
+
   await t.test('enqueue inside a transaction: rolled back, neither job nor record exists; committed, both do', async () => {
     let ran = 0
     await a.jobs.define('outbox', async () => { ran++ })
