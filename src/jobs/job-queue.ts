@@ -85,6 +85,7 @@ export class JobQueue {
   private working = false
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
+  private woken = false
   private turn = 0
 
   constructor(private readonly catalog: Catalog, private readonly settings: Config['jobs'], private readonly logger: Logger) {
@@ -229,6 +230,8 @@ export class JobQueue {
   }
 
   private wake(): void {
+    // a wake while the loop is fetching must not be lost until the next poll
+    this.woken = true
     this.wakeUp?.()
   }
 
@@ -239,6 +242,7 @@ export class JobQueue {
   /** takes jobs while a worker slot is free, kinds in turn; sleeps until a notification, a free slot or the poll interval */
   private async work(): Promise<void> {
     while (this.working) {
+      this.woken = false
       let took = false
       const kinds = [...this.kinds.keys()]
       for (let i = 0; i < kinds.length && this.working && this.running.size < this.settings.workers; i++) {
@@ -247,10 +251,11 @@ export class JobQueue {
           .catch((err: Error) => { this.logger.warn({ err: err.message, kind }, 'could not fetch jobs'); return [] })
         if (!job) continue
         took = true
-        this.start1(kind, job)
+        this.take(kind, job)
       }
       this.turn++
-      if (took && this.running.size < this.settings.workers) continue
+      if ((took || this.woken) && this.running.size < this.settings.workers) continue
+      if (!this.working) break
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.settings.pollIntervalMs)
         this.wakeUp = () => { clearTimeout(timer); this.wakeUp = undefined; resolve() }
@@ -258,7 +263,7 @@ export class JobQueue {
     }
   }
 
-  private start1(kind: string, job: PgBoss.JobWithMetadata<Record<string, unknown>>): void {
+  private take(kind: string, job: PgBoss.JobWithMetadata<Record<string, unknown>>): void {
     const run: Run = { kind, job, controller: new AbortController(), done: Promise.resolve(), settled: false }
     this.running.set(job.id, run)
     run.done = this.execute(run)
