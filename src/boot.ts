@@ -132,7 +132,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const clientSync = new RegistrySync({ catalog, registry, resultCache, config, logger, secretKey, env: process.env, instanceId })
   await clientSync.reloadAll()
   await clientSync.start()
-  const jobs = new JobQueue(catalog.url, logger)
+  const jobs = new JobQueue(catalog, config.jobs, logger)
 
   const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
   const apiKeys = new ApiKeyStore(catalog)

@@ -69,6 +69,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_VACUUM_HEALTH_ENABLED', 'vacuumHealth.enabled', asBool],
   ['ATRIUM_VACUUM_HEALTH_SCHEDULE', 'vacuumHealth.schedule', asString],
   ['ATRIUM_VACUUM_HEALTH_RETENTION_DAYS', 'vacuumHealth.retentionDays', asInt],
+  ['ATRIUM_WORKERS', 'jobs.workers', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],
   ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],

@@ -98,6 +98,13 @@ export const ConfigSchema = Type.Object({
     schedule: Type.String({ pattern: '^\\S+( \\S+){4}$', default: '*/15 * * * *', description: 'cron expression (UTC, minute resolution) for the collector' }),
     retentionDays: Type.Integer({ minimum: 1, default: 14, description: 'snapshots older than this are deleted' }),
   }, { additionalProperties: false, default: {} }),
+  jobs: Type.Object({
+    workers: Type.Integer({ minimum: 0, maximum: 64, default: 2, description: 'jobs this process runs at once; 0 = it enqueues jobs but runs none (an API-only node)' }),
+    pollIntervalMs: Type.Integer({ minimum: 100, default: 2_000, description: 'how often idle workers look for jobs a notification did not announce (retries that came due, other catalogs)' }),
+    maintenanceIntervalSeconds: Type.Integer({ minimum: 1, default: 60, description: 'how often pg-boss expires jobs whose worker died and archives finished ones' }),
+    shutdownGraceMs: Millis(5_000, 'on stop, running handlers get this long to end after their signal is aborted; then their jobs are handed back'),
+    recordRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'finished job records older than this are deleted' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),

@@ -126,6 +126,11 @@ export const codes = {
   invalid_session_token: { status: 401, stage: 'auth', pgrst: 'PGRST301' },
   expired_session_token: { status: 401, stage: 'auth', pgrst: 'PGRST303' },
   session_keys_unavailable: { status: 503, stage: 'auth', pgrst: 'PGRST000' },
+  // jobs: job records (src/jobs/); job_failed and job_expired are recorded on a job, not sent as a reply
+  job_not_found: { status: 404, stage: 'request', pgrst: 'PGRST000' },
+  invalid_cursor: { status: 400, stage: 'request', pgrst: 'PGRST000' },
+  job_failed: { status: 500, stage: 'execute', pgrst: 'PGRST000' },
+  job_expired: { status: 504, stage: 'execute', pgrst: 'PGRST000' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

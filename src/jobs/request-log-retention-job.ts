@@ -1,5 +1,5 @@
-// Request log retention: an hourly pg-boss schedule that deletes log rows older than
-// gateway.requestLogRetentionDays, in batches, with a worker in this process.
+// Request log retention: an hourly job schedule that deletes log rows older than
+// gateway.requestLogRetentionDays, in batches, run by whichever process has workers.
 import type { Catalog } from '../catalog/catalog.js'
 import type { Services } from '../services.js'
 
@@ -18,7 +18,7 @@ export async function startRequestLogRetentionJob(services: Services): Promise<v
     await jobs.unschedule(REQUEST_LOG_PRUNE_QUEUE)
     return
   }
-  await jobs.work(REQUEST_LOG_PRUNE_QUEUE, async () => {
+  await jobs.define(REQUEST_LOG_PRUNE_QUEUE, async () => {
     const deleted = await pruneRequestLog(catalog, days)
     if (deleted) logger.info({ deleted, retentionDays: days }, 'old request log rows deleted')
   })

@@ -1,4 +1,4 @@
-// The recurring vacuum health collection: a pg-boss cron schedule plus a worker in this process.
+// The recurring vacuum health collection: a cron schedule of a job kind, run by whichever process has workers.
 import { collectVacuumHealth } from '../admin/vacuum-health-collector.js'
 import type { Services } from '../services.js'
 
@@ -12,9 +12,10 @@ export async function startVacuumHealthJob(services: Services): Promise<void> {
     await jobs.unschedule(VACUUM_HEALTH_QUEUE)
     return
   }
-  await jobs.work(VACUUM_HEALTH_QUEUE, async () => {
+  // one run per tick is enough: a failed collection is simply collected again at the next one
+  await jobs.define(VACUUM_HEALTH_QUEUE, async () => {
     const snapshots = await collectVacuumHealth(services)
     logger.info({ clients: snapshots.length, failed: snapshots.filter((s) => s.collection_error).length }, 'vacuum health collected')
-  })
+  }, { retryLimit: 0 })
   await jobs.schedule(VACUUM_HEALTH_QUEUE, config.vacuumHealth.schedule)
 }

@@ -112,3 +112,34 @@ export const VacuumDetailReply = envelope(Type.Object({ snapshot: VacuumSnapshot
 export const VacuumCollectQuery = Type.Object({
   client_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'collect only this client' })),
 }, { additionalProperties: false })
+
+// durable jobs (src/jobs/job-store.ts JobRecord)
+export const JobStatusSchema = Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)))
+export const JobRecordSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  kind: Type.String(),
+  owner: Nullable(Type.Object({ kind: Type.String({ description: 'key, user or tenant' }), id: Type.String() })),
+  status: JobStatusSchema,
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  progress_message: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  max_attempts: Type.Integer(),
+  result: Type.Unknown({ description: 'what the handler returned: a pointer or a summary' }),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  created_at: Timestamp,
+  started_at: Nullable(Timestamp),
+  finished_at: Nullable(Timestamp),
+  updated_at: Timestamp,
+  boss_job_id: Type.String({ format: 'uuid' }),
+})
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+export const JobListQuery = Type.Object({
+  kind: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  status: Type.Optional(JobStatusSchema),
+  owner_kind: Type.Optional(Type.Union(['key', 'user', 'tenant'].map((s) => Type.Literal(s)))),
+  owner_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page' })),
+}, { additionalProperties: false })
+export const JobListReply = envelope(Type.Object({ jobs: Type.Array(JobRecordSchema), next_cursor: Nullable(Type.String()) }))
+export const JobReply = envelope(Type.Object({ job: JobRecordSchema }))
