@@ -13,6 +13,11 @@ export interface EmbeddedPostgres {
   port: number
   /** false when a server left running by an earlier Atrium process was reused */
   owned: boolean
+  /**
+   * listener runs once when the server starts shutting down, whoever asked: Ctrl-C in a terminal signals the
+   * whole process group, this server included, so it may end its connections before Atrium has begun to close
+   */
+  onShutdownRequest(listener: () => void): void
   stop(): Promise<void>
 }
 
@@ -111,9 +116,11 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const running = runningServer(pgDir)
   if (running) {
     logger.warn({ pid: running.pid, port: running.port }, 'reusing the embedded PostgreSQL left running by an earlier process')
-    return { url: urlFor(running.port), port: running.port, owned: false, stop: async () => {} }
+    return { url: urlFor(running.port), port: running.port, owned: false, onShutdownRequest: () => {}, stop: async () => {} }
   }
 
+  const shutdownListeners = new Set<() => void>()
+  let isShuttingDown = false
   const EmbeddedPostgresServer = await loadEmbeddedPostgres()
   const port = opts.port || (await freePort())
   const server = new EmbeddedPostgresServer({
@@ -126,7 +133,14 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: userInfo().uid === 0,
     // loopback TCP only: no Unix socket that could collide with a system PostgreSQL
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => logger.debug({ embedded: message.trim() }, 'embedded postgres'),
+    onLog: (message: string) => {
+      logger.debug({ embedded: message.trim() }, 'embedded postgres')
+      // "received fast shutdown request" (SIGINT), "smart" (SIGTERM), "immediate" (SIGQUIT)
+      if (!isShuttingDown && message.includes('shutdown request')) {
+        isShuttingDown = true
+        for (const listener of shutdownListeners) listener()
+      }
+    },
     onError: (err: unknown) => logger.error({ err }, 'embedded postgres error'),
   })
   if (isFirstStart) {
@@ -138,6 +152,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     url: urlFor(port),
     port,
     owned: true,
+    onShutdownRequest: (listener) => { shutdownListeners.add(listener) },
     stop: () => server.stop(),
   }
 }
