@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
-// Need no PostgreSQL, MariaDB or Redis: pure functions, documentation checks, and start-up refusals that end
-// before anything connects. Everything else (real servers over real HTTP) is `api`; a new file lands there
-// until it is added here.
+// Start or reach no database (no PostgreSQL, MariaDB, Redis, nor the embedded server): pure functions,
+// documentation checks, and start-up refusals that end before anything connects. Everything else (real
+// servers over real HTTP) is `api`; a new file lands there until it is added here.
 const UNIT = new Set([
   'test/auth/mask-url.test.ts',
   'test/data/raw-sql-gate.test.ts',
