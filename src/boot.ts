@@ -61,7 +61,7 @@ function dataDirSecret(dataDir: string, file: string, bytes: number, prefix = ''
  * The catalog, migrated. When it is embedded, also the URL of the `default` data source: a database of its
  * own on the same server, reached as a non-superuser role (set up alongside the migrations).
  */
-export async function openCatalog(config: Config, logger: Logger): Promise<{ catalog: Catalog; embedded?: EmbeddedPostgres; defaultSourceUrl?: string }> {
+export async function openCatalog(config: Config, logger: Logger, connectionLogger: Logger = logger): Promise<{ catalog: Catalog; embedded?: EmbeddedPostgres; defaultSourceUrl?: string }> {
   let embedded: EmbeddedPostgres | undefined
   let url = config.catalog.url
   const dataDir = resolve(config.dataDir)
@@ -69,7 +69,7 @@ export async function openCatalog(config: Config, logger: Logger): Promise<{ cat
     embedded = await startEmbeddedPostgres({ dataDir, port: config.catalog.embeddedPort, logger })
     url = embedded.url
   }
-  const catalog = new Catalog(url, logger)
+  const catalog = new Catalog(url, connectionLogger)
   let defaultSourceUrl: string | undefined
   try {
     const [applied] = await Promise.all([
@@ -90,7 +90,11 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o711 })
 
-  const { catalog, embedded, defaultSourceUrl } = await openCatalog(config, logger)
+  // the pools' own logger: when the embedded server goes down (Ctrl-C signals it along with Atrium), every idle
+  // connection reports "terminating connection"; that is the expected end of a shutdown, not a page of warnings
+  const connectionLogger = logger.child({})
+  const { catalog, embedded, defaultSourceUrl } = await openCatalog(config, logger, connectionLogger)
+  embedded?.onShutdownRequest(() => { connectionLogger.level = 'error' })
   try {
     assertNoSourceIsCatalog(config, catalog.url)
   } catch (err) {
@@ -102,7 +106,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const secret = config.secretKey ?? dataDirSecret(dataDir, 'secret-key', 32).value
 
   const registry = new SourceRegistry(
-    (source, err) => logger.warn({ source, err: err.message }, 'data source connection error'),
+    (source, err) => connectionLogger.warn({ source, err: err.message }, 'data source connection error'),
     // once per registration, in the background: a superuser source is flagged in /admin/clients and logged
     (source) => source.checkPrivileges().then(
       (report) => { if (report.warnings.length) logger.warn({ source: source.name, superuser: report.superuser, warnings: report.warnings }, 'data source connects with too many privileges') },
@@ -132,7 +136,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const clientSync = new RegistrySync({ catalog, registry, resultCache, config, logger, secretKey, env: process.env, instanceId })
   await clientSync.reloadAll()
   await clientSync.start()
-  const jobs = new JobQueue(catalog, config.jobs, logger)
+  const jobs = new JobQueue(catalog, config.jobs, connectionLogger)
 
   const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
   const apiKeys = new ApiKeyStore(catalog)

