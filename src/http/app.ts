@@ -14,7 +14,6 @@ import type { Services } from '../services.js'
 import { AppError } from '../errors/app-error.js'
 import { accessControl } from './plugins/access-control.js'
 import { requestAccounting } from './plugins/request-accounting.js'
-import { requestDeadline } from './plugins/request-deadline.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { normalizeError } from './normalize-error.js'
@@ -114,7 +113,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
   await app.register(requestAccounting, { services })
   await app.register(accessControl, { services })
-  await app.register(requestDeadline, { timeoutMs: config.deadlines.requestTimeoutMs })
 
   app.setErrorHandler((err, req, reply) => {
     const appError = normalizeError(err, req.log)

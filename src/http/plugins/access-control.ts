@@ -1,7 +1,7 @@
 // Decides who may call each route, before the body is read: the route's `access`, the presented key,
 // the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hashSecret, parseKey, secretMatches } from '../../auth/api-key-format.js'
 import { presentedKey, presentedSessionToken } from '../../auth/credentials.js'
 import type { KeyContext } from '../../auth/key-authenticator.js'
@@ -54,22 +54,24 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   // Decided without a promise when nothing has to wait (a key known from memory, no rate limit configured):
   // this runs on every request. Whatever has to wait returns its promise, and the hook resumes when it settles.
   app.addHook('onRequest', (req, reply, done) => {
-    // A request refused here has not had its body read: its connection is closed after the answer, so a
-    // caller without a valid key cannot hold sockets open by announcing bodies it never sends.
-    const refuse = (err: unknown) => {
-      reply.header('connection', 'close')
-      done(err as Error)
-    }
     let check: Check
     try {
       check = decide(req)
     } catch (err) {
-      refuse(err)
+      refuse(reply, done, err)
       return
     }
-    if (check) check.then(() => done(), refuse)
+    if (check) check.then(() => done(), (err: unknown) => refuse(reply, done, err))
     else done()
   })
+
+  // A request refused here has not had its body read: its connection is closed after the answer, so a caller
+  // without a valid key cannot hold sockets open by announcing bodies it never sends. (A function of its own,
+  // not a closure made on every request.)
+  function refuse(reply: FastifyReply, done: (err?: Error) => void, err: unknown): void {
+    reply.header('connection', 'close')
+    done(err as Error)
+  }
 
   function decide(req: FastifyRequest): Check {
     if (req.is404) return

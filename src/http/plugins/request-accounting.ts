@@ -1,20 +1,29 @@
 // Bookkeeping around every request, in one onRequest and one onResponse hook (each hook is a step on every
-// request): the X-Request-Id header, the request metrics, and the batched request log of data-plane requests.
+// request): the X-Request-Id header, the request deadline, the request metrics, and the batched request log of
+// data-plane requests.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
+import { RequestDeadlines } from './request-deadline.js'
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null
 
 export const requestAccounting = fp<{ services: Services }>(async (app, { services }) => {
   const { metrics, requestLog } = services
   app.decorateRequest('logContext', null as never)
+  const deadlines = new RequestDeadlines(services.config.deadlines.requestTimeoutMs)
+  app.decorateRequest('deadlineSignal', function (this: FastifyRequest) { return deadlines.signalFor(this) })
+  deadlines.start()
+  app.addHook('onClose', (_app, done) => { deadlines.stop(); done() })
+  const tracking = deadlines.enabled
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
     req.logContext = {}
+    if (tracking) deadlines.track(req, reply)
     done()
   })
   app.addHook('onResponse', (req, reply, done) => {
+    if (tracking) deadlines.untrack(req)
     const route = req.routeOptions
     metrics.observeRequest(route.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000)
     const access = route.config?.access
