@@ -2,7 +2,9 @@
 // for keys that may only read, as a second wall behind the classification).
 import { hasRight, requireRight, type Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
-import { classifyMysql, classifyPostgres, type ClassifiedSql, type SqlClass } from '../sql/classify.js'
+import type { ClassifiedSql, SqlClass } from '../sql/classify.js'
+import { classifyMysql } from '../sql/classify-mysql.js'
+import { classifyPostgres } from '../sql/classify-postgres.js'
 import { catalogueFor } from '../sources/pg-catalogue.js'
 import { runSql, type SqlRunResult } from '../sql/run-sql.js'
 import { AppError } from '../errors/app-error.js'

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module'
 import type NodeSqlParser from 'node-sql-parser'
 import { AppError } from '../errors/app-error.js'
-import type { ClassifiedSql, ClassifiedStatement, SqlClass } from './classify.js'
+import { higherClass, type ClassifiedSql, type ClassifiedStatement, type SqlClass } from './classify.js'
 
 export interface MysqlClassifyOptions {
   /** the one database the client exposes (`source.schemas[0]`); other databases are refused to non-admins */
@@ -53,7 +53,6 @@ export const MYSQL_FUNCTION_CLASS: Readonly<Record<string, SqlClass>> = Object.f
 const SHOW_READS = new Set(['tables', 'columns', 'fields', 'index', 'indexes', 'keys', 'create'])
 const READ_TYPES = new Set(['select', 'desc', 'describe', 'explain'])
 const WRITE_TYPES = new Set(['insert', 'replace', 'update', 'delete'])
-const RANK: Record<SqlClass, number> = { read: 0, write: 1, ddl: 2 }
 /**
  * node-sql-parser's MySQL grammar reads more everyday SQL than its MariaDB one (a `status` column,
  * UPDATE … ORDER BY … LIMIT, `->`), the MariaDB one a few MariaDB-only forms (DELETE … RETURNING): each text is
@@ -91,7 +90,7 @@ export function classifyMysql(sql: string, opts: MysqlClassifyOptions): Classifi
     })
   }
   const statements = asts.map((ast) => classifyStatement(ast, grammar, opts))
-  return { statements, class: statements.reduce<SqlClass>((acc, s) => (RANK[s.class] > RANK[acc] ? s.class : acc), 'read') }
+  return { statements, class: statements.reduce<SqlClass>((acc, s) => higherClass(acc, s.class), 'read') }
 }
 
 function parseWithAnyGrammar(sql: string): { asts: any[]; grammar: Grammar } {
@@ -152,7 +151,7 @@ function classOf(ast: any): SqlClass {
   else if (type === 'set') cls = (ast.expr ?? []).every((e: any) => e?.left?.type === 'var' && e.left.prefix === '@') ? 'write' : 'ddl'
   else cls = 'ddl'
   if (cls === 'ddl') return cls
-  return maxOf(cls, effectsOf(ast))
+  return higherClass(cls, effectsOf(ast))
 }
 
 /** what the expressions inside a statement do: INTO targets, locking reads, side-effect functions, `@x :=` */
@@ -161,15 +160,15 @@ function effectsOf(root: unknown): SqlClass {
   visit(root, (node) => {
     if (node.type === 'select') {
       const into = node.into
-      if (into?.position) cls = maxOf(cls, into.keyword === 'var' ? 'write' : 'ddl')
-      if (node.locking_read) cls = maxOf(cls, 'write')
+      if (into?.position) cls = higherClass(cls, into.keyword === 'var' ? 'write' : 'ddl')
+      if (node.locking_read) cls = higherClass(cls, 'write')
     } else if (node.type === 'function' || node.type === 'aggr_func') {
       const name = functionName(node).toLowerCase()
-      cls = maxOf(cls, MYSQL_FUNCTION_CLASS[name] ?? 'read')
+      cls = higherClass(cls, MYSQL_FUNCTION_CLASS[name] ?? 'read')
       // LAST_INSERT_ID(expr) sets the value later calls return
-      if (name === 'last_insert_id' && (node.args?.value?.length ?? 0) > 0) cls = maxOf(cls, 'write')
+      if (name === 'last_insert_id' && (node.args?.value?.length ?? 0) > 0) cls = higherClass(cls, 'write')
     } else if (node.type === 'assign' && node.left?.type === 'var') {
-      cls = maxOf(cls, node.left.prefix === '@' ? 'write' : 'ddl')
+      cls = higherClass(cls, node.left.prefix === '@' ? 'write' : 'ddl')
     }
   })
   return cls
@@ -211,10 +210,6 @@ function visit(node: unknown, fn: (node: any) => void): void {
   if (!node || typeof node !== 'object') return
   fn(node)
   for (const value of Object.values(node)) if (value && typeof value === 'object') visit(value, fn)
-}
-
-function maxOf(a: SqlClass, b: SqlClass): SqlClass {
-  return RANK[b] > RANK[a] ? b : a
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 import { loadModule, parseSync } from 'libpg-query'
 import { AppError } from '../errors/app-error.js'
 import { functionKey, type FunctionCandidate, type FunctionName, type PgCatalogue } from '../sources/pg-catalogue.js'
-import type { ClassifiedSql, ClassifiedStatement, SqlClass } from './classify.js'
+import { higherClass, type ClassifiedSql, type ClassifiedStatement, type SqlClass } from './classify.js'
 import { functionFamilyOf, PG_VOLATILE_READS } from './pg-function-families.js'
 
 let pgParserReady: Promise<void> | undefined
@@ -14,7 +14,6 @@ export function loadSqlParsers(): Promise<void> {
   return pgParserReady
 }
 
-const RANK: Record<SqlClass, number> = { read: 0, write: 1, ddl: 2 }
 const WRITE_KINDS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'])
 const READ_UTILITY = new Set(['VariableShowStmt'])
 
@@ -194,7 +193,7 @@ interface Verdict {
   reason?: string
 }
 
-const raise = (a: Verdict, b: Verdict): Verdict => (RANK[b.cls] > RANK[a.cls] ? b : a)
+const raise = (a: Verdict, b: Verdict): Verdict => (higherClass(a.cls, b.cls) === a.cls ? a : b)
 
 /** the class one call gives: its family first, then its volatility (unknown functions add nothing) */
 function classifyCall(fn: FunctionName, candidates: FunctionCandidate[] | undefined): Verdict {

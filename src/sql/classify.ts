@@ -1,7 +1,7 @@
 // What raw SQL classification answers, for every dialect: statements split out by the dialect's real parser,
 // each classed read / write / ddl; rights are checked on the highest class found. The classifiers live in
 // classify-postgres.ts (libpg-query, functions and relations resolved against the catalogue) and
-// classify-mysql.ts (node-sql-parser, run as the parser re-emits it).
+// classify-mysql.ts (node-sql-parser, run as the parser re-emits it); both import only from here.
 
 export type SqlClass = 'read' | 'write' | 'ddl'
 
@@ -22,5 +22,9 @@ export interface ClassifiedSql {
   reason?: string
 }
 
-export { classifyPostgres, loadSqlParsers } from './classify-postgres.js'
-export { classifyMysql } from './classify-mysql.js'
+const RANK: Record<SqlClass, number> = { read: 0, write: 1, ddl: 2 }
+
+/** the class that needs the stronger right */
+export function higherClass(a: SqlClass, b: SqlClass): SqlClass {
+  return RANK[b] > RANK[a] ? b : a
+}

@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
-import { RequestDeadlines } from './request-deadline.js'
+import { RequestDeadlines } from '../request-deadlines.js'
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null
 

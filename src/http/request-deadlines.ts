@@ -3,7 +3,7 @@
 // It adds no hook of its own: request-accounting's onRequest and onResponse call track and untrack, since each
 // hook is a step on every request.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { AppError } from '../../errors/app-error.js'
+import { AppError } from '../errors/app-error.js'
 
 /**
  * One sweeping interval for the whole process instead of a timer per request: the hot path only adds and
