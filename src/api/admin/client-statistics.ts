@@ -1,6 +1,6 @@
 // /admin/clients/statistics*: request and per-table operation counts built from the request log (admin key only).
 import type { FastifyInstance } from 'fastify'
-import { clientStatistics, listStatistics, refreshStatistics } from '../../admin/client-statistics.js'
+import { clientStatistics, listStatistics, refreshStatistics } from '../../monitoring/client-statistics.js'
 import type { Services } from '../../services.js'
 import { ClientNameParams, StatisticsDetailReply, StatisticsListReply } from './catalog-schemas.js'
 

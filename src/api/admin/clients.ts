@@ -1,6 +1,6 @@
 // /admin/clients: list, create, update, soft-delete and freeze catalog clients (admin key only).
 import type { FastifyInstance } from 'fastify'
-import { createClient, deleteClient, listClients, setClientFrozen, updateClientSettings, type ClientInput } from '../../admin/clients-service.js'
+import { createClient, deleteClient, listClients, setClientFrozen, updateClientSettings, type ClientInput } from '../../clients/clients-service.js'
 import type { Services } from '../../services.js'
 import { ClientNameParams, ClientReply, ClientsReply, FreezeBody, SaveClientBody } from './catalog-schemas.js'
 

@@ -1,6 +1,6 @@
 // /admin/vacuum-health*: the latest vacuum health snapshots, in the success envelope (admin key only).
 import type { FastifyInstance } from 'fastify'
-import { clientVacuumHealth, collectVacuumHealthNow, listVacuumHealth } from '../../admin/vacuum-health.js'
+import { clientVacuumHealth, collectVacuumHealthNow, listVacuumHealth } from '../../monitoring/vacuum-health.js'
 import type { Services } from '../../services.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { REQUEST_LOG_PRUNE_QUEUE } from '../../../src/jobs/request-log-retention-job.js'
+import { REQUEST_LOG_PRUNE_QUEUE } from '../../../src/monitoring/request-log-retention-job.js'
 import { startTestAtrium } from '../../helpers/atrium.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { VACUUM_HEALTH_QUEUE } from '../../../src/jobs/vacuum-health-job.js'
+import { VACUUM_HEALTH_QUEUE } from '../../../src/monitoring/vacuum-health-job.js'
 import { assertMatchesSpec } from '../../helpers/athena-contract.js'
 import { startTestAtrium } from '../../helpers/atrium.js'
 import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'

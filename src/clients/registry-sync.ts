@@ -3,7 +3,7 @@
 import type { Logger } from 'pino'
 import { open } from '../auth/secret-box.js'
 import type { Catalog } from '../catalog/catalog.js'
-import { findLiveClient, listLiveClients, type ClientRecord } from '../catalog/clients-store.js'
+import { findLiveClient, listLiveClients, type ClientRecord } from './clients-store.js'
 import type { Config } from '../config/schema.js'
 import type { ResultCache } from '../query/result-cache.js'
 import type { Executor } from '../sources/driver.js'

@@ -1,6 +1,6 @@
 // Client statistics in the catalog: per-client and per-table/operation aggregates of atrium.request_log,
 // kept current by each request-log flush and rebuilt from the log on demand.
-import type { Catalog } from './catalog.js'
+import type { Catalog } from '../catalog/catalog.js'
 
 export interface ClientStatisticsRow {
   client_name: string

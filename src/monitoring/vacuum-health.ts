@@ -1,5 +1,5 @@
 // Vacuum health for the admin API: latest snapshots, one client's detail, and a collection run on demand.
-import { latestVacuumSnapshot, latestVacuumSnapshots, type VacuumSnapshotRow, type VacuumTableStatRow } from '../catalog/vacuum-health-store.js'
+import { latestVacuumSnapshot, latestVacuumSnapshots, type VacuumSnapshotRow, type VacuumTableStatRow } from './vacuum-health-store.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 import { collectVacuumHealth } from './vacuum-health-collector.js'

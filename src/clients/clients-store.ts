@@ -1,6 +1,6 @@
 // Reads and writes atrium.clients: the data sources defined through the catalog rather than config.
 import type { Executor } from '../sources/driver.js'
-import type { Catalog } from './catalog.js'
+import type { Catalog } from '../catalog/catalog.js'
 
 export interface ClientRecord {
   id: string

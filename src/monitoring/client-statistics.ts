@@ -3,7 +3,7 @@
 import {
   findClientStatistics, listClientStatistics, rebuildClientStatistics,
   type ClientStatisticsRow, type ClientTableStatisticsRow,
-} from '../catalog/client-statistics-store.js'
+} from './client-statistics-store.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 

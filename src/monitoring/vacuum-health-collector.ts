@@ -4,7 +4,7 @@
 import {
   insertVacuumSnapshot, pruneVacuumSnapshots,
   type NewVacuumSnapshot, type VacuumSnapshotRow, type VacuumTableStat,
-} from '../catalog/vacuum-health-store.js'
+} from './vacuum-health-store.js'
 import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 

@@ -4,7 +4,7 @@ import { maskUrl, seal } from '../auth/secret-box.js'
 import {
   findLiveClient, insertClient, listLiveClients, softDeleteClient, updateClient,
   type ClientChanges, type ClientRecord,
-} from '../catalog/clients-store.js'
+} from './clients-store.js'
 import { AppError } from '../errors/app-error.js'
 import type { Services } from '../services.js'
 import type { Executor } from '../sources/driver.js'

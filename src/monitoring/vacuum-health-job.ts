@@ -1,5 +1,5 @@
 // The recurring vacuum health collection: a cron schedule of a job kind, run by whichever process has workers.
-import { collectVacuumHealth } from '../admin/vacuum-health-collector.js'
+import { collectVacuumHealth } from './vacuum-health-collector.js'
 import type { Services } from '../services.js'
 
 export const VACUUM_HEALTH_QUEUE = 'vacuum-health-collect'

@@ -4,7 +4,7 @@
 // thousands of entry objects for up to a flush interval cost more, in garbage collection, than the rest of
 // the log. Each batch folds into the client statistics in the transaction that writes it.
 import type { Logger } from 'pino'
-import type { Catalog } from './catalog.js'
+import type { Catalog } from '../catalog/catalog.js'
 import { formatMs } from '../observability/format-ms.js'
 import { FOLD_INTO_STATISTICS, StatisticsTotals, TOTALS_OF_BATCH } from './client-statistics-store.js'
 

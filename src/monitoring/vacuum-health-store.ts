@@ -1,5 +1,5 @@
 // Vacuum health snapshots in the catalog: one snapshot per collection and client, with per-table rows.
-import type { Catalog } from './catalog.js'
+import type { Catalog } from '../catalog/catalog.js'
 
 export interface VacuumTableStat {
   schemaname: string
