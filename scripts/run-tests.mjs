@@ -15,6 +15,7 @@ const UNIT = new Set([
   'test/foundation/config.test.ts',
   'test/foundation/embedded-version.test.ts',
   'test/foundation/format-ms.test.ts',
+  'test/http/family-scopes.test.ts',
   'test/query/postgrest-roundtrip.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',

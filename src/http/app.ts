@@ -1,18 +1,14 @@
-// Builds the Fastify app: cross-cutting plugins (request id, CORS, metrics, access, OpenAPI) and every surface.
+// Builds the Fastify app: what every request shares (request id, timing, metrics, deadlines, body parsing, CORS,
+// the OpenAPI collector), then one encapsulated scope per API family (api/family.ts).
 import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import { adminCatalogRoutes } from '../api/admin/catalog.js'
-import { renderGatewayError } from '../api/gateway/envelope.js'
-import { gatewayRoutes } from '../api/gateway/index.js'
-import { managementRoutes } from '../api/management/index.js'
-import { restRoutes } from '../api/rest/index.js'
-import { systemRoutes } from '../api/system/index.js'
+import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
+import { gatewayFamily } from '../api/gateway/index.js'
+import { restFamily } from '../api/rest/index.js'
+import { systemFamily } from '../api/system/index.js'
 import type { Services } from '../services.js'
-import { AppError } from '../errors/app-error.js'
-import { accessControl } from './plugins/access-control.js'
 import { requestAccounting } from './plugins/request-accounting.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
@@ -110,26 +106,23 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     const sweep = setInterval(() => app.server.closeIdleConnections(), 25)
     app.server.once('close', () => clearInterval(sweep))
   })
+  app.decorateRequest('principal', null as never)
+  app.decorateRequest('source', null as never)
   // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
   await app.register(requestAccounting, { services })
-  await app.register(accessControl, { services })
 
-  app.setErrorHandler((err, req, reply) => {
-    const appError = normalizeError(err, req.log)
-    if (appError.extra.retryAfter) reply.header('retry-after', String(appError.extra.retryAfter))
-    reply.status(appError.status).send(renderGatewayError(appError, req.routeOptions.config?.operation, req.principal?.kind === 'admin'))
-  })
-  app.setNotFoundHandler((req, reply) => {
-    const err = new AppError('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'GET /router/registry (or GET / with the admin key or a schema.read key) lists every route' })
-    reply.status(404).send(renderGatewayError(err))
-  })
+  // Paths that no family owns (and the CORS preflight route, which is the root's) answer in the system
+  // family's shape, the Athena one: the system routes are part of the Athena contract.
+  app.setErrorHandler((err, req, reply) => sendFamilyError(systemFamily, err, req, reply))
+  app.setNotFoundHandler((req, reply) => sendFamilyError(systemFamily, routeNotFound(req), req, reply))
 
-  await app.register(systemRoutes, { services, routes })
-  await app.register(gatewayRoutes, { services })
-  await app.register(adminCatalogRoutes, { services })
-  await app.register(managementRoutes, { services })
-  await app.register(restRoutes, { services, prefix: '/rest/v1' })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json' } as never })
+  // the families, one line each; each takes from `deps` only what its own Deps type names
+  const deps = { ...services, routes }
+  // pino's Logger and Fastify's base logger type differ only in generics
+  const root = app as unknown as FastifyInstance
+  await mountFamily(root, systemFamily, deps)
+  await mountFamily(root, gatewayFamily, deps)
+  await mountFamily(root, restFamily, deps)
 
-  return app as unknown as FastifyInstance
+  return root
 }

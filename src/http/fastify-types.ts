@@ -19,8 +19,6 @@ declare module 'fastify' {
      * every other client route refuses that client with 400 upstream_not_supported
      */
     forwardsUpstream?: true
-    /** the family whose error envelope the route answers with */
-    family?: 'gateway' | 'rest'
   }
   interface FastifyRequest {
     principal: Principal

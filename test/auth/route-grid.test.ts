@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ADMIN_KEY, startTestAtrium } from '../helpers/atrium.js'
 import { GATEWAY_ROUTES, REST_ROUTES, createKey } from '../helpers/auth-grid.js'
-import { codes, type ErrorCode } from '../../src/errors/codes.js'
+import type { ErrorCode } from '../../src/errors/codes.js'
+import { postgrestCodeOf } from '../../src/api/rest/postgrest-codes.js'
 import { createPgDatabase } from '../helpers/databases.js'
 
 // Every protected data route, every way a key can be wrong: each answers the documented status and code.
@@ -49,7 +50,7 @@ test('every protected route refuses every bad credential with the documented sta
         const res = await atrium.request(route.method, route.path, { client: 'shop', key, body: route.body })
         assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`)
         if (route.family === 'rest') {
-          assert.equal(res.body.code, codes[code as ErrorCode].pgrst, what)
+          assert.equal(res.body.code, postgrestCodeOf(code as ErrorCode).code, what)
           assert.deepEqual(Object.keys(res.body).sort(), ['code', 'details', 'hint', 'message'])
         } else {
           assert.equal(res.body.status, 'error')

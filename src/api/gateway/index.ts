@@ -1,6 +1,12 @@
-// The Athena gateway surface: structured CRUD, raw SQL, counts and RPC, in the gateway envelope.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+// The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, the admin
+// catalog under /admin and management DDL under /management; API keys or sessions; the Athena envelope.
+import type { FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
+import { adminCatalogRoutes } from '../admin/catalog.js'
+import type { Family } from '../family.js'
+import { installKeyAccess } from '../../http/access-control.js'
+import { managementRoutes } from '../management/index.js'
+import { renderAthenaError } from './envelope.js'
 import { countRoute } from './count.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
@@ -15,15 +21,22 @@ function isStructuredWrite(req: FastifyRequest): boolean {
   return operation === 'gateway.update' && (req.body as { update_body?: unknown } | undefined)?.update_body !== undefined
 }
 
-export const gatewayRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  // gateway.requireTenantHeaders is checked here, for every structured write (local or forwarded to
-  // custom_supabase), after the body is parsed and before any handler runs, so no write route can skip it
-  if (services.config.gateway.requireTenantHeaders) {
-    app.addHook('preHandler', async (req) => { if (isStructuredWrite(req)) checkTenantHeaders(req) })
-  }
-  fetchRoutes(app, services)
-  writeRoutes(app, services)
-  sqlRoutes(app, services)
-  countRoute(app, services)
-  rpcRoutes(app, services)
+export const gatewayFamily: Family<Services> = {
+  name: 'gateway',
+  readCredentials: (scope, services) => installKeyAccess(scope, services),
+  renderError: renderAthenaError,
+  async routes(app, services) {
+    // gateway.requireTenantHeaders is checked here, for every structured write (local or forwarded to
+    // custom_supabase), after the body is parsed and before any handler runs, so no write route can skip it
+    if (services.config.gateway.requireTenantHeaders) {
+      app.addHook('preHandler', async (req) => { if (isStructuredWrite(req)) checkTenantHeaders(req) })
+    }
+    fetchRoutes(app, services)
+    writeRoutes(app, services)
+    sqlRoutes(app, services)
+    countRoute(app, services)
+    rpcRoutes(app, services)
+    await app.register(adminCatalogRoutes, { services })
+    await app.register(managementRoutes, { services })
+  },
 }

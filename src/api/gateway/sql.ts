@@ -5,7 +5,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { Services } from '../../services.js'
 import type { Source } from '../../sources/source.js'
 import { plural, sendEnvelope } from './respond.js'
-import { authorizeBodyClient } from '../../http/plugins/access-control.js'
+import { authorizeBodyClient } from '../../http/access-control.js'
 import { ClientHeader, QuerySqlBody, SqlBody } from './schemas.js'
 
 async function runAndReply(services: Services, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {

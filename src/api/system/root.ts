@@ -1,7 +1,7 @@
 // GET / (status, and the route listing for callers who may read the registry), GET /ping and GET /router/registry.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { mayReadProtected } from '../../http/plugins/access-control.js'
+import { mayReadProtected } from '../../http/access-control.js'
 import type { RouteCatalog } from '../../http/route-catalog.js'
 import type { Services } from '../../services.js'
 

@@ -1,32 +1,52 @@
-// Decides who may call each route, before the body is read: the route's `access`, the presented key,
-// the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
-import fp from 'fastify-plugin'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { hashSecret, parseKey, secretMatches } from '../../auth/api-key-format.js'
-import { presentedKey, presentedSessionToken } from '../../auth/credentials.js'
-import type { KeyContext } from '../../auth/key-authenticator.js'
-import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../../auth/principal.js'
-import { AppError } from '../../errors/app-error.js'
-import type { Services } from '../../services.js'
-import type { Source } from '../../sources/source.js'
-import type { Check } from '../../auth/rate-limits.js'
-import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
-import type { Access } from '../fastify-types.js'
-import { nulByte } from '../../query/input-limits.js'
+// The key-based credential reader of the Athena families (gateway, system, /rest/v1): decides who may call each
+// route of the scope it is installed in, before the body is read: the route's `access`, the presented key or
+// session, the client's key enforcement, and the rate limits. Sets req.principal (and req.source for client routes).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hashSecret, parseKey, secretMatches } from '../auth/api-key-format.js'
+import { presentedKey, presentedSessionToken } from './credentials.js'
+import type { KeyContext } from '../auth/key-authenticator.js'
+import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../auth/principal.js'
+import { AppError } from '../errors/app-error.js'
+import type { Source } from '../sources/source.js'
+import type { Check } from '../auth/rate-limits.js'
+import { CUSTOM_SUPABASE } from '../upstream/postgrest-upstream.js'
+import type { Access } from './fastify-types.js'
+import { nulByte } from '../query/input-limits.js'
+import type { KeyAuthenticator } from '../auth/key-authenticator.js'
+import type { JwtSessions } from '../auth/jwt-sessions.js'
+import type { RateLimits } from '../auth/rate-limits.js'
+import type { Config } from '../config/schema.js'
+import type { SourceRegistry } from '../sources/registry.js'
+import { trimmedHeader } from './headers.js'
 
-const clientHeader = (req: FastifyRequest) => {
-  const v = req.headers['x-athena-client']
-  return (Array.isArray(v) ? v[0] : v)?.trim() || undefined
+/** what deciding access needs: the admin key, key and session verification, limits, and the clients */
+export interface AccessDeps {
+  adminKey: string
+  auth: KeyAuthenticator
+  sessions: JwtSessions
+  rateLimits: RateLimits
+  registry: SourceRegistry
+  /** security.protect says which metadata routes are public */
+  config: { security: Pick<Config['security'], 'protect'> }
 }
+
+const clientHeader = (req: FastifyRequest) => trimmedHeader(req.headers, 'x-athena-client')
 
 const KEY_HINT = 'send a key as apikey, Authorization: Bearer, X-API-Key or X-Athena-Key'
 
 /** the session token (a JWT in Authorization: Bearer) of a request, when sessions are configured */
-const sessionTokenOf = (services: Services, req: FastifyRequest) => (services.sessions.enabled ? presentedSessionToken(req) : undefined)
+const sessionTokenOf = (services: AccessDeps, req: FastifyRequest) => (services.sessions.enabled ? presentedSessionToken(req) : undefined)
 
-export const accessControl = fp<{ services: Services }>(async (app, { services }) => {
-  app.decorateRequest('principal', null as never)
-  app.decorateRequest('source', null as never)
+export interface AccessOptions {
+  /** the client a request without X-Athena-Client is about (rest.defaultClient on /rest/v1) */
+  defaultClient?: string
+}
+
+/**
+ * Installs the reader on one family's scope: its onRequest hook runs for that scope's routes only, so another
+ * family can read credentials its own way. `services` holds what the checks need and nothing else.
+ */
+export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opts: AccessOptions = {}): void {
   const { auth, rateLimits } = services
   const sessionsOn = services.sessions.enabled
   // hashed once: each request hashes only the presented key, then compares digests in constant time
@@ -37,8 +57,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
   const isAdminKey = (key: string) =>
     (adminLooksLikeApiKey || !key.startsWith('ath_')) && secretMatches(key, adminDigest)
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
-  const requestedClient = (req: FastifyRequest) =>
-    clientHeader(req) ?? (req.routeOptions.url?.startsWith('/rest/v1/') ? services.config.rest.defaultClient : undefined)
+  const requestedClient = (req: FastifyRequest) => clientHeader(req) ?? opts.defaultClient
   // custom_supabase has no source of its own: only routes that declare forwardsUpstream can serve it
   const forwarding: string[] = []
   app.addHook('onRoute', (route) => { if (route.config?.forwardsUpstream && route.method !== 'HEAD') forwarding.push(`${route.method} ${route.url}`) })
@@ -128,7 +147,7 @@ export const accessControl = fp<{ services: Services }>(async (app, { services }
       })
     })
   }
-})
+}
 
 /** runs `next` with `value` now when it is at hand, or once its promise resolves */
 function andThen<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check {
@@ -144,7 +163,7 @@ const setSource = (req: FastifyRequest, source: Source | undefined) => { if (sou
  * caller may read the registry): the admin key, the setting at `public`, or a valid API key with schema.read.
  * A presented key counts against the per-address limit; a key that fails its checks only hides the extra.
  */
-export async function mayReadProtected(services: Services, req: FastifyRequest, what: 'registry'): Promise<boolean> {
+export async function mayReadProtected(services: AccessDeps, req: FastifyRequest, what: 'registry'): Promise<boolean> {
   if (req.principal?.kind === 'admin' || services.config.security.protect[what] === 'public') return true
   const key = presentedKey(req)
   if (!key || !parseKey(key)) return false
@@ -162,7 +181,7 @@ export async function mayReadProtected(services: Services, req: FastifyRequest, 
 }
 
 /** completes an 'client-in-body' check once the route has read the client's name from the body */
-export async function authorizeBodyClient(services: Services, req: FastifyRequest, client: string): Promise<void> {
+export async function authorizeBodyClient(services: AccessDeps, req: FastifyRequest, client: string): Promise<void> {
   const resolve = () => services.registry.resolve(client)
   if (req.principal?.kind === 'admin') req.source = resolve()
   else await authorizeClient(services, req, presentedKey(req), sessionTokenOf(services, req), client, resolve)
@@ -174,7 +193,7 @@ export async function authorizeBodyClient(services: Services, req: FastifyReques
  * `Authorization: Bearer`) is not ignored: it must pass as an API key for this request (client binding, IP
  * policy, lock-in) before the session is verified, though the user's rights, not the key's, then apply.
  */
-function principalFor(services: Services, key: string | undefined, session: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> | Principal {
+function principalFor(services: AccessDeps, key: string | undefined, session: string | undefined, enforced: boolean, ctx: KeyContext): Promise<Principal> | Principal {
   if (session) {
     if (key === undefined || key === session) return services.sessions.authenticate(session)
     const keyed = services.auth.authenticate(key, ctx)
@@ -193,7 +212,7 @@ function principalFor(services: Services, key: string | undefined, session: stri
  * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
  * key has passed, so a caller without a valid key cannot tell which client names exist.
  */
-function authorizeClient(services: Services, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
+function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
   let unresolved: unknown
   try {
     setSource(req, resolve())
