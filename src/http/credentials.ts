@@ -1,18 +1,18 @@
 // Finds the key (or session token) a request presents, in every place the gateway spec allows, without reading the body.
 
+import { headerValue } from './headers.js'
+
 interface RequestLike {
   headers: Record<string, string | string[] | undefined>
   url: string
 }
 
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
-
 /** apikey, Authorization: Bearer, X-API-Key, X-Athena-Key, then ?api_key= */
 export function presentedKey(req: RequestLike): string | undefined {
   const h = req.headers
-  const bearer = first(h.authorization)
+  const bearer = headerValue(h, 'authorization')
   const fromBearer = bearer && /^bearer\s+/i.test(bearer) ? bearer.replace(/^bearer\s+/i, '').trim() : undefined
-  const key = first(h.apikey) ?? fromBearer ?? first(h['x-api-key']) ?? first(h['x-athena-key']) ?? queryKey(req.url)
+  const key = headerValue(h, 'apikey') ?? fromBearer ?? headerValue(h, 'x-api-key') ?? headerValue(h, 'x-athena-key') ?? queryKey(req.url)
   return key?.trim() || undefined
 }
 
@@ -24,7 +24,7 @@ const JWT_SHAPE = /^ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
  * header's first bytes are looked at for anything else, so requests with API keys pay next to nothing.
  */
 export function presentedSessionToken(req: RequestLike): string | undefined {
-  const header = first(req.headers.authorization)
+  const header = headerValue(req.headers, 'authorization')
   if (!header || header.length > 16_384) return undefined
   const space = header.indexOf(' ')
   if (space !== 6 || header.charCodeAt(space + 1) !== 101 /* e */ || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined

@@ -6,7 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
 import { RequestDeadlines } from '../request-deadlines.js'
 
-const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null
+import { headerValue } from '../headers.js'
+
+const header = (req: FastifyRequest, name: string) => headerValue(req.headers, name) ?? null
 
 export const requestAccounting = fp<{ services: Services }>(async (app, { services }) => {
   const { metrics, requestLog } = services
@@ -36,7 +38,7 @@ export const requestAccounting = fp<{ services: Services }>(async (app, { servic
     requestLog.record({
       at: new Date(),
       requestId: req.id,
-      client: req.source?.name ?? header(req.headers['x-athena-client']),
+      client: req.source?.name ?? header(req, 'x-athena-client'),
       table: req.logContext.table ?? null,
       operation: operation ?? 'unknown',
       method: req.method,
@@ -46,9 +48,9 @@ export const requestAccounting = fp<{ services: Services }>(async (app, { servic
       cached: req.logContext.cached ?? false,
       apiKeyId: principal?.kind === 'key' ? principal.keyId : null,
       // a verified session's subject, never overridden by a header
-      userId: principal?.kind === 'user' ? principal.sub : header(req.headers['x-user-id']),
-      companyId: header(req.headers['x-company-id']),
-      organizationId: header(req.headers['x-organization-id']),
+      userId: principal?.kind === 'user' ? principal.sub : header(req, 'x-user-id'),
+      companyId: header(req, 'x-company-id'),
+      organizationId: header(req, 'x-organization-id'),
       sqlClass: req.logContext.sqlClass ?? null,
     })
   }
