@@ -6,9 +6,20 @@ import {
   type ClientChanges, type ClientRecord,
 } from './clients-store.js'
 import { AppError } from '../errors/app-error.js'
-import type { Services } from '../services.js'
 import type { Executor } from '../sources/driver.js'
 import { isCatalogDatabase } from '../sources/is-catalog-database.js'
+import type { Catalog } from '../catalog/catalog.js'
+import type { SourceRegistry } from '../sources/registry.js'
+import type { RegistrySync } from './registry-sync.js'
+
+/** what this module needs, passed in from boot.ts */
+export interface ClientsDeps {
+  catalog: Catalog
+  registry: SourceRegistry
+  clientSync: RegistrySync
+  /** seals connection strings stored in the catalog */
+  secretKey: Buffer
+}
 
 export interface ClientInput {
   client_name?: string
@@ -63,7 +74,7 @@ export function assertClientName(name: unknown): string {
 }
 
 /** checks a connection URL without ever echoing it (it may hold a password) */
-function assertConnectionUrl(services: Services, url: string, what: string): void {
+function assertConnectionUrl(deps: ClientsDeps, url: string, what: string): void {
   let parsed: URL | undefined
   try {
     parsed = url.length <= 4096 ? new URL(url) : undefined
@@ -74,7 +85,7 @@ function assertConnectionUrl(services: Services, url: string, what: string): voi
     throw new AppError('invalid_request', `${what} must be a postgres://, postgresql://, mysql:// or mariadb:// URL with a host`)
   }
   // A client on the catalog would hand its keys, clients and request log to anyone holding sql.read.
-  if (isCatalogDatabase(url, services.catalog.url)) {
+  if (isCatalogDatabase(url, deps.catalog.url)) {
     throw new AppError('client_is_catalog', `${what} names Atrium's catalog database, which can never be a client`, {
       hint: 'create a database of its own for the client (and a role that owns it) and point the client there',
     })
@@ -82,8 +93,8 @@ function assertConnectionUrl(services: Services, url: string, what: string): voi
 }
 
 /** config, env and embedded sources belong to the process configuration, not to the catalog */
-function assertCatalogOwned(services: Services, name: string): void {
-  const source = services.registry.get(name)
+function assertCatalogOwned(deps: ClientsDeps, name: string): void {
+  const source = deps.registry.get(name)
   if (source && source.origin !== 'catalog') {
     throw new AppError('read_only_client', `client "${name}" is defined in ${source.origin === 'embedded' ? 'Atrium itself (the embedded default)' : 'configuration'} and is read-only through /admin/clients`, {
       hint: 'change it in atrium.yaml or the ATRIUM_CLIENT_<NAME> variable and restart',
@@ -97,26 +108,26 @@ function notFound(name: string): AppError {
 }
 
 /** the connection columns for whichever of pg_uri / pg_uri_env_var the input sets */
-function connectionChanges(services: Services, input: ClientInput): Pick<ClientChanges, 'pg_uri_encrypted' | 'pg_uri_env_var'> | undefined {
+function connectionChanges(deps: ClientsDeps, input: ClientInput): Pick<ClientChanges, 'pg_uri_encrypted' | 'pg_uri_env_var'> | undefined {
   const uri = input.pg_uri ?? null
   const envVar = input.pg_uri_env_var ?? null
   if (uri !== null && envVar !== null) throw new AppError('invalid_request', 'give either pg_uri or pg_uri_env_var, not both')
   if (uri !== null) {
-    assertConnectionUrl(services, uri, 'pg_uri')
-    return { pg_uri_encrypted: seal(services.secretKey, uri), pg_uri_env_var: null }
+    assertConnectionUrl(deps, uri, 'pg_uri')
+    return { pg_uri_encrypted: seal(deps.secretKey, uri), pg_uri_env_var: null }
   }
   if (envVar !== null) {
     if (!ENV_VAR.test(envVar)) throw new AppError('invalid_request', 'pg_uri_env_var must be an environment variable name (letters, digits, "_")')
-    const value = services.clientSync.env[envVar]
+    const value = deps.clientSync.env[envVar]
     if (!value) throw new AppError('invalid_request', `environment variable ${envVar} is not set in this Atrium process`)
-    assertConnectionUrl(services, value, `environment variable ${envVar}`)
+    assertConnectionUrl(deps, value, `environment variable ${envVar}`)
     return { pg_uri_encrypted: null, pg_uri_env_var: envVar }
   }
   return undefined
 }
 
-export function toClientView(services: Services, row: ClientRecord): ClientView {
-  const url = row.pg_uri_encrypted ? services.clientSync.resolveUrl(row) : undefined
+export function toClientView(deps: ClientsDeps, row: ClientRecord): ClientView {
+  const url = row.pg_uri_encrypted ? deps.clientSync.resolveUrl(row) : undefined
   return {
     id: row.id,
     client_name: row.client_name,
@@ -141,8 +152,8 @@ export function toClientView(services: Services, row: ClientRecord): ClientView 
 const PRIVILEGE_WAIT_MS = 1_500
 
 /** retries the privilege check of sources not checked yet, waiting a bounded time */
-async function settlePrivilegeChecks(services: Services): Promise<void> {
-  const pending = services.registry.list().filter((s) => !s.privileges).map((s) => s.checkPrivileges().catch(() => undefined))
+async function settlePrivilegeChecks(deps: ClientsDeps): Promise<void> {
+  const pending = deps.registry.list().filter((s) => !s.privileges).map((s) => s.checkPrivileges().catch(() => undefined))
   if (!pending.length) return
   let timer: NodeJS.Timeout | undefined
   await Promise.race([Promise.all(pending), new Promise((resolve) => { timer = setTimeout(resolve, PRIVILEGE_WAIT_MS) })])
@@ -150,10 +161,10 @@ async function settlePrivilegeChecks(services: Services): Promise<void> {
 }
 
 /** catalog records plus what this process is actually serving (config sources included, as source "config") */
-export async function listClients(services: Services): Promise<{ clients: ClientView[]; runtime: RuntimeClientView[] }> {
-  const [rows] = await Promise.all([listLiveClients(services.catalog), settlePrivilegeChecks(services)])
+export async function listClients(deps: ClientsDeps): Promise<{ clients: ClientView[]; runtime: RuntimeClientView[] }> {
+  const [rows] = await Promise.all([listLiveClients(deps.catalog), settlePrivilegeChecks(deps)])
   const byName = new Map(rows.map((r) => [r.client_name, r]))
-  const runtime = services.registry.list().map((source) => {
+  const runtime = deps.registry.list().map((source) => {
     const row = source.origin === 'catalog' ? byName.get(source.name) : undefined
     return {
       client_name: source.name,
@@ -169,18 +180,18 @@ export async function listClients(services: Services): Promise<{ clients: Client
       warnings: source.privileges?.warnings ?? [],
     }
   }).sort((a, b) => a.client_name.localeCompare(b.client_name))
-  return { clients: rows.map((r) => toClientView(services, r)), runtime }
+  return { clients: rows.map((r) => toClientView(deps, r)), runtime }
 }
 
-export async function createClient(services: Services, input: ClientInput): Promise<ClientView> {
+export async function createClient(deps: ClientsDeps, input: ClientInput): Promise<ClientView> {
   const name = assertClientName(input.client_name)
-  const existing = services.registry.get(name)
+  const existing = deps.registry.get(name)
   if (existing && existing.origin !== 'catalog') {
     throw new AppError('client_exists', `a configured source named "${name}" already exists`, { data: { client_name: name, source: existing.origin } })
   }
-  const connection = connectionChanges(services, input)
+  const connection = connectionChanges(deps, input)
   if (!connection) throw new AppError('invalid_request', 'a new client needs pg_uri or pg_uri_env_var')
-  const row = await services.catalog.transaction(async (tx) => {
+  const row = await deps.catalog.transaction(async (tx) => {
     if (await findLiveClient(tx, name)) throw new AppError('client_exists', `client "${name}" already exists`, { data: { client_name: name } })
     const inserted = await insertClient(tx, {
       client_name: name,
@@ -189,48 +200,48 @@ export async function createClient(services: Services, input: ClientInput): Prom
       pg_uri_env_var: connection.pg_uri_env_var ?? null,
       is_active: input.is_active ?? true,
     })
-    await services.clientSync.announceClientChange(tx, name)
+    await deps.clientSync.announceClientChange(tx, name)
     return inserted
   }).catch((err: unknown) => {
     // two creates racing past the check meet the unique index instead
     if (err instanceof AppError && err.code === 'unique_violation') throw new AppError('client_exists', `client "${name}" already exists`)
     throw err
   })
-  await services.clientSync.reloadClient(name)
-  return toClientView(services, row)
+  await deps.clientSync.reloadClient(name)
+  return toClientView(deps, row)
 }
 
-export async function updateClientSettings(services: Services, name: string, input: ClientInput): Promise<ClientView> {
+export async function updateClientSettings(deps: ClientsDeps, name: string, input: ClientInput): Promise<ClientView> {
   assertClientName(name)
-  assertCatalogOwned(services, name)
+  assertCatalogOwned(deps, name)
   if (input.client_name !== undefined && input.client_name !== name) {
     throw new AppError('invalid_request', 'clients cannot be renamed; create a client with the new name and delete this one')
   }
-  const changes: ClientChanges = { ...connectionChanges(services, input) }
+  const changes: ClientChanges = { ...connectionChanges(deps, input) }
   if (input.description !== undefined) changes.description = input.description
   if (input.is_active !== undefined) changes.is_active = input.is_active
-  return changeClient(services, name, (tx) => updateClient(tx, name, changes))
+  return changeClient(deps, name, (tx) => updateClient(tx, name, changes))
 }
 
-export async function setClientFrozen(services: Services, name: string, frozen: boolean): Promise<ClientView> {
+export async function setClientFrozen(deps: ClientsDeps, name: string, frozen: boolean): Promise<ClientView> {
   assertClientName(name)
-  assertCatalogOwned(services, name)
-  return changeClient(services, name, (tx) => updateClient(tx, name, { is_frozen: frozen }))
+  assertCatalogOwned(deps, name)
+  return changeClient(deps, name, (tx) => updateClient(tx, name, { is_frozen: frozen }))
 }
 
-export async function deleteClient(services: Services, name: string): Promise<ClientView> {
+export async function deleteClient(deps: ClientsDeps, name: string): Promise<ClientView> {
   assertClientName(name)
-  assertCatalogOwned(services, name)
-  return changeClient(services, name, (tx) => softDeleteClient(tx, name))
+  assertCatalogOwned(deps, name)
+  return changeClient(deps, name, (tx) => softDeleteClient(tx, name))
 }
 
-async function changeClient(services: Services, name: string, change: (tx: Executor) => Promise<ClientRecord | undefined>): Promise<ClientView> {
-  const row = await services.catalog.transaction(async (tx) => {
+async function changeClient(deps: ClientsDeps, name: string, change: (tx: Executor) => Promise<ClientRecord | undefined>): Promise<ClientView> {
+  const row = await deps.catalog.transaction(async (tx) => {
     const changed = await change(tx)
     if (!changed) throw notFound(name)
-    await services.clientSync.announceClientChange(tx, name)
+    await deps.clientSync.announceClientChange(tx, name)
     return changed
   })
-  await services.clientSync.reloadClient(name)
-  return toClientView(services, row)
+  await deps.clientSync.reloadClient(name)
+  return toClientView(deps, row)
 }

@@ -1,10 +1,17 @@
 // Installs the audit table from sql/database_audit_log.<dialect>.sql on a client, recording its own row.
 import { assertWritable } from '../data/write-rows.js'
-import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import { auditLogStatements, writeAuditRow } from './audit-log.js'
+import type { Logger } from 'pino'
+import type { Metrics } from '../observability/metrics.js'
 
-export async function installAuditLog(services: Services, source: Source, requestId: string | null): Promise<{ statements: string[]; audit_log_id: number | null }> {
+/** what this module needs, passed in from boot.ts */
+export interface AuditLogInstallDeps {
+  metrics: Metrics
+  logger: Logger
+}
+
+export async function installAuditLog(deps: AuditLogInstallDeps, source: Source, requestId: string | null): Promise<{ statements: string[]; audit_log_id: number | null }> {
   assertWritable(source)
   const statements = auditLogStatements(source.dialect)
   const record = (db: Parameters<typeof writeAuditRow>[0]) => writeAuditRow(db, source.dialect, {
@@ -21,7 +28,7 @@ export async function installAuditLog(services: Services, source: Source, reques
         for (const sql of statements) await source.driver.query({ sql, params: [] })
         return record(source.driver)
       })()
-  services.metrics.managementMutations.inc({ operation: 'management.audit_log.install', status: 'success' })
-  await source.refreshSchema().catch((err: Error) => services.logger.warn({ client: source.name, err: err.message }, 'schema refresh failed'))
+  deps.metrics.managementMutations.inc({ operation: 'management.audit_log.install', status: 'success' })
+  await source.refreshSchema().catch((err: Error) => deps.logger.warn({ client: source.name, err: err.message }, 'schema refresh failed'))
   return { statements, audit_log_id: auditId }
 }

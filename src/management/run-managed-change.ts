@@ -4,14 +4,27 @@ import type { Principal } from '../auth/principal.js'
 import { assertWritable } from '../data/write-rows.js'
 import { AppError } from '../errors/app-error.js'
 import type { ErrorCode } from '../errors/codes.js'
-import type { Services } from '../services.js'
 import type { Executor } from '../sources/driver.js'
 import type { Source } from '../sources/source.js'
 import { assertAuditLog, writeAuditRow } from './audit-log.js'
 import { actorOf, requireManagementAccess } from './management-access.js'
+import type { Logger } from 'pino'
+import type { Metrics } from '../observability/metrics.js'
+import type { ResultCache } from '../query/result-cache.js'
+import type { RegistrySync } from '../clients/registry-sync.js'
+
+/** what this module needs, passed in from boot.ts */
+export interface ManagementDeps {
+  metrics: Metrics
+  logger: Logger
+  /** cached reads of the changed source are dropped */
+  resultCache: ResultCache
+  /** tells other processes to reload the source's schema */
+  clientSync: RegistrySync
+}
 
 export interface ManagementContext {
-  services: Services
+  deps: ManagementDeps
   source: Source
   principal: Principal
   requestId: string | null
@@ -44,7 +57,7 @@ export function authorizeManagement(ctx: ManagementContext, right: string, purpo
 }
 
 export async function runManagedChange(ctx: ManagementContext, change: ManagedChange): Promise<ChangeOutcome> {
-  const { services, source } = ctx
+  const { deps, source } = ctx
   const dialect = source.dialect
   const { actor, apiKeyId } = actorOf(ctx.principal)
   const apply = async (db: Executor): Promise<ChangeOutcome> => {
@@ -66,20 +79,20 @@ export async function runManagedChange(ctx: ManagementContext, change: ManagedCh
         })
       : await apply(source.driver)
   } catch (err) {
-    services.metrics.managementMutations.inc({ operation: change.operation, status: 'error' })
+    deps.metrics.managementMutations.inc({ operation: change.operation, status: 'error' })
     throw asManagementError(err, change.existsCode ?? 'table_exists')
   }
-  services.metrics.managementMutations.inc({ operation: change.operation, status: 'success' })
+  deps.metrics.managementMutations.inc({ operation: change.operation, status: 'success' })
   await afterChange(ctx)
   return outcome
 }
 
 /** this process's schema cache now; other processes through the catalog */
 async function afterChange(ctx: ManagementContext): Promise<void> {
-  const { services, source } = ctx
-  services.resultCache.invalidateSource(source.name)
-  await source.refreshSchema().catch((err: Error) => services.logger.warn({ client: source.name, err: err.message }, 'schema refresh after DDL failed'))
-  await services.clientSync.announceSchemaChange(source.name).catch((err: Error) => services.logger.warn({ client: source.name, err: err.message }, 'announcing a schema change failed'))
+  const { deps, source } = ctx
+  deps.resultCache.invalidateSource(source.name)
+  await source.refreshSchema().catch((err: Error) => deps.logger.warn({ client: source.name, err: err.message }, 'schema refresh after DDL failed'))
+  await deps.clientSync.announceSchemaChange(source.name).catch((err: Error) => deps.logger.warn({ client: source.name, err: err.message }, 'announcing a schema change failed'))
 }
 
 // SQLSTATEs (PostgreSQL, and MySQL's own) a concurrent change can still raise after the checks passed.

@@ -1,7 +1,17 @@
 // Request log retention: an hourly job schedule that deletes log rows older than
 // gateway.requestLogRetentionDays, in batches, run by whichever process has workers.
 import type { Catalog } from '../catalog/catalog.js'
-import type { Services } from '../services.js'
+import type { Logger } from 'pino'
+import type { Config } from '../config/schema.js'
+import type { JobQueue } from '../jobs/job-queue.js'
+
+/** what this module needs, passed in from boot.ts */
+export interface RequestLogRetentionDeps {
+  jobs: JobQueue
+  config: Pick<Config, 'gateway'>
+  logger: Logger
+  catalog: Catalog
+}
 
 export const REQUEST_LOG_PRUNE_QUEUE = 'request-log-prune'
 // hourly, so each run deletes about an hour of old rows rather than a day's at once
@@ -10,8 +20,8 @@ const SCHEDULE = '7 * * * *'
 const BATCH = 10_000
 
 /** schedules the pruning when a retention is set and works its jobs here; unschedules it when it is 0 */
-export async function startRequestLogRetentionJob(services: Services): Promise<void> {
-  const { jobs, config, logger, catalog } = services
+export async function startRequestLogRetentionJob(deps: RequestLogRetentionDeps): Promise<void> {
+  const { jobs, config, logger, catalog } = deps
   const days = config.gateway.requestLogRetentionDays
   if (!days) {
     // the schedule lives in the catalog, so turning retention off must remove what an earlier start created

@@ -5,8 +5,11 @@ import {
   insertVacuumSnapshot, pruneVacuumSnapshots,
   type NewVacuumSnapshot, type VacuumSnapshotRow, type VacuumTableStat,
 } from './vacuum-health-store.js'
-import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
+import type { Logger } from 'pino'
+import type { Catalog } from '../catalog/catalog.js'
+import type { Config } from '../config/schema.js'
+import type { SourceRegistry } from '../sources/registry.js'
 
 // A table is "bloated" when at least this share of its tuples are dead and there are enough of them to matter.
 const BLOAT_DEAD_PCT = 20
@@ -41,6 +44,16 @@ function hostOf(source: Source): string | null {
 }
 
 /** reads one source's statistics into a snapshot (not stored yet); errors are recorded, not thrown */
+/** what this module needs, passed in from boot.ts */
+export interface VacuumHealthDeps {
+  catalog: Catalog
+  registry: SourceRegistry
+  /** recorded with each snapshot: which process took it */
+  instanceId: string
+  logger: Logger
+  config: Pick<Config, 'vacuumHealth'>
+}
+
 export async function readVacuumHealth(source: Source, instanceId: string): Promise<NewVacuumSnapshot> {
   const base: NewVacuumSnapshot = {
     client_name: source.name, host: hostOf(source), instance_id: instanceId, total_dead_rows: 0, tables_with_bloat: 0,
@@ -79,15 +92,15 @@ export async function readVacuumHealth(source: Source, instanceId: string): Prom
 }
 
 /** one collection run over the PostgreSQL clients of this process (or the named ones); returns the stored snapshots */
-export async function collectVacuumHealth(services: Services, only?: string[]): Promise<VacuumSnapshotRow[]> {
-  const sources = services.registry.list().filter((s) => s.dialect === 'postgres' && (!only || only.includes(s.name)))
+export async function collectVacuumHealth(deps: VacuumHealthDeps, only?: string[]): Promise<VacuumSnapshotRow[]> {
+  const sources = deps.registry.list().filter((s) => s.dialect === 'postgres' && (!only || only.includes(s.name)))
   const stored: VacuumSnapshotRow[] = []
   for (const source of sources) {
-    const snapshot = await readVacuumHealth(source, services.instanceId)
-    if (snapshot.collection_error) services.logger.warn({ client: source.name, err: snapshot.collection_error }, 'vacuum health collection failed')
-    stored.push(await insertVacuumSnapshot(services.catalog, snapshot))
+    const snapshot = await readVacuumHealth(source, deps.instanceId)
+    if (snapshot.collection_error) deps.logger.warn({ client: source.name, err: snapshot.collection_error }, 'vacuum health collection failed')
+    stored.push(await insertVacuumSnapshot(deps.catalog, snapshot))
   }
-  const pruned = await pruneVacuumSnapshots(services.catalog, services.config.vacuumHealth.retentionDays)
-  if (pruned) services.logger.info({ pruned }, 'old vacuum health snapshots deleted')
+  const pruned = await pruneVacuumSnapshots(deps.catalog, deps.config.vacuumHealth.retentionDays)
+  if (pruned) deps.logger.info({ pruned }, 'old vacuum health snapshots deleted')
   return stored
 }

@@ -7,7 +7,7 @@ import { gatewaySuccess } from '../gateway/envelope.js'
 import { ChangeReply, ColumnParams, CreateTableBody, DropBody, EditTableBody, ManagementHeaders, TableParams } from './schemas.js'
 
 export const managementContext = (services: Services, req: FastifyRequest): ManagementContext =>
-  ({ services, source: req.source, principal: req.principal, requestId: req.id })
+  ({ deps: services, source: req.source, principal: req.principal, requestId: req.id })
 
 /** DELETE bodies are optional: no body means the defaults */
 export const bodyDefaultsToObject = async (req: FastifyRequest) => {
