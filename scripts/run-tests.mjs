@@ -12,6 +12,7 @@ const UNIT = new Set([
   'test/data/raw-sql-gate.test.ts',
   'test/docs/configuration-doc.test.ts',
   'test/docs/errors-doc.test.ts',
+  'test/docs/rights-doc.test.ts',
   'test/foundation/config.test.ts',
   'test/foundation/embedded-version.test.ts',
   'test/foundation/format-ms.test.ts',

@@ -1,5 +1,6 @@
 // Database function calls (RPC) for every surface: rights, frozen clients for writing calls, plan and run.
-import { requireRight, type Principal } from '../auth/principal.js'
+import { requireOperation } from '../auth/operation-rights.js'
+import type { Principal } from '../auth/principal.js'
 import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import type { RpcQuery } from '../query/ast.js'
@@ -8,7 +9,7 @@ import type { RpcResult } from '../query/run/runner.js'
 import { assertWritable } from './write-rows.js'
 
 export async function callFunction(services: Services, source: Source, principal: Principal, ast: RpcQuery): Promise<RpcResult> {
-  requireRight(principal, 'gateway.rpc', 'call database functions')
+  requireOperation(principal, 'functions.call')
   const planned = await plan(source, ast)
   if (!planned.readOnly) {
     assertWritable(source)

@@ -1,5 +1,6 @@
 // Structured reads for every surface: rights, the fetch cache, planning and running, streaming large results.
-import { requireRight, type Principal } from '../auth/principal.js'
+import { requireOperation } from '../auth/operation-rights.js'
+import type { Principal } from '../auth/principal.js'
 import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import type { ReadQuery } from '../query/ast.js'
@@ -34,7 +35,7 @@ export function tablesRead(p: PlannedRead): string[] {
 }
 
 export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions = {}): Promise<ReadOutcome> {
-  requireRight(principal, 'gateway.read', 'read rows')
+  requireOperation(principal, 'rows.read')
   const cache = services.resultCache
   const cacheKey = opts.cacheRequest !== undefined && cache.enabled ? ResultCache.key(source.name, opts.cacheRequest) : undefined
   if (cacheKey && !opts.bypassCache) {
@@ -79,7 +80,7 @@ export async function readRows(services: Services, source: Source, principal: Pr
 }
 
 export async function countRows(_services: Services, source: Source, principal: Principal, ast: ReadQuery): Promise<number> {
-  requireRight(principal, 'gateway.read', 'count rows')
+  requireOperation(principal, 'rows.count')
   const planned = await plan(source, ast)
   return runnerFor(source).count(planned, 'exact')
 }

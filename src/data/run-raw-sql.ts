@@ -1,6 +1,7 @@
 // Raw SQL for every surface: classify with the real parser, check the right for the class, run (read-only
 // for keys that may only read, as a second wall behind the classification).
-import { hasRight, requireRight, type Principal } from '../auth/principal.js'
+import { operationRights, requireOperation } from '../auth/operation-rights.js'
+import { hasRight, type Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
 import type { ClassifiedSql, SqlClass } from '../sql/classify.js'
 import { classifyMysql } from '../sql/classify-mysql.js'
@@ -12,8 +13,6 @@ import type { Services } from '../services.js'
 import { assertWritable } from './write-rows.js'
 import { nulByte } from '../query/input-limits.js'
 
-const RIGHT_FOR: Record<SqlClass, string> = { read: 'sql.read', write: 'sql.write', ddl: 'sql.ddl' }
-const PURPOSE: Record<SqlClass, string> = { read: 'run read-only SQL', write: 'run SQL that writes rows', ddl: 'run SQL that changes the schema' }
 
 export interface RawSqlOutcome extends SqlRunResult {
   sqlClass: SqlClass
@@ -31,9 +30,9 @@ export async function runRawSql(services: Services, source: Source, principal: P
   const classified = source.dialect === 'postgres'
     ? await classifyForSource(source, principal, query)
     : classifyMysql(query, { exposedDatabase: source.schemas[0], isAdmin: principal.kind === 'admin' })
-  requireRight(principal, RIGHT_FOR[classified.class], classified.reason ?? PURPOSE[classified.class])
+  requireOperation(principal, `sql.${classified.class}`, classified.reason)
   if (classified.class !== 'read') assertWritable(source)
-  const readOnly = classified.class === 'read' && !hasRight(principal, 'sql.write')
+  const readOnly = classified.class === 'read' && !hasRight(principal, operationRights['sql.write'].right)
   const leave = await services.rawSqlGate.enter(principal, source.name, source.rawPoolMax, opts.signal)
   let result: SqlRunResult
   try {

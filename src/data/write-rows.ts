@@ -1,5 +1,6 @@
 // Structured writes for every surface: rights, frozen clients, planning and running, cache invalidation, events.
-import { requireRight, type Principal } from '../auth/principal.js'
+import { requireOperation } from '../auth/operation-rights.js'
+import type { Principal } from '../auth/principal.js'
 import { AppError } from '../errors/app-error.js'
 import type { RowEvent } from '../events/event-bus.js'
 import type { Services } from '../services.js'
@@ -59,18 +60,18 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
  * nothing: no statement could insert zero rows without inventing one (`DEFAULT VALUES`).
  */
 export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<MutationResult> {
-  requireRight(ctx.principal, 'gateway.insert', 'insert rows')
-  if (ast.onConflict?.action === 'merge') requireRight(ctx.principal, 'gateway.update', 'update rows on conflict (upsert)')
+  requireOperation(ctx.principal, 'rows.insert')
+  if (ast.onConflict?.action === 'merge') requireOperation(ctx.principal, 'rows.upsert')
   return write(ctx, ast, 'row.inserted', (p) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, opts) : nothingWritten(opts)))
 }
 
 export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<MutationResult> {
-  requireRight(ctx.principal, 'gateway.update', 'update rows')
+  requireOperation(ctx.principal, 'rows.update')
   return write(ctx, ast, 'row.updated', (p) => runnerFor(ctx.source).update(p as never, opts))
 }
 
 export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<MutationResult> {
-  requireRight(ctx.principal, 'gateway.delete', 'delete rows')
+  requireOperation(ctx.principal, 'rows.delete')
   return write(ctx, ast, 'row.deleted', (p) => runnerFor(ctx.source).delete(p as never, opts))
 }
 

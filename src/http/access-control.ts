@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hashSecret, parseKey, secretMatches } from '../auth/api-key-format.js'
 import { presentedKey, presentedSessionToken } from './credentials.js'
 import type { KeyContext } from '../auth/key-authenticator.js'
-import { ADMIN, ANONYMOUS, hasRight, requireRight, type Principal } from '../auth/principal.js'
+import { operationRights, requireOperation, type Operation } from '../auth/operation-rights.js'
+import { ADMIN, ANONYMOUS, hasRight, type Principal } from '../auth/principal.js'
 import { AppError } from '../errors/app-error.js'
 import type { Source } from '../sources/source.js'
 import type { Check } from '../auth/rate-limits.js'
@@ -142,7 +143,7 @@ export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opt
       // are checked without client binding or lock-in; an API key needs schema.read
       return andThen(principalFor(services, key, session, true, { ip: req.ip, bind: false }), (principal) => {
         req.principal = principal
-        requireRight(principal, 'schema.read', 'read this metadata')
+        requireOperation(principal, 'schema.read', 'read this metadata')
         return rateLimits.checkCaller(principal, undefined)
       })
     })
@@ -175,7 +176,7 @@ export async function mayReadProtected(services: AccessDeps, req: FastifyRequest
     if (err instanceof AppError && (err.spec.stage === 'auth' || err.code === 'catalog_unavailable')) return false
     throw err
   }
-  if (!hasRight(principal, 'schema.read')) return false
+  if (!hasRight(principal, operationRights['schema.read'].right)) return false
   await services.rateLimits.checkCaller(principal, undefined)
   return true
 }
@@ -212,7 +213,7 @@ function principalFor(services: AccessDeps, key: string | undefined, session: st
  * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
  * key has passed, so a caller without a valid key cannot tell which client names exist.
  */
-function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: string): Check {
+function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: Operation): Check {
   let unresolved: unknown
   try {
     setSource(req, resolve())
@@ -225,7 +226,7 @@ function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string 
   return andThen(principalFor(services, key, session, enforced, { client: name, ip: req.ip, bind: !unresolved }), (principal) => {
     req.principal = principal
     if (unresolved) throw unresolved
-    if (needsRight) requireRight(principal, needsRight, 'read schema metadata')
+    if (needsRight) requireOperation(principal, needsRight)
     return services.rateLimits.checkCaller(principal, name)
   })
 }

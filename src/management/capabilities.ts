@@ -6,23 +6,24 @@ import { allowedDefaultFunctions } from './default-expression.js'
 import { ALLOWED_EXTENSIONS } from './extension-operations.js'
 import { RESERVED_COLUMNS } from './identifiers.js'
 import { allowedIndexMethods } from './index-operations.js'
+import { operationRights } from '../auth/operation-rights.js'
 import { requireManagementAccess } from './management-access.js'
 import type { ManagementContext } from './run-managed-change.js'
 
 const RIGHTS: Array<{ operation: string; required_right: string }> = [
-  { operation: 'capabilities', required_right: 'management.read' },
-  { operation: 'create_table', required_right: 'management.tables.write' },
-  { operation: 'add_column', required_right: 'management.tables.write' },
-  { operation: 'rename_column', required_right: 'management.tables.write' },
-  { operation: 'set_default', required_right: 'management.tables.write' },
-  { operation: 'drop_default', required_right: 'management.tables.write' },
-  { operation: 'set_not_null', required_right: 'management.tables.write' },
-  { operation: 'drop_not_null', required_right: 'management.tables.write' },
-  { operation: 'drop_table', required_right: 'management.tables.drop' },
-  { operation: 'drop_column', required_right: 'management.columns.drop' },
-  { operation: 'create_index', required_right: 'management.indexes.write' },
-  { operation: 'drop_index', required_right: 'management.indexes.drop' },
-  { operation: 'install_extension', required_right: 'management.extensions.write' },
+  { operation: 'capabilities', required_right: operationRights['management.read'].right },
+  { operation: 'create_table', required_right: operationRights['management.tables.create'].right },
+  { operation: 'add_column', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'rename_column', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'set_default', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'drop_default', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'set_not_null', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'drop_not_null', required_right: operationRights['management.tables.alter'].right },
+  { operation: 'drop_table', required_right: operationRights['management.tables.drop'].right },
+  { operation: 'drop_column', required_right: operationRights['management.columns.drop'].right },
+  { operation: 'create_index', required_right: operationRights['management.indexes.create'].right },
+  { operation: 'drop_index', required_right: operationRights['management.indexes.drop'].right },
+  { operation: 'install_extension', required_right: operationRights['management.extensions.install'].right },
 ]
 
 const MYSQL_UNSUPPORTED = [
@@ -32,7 +33,7 @@ const MYSQL_UNSUPPORTED = [
 ]
 
 export async function managementCapabilities(ctx: ManagementContext) {
-  requireManagementAccess(ctx.principal, ctx.source, 'management.read', 'read management capabilities')
+  requireManagementAccess(ctx.principal, ctx.source, 'management.read')
   const source: Source = ctx.source
   const dialect = source.dialect
   const unsupported = dialect === 'mysql' ? MYSQL_UNSUPPORTED : []

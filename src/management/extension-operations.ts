@@ -11,7 +11,7 @@ export const ALLOWED_EXTENSIONS: readonly string[] = [
 ]
 
 export async function installExtension(ctx: ManagementContext, input: { extension_name: string; if_not_exists?: boolean }): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.extensions.write', 'install extensions')
+  authorizeManagement(ctx, 'management.extensions.install')
   if (ctx.source.dialect !== 'postgres') {
     throw new AppError('unsupported_feature', 'extensions exist only on PostgreSQL; this client is MySQL/MariaDB')
   }

@@ -28,7 +28,7 @@ export interface CreateIndexInput {
 const MAX_INDEX_COLUMNS = 32
 
 export async function createIndex(ctx: ManagementContext, input: CreateIndexInput): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.indexes.write', 'create indexes')
+  authorizeManagement(ctx, 'management.indexes.create')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(input.table_name, 'table_name')
@@ -74,7 +74,7 @@ export async function createIndex(ctx: ManagementContext, input: CreateIndexInpu
 }
 
 export async function dropIndex(ctx: ManagementContext, indexName: string, input: { schema_name?: string }): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.indexes.drop', 'drop indexes')
+  authorizeManagement(ctx, 'management.indexes.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const name = assertIdentifier(indexName, 'index_name')

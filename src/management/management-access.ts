@@ -1,11 +1,13 @@
 // Who may run management DDL: the admin key, or an API key bound to the client named by X-Athena-Client
 // that holds the operation's right. Anonymous callers never may, whatever the client's key enforcement.
-import { requireRight, type Principal } from '../auth/principal.js'
+import { operationRights, requireOperation, type Operation } from '../auth/operation-rights.js'
+import type { Principal } from '../auth/principal.js'
 import { AppError } from '../errors/app-error.js'
 import type { Source } from '../sources/source.js'
 
-export function requireManagementAccess(principal: Principal, source: Source, right: string, purpose: string): void {
+export function requireManagementAccess(principal: Principal, source: Source, operation: Operation): void {
   if (principal.kind === 'admin') return
+  const right = operationRights[operation].right
   if (principal.kind === 'user') {
     throw new AppError('key_not_client_bound', 'management routes need the admin key or an API key bound to the client; session tokens cannot call them', {
       hint: 'create a key with client_name set (POST /admin/api-keys)',
@@ -27,7 +29,7 @@ export function requireManagementAccess(principal: Principal, source: Source, ri
   if (principal.clientName.toLowerCase() !== source.name.toLowerCase()) {
     throw new AppError('client_not_allowed', `API key "${principal.name}" is bound to client "${principal.clientName}", not "${source.name}"`)
   }
-  requireRight(principal, right, purpose)
+  requireOperation(principal, operation)
 }
 
 /** how the audit log names the caller */

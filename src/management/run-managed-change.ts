@@ -1,5 +1,6 @@
 // Runs one management change: checks, DDL and its audit row together (one transaction on PostgreSQL;
 // statement then row on MySQL, which commits DDL implicitly), then refreshes schema caches everywhere.
+import type { Operation } from '../auth/operation-rights.js'
 import type { Principal } from '../auth/principal.js'
 import { assertWritable } from '../data/write-rows.js'
 import { AppError } from '../errors/app-error.js'
@@ -51,8 +52,8 @@ export interface ChangeOutcome {
 const LOCK_TIMEOUT = '5s'
 
 /** access (401/403) and the frozen check (423) come before anything else is looked at */
-export function authorizeManagement(ctx: ManagementContext, right: string, purpose: string): void {
-  requireManagementAccess(ctx.principal, ctx.source, right, purpose)
+export function authorizeManagement(ctx: ManagementContext, operation: Operation): void {
+  requireManagementAccess(ctx.principal, ctx.source, operation)
   assertWritable(ctx.source)
 }
 

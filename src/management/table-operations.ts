@@ -23,7 +23,7 @@ export interface CreateTableInput {
 const MAX_COLUMNS = 200
 
 export async function createTable(ctx: ManagementContext, input: CreateTableInput): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.tables.write', 'create tables')
+  authorizeManagement(ctx, 'management.tables.create')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(input.table_name, 'table_name')
@@ -64,7 +64,7 @@ const MYSQL_UNSUPPORTED: Record<string, string> = {
 }
 
 export async function editTable(ctx: ManagementContext, tableName: string, input: EditTableInput): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.tables.write', 'alter tables')
+  authorizeManagement(ctx, 'management.tables.alter')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(tableName, 'table_name')
@@ -152,7 +152,7 @@ export interface DropInput {
 }
 
 export async function dropTable(ctx: ManagementContext, tableName: string, input: DropInput): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.tables.drop', 'drop tables')
+  authorizeManagement(ctx, 'management.tables.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(tableName, 'table_name')
@@ -173,7 +173,7 @@ export async function dropTable(ctx: ManagementContext, tableName: string, input
 }
 
 export async function dropColumn(ctx: ManagementContext, tableName: string, columnName: string, input: DropInput): Promise<ManagementResult> {
-  authorizeManagement(ctx, 'management.columns.drop', 'drop columns')
+  authorizeManagement(ctx, 'management.columns.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(tableName, 'table_name')

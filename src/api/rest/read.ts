@@ -6,7 +6,7 @@ import type { ReadQuery } from '../../query/ast.js'
 import { parsePostgrestQuery, queryPairs } from '../../query/parse/postgrest.js'
 import { plan, runnerFor } from '../../query/pipeline.js'
 import { pageRows } from '../../query/run/runner.js'
-import { requireRight } from '../../auth/principal.js'
+import { requireOperation } from '../../auth/operation-rights.js'
 import type { Services } from '../../services.js'
 import { parsePrefer } from './prefer.js'
 import { contentRange, pageStatus, requestWindow } from './range.js'
@@ -66,7 +66,7 @@ async function read(services: Services, req: FastifyRequest, reply: FastifyReply
 
 /** HEAD answers the same headers as GET from one count, without reading rows */
 async function head(services: Services, req: FastifyRequest, reply: FastifyReply) {
-  requireRight(req.principal, 'gateway.read', 'read rows')
+  requireOperation(req.principal, 'rows.read')
   acceptedOutput(req)
   const { ast, prefs, window } = readQuery(services, req, false)
   const planned = await plan(req.source, { ...ast, limit: undefined, offset: undefined })
