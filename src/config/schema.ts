@@ -148,5 +148,4 @@ export const ConfigSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
-export type SourceConfig = Static<typeof SourceSettings>
 export type PoolConfig = Static<typeof PoolSettings>

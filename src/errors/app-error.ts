@@ -35,8 +35,6 @@ export class AppError extends Error {
   }
 }
 
-export const isAppError = (err: unknown): err is AppError => err instanceof AppError
-
 /** the message a caller may read: the full one for the static admin key, the redacted one for everyone else */
 export function messageFor(err: AppError, isAdmin: boolean): string {
   return isAdmin && err.extra.adminMessage ? err.extra.adminMessage : err.message

@@ -3,7 +3,6 @@ import type { Executor } from '../sources/driver.js'
 import { AppError } from '../errors/app-error.js'
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled']
 
 export interface JobOwner {
   kind: 'key' | 'user' | 'tenant'

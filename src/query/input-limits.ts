@@ -80,27 +80,6 @@ export function nulPath(value: unknown, root = 'body'): string {
 }
 
 /**
- * the nesting depth of arrays and objects in JSON text, stopping as soon as it passes `max`; strings are skipped.
- * Run only on bodies large enough to be that deep (see the JSON body parser).
- */
-export function jsonDeeperThan(text: string, max: number): boolean {
-  let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 34) { // a string: skip to its closing quote
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i)
-        if (d === 92) i++
-        else if (d === 34) break
-      }
-    } else if (c === 91 || c === 123) {
-      if (++depth > max) return true
-    } else if (c === 93 || c === 125) depth--
-  }
-  return false
-}
-
-/**
  * A RangeError from V8 running out of stack, as a 400: parsers refuse deep expressions up front, but a JSON
  * value nested thousands deep is only walked by native code (JSON.stringify of a parameter), which V8 stops
  * before the stack ends. Scanning every body for depth would cost the hot path more than this rare refusal.
