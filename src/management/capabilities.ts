@@ -8,7 +8,7 @@ import { RESERVED_COLUMNS } from './identifiers.js'
 import { allowedIndexMethods } from './index-operations.js'
 import { operationRights } from '../auth/operation-rights.js'
 import { requireManagementAccess } from './management-access.js'
-import type { ManagementContext } from './run-managed-change.js'
+import type { RequestContext } from '../request-context.js'
 
 const RIGHTS: Array<{ operation: string; required_right: string }> = [
   { operation: 'capabilities', required_right: operationRights['management.read'].right },
@@ -32,7 +32,7 @@ const MYSQL_UNSUPPORTED = [
   { operation: 'install_extension', reason: 'extensions exist only on PostgreSQL' },
 ]
 
-export async function managementCapabilities(ctx: ManagementContext) {
+export async function managementCapabilities(ctx: RequestContext) {
   requireManagementAccess(ctx.principal, ctx.source, 'management.read')
   const source: Source = ctx.source
   const dialect = source.dialect

@@ -1,7 +1,8 @@
 // PostgreSQL extensions from a fixed allow-list, installed with an audit row in the same transaction.
 import { AppError } from '../errors/app-error.js'
 import { quoteIdent } from './identifiers.js'
-import { authorizeManagement, runManagedChange, type ManagementContext } from './run-managed-change.js'
+import { authorizeManagement, runManagedChange, type ManagementDeps } from './run-managed-change.js'
+import type { RequestContext } from '../request-context.js'
 import type { ManagementResult } from './table-operations.js'
 
 // Trusted, widely packaged extensions that add types, functions or index support and no server-wide hooks.
@@ -10,7 +11,7 @@ export const ALLOWED_EXTENSIONS: readonly string[] = [
   'ltree', 'intarray', 'tablefunc', 'cube', 'isn', 'vector',
 ]
 
-export async function installExtension(ctx: ManagementContext, input: { extension_name: string; if_not_exists?: boolean }): Promise<ManagementResult> {
+export async function installExtension(deps: ManagementDeps, ctx: RequestContext, input: { extension_name: string; if_not_exists?: boolean }): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.extensions.install')
   if (ctx.source.dialect !== 'postgres') {
     throw new AppError('unsupported_feature', 'extensions exist only on PostgreSQL; this client is MySQL/MariaDB')
@@ -23,7 +24,7 @@ export async function installExtension(ctx: ManagementContext, input: { extensio
   }
   const ifNotExists = input.if_not_exists === true
   const sql = `CREATE EXTENSION ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent('postgres', name)}`
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.extensions.install',
     objectSchema: null,
     objectName: name,

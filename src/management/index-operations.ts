@@ -3,7 +3,8 @@ import { AppError } from '../errors/app-error.js'
 import type { Dialect } from '../sources/driver.js'
 import { assertIdentifier, assertNotAuditTable, quoteIdent } from './identifiers.js'
 import { columnKey, isTableKind, liveColumns, liveIndexes, relationKind } from './live-schema.js'
-import { authorizeManagement, runManagedChange, type ManagementContext } from './run-managed-change.js'
+import { authorizeManagement, runManagedChange, type ManagementDeps } from './run-managed-change.js'
+import type { RequestContext } from '../request-context.js'
 import type { ManagementResult } from './table-operations.js'
 import { tableNotFound } from './table-operations.js'
 import { targetSchema } from './target-schema.js'
@@ -27,7 +28,7 @@ export interface CreateIndexInput {
 
 const MAX_INDEX_COLUMNS = 32
 
-export async function createIndex(ctx: ManagementContext, input: CreateIndexInput): Promise<ManagementResult> {
+export async function createIndex(deps: ManagementDeps, ctx: RequestContext, input: CreateIndexInput): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.indexes.create')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
@@ -52,7 +53,7 @@ export async function createIndex(ctx: ManagementContext, input: CreateIndexInpu
   const sql = dialect === 'postgres'
     ? `CREATE ${unique}INDEX ${q(name)} ON ${target.qualify(table)} USING ${method} (${columns.map(q).join(', ')})`
     : `CREATE ${unique}INDEX ${q(name)} ON ${target.qualify(table)} (${columns.map(q).join(', ')}) USING BTREE`
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.indexes.create',
     objectSchema: target.schema,
     objectName: name,
@@ -73,13 +74,13 @@ export async function createIndex(ctx: ManagementContext, input: CreateIndexInpu
   return { message: `Index ${name} created on ${target.schema}.${table}`, data: { operation: 'create_index', schema_name: target.schema, table_name: table, index_name: name, ...outcome } }
 }
 
-export async function dropIndex(ctx: ManagementContext, indexName: string, input: { schema_name?: string }): Promise<ManagementResult> {
+export async function dropIndex(deps: ManagementDeps, ctx: RequestContext, indexName: string, input: { schema_name?: string }): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.indexes.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const name = assertIdentifier(indexName, 'index_name')
   let table = ''
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.indexes.drop',
     objectSchema: target.schema,
     objectName: name,

@@ -1,7 +1,7 @@
 // Runs one management change: checks, DDL and its audit row together (one transaction on PostgreSQL;
 // statement then row on MySQL, which commits DDL implicitly), then refreshes schema caches everywhere.
 import type { Operation } from '../auth/operation-rights.js'
-import type { Principal } from '../auth/principal.js'
+import type { RequestContext } from '../request-context.js'
 import { assertWritable } from '../data/write-rows.js'
 import { AppError } from '../errors/app-error.js'
 import type { ErrorCode } from '../errors/codes.js'
@@ -24,12 +24,6 @@ export interface ManagementDeps {
   clientSync: RegistrySync
 }
 
-export interface ManagementContext {
-  deps: ManagementDeps
-  source: Source
-  principal: Principal
-  requestId: string | null
-}
 
 export interface ManagedChange {
   /** dotted name for the audit row and metrics, e.g. management.tables.create */
@@ -52,13 +46,13 @@ export interface ChangeOutcome {
 const LOCK_TIMEOUT = '5s'
 
 /** access (401/403) and the frozen check (423) come before anything else is looked at */
-export function authorizeManagement(ctx: ManagementContext, operation: Operation): void {
+export function authorizeManagement(ctx: RequestContext, operation: Operation): void {
   requireManagementAccess(ctx.principal, ctx.source, operation)
   assertWritable(ctx.source)
 }
 
-export async function runManagedChange(ctx: ManagementContext, change: ManagedChange): Promise<ChangeOutcome> {
-  const { deps, source } = ctx
+export async function runManagedChange(deps: ManagementDeps, ctx: RequestContext, change: ManagedChange): Promise<ChangeOutcome> {
+  const { source } = ctx
   const dialect = source.dialect
   const { actor, apiKeyId } = actorOf(ctx.principal)
   const apply = async (db: Executor): Promise<ChangeOutcome> => {
@@ -84,13 +78,12 @@ export async function runManagedChange(ctx: ManagementContext, change: ManagedCh
     throw asManagementError(err, change.existsCode ?? 'table_exists')
   }
   deps.metrics.managementMutations.inc({ operation: change.operation, status: 'success' })
-  await afterChange(ctx)
+  await afterChange(deps, source)
   return outcome
 }
 
 /** this process's schema cache now; other processes through the catalog */
-async function afterChange(ctx: ManagementContext): Promise<void> {
-  const { deps, source } = ctx
+async function afterChange(deps: ManagementDeps, source: Source): Promise<void> {
   deps.resultCache.invalidateSource(source.name)
   await source.refreshSchema().catch((err: Error) => deps.logger.warn({ client: source.name, err: err.message }, 'schema refresh after DDL failed'))
   await deps.clientSync.announceSchemaChange(source.name).catch((err: Error) => deps.logger.warn({ client: source.name, err: err.message }, 'announcing a schema change failed'))

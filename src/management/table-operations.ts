@@ -5,7 +5,8 @@ import { columnDefinition, reservedColumnDefinitions, type ColumnRequest } from 
 import { renderDefault } from './default-expression.js'
 import { assertIdentifier, assertNotAuditTable, assertNotReserved, quoteIdent } from './identifiers.js'
 import { columnKey, isTableKind, liveColumns, relationKind, type LiveColumn } from './live-schema.js'
-import { authorizeManagement, runManagedChange, type ChangeOutcome, type ManagementContext } from './run-managed-change.js'
+import { authorizeManagement, runManagedChange, type ChangeOutcome, type ManagementDeps } from './run-managed-change.js'
+import type { RequestContext } from '../request-context.js'
 import { targetSchema, type TargetSchema } from './target-schema.js'
 
 export interface ManagementResult {
@@ -22,7 +23,7 @@ export interface CreateTableInput {
 
 const MAX_COLUMNS = 200
 
-export async function createTable(ctx: ManagementContext, input: CreateTableInput): Promise<ManagementResult> {
+export async function createTable(deps: ManagementDeps, ctx: RequestContext, input: CreateTableInput): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.tables.create')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
@@ -37,7 +38,7 @@ export async function createTable(ctx: ManagementContext, input: CreateTableInpu
     seen.add(columnKey(dialect, d.name))
   }
   const sql = `CREATE TABLE ${target.qualify(table)} (${[...reservedColumnDefinitions(dialect), ...defs.map((d) => d.sql)].join(', ')})`
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.tables.create',
     objectSchema: target.schema,
     objectName: table,
@@ -63,14 +64,14 @@ const MYSQL_UNSUPPORTED: Record<string, string> = {
   drop_not_null: 'MySQL/MariaDB can change nullability only by restating the whole column definition (MODIFY COLUMN), which could silently change its type, default or charset',
 }
 
-export async function editTable(ctx: ManagementContext, tableName: string, input: EditTableInput): Promise<ManagementResult> {
+export async function editTable(deps: ManagementDeps, ctx: RequestContext, tableName: string, input: EditTableInput): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.tables.alter')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
   const table = assertIdentifier(tableName, 'table_name')
   assertNotAuditTable(table)
   const steps = input.operations.map((op, i) => editStep(dialect, op, `operations[${i}]`))
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.tables.alter',
     objectSchema: target.schema,
     objectName: table,
@@ -151,7 +152,7 @@ export interface DropInput {
   cascade?: boolean
 }
 
-export async function dropTable(ctx: ManagementContext, tableName: string, input: DropInput): Promise<ManagementResult> {
+export async function dropTable(deps: ManagementDeps, ctx: RequestContext, tableName: string, input: DropInput): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.tables.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
@@ -159,7 +160,7 @@ export async function dropTable(ctx: ManagementContext, tableName: string, input
   assertNotAuditTable(table)
   // MySQL has no CASCADE for tables (it parses and ignores the word), so it is left out there
   const cascade = input.cascade === true && dialect === 'postgres' ? ' CASCADE' : ''
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.tables.drop',
     objectSchema: target.schema,
     objectName: table,
@@ -172,7 +173,7 @@ export async function dropTable(ctx: ManagementContext, tableName: string, input
   return { message: `Table ${target.schema}.${table} dropped`, data: { operation: 'drop_table', schema_name: target.schema, table_name: table, ...outcome } }
 }
 
-export async function dropColumn(ctx: ManagementContext, tableName: string, columnName: string, input: DropInput): Promise<ManagementResult> {
+export async function dropColumn(deps: ManagementDeps, ctx: RequestContext, tableName: string, columnName: string, input: DropInput): Promise<ManagementResult> {
   authorizeManagement(ctx, 'management.columns.drop')
   const dialect = ctx.source.dialect
   const target = targetSchema(ctx.source, input.schema_name)
@@ -181,7 +182,7 @@ export async function dropColumn(ctx: ManagementContext, tableName: string, colu
   assertNotAuditTable(table)
   assertNotReserved(column, 'dropped')
   const cascade = input.cascade === true && dialect === 'postgres' ? ' CASCADE' : ''
-  const outcome = await runManagedChange(ctx, {
+  const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.columns.drop',
     objectSchema: target.schema,
     objectName: `${table}.${column}`,

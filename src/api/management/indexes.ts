@@ -4,7 +4,8 @@ import { createIndex, dropIndex, type CreateIndexInput } from '../../management/
 import type { Services } from '../../services.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { ChangeReply, CreateIndexBody, DropIndexBody, IndexParams, ManagementHeaders } from './schemas.js'
-import { bodyDefaultsToObject, managementContext } from './tables.js'
+import { contextOf } from '../../http/request-context.js'
+import { bodyDefaultsToObject } from './tables.js'
 
 export function indexRoutes(app: FastifyInstance, services: Services): void {
   app.post('/management/indexes', {
@@ -13,7 +14,7 @@ export function indexRoutes(app: FastifyInstance, services: Services): void {
   }, async (req, reply) => {
     const body = req.body as CreateIndexInput
     req.logContext.table = body.table_name
-    const result = await createIndex(managementContext(services, req), body)
+    const result = await createIndex(services, contextOf(req), body)
     return reply.status(201).send(gatewaySuccess(result.message, result.data))
   })
 
@@ -22,7 +23,7 @@ export function indexRoutes(app: FastifyInstance, services: Services): void {
     preValidation: bodyDefaultsToObject,
     schema: { summary: 'Drop an index', tags: ['management'], headers: ManagementHeaders, params: IndexParams, body: DropIndexBody, response: { 200: ChangeReply } },
   }, async (req) => {
-    const result = await dropIndex(managementContext(services, req), (req.params as { index_name: string }).index_name, req.body as { schema_name?: string })
+    const result = await dropIndex(services, contextOf(req), (req.params as { index_name: string }).index_name, req.body as { schema_name?: string })
     return gatewaySuccess(result.message, result.data)
   })
 }

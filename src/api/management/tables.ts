@@ -1,13 +1,10 @@
 // /management/tables*: create, alter, drop tables and drop columns on the selected client.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createTable, dropColumn, dropTable, editTable, type CreateTableInput, type DropInput, type EditTableInput } from '../../management/table-operations.js'
-import type { ManagementContext } from '../../management/run-managed-change.js'
+import { contextOf } from '../../http/request-context.js'
 import type { Services } from '../../services.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { ChangeReply, ColumnParams, CreateTableBody, DropBody, EditTableBody, ManagementHeaders, TableParams } from './schemas.js'
-
-export const managementContext = (services: Services, req: FastifyRequest): ManagementContext =>
-  ({ deps: services, source: req.source, principal: req.principal, requestId: req.id })
 
 /** DELETE bodies are optional: no body means the defaults */
 export const bodyDefaultsToObject = async (req: FastifyRequest) => {
@@ -21,7 +18,7 @@ export function tableRoutes(app: FastifyInstance, services: Services): void {
   }, async (req, reply) => {
     const body = req.body as CreateTableInput
     req.logContext.table = body.table_name
-    const result = await createTable(managementContext(services, req), body)
+    const result = await createTable(services, contextOf(req), body)
     return reply.status(201).send(gatewaySuccess(result.message, result.data))
   })
 
@@ -31,7 +28,7 @@ export function tableRoutes(app: FastifyInstance, services: Services): void {
   }, async (req) => {
     const { table_name } = req.params as { table_name: string }
     req.logContext.table = table_name
-    const result = await editTable(managementContext(services, req), table_name, req.body as EditTableInput)
+    const result = await editTable(services, contextOf(req), table_name, req.body as EditTableInput)
     return gatewaySuccess(result.message, result.data)
   })
 
@@ -42,7 +39,7 @@ export function tableRoutes(app: FastifyInstance, services: Services): void {
   }, async (req) => {
     const { table_name } = req.params as { table_name: string }
     req.logContext.table = table_name
-    const result = await dropTable(managementContext(services, req), table_name, req.body as DropInput)
+    const result = await dropTable(services, contextOf(req), table_name, req.body as DropInput)
     return gatewaySuccess(result.message, result.data)
   })
 
@@ -53,7 +50,7 @@ export function tableRoutes(app: FastifyInstance, services: Services): void {
   }, async (req) => {
     const { table_name, column_name } = req.params as { table_name: string; column_name: string }
     req.logContext.table = table_name
-    const result = await dropColumn(managementContext(services, req), table_name, column_name, req.body as DropInput)
+    const result = await dropColumn(services, contextOf(req), table_name, column_name, req.body as DropInput)
     return gatewaySuccess(result.message, result.data)
   })
 }
