@@ -6,7 +6,7 @@ import {
   setClientEnforcement, setGlobalEnforcement, updateApiKey, updateRight,
 } from '../../auth/api-key-admin.js'
 import type { KeyChanges } from '../../auth/api-key-store.js'
-import type { Services } from '../../services.js'
+import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 const DateTime = Type.String({ format: 'date-time' })
@@ -63,7 +63,7 @@ const ClientParams = Type.Object({ client_name: Type.String({ minLength: 1, maxL
 
 type Id = { id: string }
 
-export function apiKeyRoutes(app: FastifyInstance, services: Services): void {
+export function apiKeyRoutes(app: FastifyInstance, services: ApiKeyAdminDeps): void {
   const admin = (operation: string) => ({ operation, access: 'admin' as const })
   const tags = ['admin']
 

@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { installAuditLog } from '../../management/install-audit-log.js'
-import type { Services } from '../../services.js'
+import type { AuditLogInstallDeps } from '../../management/install-audit-log.js'
+import type { SourceRegistry } from '../../sources/registry.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { ClientNameParams } from './catalog-schemas.js'
 
@@ -12,7 +13,11 @@ const InstallReply = Type.Object({
   data: Type.Object({ client_name: Type.String(), statements: Type.Array(Type.String()), audit_log_id: Type.Union([Type.Integer(), Type.Null()]) }),
 })
 
-export function auditLogRoutes(app: FastifyInstance, services: Services): void {
+export interface AuditLogRouteDeps extends AuditLogInstallDeps {
+  registry: SourceRegistry
+}
+
+export function auditLogRoutes(app: FastifyInstance, services: AuditLogRouteDeps): void {
   app.post('/admin/clients/:client_name/audit-log', {
     config: { operation: 'admin.clients.audit_log_install', access: 'admin' },
     schema: { summary: 'Install database_audit_log (needed by /management/*) on a client; safe to repeat', tags: ['admin'], params: ClientNameParams, response: { 200: InstallReply } },

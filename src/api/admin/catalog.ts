@@ -1,6 +1,11 @@
 // The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records.
 import type { FastifyPluginAsync } from 'fastify'
-import type { Services } from '../../services.js'
+import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
+import type { ClientsDeps } from '../../clients/clients-service.js'
+import type { StatisticsDeps } from '../../monitoring/client-statistics.js'
+import type { VacuumHealthDeps } from '../../monitoring/vacuum-health-collector.js'
+import type { AuditLogRouteDeps } from './audit-log.js'
+import type { JobRouteDeps } from './jobs.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { auditLogRoutes } from './audit-log.js'
 import { clientStatisticsRoutes } from './client-statistics.js'
@@ -8,7 +13,10 @@ import { clientRoutes } from './clients.js'
 import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
 
-export const adminCatalogRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+/** what the admin routes need: the capabilities they call */
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps
+
+export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
   clientStatisticsRoutes(app, services)
   vacuumHealthRoutes(app, services)

@@ -1,10 +1,10 @@
 // /admin/clients/statistics*: request and per-table operation counts built from the request log (admin key only).
 import type { FastifyInstance } from 'fastify'
 import { clientStatistics, listStatistics, refreshStatistics } from '../../monitoring/client-statistics.js'
-import type { Services } from '../../services.js'
+import type { StatisticsDeps } from '../../monitoring/client-statistics.js'
 import { ClientNameParams, StatisticsDetailReply, StatisticsListReply } from './catalog-schemas.js'
 
-export function clientStatisticsRoutes(app: FastifyInstance, services: Services): void {
+export function clientStatisticsRoutes(app: FastifyInstance, services: StatisticsDeps): void {
   app.get('/admin/clients/statistics', {
     config: { operation: 'admin.clients.statistics', access: 'admin' },
     schema: { summary: 'List Athena client statistics', tags: ['admin'], response: { 200: StatisticsListReply } },

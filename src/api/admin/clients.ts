@@ -1,12 +1,12 @@
 // /admin/clients: list, create, update, soft-delete and freeze catalog clients (admin key only).
 import type { FastifyInstance } from 'fastify'
 import { createClient, deleteClient, listClients, setClientFrozen, updateClientSettings, type ClientInput } from '../../clients/clients-service.js'
-import type { Services } from '../../services.js'
+import type { ClientsDeps } from '../../clients/clients-service.js'
 import { ClientNameParams, ClientReply, ClientsReply, FreezeBody, SaveClientBody } from './catalog-schemas.js'
 
 type NameParams = { client_name: string }
 
-export function clientRoutes(app: FastifyInstance, services: Services): void {
+export function clientRoutes(app: FastifyInstance, services: ClientsDeps): void {
   app.get('/admin/clients', {
     config: { operation: 'admin.clients.list', access: 'admin' },
     schema: { summary: 'List Athena clients from the database-backed catalog, with the runtime view', tags: ['admin'], response: { 200: ClientsReply } },

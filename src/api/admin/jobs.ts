@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { JobListFilter, JobStatus } from '../../jobs/job-queue.js'
-import type { Services } from '../../services.js'
+import type { JobQueue } from '../../jobs/job-queue.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import { JobIdParams, JobListQuery, JobListReply, JobReply } from './catalog-schemas.js'
@@ -16,7 +16,11 @@ interface ListQuery {
   cursor?: string
 }
 
-export function jobRoutes(app: FastifyInstance, services: Services): void {
+export interface JobRouteDeps {
+  jobs: JobQueue
+}
+
+export function jobRoutes(app: FastifyInstance, services: JobRouteDeps): void {
   app.get('/admin/jobs', {
     config: { operation: 'admin.jobs.list', access: 'admin' },
     schema: { summary: 'List job records, newest first (filter by kind, status, owner; paged by cursor)', tags: ['admin'], querystring: JobListQuery, response: { 200: JobListReply } },

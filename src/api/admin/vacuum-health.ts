@@ -1,12 +1,12 @@
 // /admin/vacuum-health*: the latest vacuum health snapshots, in the success envelope (admin key only).
 import type { FastifyInstance } from 'fastify'
 import { clientVacuumHealth, collectVacuumHealthNow, listVacuumHealth } from '../../monitoring/vacuum-health.js'
-import type { Services } from '../../services.js'
+import type { VacuumHealthDeps } from '../../monitoring/vacuum-health-collector.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import { ClientNameParams, VacuumCollectQuery, VacuumDetailReply, VacuumListReply } from './catalog-schemas.js'
 
-export function vacuumHealthRoutes(app: FastifyInstance, services: Services): void {
+export function vacuumHealthRoutes(app: FastifyInstance, services: VacuumHealthDeps): void {
   app.get('/admin/vacuum-health', {
     config: { operation: 'admin.vacuum_health.list', access: 'admin' },
     schema: { summary: 'List latest vacuum health snapshot per Postgres client', tags: ['admin'], response: { 200: VacuumListReply } },

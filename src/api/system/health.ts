@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { maskUrl } from '../../auth/secret-box.js'
-import type { Services } from '../../services.js'
+import type { Catalog } from '../../catalog/catalog.js'
+import type { Config } from '../../config/schema.js'
 
 interface MirrorHealth {
   url: string
@@ -41,7 +42,13 @@ async function probeMirror(url: string, timeoutMs: number): Promise<MirrorHealth
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export interface HealthDeps {
+  catalog: Catalog
+  config: Config
+  version: string
+}
+
+export const healthRoutes: FastifyPluginAsync<{ services: HealthDeps }> = async (app, { services }) => {
   app.get('/health', {
     config: { operation: 'system.health', access: 'public' },
     schema: { summary: 'Process and catalog health', tags: ['system'] },

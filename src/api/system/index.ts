@@ -4,7 +4,13 @@
 import swaggerUi from '@fastify/swagger-ui'
 import type { RouteCatalog } from '../../http/route-catalog.js'
 import { installKeyAccess } from '../../http/access-control.js'
-import type { Services } from '../../services.js'
+import type { AccessDeps } from '../../http/access-control.js'
+import type { HealthDeps } from './health.js'
+import type { MetricsDeps } from './metrics.js'
+import type { OpenapiDeps } from './openapi.js'
+import type { RootDeps } from './root.js'
+import type { SchemaRouteDeps } from './schema.js'
+import type { SignedObjectDeps } from './signed-objects.js'
 import type { Family } from '../family.js'
 import { renderAthenaError } from '../gateway/envelope.js'
 import { healthRoutes } from './health.js'
@@ -14,7 +20,10 @@ import { rootRoutes } from './root.js'
 import { schemaRoutes } from './schema.js'
 import { signedObjectRoutes } from './signed-objects.js'
 
-export const systemFamily: Family<Services & { routes: RouteCatalog }> = {
+/** what the system routes need */
+export type SystemDeps = AccessDeps & HealthDeps & MetricsDeps & OpenapiDeps & RootDeps & SchemaRouteDeps & SignedObjectDeps & { routes: RouteCatalog }
+
+export const systemFamily: Family<SystemDeps> = {
   name: 'system',
   readCredentials: (scope, services) => installKeyAccess(scope, services),
   renderError: renderAthenaError,

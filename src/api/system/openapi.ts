@@ -1,7 +1,6 @@
 // GET /openapi.yaml and /openapi.json (generated from the route schemas), /openapi-wss.yaml and /wss/info.
 import type { FastifyPluginAsync } from 'fastify'
 import { stringify } from 'yaml'
-import type { Services } from '../../services.js'
 
 // Atrium has no WebSocket gateway yet; these documents say so in the gateway's shape rather than pretend.
 const WSS_DOC = {
@@ -15,7 +14,11 @@ const WSS_DOC = {
   'x-state': 'unavailable',
 }
 
-export const openapiRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export interface OpenapiDeps {
+  version: string
+}
+
+export const openapiRoutes: FastifyPluginAsync<{ services: OpenapiDeps }> = async (app, { services }) => {
   let yamlCache: string | undefined
   app.get('/openapi.yaml', {
     config: { operation: 'system.openapi', access: { protect: 'openapi' } },

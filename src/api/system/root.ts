@@ -3,11 +3,17 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { mayReadProtected } from '../../http/access-control.js'
 import type { RouteCatalog } from '../../http/route-catalog.js'
-import type { Services } from '../../services.js'
+import type { Catalog } from '../../catalog/catalog.js'
+import type { AccessDeps } from '../../http/access-control.js'
 
 const RouteItem = Type.Object({ path: Type.String(), methods: Type.Array(Type.String()), summary: Type.String() })
 
-export const rootRoutes: FastifyPluginAsync<{ services: Services; routes: RouteCatalog }> = async (app, { services, routes }) => {
+export interface RootDeps extends AccessDeps {
+  catalog: Catalog
+  version: string
+}
+
+export const rootRoutes: FastifyPluginAsync<{ services: RootDeps; routes: RouteCatalog }> = async (app, { services, routes }) => {
   app.get('/', {
     config: { operation: 'system.root', access: 'public' },
     schema: {

@@ -2,14 +2,18 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
-import type { Services } from '../../services.js'
+import type { SourceRegistry } from '../../sources/registry.js'
 import { ClientHeader } from '../gateway/schemas.js'
 
 const ClientsReply = Type.Object({ clients: Type.Array(Type.String()) })
 /** one client's schema: security.protect.schema decides whether a key (with schema.read) is needed, not the client's enforcement */
 const SCHEMA_ACCESS = { protect: 'schema', client: true } as const
 
-export const schemaRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export interface SchemaRouteDeps {
+  registry: SourceRegistry
+}
+
+export const schemaRoutes: FastifyPluginAsync<{ services: SchemaRouteDeps }> = async (app, { services }) => {
   const listClients = async () => ({ clients: services.registry.names() })
 
   app.get('/schema/clients', {

@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream'
 import { AppError } from '../../errors/app-error.js'
 import { FilesystemObjectStore } from '../../objects/filesystem-store.js'
 import { DEFAULT_CONTENT_TYPE, tooLarge, type ByteRange } from '../../objects/object-store.js'
-import type { Services } from '../../services.js'
+import type { Config } from '../../config/schema.js'
+import type { ObjectStore } from '../../objects/object-store.js'
 
 /** one range of Range: bytes=…; anything else (several ranges, other units) is ignored and the whole object sent, as RFC 9110 allows */
 function parseRange(header: string | undefined): ByteRange | undefined {
@@ -17,7 +18,12 @@ function parseRange(header: string | undefined): ByteRange | undefined {
 
 const tokenOf = (req: FastifyRequest) => (req.params as Record<string, string>)['*'] ?? ''
 
-export const signedObjectRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export interface SignedObjectDeps {
+  config: Config
+  objects: ObjectStore
+}
+
+export const signedObjectRoutes: FastifyPluginAsync<{ services: SignedObjectDeps }> = async (app, { services }) => {
   const store = services.objects
   // the S3 backend hands out S3's own presigned URLs; nothing to serve here then
   if (!(store instanceof FilesystemObjectStore)) return
