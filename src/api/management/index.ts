@@ -3,14 +3,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { managementCapabilities } from '../../management/capabilities.js'
 import { installExtension } from '../../management/extension-operations.js'
-import type { Services } from '../../services.js'
+import type { ManagementDeps } from '../../management/run-managed-change.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { indexRoutes } from './indexes.js'
 import { CapabilitiesReply, ChangeReply, InstallExtensionBody, ManagementHeaders } from './schemas.js'
 import { contextOf } from '../../http/request-context.js'
 import { tableRoutes } from './tables.js'
 
-export const managementRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const managementRoutes: FastifyPluginAsync<{ services: ManagementDeps }> = async (app, { services }) => {
   app.get('/management/capabilities', {
     config: { operation: 'management.capabilities', access: 'client' },
     schema: { summary: 'List management API capabilities for a client', tags: ['management'], headers: ManagementHeaders, response: { 200: CapabilitiesReply } },

@@ -1,13 +1,13 @@
 // /management/indexes*: create and drop indexes on the selected client.
 import type { FastifyInstance } from 'fastify'
 import { createIndex, dropIndex, type CreateIndexInput } from '../../management/index-operations.js'
-import type { Services } from '../../services.js'
+import type { ManagementDeps } from '../../management/run-managed-change.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { ChangeReply, CreateIndexBody, DropIndexBody, IndexParams, ManagementHeaders } from './schemas.js'
 import { contextOf } from '../../http/request-context.js'
 import { bodyDefaultsToObject } from './tables.js'
 
-export function indexRoutes(app: FastifyInstance, services: Services): void {
+export function indexRoutes(app: FastifyInstance, services: ManagementDeps): void {
   app.post('/management/indexes', {
     config: { operation: 'management.indexes.create', access: 'client' },
     schema: { summary: 'Create an index', tags: ['management'], headers: ManagementHeaders, body: CreateIndexBody, response: { 201: ChangeReply } },

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createTable, dropColumn, dropTable, editTable, type CreateTableInput, type DropInput, type EditTableInput } from '../../management/table-operations.js'
 import { contextOf } from '../../http/request-context.js'
-import type { Services } from '../../services.js'
+import type { ManagementDeps } from '../../management/run-managed-change.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { ChangeReply, ColumnParams, CreateTableBody, DropBody, EditTableBody, ManagementHeaders, TableParams } from './schemas.js'
 
@@ -11,7 +11,7 @@ export const bodyDefaultsToObject = async (req: FastifyRequest) => {
   req.body ??= {}
 }
 
-export function tableRoutes(app: FastifyInstance, services: Services): void {
+export function tableRoutes(app: FastifyInstance, services: ManagementDeps): void {
   app.post('/management/tables', {
     config: { operation: 'management.tables.create', access: 'client' },
     schema: { summary: 'Create a managed table', tags: ['management'], headers: ManagementHeaders, body: CreateTableBody, response: { 201: ChangeReply } },
