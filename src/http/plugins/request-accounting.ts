@@ -3,14 +3,22 @@
 // data-plane requests.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Services } from '../../services.js'
+import type { Config } from '../../config/schema.js'
+import type { RequestLog } from '../../monitoring/request-log.js'
+import type { Metrics } from '../../observability/metrics.js'
 import { RequestDeadlines } from '../request-deadlines.js'
 
 import { headerValue } from '../headers.js'
 
 const header = (req: FastifyRequest, name: string) => headerValue(req.headers, name) ?? null
 
-export const requestAccounting = fp<{ services: Services }>(async (app, { services }) => {
+export interface AccountingDeps {
+  metrics: Metrics
+  requestLog: RequestLog
+  config: Pick<Config, 'deadlines'>
+}
+
+export const requestAccounting = fp<{ services: AccountingDeps }>(async (app, { services }) => {
   const { metrics, requestLog } = services
   app.decorateRequest('logContext', null as never)
   const deadlines = new RequestDeadlines(services.config.deadlines.requestTimeoutMs)
