@@ -79,7 +79,8 @@ export class Outbox {
       this.redisSub.on('message', () => this.pump())
       // (re)subscribed: messages published in between are lost, the table is not
       this.redisSub.on('ready', () => this.pump())
-      await this.redisSub.subscribe(settings.redisChannel).catch(warn)
+      // not awaited: with Redis down the command waits for a connection, and start-up must not
+      void this.redisSub.subscribe(settings.redisChannel).catch(warn)
     }
     this.poll = setInterval(() => this.pump(), settings.pollMs)
     this.poll.unref()

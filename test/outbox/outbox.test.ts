@@ -9,6 +9,7 @@ import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../helpers/atrium.j
 import { createPgDatabase } from '../helpers/databases.js'
 import { forEachDialect } from '../helpers/dialects.js'
 import { spawnAtrium } from '../helpers/process.js'
+import { pruneEvents } from '../../src/outbox/event-store.js'
 import type { AtriumEvent, JobEventV1, RowEventV1 } from '../../src/outbox/events.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -160,6 +161,19 @@ test('events: commit order, durable consumers, job outcomes', async (t) => {
     assert.equal(byJob.get(boom)?.type, 'job.failed')
     assert.equal((byJob.get(boom)?.payload as JobEventV1).error?.code, 'job_failed')
   })
+
+  await t.test('retention deletes events older than events.retentionDays (in batches) and keeps the rest', async () => {
+    const schedules = await atrium.catalog.query<{ cron: string }>("SELECT cron FROM atrium_jobs.schedule WHERE name = 'events-prune'")
+    assert.equal(schedules.length, 1)
+    await atrium.catalog.query("UPDATE atrium.events SET created_at = now() - interval '8 days' WHERE type = 'test.tick'")
+    const [{ old }] = await atrium.catalog.query<{ old: number }>("SELECT count(*)::int AS old FROM atrium.events WHERE type = 'test.tick'")
+    const [{ all }] = await atrium.catalog.query<{ all: number }>('SELECT count(*)::int AS all FROM atrium.events')
+    assert.ok(old > 3)
+    assert.equal(await pruneEvents(atrium.handle.services.catalog, 7, 3), old)
+    const left = await atrium.catalog.query<{ type: string }>('SELECT type FROM atrium.events')
+    assert.equal(left.length, all - old)
+    assert.ok(left.every((e) => e.type.startsWith('job.')))
+  })
 })
 
 forEachDialect('a process killed mid-write: recovery publishes exactly the committed writes', async (t, db) => {
@@ -208,4 +222,14 @@ forEachDialect('a process killed mid-write: recovery publishes exactly the commi
     assert.equal(await sourceRows(51), 1)
   }
   assert.equal(published[0].payload.name, 'sentinel.created')
+})
+
+test('with Redis unreachable a process still starts, and events still travel through the catalog', async (t) => {
+  // nothing listens on port 1 of the loopback address: every connection attempt is refused at once
+  const atrium = await startTestAtrium(t, { env: { REDIS_URL: 'redis://127.0.0.1:1' } })
+  const got: number[] = []
+  atrium.handle.services.outbox.subscribe('test.tick', (e) => got.push(Number(e.payload.n)))
+  await atrium.handle.services.outbox.publish({ payload: { type: 'test.tick', version: 1, n: 7 } })
+  await eventually(() => got.length, (n) => n >= 1)
+  assert.deepEqual(got, [7])
 })
