@@ -16,7 +16,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded
 import { prepareEmbeddedDefaultSource } from './catalog/embedded-default-source.js'
 import { ConfigError } from './config/load.js'
 import type { Config } from './config/schema.js'
-import { EventBus } from './events/event-bus.js'
 import { buildApp } from './http/app.js'
 import { JobQueue } from './jobs/job-queue.js'
 import { startRequestLogRetentionJob } from './monitoring/request-log-retention-job.js'
@@ -24,6 +23,9 @@ import { startVacuumHealthJob } from './monitoring/vacuum-health-job.js'
 import { createLogger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import { createObjectStore } from './objects/create-object-store.js'
+import { startEventsRetentionJob } from './outbox/events-retention-job.js'
+import { Outbox } from './outbox/outbox.js'
+import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
 import { loadSqlParsers } from './sql/classify-postgres.js'
@@ -46,6 +48,8 @@ export interface StartOptions {
   logDestination?: DestinationStream
   /** print the start-up banner (URL, data dir, first-start admin key) to stderr */
   banner?: boolean
+  /** tests only: called at the outbox's crash points, to kill the process there and prove recovery */
+  failpoint?: (point: Failpoint) => void
 }
 
 /** reads a secret from the data directory, creating it (mode 0600) on first start */
@@ -136,7 +140,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const clientSync = new RegistrySync({ catalog, registry, resultCache, config, logger, secretKey, env: process.env, instanceId })
   await clientSync.reloadAll()
   await clientSync.start()
-  const jobs = new JobQueue(catalog, config.jobs, connectionLogger)
+  const outbox = new Outbox({ catalog, registry, settings: config.events, redisUrl: config.redisUrl, logger, instanceId, failpoint: opts.failpoint })
+  const jobs = new JobQueue(catalog, config.jobs, connectionLogger, outbox)
 
   const metrics = new Metrics(() => registry.list().filter((s) => s.hasDriver).map((s) => ({ source: s.name, ...s.driver.stats() })))
   const apiKeys = new ApiKeyStore(catalog)
@@ -151,7 +156,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     catalog,
     registry,
     metrics,
-    events: new EventBus(),
+    outbox,
     resultCache,
     requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger, (reason, n) => metrics.requestLogDropped.inc({ reason }, n)),
     adminKey: adminKey.value,
@@ -172,6 +177,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   services.requestLog.start()
   try {
     await jobs.start()
+    await outbox.start()
+    await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await startVacuumHealthJob(services)
     await startRequestLogRetentionJob(services)
   } catch (err) {
@@ -240,6 +247,7 @@ function startSchemaRefresh(services: Services): NodeJS.Timeout | undefined {
 
 async function shutdownServices(services: Services): Promise<void> {
   await services.jobs.stop()
+  await services.outbox.stop()
   await services.requestLog.stop()
   await services.auth.stop()
   await services.rateLimits.close()

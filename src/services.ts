@@ -10,10 +10,10 @@ import type { RawSqlGate } from './data/raw-sql-gate.js'
 import type { Catalog } from './catalog/catalog.js'
 import type { EmbeddedPostgres } from './catalog/embedded.js'
 import type { RequestLog } from './monitoring/request-log.js'
-import type { EventBus } from './events/event-bus.js'
 import type { JobQueue } from './jobs/job-queue.js'
 import type { Metrics } from './observability/metrics.js'
 import type { ObjectStore } from './objects/object-store.js'
+import type { Outbox } from './outbox/outbox.js'
 import type { ResultCache } from './query/result-cache.js'
 import type { SourceRegistry } from './sources/registry.js'
 
@@ -23,7 +23,8 @@ export interface Services {
   catalog: Catalog
   registry: SourceRegistry
   metrics: Metrics
-  events: EventBus
+  /** committed events: written in the change's transaction, dispatched to subscribers on every process */
+  outbox: Outbox
   /** short-lived fetch results, invalidated by writes through Atrium */
   resultCache: ResultCache
   requestLog: RequestLog

@@ -105,6 +105,12 @@ export const ConfigSchema = Type.Object({
     shutdownGraceMs: Millis(5_000, 'on stop, running handlers get this long to end after their signal is aborted; then their jobs are handed back'),
     recordRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'finished job records older than this are deleted' }),
   }, { additionalProperties: false, default: {} }),
+  events: Type.Object({
+    pollMs: TimeoutMillis(1_000, 'how often each process reads events no announcement told it of; a lost NOTIFY or Redis message delays an event by at most this'),
+    recoverAfterMs: TimeoutMillis(10_000, 'the event of a data-source write still pending after this long (its process died between the source commit and publishing) is resolved by asking the source'),
+    retentionDays: Type.Integer({ minimum: 1, default: 7, description: 'committed events older than this many days are deleted every hour' }),
+    redisChannel: Type.String({ minLength: 1, default: 'atrium:events', description: 'Redis channel of event announcements (with REDIS_URL); deployments sharing one Redis use different channels' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),

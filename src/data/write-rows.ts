@@ -1,13 +1,14 @@
-// Structured writes for every surface: rights, frozen clients, planning and running, cache invalidation, events.
+// Structured writes for every surface: rights, frozen clients, planning and running, cache invalidation, and
+// X-Publish-Event through the outbox (published if and only if the source commits).
 import { requireOperation } from '../auth/operation-rights.js'
 import type { Principal } from '../auth/principal.js'
 import { AppError } from '../errors/app-error.js'
-import type { RowEvent } from '../events/event-bus.js'
+import type { NewEvent, RowEventType, RowEventV1 } from '../outbox/events.js'
 import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import { STAR, type DeleteQuery, type InsertQuery, type UpdateQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
-import type { MutationOptions, MutationResult } from '../query/run/runner.js'
+import type { AnnounceHook, MutationOptions, MutationResult } from '../query/run/runner.js'
 import type { PlannedInsert, PlannedMutation } from '../query/plan/types.js'
 
 export interface WriteContext {
@@ -31,28 +32,31 @@ export function assertWritable(source: Source): void {
 async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
   ctx: WriteContext,
   ast: Q,
-  type: RowEvent['type'],
-  run: (planned: PlannedMutation) => Promise<MutationResult>,
+  type: RowEventType,
+  run: (planned: PlannedMutation, announce?: AnnounceHook) => Promise<MutationResult>,
 ): Promise<MutationResult> {
   assertWritable(ctx.source)
+  const name = ctx.publishEvent
   // publishing needs the written rows even when the caller asked for none back
-  const withRows = ctx.publishEvent && ast.returning === null ? { ...ast, returning: [STAR] } : ast
+  const withRows = name && ast.returning === null ? { ...ast, returning: [STAR] } : ast
   const planned = (await plan(ctx.source, withRows as never)) as unknown as PlannedMutation
-  const result = await run(planned)
   const table = planned.table.name
+  // without X-Publish-Event a write never touches the catalog
+  const result = name
+    ? await ctx.services.outbox.sourceWrites.write(ctx.source, (r) => rowEvent(ctx, type, name, table, r), (announce) => run(planned, announce))
+    : await run(planned)
   if (ctx.services.resultCache.invalidate(ctx.source.name, table) > 0) ctx.services.metrics.fetchCache.inc({ result: 'invalidated' })
-  if (ctx.publishEvent) {
-    ctx.services.events.publish({
-      type,
-      source: ctx.source.name,
-      table,
-      rows: JSON.parse(result.body),
-      name: ctx.publishEvent,
-      requestId: ctx.requestId,
-      at: new Date().toISOString(),
-    })
+  return name && ast.returning === null ? { body: '[]', affected: result.affected } : result
+}
+
+/** version 1 of a row event; a write that changed no row publishes nothing */
+function rowEvent(ctx: WriteContext, type: RowEventType, name: string, table: string, result: MutationResult): NewEvent<RowEventV1> | null {
+  if (result.affected === 0) return null
+  return {
+    payload: { type, version: 1, name, source: ctx.source.name, table, rows: JSON.parse(result.body) as unknown[], request_id: ctx.requestId ?? null },
+    source: ctx.source.name,
+    requestId: ctx.requestId ?? null,
   }
-  return ctx.publishEvent && ast.returning === null ? { body: '[]', affected: result.affected } : result
 }
 
 /**
@@ -62,17 +66,22 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
 export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<MutationResult> {
   requireOperation(ctx.principal, 'rows.insert')
   if (ast.onConflict?.action === 'merge') requireOperation(ctx.principal, 'rows.upsert')
-  return write(ctx, ast, 'row.inserted', (p) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, opts) : nothingWritten(opts)))
+  return write(ctx, ast, 'row.inserted', (p, announce) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, withAnnounce(opts, announce)) : nothingWritten(opts)))
 }
 
 export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<MutationResult> {
   requireOperation(ctx.principal, 'rows.update')
-  return write(ctx, ast, 'row.updated', (p) => runnerFor(ctx.source).update(p as never, opts))
+  return write(ctx, ast, 'row.updated', (p, announce) => runnerFor(ctx.source).update(p as never, withAnnounce(opts, announce)))
 }
 
 export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<MutationResult> {
   requireOperation(ctx.principal, 'rows.delete')
-  return write(ctx, ast, 'row.deleted', (p) => runnerFor(ctx.source).delete(p as never, opts))
+  return write(ctx, ast, 'row.deleted', (p, announce) => runnerFor(ctx.source).delete(p as never, withAnnounce(opts, announce)))
+}
+
+/** the caller's options, plus the outbox's hook only when the write publishes an event */
+function withAnnounce(opts: MutationOptions, announce: AnnounceHook | undefined): MutationOptions {
+  return announce ? { ...opts, announce } : opts
 }
 
 async function nothingWritten(opts: MutationOptions): Promise<MutationResult> {

@@ -10,6 +10,8 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { Executor } from '../sources/driver.js'
 import type { PostgresExecutor } from '../sources/drivers/postgres-driver.js'
+import type { JobEventV1, NewEvent } from '../outbox/events.js'
+import type { Outbox } from '../outbox/outbox.js'
 import { JobStore, type JobError, type JobListFilter, type JobOwner, type JobPage, type JobRecord } from './job-store.js'
 
 export type { JobListFilter, JobOwner, JobPage, JobRecord, JobStatus } from './job-store.js'
@@ -88,7 +90,11 @@ export class JobQueue {
   private woken = false
   private turn = 0
 
-  constructor(private readonly catalog: Catalog, private readonly settings: Config['jobs'], private readonly logger: Logger) {
+  /**
+   * `outbox`: job outcomes (succeeded, failed for good, cancelled) become events in the transaction that
+   * finishes the record
+   */
+  constructor(private readonly catalog: Catalog, private readonly settings: Config['jobs'], private readonly logger: Logger, private readonly outbox?: Pick<Outbox, 'write' | 'committed'>) {
     this.store = new JobStore(catalog)
     this.boss = new PgBoss({
       connectionString: catalog.url,
@@ -169,10 +175,14 @@ export class JobQueue {
     const record = await this.store.get(jobId)
     if (!record) throw new AppError('job_not_found', `no job ${jobId}`)
     if (record.status !== 'queued' && record.status !== 'running') return record
-    await this.catalog.transaction(async (tx) => {
+    const cancelled = await this.catalog.transaction(async (tx) => {
       await this.boss.cancel(record.kind, record.boss_job_id, { db: bossDb(tx) })
-      if (await this.store.cancel(tx, jobId)) await tx.query({ sql: 'SELECT pg_notify($1, $2)', params: [CANCEL_CHANNEL, jobId] })
+      if (!(await this.store.cancel(tx, jobId))) return false
+      await tx.query({ sql: 'SELECT pg_notify($1, $2)', params: [CANCEL_CHANNEL, jobId] })
+      await this.outbox?.write(tx, jobEvent('job.cancelled', jobId, record.kind, record.owner, null))
+      return true
     })
+    if (cancelled) this.outbox?.committed()
     this.interrupt(jobId, 'cancelled')
     return (await this.store.get(jobId))!
   }
@@ -344,20 +354,29 @@ export class JobQueue {
   }
 
   private async succeed(run: Run, result: unknown): Promise<void> {
-    await this.catalog.transaction(async (tx) => {
-      if (!(await this.owns(tx, run))) return
+    const evented = await this.catalog.transaction(async (tx) => {
+      if (!(await this.owns(tx, run))) return false
       await this.boss.complete(run.kind, run.job.id, {}, { db: bossDb(tx) })
-      await this.store.succeed(tx, run.job.id, result)
+      const owner = await this.store.succeed(tx, run.job.id, result)
+      await this.outbox?.write(tx, jobEvent('job.succeeded', run.job.id, run.kind, owner, null))
+      return true
     })
+    if (evented) this.outbox?.committed()
   }
 
   private async fail(run: Run, error: JobError): Promise<void> {
-    await this.catalog.transaction(async (tx) => {
-      if (!(await this.owns(tx, run))) return
+    const evented = await this.catalog.transaction(async (tx) => {
+      if (!(await this.owns(tx, run))) return false
       await this.boss.fail(run.kind, run.job.id, { code: error.code, message: error.message }, { db: bossDb(tx) })
       const res = await tx.query({ sql: `SELECT state FROM ${BOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, params: [run.kind, run.job.id] })
-      await this.store.failAttempt(tx, run.job.id, error, res.rows[0]?.state === 'failed')
+      const final = res.rows[0]?.state === 'failed'
+      const owner = await this.store.failAttempt(tx, run.job.id, error, final)
+      // an attempt with a retry left is not an outcome
+      if (!final) return false
+      await this.outbox?.write(tx, jobEvent('job.failed', run.job.id, run.kind, owner, error))
+      return true
     })
+    if (evented) this.outbox?.committed()
     this.logger.warn({ job: run.job.id, kind: run.kind, attempt: run.job.retryCount + 1, code: error.code, err: error.message }, 'job attempt failed')
   }
 
@@ -384,6 +403,13 @@ export class JobQueue {
 /** pg-boss runs its SQL on this instead of its own pool: the caller's transaction */
 function bossDb(tx: Executor): PgBoss.Db {
   return { executeSql: async (text, values) => ({ rows: (await tx.query({ sql: text, params: values ?? [] })).rows }) }
+}
+
+function jobEvent(type: JobEventV1['type'], id: string, kind: string, owner: JobOwner | null, error: JobError | null): NewEvent<JobEventV1> {
+  return {
+    payload: { type, version: 1, job_id: id, kind, error: error && { code: error.code, message: error.message } },
+    tenant: owner && `${owner.kind}:${owner.id}`,
+  }
 }
 
 function asJobError(err: unknown): JobError {

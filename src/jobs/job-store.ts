@@ -89,21 +89,24 @@ export class JobStore {
     })
   }
 
-  async succeed(tx: Executor, id: string, result: unknown): Promise<void> {
-    await tx.query({
+  /** returns the job's owner (for the outcome event) */
+  async succeed(tx: Executor, id: string, result: unknown): Promise<JobOwner | null> {
+    const res = await tx.query({
       sql: `UPDATE atrium.jobs SET status = 'succeeded', progress = 1, result = $2::jsonb, error_code = NULL, error_message = NULL,
-              finished_at = now(), updated_at = now() WHERE id = $1`,
+              finished_at = now(), updated_at = now() WHERE id = $1 RETURNING owner_kind, owner_id`,
       params: [id, result === undefined ? null : JSON.stringify(result)],
     })
+    return ownerOf(res.rows[0])
   }
 
-  /** an attempt failed: `final` when pg-boss has no retry left, else the job waits for its next attempt */
-  async failAttempt(tx: Executor, id: string, error: JobError, final: boolean): Promise<void> {
-    await tx.query({
+  /** an attempt failed: `final` when pg-boss has no retry left, else the job waits for its next attempt; returns the owner */
+  async failAttempt(tx: Executor, id: string, error: JobError, final: boolean): Promise<JobOwner | null> {
+    const res = await tx.query({
       sql: `UPDATE atrium.jobs SET status = $2, error_code = $3, error_message = $4,
-              finished_at = CASE WHEN $2 = 'failed' THEN now() END, updated_at = now() WHERE id = $1`,
+              finished_at = CASE WHEN $2 = 'failed' THEN now() END, updated_at = now() WHERE id = $1 RETURNING owner_kind, owner_id`,
       params: [id, final ? 'failed' : 'queued', error.code, error.message],
     })
+    return ownerOf(res.rows[0])
   }
 
   /** the worker stopped before the handler finished: the job is queued again and keeps its attempts */
@@ -205,6 +208,10 @@ export class JobStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function ownerOf(row: Record<string, unknown> | undefined): JobOwner | null {
+  return row?.owner_kind ? { kind: row.owner_kind as JobOwner['kind'], id: row.owner_id as string } : null
+}
 
 function toRecord(row: Record<string, unknown>): JobRecord {
   return {

@@ -43,6 +43,20 @@ export interface QueryOptions {
 
 export type TransactionMode = 'read only' | 'read write'
 
+/**
+ * A write whose commit something outside the source must learn of reliably (an event in the catalog's
+ * outbox). `beforeCommit` runs after the transaction's statements, before COMMIT, with the transaction's
+ * identity on the source; throwing rolls the transaction back. After a crash that identity tells whether the
+ * transaction committed: on PostgreSQL it is the xid8 of `pg_current_xact_id()` (ask `pg_xact_status`); on
+ * MySQL/MariaDB the transaction runs as XA transaction `xaId` and is prepared (`XA PREPARE`, durable and
+ * listed by `XA RECOVER`) before `beforeCommit`, then `XA COMMIT`ted.
+ */
+export interface CommitHook {
+  beforeCommit(sourceTx: string): Promise<void>
+  /** MySQL/MariaDB: the XA id to run the transaction under (ignored by PostgreSQL) */
+  xaId?: string
+}
+
 export interface ScriptOptions extends QueryOptions {
   /** the request was abandoned (its deadline passed): cancel the running statement on the database */
   signal?: AbortSignal
@@ -54,8 +68,8 @@ export interface Executor {
 
 export interface Driver extends Executor {
   readonly dialect: Dialect
-  /** runs fn on one connection inside BEGIN … COMMIT (ROLLBACK on error) */
-  transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T>
+  /** runs fn on one connection inside BEGIN … COMMIT (ROLLBACK on error); `hook` for a commit that is announced */
+  transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>, hook?: CommitHook): Promise<T>
   /**
    * Runs SQL texts that take no parameters (raw SQL, already split and classified) in one transaction and
    * answers one result per text. They run on a separate pool that never serves planned queries, and the

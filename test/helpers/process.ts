@@ -10,16 +10,23 @@ export interface AtriumProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
+export interface SpawnOptions {
+  /** a test harness that starts Atrium and prints its banner, instead of src/main.ts */
+  entry?: string
+  /** keep the child's stdin open as a pipe (child.stdin) for a harness that takes commands */
+  stdin?: boolean
+}
+
 /**
- * Starts `src/main.ts` with exactly `env` (plus PATH/HOME) and waits up to `timeoutMs` for /ping. Without a
+ * Starts `src/main.ts` (or `opts.entry`) with exactly `env` (plus PATH/HOME) and waits up to `timeoutMs` for /ping. Without a
  * PORT in `env` the server listens on port 0 and the address is read from its banner: a port picked here and
  * freed before the child binds it could be handed out again in between (the embedded PostgreSQL asks the
  * system for a free port at that very moment).
  */
-export async function spawnAtrium(env: Record<string, string>, timeoutMs = 30_000): Promise<AtriumProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function spawnAtrium(env: Record<string, string>, timeoutMs = 30_000, opts: SpawnOptions = {}): Promise<AtriumProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', ATRIUM_LOG_LEVEL: 'warn', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
   let out = ''
   let err = ''

@@ -7,7 +7,7 @@ import type { CountMode } from '../ast.js'
 import type { DialectCapabilities } from '../dialect.js'
 import { MysqlCompiler } from '../compile/mysql-compiler.js'
 import type { PlannedDelete, PlannedFilter, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
-import { pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+import { commitHook, pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 import { shapeGroupRow, shapeRow } from './shape-mysql-rows.js'
 
 export class MysqlRunner implements Runner {
@@ -148,11 +148,13 @@ export class MysqlRunner implements Runner {
 
   /** every write runs in one transaction; `verify` sees the result before it commits and may roll it back */
   private transaction(opts: MutationOptions | undefined, fn: (tx: Executor) => Promise<MutationResult>): Promise<MutationResult> {
+    let written: MutationResult | undefined
     return this.driver.transaction('read write', async (tx) => {
       const result = await fn(tx)
       opts?.verify?.(result)
+      written = result
       return result
-    })
+    }, commitHook(opts?.announce, () => written))
   }
 
   private async lockKeys(tx: Executor, table: TableInfo, where: PlannedFilter[]): Promise<Row[]> {

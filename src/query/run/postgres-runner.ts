@@ -4,7 +4,7 @@ import type { CountMode } from '../ast.js'
 import { PostgresCompiler } from '../compile/postgres-compiler.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
 import { ReadShapes } from './read-shapes.js'
-import { pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
+import { commitHook, pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 
 // `estimated` counts exactly while the planner guesses fewer rows than this, as PostgREST does with max-rows.
 const ESTIMATE_EXACT_BELOW = 1_000
@@ -99,12 +99,14 @@ export class PostgresRunner implements Runner {
   /** one statement commits on its own; a result to verify needs a transaction the check can roll back */
   private write(stmt: { sql: string; params: readonly unknown[] }, opts?: MutationOptions): Promise<MutationResult> {
     const verify = opts?.verify
-    if (!verify) return this.mutate(this.driver, stmt)
+    if (!verify && !opts?.announce) return this.mutate(this.driver, stmt)
+    let written: MutationResult | undefined
     return this.driver.transaction('read write', async (tx) => {
       const result = await this.mutate(tx, stmt)
-      verify(result)
+      verify?.(result)
+      written = result
       return result
-    })
+    }, commitHook(opts?.announce, () => written))
   }
 
   async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {

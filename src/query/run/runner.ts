@@ -1,4 +1,5 @@
 // Runs planned queries on a source. One runner per dialect; surfaces never see SQL or drivers.
+import type { CommitHook } from '../../sources/driver.js'
 import type { CountMode } from '../ast.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
 
@@ -30,6 +31,23 @@ export interface MutationOptions {
    * back (e.g. a single object was asked for and several rows were written)
    */
   verify?: (result: MutationResult) => void
+  /**
+   * the write's commit must be announced (an event in the outbox): runs after `verify`, before COMMIT, with
+   * the result and the transaction's identity on the source (see CommitHook in sources/driver.ts)
+   */
+  announce?: AnnounceHook
+}
+
+export interface AnnounceHook {
+  /** MySQL/MariaDB: the XA id the write runs under */
+  xaId?: string
+  beforeCommit(result: MutationResult, sourceTx: string): Promise<void>
+}
+
+/** the driver's hook for a write whose result is known only inside the transaction */
+export function commitHook(announce: AnnounceHook | undefined, result: () => MutationResult | undefined): CommitHook | undefined {
+  if (!announce) return undefined
+  return { xaId: announce.xaId, beforeCommit: (sourceTx) => announce.beforeCommit(result()!, sourceTx) }
 }
 
 export interface RpcResult {

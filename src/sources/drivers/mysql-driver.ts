@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
 import type { PoolConfig } from '../../config/schema.js'
 import { translateMysqlError } from '../../errors/translate-mysql.js'
-import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import type { CommitHook, Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
 import { statementCancelled, watchStatement, type StatementWatch } from './statement-watch.js'
 
 export interface MysqlDriverOptions {
@@ -125,7 +125,8 @@ export class MysqlDriver implements Driver {
     return runQuery(this.pool, stmt, opts, this.opts.name, () => { this.lastConnectOk = false })
   }
 
-  async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  async transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>, hook?: CommitHook): Promise<T> {
+    if (hook) return this.xaTransaction(fn, hook)
     const conn = await this.connect()
     const tx: Executor = { query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name) }
     let broken = false
@@ -139,6 +140,47 @@ export class MysqlDriver implements Driver {
       throw translateMysqlError(err, this.opts.name)
     } finally {
       if (broken) conn.destroy()
+      else conn.release()
+    }
+  }
+
+  /**
+   * A write as XA transaction hook.xaId: prepared before hook.beforeCommit, committed after it. When the hook
+   * throws with `undecided` set (it could not tell whether the catalog recorded the decision), the prepared
+   * transaction is left for recovery to commit or roll back by what the catalog says; the connection is
+   * dropped, which detaches it (a prepared XA transaction survives its connection on MySQL 5.7.7+ and MariaDB
+   * 10.5+). Any other failure rolls it back.
+   */
+  private async xaTransaction<T>(fn: (tx: Executor) => Promise<T>, hook: CommitHook): Promise<T> {
+    const xaId = hook.xaId
+    if (!xaId) throw new Error('an XA transaction needs hook.xaId')
+    const conn = await this.connect()
+    const tx: Executor = { query: (stmt, opts) => runQuery(conn, stmt, opts, this.opts.name) }
+    let phase: 'idle' | 'active' | 'ended' | 'prepared' | 'decided' = 'idle'
+    let drop = false
+    try {
+      // XA statements take their id as a string literal; mysql2 escapes the value into it (no prepared protocol)
+      await conn.query('XA START ?', [xaId])
+      phase = 'active'
+      const result = await fn(tx)
+      await conn.query('XA END ?', [xaId])
+      phase = 'ended'
+      await conn.query('XA PREPARE ?', [xaId])
+      phase = 'prepared'
+      await hook.beforeCommit(xaId)
+      // decided: from here on only a commit is right (recovery commits it if this one does not arrive)
+      phase = 'decided'
+      await conn.query('XA COMMIT ?', [xaId])
+      return result
+    } catch (err) {
+      if (phase === 'decided' || (phase === 'prepared' && (err as { undecided?: boolean }).undecided)) drop = true
+      else if (phase !== 'idle') {
+        if (phase === 'active') await conn.query('XA END ?', [xaId]).catch(() => {})
+        await conn.query('XA ROLLBACK ?', [xaId]).catch(() => { drop = true })
+      }
+      throw translateMysqlError(err, this.opts.name)
+    } finally {
+      if (drop) conn.destroy()
       else conn.release()
     }
   }

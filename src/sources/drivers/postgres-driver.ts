@@ -6,7 +6,7 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { PoolConfig } from '../../config/schema.js'
 import { translatePgError } from '../../errors/translate-pg.js'
-import type { Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import type { CommitHook, Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
 import { statementCancelled, watchStatement } from './statement-watch.js'
 
 const { Pool, types } = pg
@@ -111,7 +111,7 @@ export class PostgresDriver implements Driver {
 
   private readonly markUnreachable = () => { this.lastConnectOk = false }
 
-  async transaction<T>(mode: TransactionMode, fn: (tx: PostgresExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(mode: TransactionMode, fn: (tx: PostgresExecutor) => Promise<T>, hook?: CommitHook): Promise<T> {
     const client = await this.connect()
     const tx: PostgresExecutor = {
       query: (stmt, opts) => runQuery(client, stmt, opts, this.opts.name),
@@ -121,6 +121,12 @@ export class PostgresDriver implements Driver {
     try {
       await client.query(mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN')
       const result = await fn(tx)
+      if (hook) {
+        // the xid (assigned here if the statements did not) outlives the connection: pg_xact_status answers
+        // committed or aborted for it after a crash, which is what recovery asks
+        const res = await client.query('SELECT pg_current_xact_id()::text AS xid')
+        await hook.beforeCommit(res.rows[0].xid as string)
+      }
       await client.query('COMMIT')
       return result
     } catch (err) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { startTestAtrium } from '../../helpers/atrium.js'
 import { forEachDialect } from '../../helpers/dialects.js'
-import type { AtriumEvent } from '../../../src/events/event-bus.js'
+import type { AtriumEvent, RowEventV1 } from '../../../src/outbox/events.js'
 
 forEachDialect('gateway writes', async (t, db) => {
   await db.load('shop')
@@ -93,17 +93,23 @@ forEachDialect('gateway writes', async (t, db) => {
     assert.equal(res.body.code, 'foreign_key_violation')
   })
 
-  await t.test('X-Publish-Event publishes the written rows on the event bus', async () => {
+  await t.test('X-Publish-Event publishes the written rows through the outbox', async () => {
     const seen: AtriumEvent[] = []
-    const off = atrium.handle.services.events.subscribe('*', (e) => seen.push(e))
+    const off = atrium.handle.services.outbox.subscribe('*', (e) => seen.push(e))
     await put({ table_name: 'sentinel', insert_body: { id: 2, label: 'evented' } }, { 'x-publish-event': 'sentinel.created' })
     await put({ table_name: 'sentinel', insert_body: { id: 3, label: 'quiet' } })
+    // delivery follows the commit: wait (bounded) for the event to arrive
+    for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
     off()
     assert.equal(seen.length, 1)
+    const payload = seen[0].payload as RowEventV1
     assert.equal(seen[0].type, 'row.inserted')
-    assert.equal(seen[0].name, 'sentinel.created')
-    assert.equal(seen[0].table, 'sentinel')
-    assert.deepEqual(seen[0].rows, [{ id: 2, label: 'evented' }])
+    assert.equal(payload.version, 1)
+    assert.equal(payload.name, 'sentinel.created')
+    assert.equal(payload.table, 'sentinel')
+    assert.deepEqual(payload.rows, [{ id: 2, label: 'evented' }])
+    const stored = await atrium.catalog.query<{ type: string; source: string }>('SELECT type, source FROM atrium.events')
+    assert.deepEqual(stored, [{ type: 'row.inserted', source: 'shop' }])
   })
 
   await t.test('the fetch cache serves repeats and returns fresh data after a write through Atrium', async () => {

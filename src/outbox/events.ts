@@ -1,0 +1,59 @@
+// The shapes of events: what a writer hands the outbox, what subscribers and consumers get, and the payloads.
+// Every payload is a versioned document `{ type, version, ... }`; a change to its fields is a new version.
+
+/** an event about to be written; `payload` carries its own type and version */
+export interface NewEvent<P extends EventPayload = EventPayload> {
+  payload: P
+  /** the data source (client) a row event was written to */
+  source?: string | null
+  /** who the event belongs to, "<kind>:<id>" */
+  tenant?: string | null
+  requestId?: string | null
+}
+
+export interface EventPayload {
+  type: string
+  version: number
+  [field: string]: unknown
+}
+
+/** a committed event as subscribers and durable consumers see it */
+export interface AtriumEvent<P extends EventPayload = EventPayload> {
+  /** the dispatch order: increasing in commit order */
+  id: number
+  type: string
+  version: number
+  source: string | null
+  tenant: string | null
+  requestId: string | null
+  /** when it was written (ISO-8601) */
+  at: string
+  payload: P
+}
+
+export type RowEventType = 'row.inserted' | 'row.updated' | 'row.deleted'
+
+/** version 1 of a row event: the rows a write through Atrium wrote, published with X-Publish-Event */
+export interface RowEventV1 extends EventPayload {
+  type: RowEventType
+  version: 1
+  /** the X-Publish-Event value, naming the event for downstream consumers */
+  name: string
+  source: string
+  table: string
+  /** the written rows as the write returned them (deleted rows as they were) */
+  rows: unknown[]
+  request_id: string | null
+}
+
+export type JobEventType = 'job.succeeded' | 'job.failed' | 'job.cancelled'
+
+/** version 1 of a job outcome, written in the transaction that finishes the job record */
+export interface JobEventV1 extends EventPayload {
+  type: JobEventType
+  version: 1
+  job_id: string
+  kind: string
+  /** set when the job failed */
+  error: { code: string; message: string } | null
+}
