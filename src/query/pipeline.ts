@@ -5,15 +5,10 @@ import type { DbSchema } from '../sources/schema.js'
 import type { Source } from '../sources/source.js'
 import type { DeleteQuery, InsertQuery, ReadQuery, RpcQuery, UpdateQuery } from './ast.js'
 import type { QueryCompiler } from './compile/compiled.js'
-import { MysqlQueryCompiler } from './compile/mysql-query-compiler.js'
-import { PostgresQueryCompiler } from './compile/postgres-query-compiler.js'
-import { capabilitiesFor } from './dialect.js'
 import { planDelete, planInsert, planUpdate } from './plan/plan-mutation.js'
 import { planRead, type PlanContext } from './plan/plan-read.js'
 import { planRpc } from './plan/plan-rpc.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from './plan/types.js'
-import { MysqlRunner } from './run/mysql-runner.js'
-import { PostgresRunner } from './run/postgres-runner.js'
 import type { PlanRunner, Runner } from './run/runner.js'
 
 interface Stages {
@@ -25,20 +20,20 @@ interface Stages {
 const stages = new WeakMap<Source, Stages>()
 
 function contextOf(source: Source, schema: DbSchema): PlanContext {
-  return { schema, caps: capabilitiesFor(source.dialect, source.driver.serverVersion), source: source.name }
+  return { schema, caps: source.dialectEntry.capabilities(source.driver.serverVersion), source: source.name }
 }
 
 /** the compiler and runner of a source's dialect, made once per source (a compiler may cache compiled shapes) */
 function stagesOf(source: Source): Stages {
   let found = stages.get(source)
   if (!found) {
-    const compiler = source.dialect === 'postgres'
-      ? new PostgresQueryCompiler()
-      : new MysqlQueryCompiler(capabilitiesFor(source.dialect, source.driver.serverVersion))
-    const runner = source.dialect === 'postgres' ? new PostgresRunner(source.driver) : new MysqlRunner(source.driver)
+    const entry = source.dialectEntry
+    const serverVersion = source.driver.serverVersion
+    const compiler = entry.createCompiler(entry.capabilities(serverVersion))
+    const runner = entry.createRunner(source.driver)
     found = { compiler, runner, planRunner: planRunner(compiler, runner) }
-    // MySQL capabilities depend on the server flavour, known once a connection exists
-    if (source.dialect === 'postgres' || source.driver.serverVersion) stages.set(source, found)
+    // capabilities that depend on the server flavour (MySQL or MariaDB) are known once a connection exists
+    if (!entry.dependsOnServer || serverVersion) stages.set(source, found)
   }
   return found
 }
