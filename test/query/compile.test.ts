@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
 import { STAR, type DeleteQuery, type InsertQuery, type ReadQuery, type RpcQuery, type UpdateQuery } from '../../src/query/ast.js'
 import type { Compiled, QueryCompiler } from '../../src/query/compile/compiled.js'
 import { MysqlQueryCompiler } from '../../src/query/compile/mysql-query-compiler.js'
@@ -9,7 +8,8 @@ import { compilerFor, executorFor, plan } from '../../src/query/pipeline.js'
 import type { Runner } from '../../src/query/run/runner.js'
 import type { Row, Statement } from '../../src/sources/driver.js'
 import { Source } from '../../src/sources/source.js'
-import { createDatabase, type DialectName } from '../helpers/databases.js'
+import type { DialectName } from '../helpers/databases.js'
+import { forEachDialect } from '../helpers/dialects.js'
 
 // The compile stage, pinned: for each planned query (planned by the real planner against the shop fixture's
 // real schema), the exact statements and parameters each dialect compiles, and then what those statements
@@ -480,13 +480,12 @@ const CASES: Case[] = [
   },
 ]
 
-for (const dialect of ['postgres', 'mysql'] as const) {
-  test(`compiled statements, pinned and run [${dialect}]`, async (t) => {
-    const db = await createDatabase(t, dialect)
-    await db.load('shop')
-    await db.load('functions')
-    const source = new Source({ name: 'shop', url: db.url, origin: 'config', pool: { max: 2, idleTimeoutMs: 1_000, connectionTimeoutMs: 5_000 } })
-    t.after(() => source.close())
+forEachDialect('compiled statements, pinned and run', async (t, db) => {
+  const dialect = db.dialect
+  await db.load('shop')
+  await db.load('functions')
+  const source = new Source({ name: 'shop', url: db.url, origin: 'config', pool: { max: 2, idleTimeoutMs: 1_000, connectionTimeoutMs: 5_000 } })
+  try {
     await source.schema()
     const compiler = compilerFor(source)
     const runner = executorFor(source)
@@ -500,10 +499,12 @@ for (const dialect of ['postgres', 'mysql'] as const) {
           return
         }
         const compiled = await c.compile(compiler, planned)
-        const actual = statementsOf(compiled, db.name, c.readBack)
-        assert.deepEqual(actual, c.sql[dialect])
+        assert.deepEqual(statementsOf(compiled, db.name, c.readBack), c.sql[dialect])
         assert.deepEqual(await runCompiled(runner, compiled), c.result[dialect] ?? c.result.both)
       })
     }
-  })
-}
+  } finally {
+    // before the database is dropped
+    await source.close()
+  }
+})
