@@ -1,32 +1,69 @@
-// The entry to the query pipeline for surfaces: plan an AST against a source's schema cache, get its runner.
+// The entry to the query pipeline for surfaces: plan an AST against a source's schema cache, compile the plan for
+// the source's dialect, run what was compiled. Each stage can be called on its own (compilerFor, executorFor);
+// runnerFor does compile + run in one call for callers that do not look at the statements.
 import type { DbSchema } from '../sources/schema.js'
 import type { Source } from '../sources/source.js'
 import type { DeleteQuery, InsertQuery, ReadQuery, RpcQuery, UpdateQuery } from './ast.js'
-import { capabilitiesFor } from './dialect.js'
+import type { QueryCompiler } from './compile/compiled.js'
 import { planDelete, planInsert, planUpdate } from './plan/plan-mutation.js'
 import { planRead, type PlanContext } from './plan/plan-read.js'
 import { planRpc } from './plan/plan-rpc.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from './plan/types.js'
-import { MysqlRunner } from './run/mysql-runner.js'
-import { PostgresRunner } from './run/postgres-runner.js'
-import type { Runner } from './run/runner.js'
+import type { PlanRunner, Runner } from './run/runner.js'
 
-const runners = new WeakMap<Source, Runner>()
-
-function contextOf(source: Source, schema: DbSchema): PlanContext {
-  return { schema, caps: capabilitiesFor(source.dialect, source.driver.serverVersion), source: source.name }
+interface Stages {
+  compiler: QueryCompiler
+  runner: Runner
+  planRunner: PlanRunner
 }
 
-export function runnerFor(source: Source): Runner {
-  let runner = runners.get(source)
-  if (!runner) {
-    runner = source.dialect === 'postgres'
-      ? new PostgresRunner(source.driver)
-      : new MysqlRunner(source.driver, capabilitiesFor(source.dialect, source.driver.serverVersion))
-    // MySQL capabilities depend on the server flavour, known once a connection exists
-    if (source.dialect === 'postgres' || source.driver.serverVersion) runners.set(source, runner)
+const stages = new WeakMap<Source, Stages>()
+
+function contextOf(source: Source, schema: DbSchema): PlanContext {
+  return { schema, caps: source.dialectEntry.capabilities(source.driver.serverVersion), source: source.name }
+}
+
+/** the compiler and runner of a source's dialect, made once per source (a compiler may cache compiled shapes) */
+function stagesOf(source: Source): Stages {
+  let found = stages.get(source)
+  if (!found) {
+    const entry = source.dialectEntry
+    const serverVersion = source.driver.serverVersion
+    const compiler = entry.createCompiler(entry.capabilities(serverVersion))
+    const runner = entry.createRunner(source.driver)
+    found = { compiler, runner, planRunner: planRunner(compiler, runner) }
+    // capabilities that depend on the server flavour (MySQL or MariaDB) are known once a connection exists
+    if (!entry.dependsOnServer || serverVersion) stages.set(source, found)
   }
-  return runner
+  return found
+}
+
+/** the compile stage for a source: plans in, statements out, no I/O */
+export function compilerFor(source: Source): QueryCompiler {
+  return stagesOf(source).compiler
+}
+
+/** the execute stage for a source: runs what compilerFor(source) compiled */
+export function executorFor(source: Source): Runner {
+  return stagesOf(source).runner
+}
+
+/** compile + run in one call */
+export function runnerFor(source: Source): PlanRunner {
+  return stagesOf(source).planRunner
+}
+
+function planRunner(compiler: QueryCompiler, runner: Runner): PlanRunner {
+  // not async: the hot read pays no promise of its own (a compile error throws to the awaiting caller)
+  return {
+    read: (plan, count) => runner.read(compiler.read(plan, count)),
+    readLarge: (plan, chunkSize) => runner.stream(compiler.stream(plan), chunkSize),
+    count: (plan, mode) => runner.count(compiler.count(plan, mode)),
+    insert: (plan, opts) => runner.write(compiler.insert(plan), opts),
+    update: (plan, opts) => runner.write(compiler.update(plan), opts),
+    delete: (plan, opts) => runner.write(compiler.delete(plan), opts),
+    rpc: (plan, count) => runner.rpc(compiler.rpc(plan, count)),
+  }
 }
 
 // Planning is synchronous once the source's schema is cached (every request after the first): the hot path

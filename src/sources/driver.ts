@@ -1,6 +1,10 @@
 // The small interface every database driver implements; the query pipeline talks to nothing else.
+import type { PoolConfig } from '../config/schema.js'
 
-export type Dialect = 'postgres' | 'mysql'
+/** the name of a registered dialect (sources/dialects.ts) */
+export type { Dialect } from './dialects.js'
+import type { Dialect } from './dialects.js'
+
 export type Row = Record<string, unknown>
 
 /** A compiled statement: SQL text with placeholders and its values, never concatenated. */
@@ -39,6 +43,17 @@ export interface QueryOptions {
    * read rows one at a time (MySQL) drop the rest as they arrive instead of holding the whole result
    */
   cap?: { maxRows: number; maxBytes: number }
+}
+
+/** what a dialect's driver factory is given for one source */
+export interface DriverOptions {
+  name: string
+  url: string
+  pool: PoolConfig
+  statementTimeoutMs?: number
+  /** connections of the raw-SQL pool; default half of pool.max, at least 1 */
+  rawPoolMax?: number
+  onError?: (err: Error) => void
 }
 
 export type TransactionMode = 'read only' | 'read write'

@@ -1,11 +1,8 @@
 // One data source: its definition, a lazily created driver and its schema cache (loaded once, refreshable).
 import type { PoolConfig } from '../config/schema.js'
-import { checkMysqlPrivileges, checkPostgresPrivileges, type PrivilegeReport } from './check-privileges.js'
-import type { Dialect, Driver } from './driver.js'
-import { MysqlDriver } from './drivers/mysql-driver.js'
-import { PostgresDriver } from './drivers/postgres-driver.js'
-import { introspectMysql } from './introspect/mysql.js'
-import { introspectPostgres } from './introspect/postgres.js'
+import type { PrivilegeReport } from './check-privileges.js'
+import { dialectNamed, dialectOfUrl, type Dialect, type DialectEntry } from './dialects.js'
+import type { Driver } from './driver.js'
 import type { DbSchema } from './schema.js'
 
 export type SourceOrigin = 'config' | 'env' | 'catalog' | 'embedded'
@@ -26,14 +23,12 @@ export interface SourceDefinition {
 /** the raw-SQL pool size a definition asks for */
 export const rawPoolSize = (def: Pick<SourceDefinition, 'pool' | 'rawPoolMax'>): number => def.rawPoolMax || Math.max(1, Math.floor(def.pool.max / 2))
 
-export function dialectOf(url: string): Dialect {
-  return /^(mysql|mariadb):/i.test(url) ? 'mysql' : 'postgres'
-}
-
 export class Source {
   readonly name: string
   readonly origin: SourceOrigin
   readonly dialect: Dialect
+  /** everything that differs by engine: driver, introspection, compiler, runner, raw-SQL classifier */
+  readonly dialectEntry: DialectEntry
   description: string | null
   frozen: boolean
   private driverInstance: Driver | undefined
@@ -46,7 +41,8 @@ export class Source {
   constructor(private readonly def: SourceDefinition, private readonly onDriverError?: (source: string, err: Error) => void) {
     this.name = def.name
     this.origin = def.origin
-    this.dialect = dialectOf(def.url)
+    this.dialect = dialectOfUrl(def.url)
+    this.dialectEntry = dialectNamed(this.dialect)
     this.description = def.description ?? null
     this.frozen = def.frozen ?? false
   }
@@ -66,7 +62,7 @@ export class Source {
         rawPoolMax: this.rawPoolMax,
         onError: (err: Error) => this.onDriverError?.(this.name, err),
       }
-      this.driverInstance = this.dialect === 'mysql' ? new MysqlDriver(opts) : new PostgresDriver(opts)
+      this.driverInstance = this.dialectEntry.createDriver(opts)
     }
     return this.driverInstance
   }
@@ -80,11 +76,10 @@ export class Source {
     return this.driverInstance !== undefined
   }
 
-  /** exposed schemas: configured ones, `public` on PostgreSQL, the URL's database on MySQL */
+  /** exposed schemas: configured ones, else the dialect's default (`public` on PostgreSQL, the URL's database on MySQL) */
   get schemas(): string[] {
     if (this.def.schemas?.length) return this.def.schemas
-    if (this.dialect === 'mysql') return [decodeURIComponent(new URL(this.def.url.replace(/^mariadb:/, 'mysql:')).pathname.slice(1))]
-    return ['public']
+    return this.dialectEntry.defaultSchemas(this.def.url)
   }
 
   /** the schema cache, loading it on first use; a failed load is not remembered */
@@ -110,7 +105,7 @@ export class Source {
 
   /** asks the database once (a failure is not remembered) whether the source connects as a superuser */
   checkPrivileges(): Promise<PrivilegeReport> {
-    this.privilegeCheck ??= (this.dialect === 'mysql' ? checkMysqlPrivileges(this.driver) : checkPostgresPrivileges(this.driver)).then(
+    this.privilegeCheck ??= this.dialectEntry.checkPrivileges(this.driver).then(
       (report) => { this.privileges = report; return report },
       (err) => { this.privilegeCheck = undefined; throw err },
     )
@@ -124,6 +119,6 @@ export class Source {
   }
 
   private introspect(): Promise<DbSchema> {
-    return this.dialect === 'mysql' ? introspectMysql(this.driver, this.schemas[0]) : introspectPostgres(this.driver, this.schemas)
+    return this.dialectEntry.introspect(this.driver, this.schemas)
   }
 }

@@ -54,9 +54,9 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
   if (sql.statements.some((s) => s.isTransactionControl)) {
     throw new AppError('invalid_request', 'transaction control (BEGIN, COMMIT, ROLLBACK…) is not allowed: the statements already run in one transaction')
   }
-  const isPostgres = source.dialect === 'postgres'
   // PostgreSQL renders a plain SELECT's rows itself, so numbers and timestamps keep to_json's types exactly
-  const texts = sql.statements.map((stmt) => (isPostgres && stmt.isPlainSelect ? cappedSelect(stmt.sql, opts.cap) : stmt.sql))
+  const capSelect = source.dialectEntry.capPlainSelect
+  const texts = sql.statements.map((stmt) => (capSelect && stmt.isPlainSelect ? capSelect(stmt.sql, opts.cap) : stmt.sql))
   // MySQL streams each result and keeps only what fits the cap (see the driver)
   const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, cap: opts.cap, signal: opts.signal })
   let data = '[]'
@@ -65,7 +65,7 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
   let truncated = false
   sql.statements.forEach((stmt, i) => {
     const res = results[i]
-    if (isPostgres && stmt.isPlainSelect) {
+    if (capSelect && stmt.isPlainSelect) {
       const { body, n, cut } = res.rows[0] as { body: string; n: number; cut: boolean }
       data = body
       returned = n

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { STAR, type InsertQuery } from '../../src/query/ast.js'
 import { displayName, MARIADB, MYSQL } from '../../src/query/dialect.js'
 import { planInsert } from '../../src/query/plan/plan-mutation.js'
+import { MysqlQueryCompiler } from '../../src/query/compile/mysql-query-compiler.js'
 import { MysqlRunner } from '../../src/query/run/mysql-runner.js'
 import { Source } from '../../src/sources/source.js'
 import { createMysqlDatabase } from '../helpers/databases.js'
@@ -18,12 +19,13 @@ test('MySQL-family upserts with ignore-duplicates return only inserted rows', as
   try {
     for (const [caps, base] of [[MARIADB, 100], [MYSQL, 200]] as const) {
       await t.test(displayName(caps), async () => {
-        const runner = new MysqlRunner(source.driver, caps)
+        const compiler = new MysqlQueryCompiler(caps)
+        const runner = new MysqlRunner(source.driver)
         const upsert = (rows: Array<Record<string, unknown>>, returning: InsertQuery['returning'] = [STAR]) =>
-          runner.insert(planInsert({ schema, caps, source: 'shop' }, {
+          runner.write(compiler.insert(planInsert({ schema, caps, source: 'shop' }, {
             kind: 'insert', relation: { name: 'customers' }, rows, columns: ['id', 'name', 'email'], missing: 'null',
             onConflict: { action: 'ignore' }, returning,
-          }))
+          })))
         const first = await upsert([{ id: base, name: 'first', email: null }])
         assert.deepEqual(JSON.parse(first.body).map((r: { id: number }) => r.id), [base])
         const again = await upsert([

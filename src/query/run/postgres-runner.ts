@@ -1,47 +1,37 @@
-// Runs plans on PostgreSQL: one statement per request, JSON built by the server, cursors for large reads.
+// Runs compiled statements on PostgreSQL: one statement per request, JSON built by the server, cursors for large reads.
 import type { Driver, Executor, Statement } from '../../sources/driver.js'
-import type { CountMode } from '../ast.js'
-import { PostgresCompiler } from '../compile/postgres-compiler.js'
-import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
-import { ReadShapes } from './read-shapes.js'
+import type { CompiledCount, CompiledRead, CompiledRpc, CompiledStream, CompiledTotal, CompiledWrite } from '../compile/compiled.js'
 import { commitHook, pageRows, type MutationOptions, type MutationResult, type ReadResult, type RpcResult, type Runner, type StreamedRead } from './runner.js'
 
-// `estimated` counts exactly while the planner guesses fewer rows than this, as PostgREST does with max-rows.
-const ESTIMATE_EXACT_BELOW = 1_000
-
 export class PostgresRunner implements Runner {
-  /** page reads compiled once per shape (the SQL depends only on names, so schema reloads need no reset) */
-  private readonly pages = new ReadShapes((plan, exactCount) => new PostgresCompiler().compileRead(plan, { exactCount }))
-
   constructor(private readonly driver: Driver) {}
 
-  read(plan: PlannedRead, count?: CountMode): Promise<ReadResult> {
-    // planned and estimated counts ask the planner first; every other read is one statement
-    if (count === 'planned' || count === 'estimated') return this.readEstimated(plan, count)
-    return this.readPage(plan, count === 'exact')
+  read(c: CompiledRead): Promise<ReadResult> {
+    if (c.total?.kind === 'estimate') return this.readEstimated(c, c.total)
+    return this.readPage(c.page, c.total !== undefined)
   }
 
-  private readPage(plan: PlannedRead, exactCount: boolean): Promise<ReadResult> {
+  private readPage(page: Statement, counted: boolean): Promise<ReadResult> {
     // named columns rather than array rows: the hot read then goes to pg as text and values (see send in the driver)
-    return this.driver.query(this.pages.statement(plan, exactCount), { prepare: true }).then((res) => {
+    return this.driver.query(page, { prepare: true }).then((res) => {
       const { body, rows, total } = res.rows[0] as { body: string; rows: number; total?: string | number }
-      return { body, rows, total: exactCount ? Number(total) : undefined }
+      return { body, rows, total: counted ? Number(total) : undefined }
     })
   }
 
-  private async readEstimated(plan: PlannedRead, count: 'planned' | 'estimated'): Promise<ReadResult> {
-    const guess = await plannerTotal(count, this.estimate(plan))
-    if (guess === undefined) return this.readPage(plan, true)
-    return { ...(await this.readPage(plan, false)), total: guess }
+  private async readEstimated(c: CompiledRead, estimate: Extract<CompiledTotal<CompiledRead>, { kind: 'estimate' }>): Promise<ReadResult> {
+    const guess = await this.estimateOn(this.driver, estimate.stmt)
+    if (estimate.exact && isBelow(guess, estimate.exactBelow)) return this.read(estimate.exact)
+    return { ...(await this.readPage(c.page, false)), total: guess }
   }
 
-  async readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }> {
-    const cursor = await this.driver.openCursor(new PostgresCompiler().compileRowStream(plan), { chunkSize, arrayRows: true })
+  async stream(c: CompiledStream, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }> {
+    const cursor = await this.driver.openCursor(c.rows, { chunkSize, arrayRows: true })
     try {
       // counted in the cursor's snapshot, so the header and the body describe the same rows
-      const counted = await cursor.query(new PostgresCompiler().compileCount(plan), { arrayRows: true })
+      const counted = await cursor.query(c.total!, { arrayRows: true })
       const total = Number((counted.rows[0] as unknown as [number])[0])
-      const rows = pageRows(total, plan.offset, plan.limit)
+      const rows = pageRows(total, c.plan.offset, c.plan.limit)
       const first = (await cursor.next()).map((r) => (r as unknown as [string])[0])
       if (first.length < chunkSize) {
         await cursor.close()
@@ -63,17 +53,15 @@ export class PostgresRunner implements Runner {
     }
   }
 
-  async count(plan: PlannedRead, mode: CountMode): Promise<number> {
-    if (mode === 'planned' || mode === 'estimated') {
-      const guess = await plannerTotal(mode, this.estimate(plan))
-      if (guess !== undefined) return guess
+  async count(c: CompiledCount): Promise<number> {
+    const t = c.total
+    if (t.kind === 'estimate') {
+      const guess = await this.estimateOn(this.driver, t.stmt)
+      return t.exact && isBelow(guess, t.exactBelow) ? this.count(t.exact) : guess
     }
-    const res = await this.driver.query(new PostgresCompiler().compileCount(plan), { arrayRows: true })
+    if (t.kind !== 'count') throw new Error(`PostgreSQL runner: a standalone count cannot be "${t.kind}"`)
+    const res = await this.driver.query(t.stmt, { arrayRows: true })
     return Number((res.rows[0] as unknown as [number])[0])
-  }
-
-  private estimate(plan: PlannedRead): Promise<number> {
-    return this.estimateOn(this.driver, new PostgresCompiler().compileEstimate(plan))
   }
 
   /** the planner's row count of an EXPLAIN (FORMAT JSON) statement */
@@ -84,58 +72,45 @@ export class PostgresRunner implements Runner {
     return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0)
   }
 
-  insert(plan: PlannedInsert, opts?: MutationOptions): Promise<MutationResult> {
-    return this.write(new PostgresCompiler().compileInsert(plan), opts)
-  }
-
-  update(plan: PlannedUpdate, opts?: MutationOptions): Promise<MutationResult> {
-    return this.write(new PostgresCompiler().compileUpdate(plan), opts)
-  }
-
-  delete(plan: PlannedDelete, opts?: MutationOptions): Promise<MutationResult> {
-    return this.write(new PostgresCompiler().compileDelete(plan), opts)
-  }
-
   /** one statement commits on its own; a result to verify needs a transaction the check can roll back */
-  private write(stmt: { sql: string; params: readonly unknown[] }, opts?: MutationOptions): Promise<MutationResult> {
+  write(c: CompiledWrite, opts?: MutationOptions): Promise<MutationResult> {
     const verify = opts?.verify
-    if (!verify && !opts?.announce) return this.mutate(this.driver, stmt)
+    if (!verify && !opts?.announce) return this.mutate(this.driver, c.write)
     let written: MutationResult | undefined
     return this.driver.transaction('read write', async (tx) => {
-      const result = await this.mutate(tx, stmt)
+      const result = await this.mutate(tx, c.write)
       verify?.(result)
       written = result
       return result
     }, commitHook(opts?.announce, () => written))
   }
 
-  async rpc(plan: PlannedRpc, count?: CountMode): Promise<RpcResult> {
-    const returnsSet = plan.read !== null || plan.fn.returnsSet
+  rpc(c: CompiledRpc): Promise<RpcResult> {
+    const returnsSet = c.plan.read !== null || c.plan.fn.returnsSet
     const run = async (db: Executor): Promise<RpcResult> => {
-      // EXPLAIN does not run the function
-      const byPlanner = returnsSet && (count === 'planned' || count === 'estimated')
-      const guess = byPlanner ? await plannerTotal(count, this.estimateOn(db, new PostgresCompiler().compileRpcEstimate(plan))) : undefined
-      const exact = returnsSet && (count === 'exact' || (byPlanner && guess === undefined))
-      const res = await db.query(new PostgresCompiler().compileRpc(plan, exact), { arrayRows: true })
+      let call = c
+      let guess: number | undefined
+      if (c.total?.kind === 'estimate') {
+        // EXPLAIN does not run the function
+        guess = await this.estimateOn(db, c.total.stmt)
+        if (c.total.exact && isBelow(guess, c.total.exactBelow)) {
+          call = c.total.exact
+          guess = undefined
+        }
+      }
+      const res = await db.query(call.call, { arrayRows: true })
       const [body, rows, total] = res.rows[0] as unknown as [string | null, number, number | string | undefined]
-      return { body: body ?? 'null', rows, total: exact ? Number(total) : guess, returnsSet }
+      return { body: body ?? 'null', rows, total: call.total?.kind === 'in-result' ? Number(total) : guess, returnsSet }
     }
     // GET calls and stable/immutable functions run read-only, so a GET can never write
-    return plan.readOnly ? this.driver.transaction('read only', run) : run(this.driver)
+    return c.plan.readOnly ? this.driver.transaction('read only', run) : run(this.driver)
   }
 
-  private async mutate(db: Executor, stmt: { sql: string; params: readonly unknown[] }): Promise<MutationResult> {
+  private async mutate(db: Executor, stmt: Statement): Promise<MutationResult> {
     const res = await db.query(stmt, { arrayRows: true, prepare: true })
     const [body, affected] = res.rows[0] as unknown as [string, number]
     return { body, affected }
   }
 }
 
-/**
- * Planned and estimated counts ask the planner first. The total is its guess, or undefined where the rows
- * must be counted exactly: `estimated` below ESTIMATE_EXACT_BELOW planned rows.
- */
-async function plannerTotal(mode: 'planned' | 'estimated', estimate: Promise<number>): Promise<number | undefined> {
-  const guess = await estimate
-  return mode === 'estimated' && guess < ESTIMATE_EXACT_BELOW ? undefined : guess
-}
+const isBelow = (guess: number, threshold: number | undefined) => threshold !== undefined && guess < threshold

@@ -1,6 +1,8 @@
-// Runs planned queries on a source. One runner per dialect; surfaces never see SQL or drivers.
+// The execute stage: runs what a dialect's compiler produced on a source. One runner per dialect; surfaces never
+// see SQL or drivers.
 import type { CommitHook } from '../../sources/driver.js'
 import type { CountMode } from '../ast.js'
+import type { CompiledCount, CompiledRead, CompiledRpc, CompiledStream, CompiledWrite } from '../compile/compiled.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
 
 /** a page of rows as one JSON array text (built by the database on PostgreSQL) */
@@ -58,9 +60,20 @@ export interface RpcResult {
   returnsSet: boolean
 }
 
+/** executes compiled queries; only the runner of the dialect whose compiler built them can read them */
 export interface Runner {
+  read(c: CompiledRead): Promise<ReadResult>
+  /** streams when the result is large; a result that fitted in `chunkSize` comes back whole in `small` */
+  stream(c: CompiledStream, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }>
+  count(c: CompiledCount): Promise<number>
+  write(c: CompiledWrite, opts?: MutationOptions): Promise<MutationResult>
+  rpc(c: CompiledRpc): Promise<RpcResult>
+}
+
+/** planned queries compiled and run in one call, for callers that do not look at the statements */
+export interface PlanRunner {
   read(plan: PlannedRead, count?: CountMode): Promise<ReadResult>
-  /** streams when the result is large; `undefined` result means it fitted in `chunkSize` and is in `small` */
+  /** streams when the result is large; a result that fitted in `chunkSize` comes back whole in `small` */
   readLarge(plan: PlannedRead, chunkSize: number): Promise<{ small: ReadResult } | { stream: StreamedRead }>
   count(plan: PlannedRead, mode: CountMode): Promise<number>
   insert(plan: PlannedInsert, opts?: MutationOptions): Promise<MutationResult>
