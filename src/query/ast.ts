@@ -153,6 +153,12 @@ export interface DeleteQuery {
   where: Filter[]
   returning: SelectItem[] | null
   stripNulls?: boolean
+  /**
+   * Athena `resource_id`: the row whose primary key (or `id` column) has this value. A condition on a column
+   * named `resource_id` means the key too, unless the table has such a column. Resolved by the planner
+   * (`resolveResourceId`) into an ordinary condition.
+   */
+  resourceId?: unknown
 }
 
 export interface RpcQuery {

@@ -176,9 +176,10 @@ export function pageWindow(body: AthenaFetchBody): { limit?: number; offset?: nu
   return { limit: body.limit, offset: body.offset }
 }
 
+/** the read of /gateway/fetch; paging by page_size counts every row (for total_pages). */
 export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boolean): ReadQuery {
-  const { limit, offset } = pageWindow(body)
-  return {
+  const { limit, offset, pageSize } = pageWindow(body)
+  const ast: ReadQuery = {
     kind: 'read',
     relation: relationOf(body),
     select: parseColumns(body.columns),
@@ -189,6 +190,8 @@ export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boole
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
     group: parseGroup(body),
   }
+  if (pageSize !== undefined) ast.count = 'exact'
+  return ast
 }
 
 export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: boolean): UpdateQuery {
@@ -219,13 +222,15 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
   }
 }
 
-/** `resource_id` means the table's primary key; the planner-facing filter names it as `resource_id` */
-export function parseAthenaDelete(body: AthenaDeleteBody): DeleteQuery & { resourceId?: unknown } {
-  return {
+/** `resource_id` (and conditions on a `resource_id` column) mean the table's primary key: the planner resolves them */
+export function parseAthenaDelete(body: AthenaDeleteBody | undefined): DeleteQuery {
+  if (!body || typeof body !== 'object') throw new AppError('invalid_request', 'the body must be a JSON object with table_name and resource_id or conditions')
+  const ast: DeleteQuery = {
     kind: 'delete',
     relation: relationOf(body),
     where: parseConditions(body.conditions),
     returning: parseColumns(body.columns),
-    resourceId: body.resource_id,
   }
+  if (body.resource_id !== undefined) ast.resourceId = body.resource_id
+  return ast
 }

@@ -1,12 +1,17 @@
 // Plans inserts, upserts, updates and deletes: target relation, written columns, conflict target, RETURNING shape.
+// Passes: resolveTable → (deletes) resolveResourceId → writable check → columns/filters → returning.
 import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { DeleteQuery, InsertQuery, SelectItem, UpdateQuery } from '../ast.js'
 import { planFilters, planReadOn, resolveColumn, resolveTable, type PlanContext } from './plan-read.js'
+import { resolveResourceId } from './resolve-resource-id.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedUpdate } from './types.js'
 
 function writableTable(ctx: PlanContext, ast: { relation: InsertQuery['relation'] }): TableInfo {
-  const table = resolveTable(ctx, ast.relation)
+  return checkWritable(resolveTable(ctx, ast.relation))
+}
+
+function checkWritable(table: TableInfo): TableInfo {
   if (!table.insertable) {
     throw new AppError('read_only_relation', `"${table.name}" is a ${table.kind.replace('_', ' ')} that cannot be written to`)
   }
@@ -67,8 +72,11 @@ export function planUpdate(ctx: PlanContext, ast: UpdateQuery): PlannedUpdate {
   return { kind: 'update', table, set, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
 }
 
-export function planDelete(ctx: PlanContext, ast: DeleteQuery): PlannedDelete {
-  const table = writableTable(ctx, ast)
+export function planDelete(ctx: PlanContext, given: DeleteQuery): PlannedDelete {
+  const table = resolveTable(ctx, given.relation)
+  // before the writable check, as when routes resolved it: a table resource_id cannot address is named first
+  const ast = resolveResourceId(given, table)
+  checkWritable(table)
   const where = planFilters(ctx, table, ast.where)
   requireFilter(where, 'delete', table)
   return { kind: 'delete', table, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
