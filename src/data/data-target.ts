@@ -7,9 +7,8 @@ import { resolveUpstreamResourceId } from '../query/plan/resolve-resource-id.js'
 import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import { forwardDelete, forwardInsert, forwardRead, forwardUpdate, upstreamFrom, type Upstream, type UpstreamResult } from '../upstream/postgrest-upstream.js'
-import type { MutationResult } from '../query/run/runner.js'
 import { readRows, type ReadOptions, type ReadOutcome } from './read-rows.js'
-import { deleteRows, insertRows, updateRows, type WriteContext } from './write-rows.js'
+import { deleteRows, insertRows, updateRows, type WriteContext, type WriteResult } from './write-rows.js'
 
 export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>
 
@@ -36,7 +35,7 @@ function upstreamOf(services: Services, target: { headers: UpstreamHeaders }, pr
 }
 
 /** an upstream's answer in the shape of a local write: the rows it sent back are the rows written */
-const asWrite = (forwarded: UpstreamResult): MutationResult => ({ body: forwarded.body, affected: forwarded.rows })
+const asWrite = (forwarded: UpstreamResult): WriteResult => ({ body: forwarded.body, affected: forwarded.rows })
 
 const localContext = (ctx: TargetWriteContext, source: Source): WriteContext => ({
   services: ctx.services, source, principal: ctx.principal, requestId: ctx.requestId, publishEvent: ctx.publishEvent,
@@ -49,20 +48,20 @@ export async function fetchRowsAt(services: Services, target: DataTarget, princi
   return { kind: 'page', result: { body: forwarded.body, rows: forwarded.rows }, cached: false }
 }
 
-export async function insertRowsAt(ctx: TargetWriteContext, ast: InsertQuery): Promise<MutationResult> {
+export async function insertRowsAt(ctx: TargetWriteContext, ast: InsertQuery): Promise<WriteResult> {
   const { target } = ctx
   if (target.kind === 'source') return insertRows(localContext(ctx, target.source), ast)
   return asWrite(await forwardInsert(upstreamOf(ctx.services, target, ctx.principal, 'gateway.insert', 'insert rows'), ast))
 }
 
-export async function updateRowsAt(ctx: TargetWriteContext, ast: UpdateQuery): Promise<MutationResult> {
+export async function updateRowsAt(ctx: TargetWriteContext, ast: UpdateQuery): Promise<WriteResult> {
   const { target } = ctx
   if (target.kind === 'source') return updateRows(localContext(ctx, target.source), ast)
   return asWrite(await forwardUpdate(upstreamOf(ctx.services, target, ctx.principal, 'gateway.update', 'update rows'), ast))
 }
 
 /** resource_id is resolved by the planner locally, and means an `id` column upstream */
-export async function deleteRowsAt(ctx: TargetWriteContext, ast: DeleteQuery): Promise<MutationResult> {
+export async function deleteRowsAt(ctx: TargetWriteContext, ast: DeleteQuery): Promise<WriteResult> {
   const { target } = ctx
   if (target.kind === 'source') return deleteRows(localContext(ctx, target.source), ast)
   const upstream = upstreamOf(ctx.services, target, ctx.principal, 'gateway.delete', 'delete rows')

@@ -27,12 +27,24 @@ export function assertWritable(source: Source): void {
   }
 }
 
+export interface WriteResult extends MutationResult {
+  /** the primary key of the first written row, as [column, value] pairs, when the insert asked for it (`location`) */
+  location?: Array<[string, unknown]>
+}
+
+/** the key of the first written row, read from the returned rows (the planner made sure they hold it) */
+function locationOf(planned: PlannedMutation, body: string): WriteResult['location'] {
+  if (planned.kind !== 'insert' || !planned.location) return undefined
+  const first = (JSON.parse(body) as Array<Record<string, unknown>>)[0]
+  return first ? planned.location.map((k) => [k, first[k]]) : undefined
+}
+
 async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
   ctx: WriteContext,
   ast: Q,
   type: RowEvent['type'],
   run: (planned: PlannedMutation) => Promise<MutationResult>,
-): Promise<MutationResult> {
+): Promise<WriteResult> {
   assertWritable(ctx.source)
   // publishing needs the written rows even when the caller asked for none back
   const withRows = ctx.publishEvent && ast.returning === null ? { ...ast, returning: [STAR] } : ast
@@ -51,25 +63,27 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
       at: new Date().toISOString(),
     })
   }
-  return ctx.publishEvent && ast.returning === null ? { body: '[]', affected: result.affected } : result
+  const location = locationOf(planned, result.body)
+  const written: WriteResult = ctx.publishEvent && ast.returning === null ? { body: '[]', affected: result.affected } : result
+  return location ? { ...written, location } : written
 }
 
 /**
  * An insert of no rows passes every check of a write (right, frozen client, table, writable) and then runs
  * nothing: no statement could insert zero rows without inventing one (`DEFAULT VALUES`).
  */
-export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireRight(ctx.principal, 'gateway.insert', 'insert rows')
   if (ast.onConflict?.action === 'merge') requireRight(ctx.principal, 'gateway.update', 'update rows on conflict (upsert)')
   return write(ctx, ast, 'row.inserted', (p) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, opts) : nothingWritten(opts)))
 }
 
-export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireRight(ctx.principal, 'gateway.update', 'update rows')
   return write(ctx, ast, 'row.updated', (p) => runnerFor(ctx.source).update(p as never, opts))
 }
 
-export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireRight(ctx.principal, 'gateway.delete', 'delete rows')
   return write(ctx, ast, 'row.deleted', (p) => runnerFor(ctx.source).delete(p as never, opts))
 }

@@ -102,6 +102,8 @@ export interface GroupSpec {
 export interface RelationRef {
   schema?: string
   name: string
+  /** the schema came from a PostgREST profile header (Accept-Profile / Content-Profile), not from the name */
+  fromProfile?: boolean
 }
 
 export interface ReadQuery {
@@ -135,6 +137,11 @@ export interface InsertQuery {
   }
   /** what to send back; null = nothing */
   returning: SelectItem[] | null
+  /**
+   * report the first written row's primary key (PostgREST's Location for return=headers-only): the planner
+   * returns the key columns when nothing else is asked for, and the write result carries the key
+   */
+  location?: boolean
   stripNulls?: boolean
 }
 

@@ -1,5 +1,5 @@
 // Plans inserts, upserts, updates and deletes: target relation, written columns, conflict target, RETURNING shape.
-// Passes: resolveTable → (deletes) resolveResourceId → writable check → columns/filters → returning.
+// Passes: resolveTable → (deletes) resolveResourceId → writable check → columns/filters → returning (and location).
 import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { DeleteQuery, InsertQuery, SelectItem, UpdateQuery } from '../ast.js'
@@ -16,6 +16,16 @@ function checkWritable(table: TableInfo): TableInfo {
     throw new AppError('read_only_relation', `"${table.name}" is a ${table.kind.replace('_', ' ')} that cannot be written to`)
   }
   return table
+}
+
+/**
+ * What an insert returns: the rows asked for, or (for a Location) only the primary key of the written rows.
+ *   location on orders (key id), nothing else asked → returning [id], location ['id']
+ */
+export function planLocation(table: TableInfo, ast: InsertQuery): { returning: SelectItem[] | null; location?: string[] } {
+  if (!ast.location || !table.primaryKey.length) return { returning: ast.returning }
+  const key = table.primaryKey
+  return { returning: ast.returning ?? key.map((c) => ({ kind: 'column' as const, field: { column: c, json: [] } })), location: key }
 }
 
 function planReturning(ctx: PlanContext, table: TableInfo, returning: SelectItem[] | null, stripNulls?: boolean): PlannedRead | null {
@@ -52,7 +62,10 @@ export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
       set: ast.onConflict.set ? assignments(ctx, table, ast.onConflict.set, 'update_body') : undefined,
     }
   }
-  return { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
+  const { returning, location } = planLocation(table, ast)
+  const planned: PlannedInsert = { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, returning, ast.stripNulls) }
+  if (location) planned.location = location
+  return planned
 }
 
 function requireFilter(where: unknown[], verb: string, table: TableInfo): void {
