@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { DeleteQuery, Filter, GroupSpec, InsertQuery, OrderTerm, ReadQuery, RelationRef, SelectItem, UpdateQuery } from '../ast.js'
 import { parseField, parseFilter, parseLogic, parseSelect, splitTop, stripSpaces } from './grammar.js'
 import { MAX_CONDITIONS, MAX_IN_LIST, countConditions, inListTooLong, tooManyConditions } from '../input-limits.js'
+import { deepFreeze } from '../freeze.js'
 
 export interface AthenaCondition {
   eq_column?: string
@@ -176,7 +177,7 @@ export function pageWindow(body: AthenaFetchBody): { limit?: number; offset?: nu
   return { limit: body.limit, offset: body.offset }
 }
 
-/** the read of /gateway/fetch; paging by page_size counts every row (for total_pages). */
+/** the read of /gateway/fetch; paging by page_size counts every row (for total_pages). The result is frozen. */
 export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boolean): ReadQuery {
   const { limit, offset, pageSize } = pageWindow(body)
   const ast: ReadQuery = {
@@ -191,18 +192,18 @@ export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boole
     group: parseGroup(body),
   }
   if (pageSize !== undefined) ast.count = 'exact'
-  return ast
+  return deepFreeze(ast)
 }
 
 export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: boolean): UpdateQuery {
-  return {
+  return deepFreeze<UpdateQuery>({
     kind: 'update',
     relation: relationOf(body),
     set: body.update_body as Record<string, unknown>,
     where: parseConditions(body.conditions),
     returning: parseColumns(body.columns),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
-  }
+  })
 }
 
 export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean): InsertQuery {
@@ -211,7 +212,7 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
   const rows = Array.isArray(raw) ? raw : [raw]
   const target = body.on_conflict === undefined ? undefined : Array.isArray(body.on_conflict) ? body.on_conflict : body.on_conflict.split(',').map((s) => s.trim()).filter(Boolean)
   const upsert = body.update_body !== undefined || target !== undefined
-  return {
+  return deepFreeze<InsertQuery>({
     kind: 'insert',
     relation: relationOf(body),
     rows,
@@ -219,7 +220,7 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
     onConflict: upsert ? { columns: target, action: 'merge', set: body.update_body } : undefined,
     returning: parseColumns(body.columns),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
-  }
+  })
 }
 
 /** `resource_id` (and conditions on a `resource_id` column) mean the table's primary key: the planner resolves them */
@@ -232,5 +233,5 @@ export function parseAthenaDelete(body: AthenaDeleteBody | undefined): DeleteQue
     returning: parseColumns(body.columns),
   }
   if (body.resource_id !== undefined) ast.resourceId = body.resource_id
-  return ast
+  return deepFreeze(ast)
 }

@@ -1,9 +1,10 @@
 // A whole PostgREST request → the query AST and its request options, in one call per route: the path's table,
 // the query string, Prefer, Range (and rest.maxRows), Accept, Accept-/Content-Profile, and the body of writes.
-// Framework-free (plain header records) and syntax only: names are checked by the planner.
+// Framework-free (plain header records) and syntax only: names are checked by the planner. The result is frozen.
 import { parse as parseCsv } from 'csv-parse/sync'
 import { AppError } from '../../errors/app-error.js'
 import type { DeleteQuery, InsertQuery, ReadQuery, RelationRef, RpcQuery, UpdateQuery } from '../ast.js'
+import { deepFreeze } from '../freeze.js'
 import { parseAccept, type Output } from './accept.js'
 import { parsePostgrestQuery, queryPairs } from './postgrest.js'
 import { parsePrefer, type Preferences } from './prefer.js'
@@ -77,7 +78,7 @@ export function parsePostgrestRead(req: PostgrestRequest & { method: 'GET' | 'HE
     kind: 'read', relation: relationOf(req.method, req.target, req.headers), select: q.select, where: q.where, order: q.order,
     limit: window.limit, offset: window.offset || undefined, count: prefs.count, stripNulls: req.method === 'GET' && output.stripNulls,
   }
-  return { ast, prefs, window, output }
+  return deepFreeze({ ast, prefs, window, output })
 }
 
 /** the format of a representation, read before writing: an Accept that cannot be produced writes nothing */
@@ -118,7 +119,7 @@ export function parsePostgrestInsert(req: PostgrestRequest): ParsedWrite<InsertQ
     stripNulls: output?.stripNulls,
   }
   if (prefs.return === 'headers-only') ast.location = true
-  return { ast, prefs, output }
+  return deepFreeze({ ast, prefs, output })
 }
 
 /** PATCH /rest/v1/{table}: the body is a JSON object of column: value; the filters choose the rows */
@@ -132,7 +133,7 @@ export function parsePostgrestUpdate(req: PostgrestRequest): ParsedWrite<UpdateQ
     kind: 'update', relation: relationOf('PATCH', req.target, req.headers), set: body as Record<string, unknown>, where: q.where,
     returning: output ? q.select : null, stripNulls: output?.stripNulls,
   }
-  return { ast, prefs, output }
+  return deepFreeze({ ast, prefs, output })
 }
 
 /** DELETE /rest/v1/{table}: the filters choose the rows */
@@ -143,7 +144,7 @@ export function parsePostgrestDelete(req: PostgrestRequest): ParsedWrite<DeleteQ
   const ast: DeleteQuery = {
     kind: 'delete', relation: relationOf('DELETE', req.target, req.headers), where: q.where, returning: output ? q.select : null, stripNulls: output?.stripNulls,
   }
-  return { ast, prefs, output }
+  return deepFreeze({ ast, prefs, output })
 }
 
 export interface PostgrestRpcRequest extends PostgrestRequest {
@@ -167,5 +168,5 @@ export function parsePostgrestRpc(req: PostgrestRpcRequest, opts: PostgrestOptio
     limit: window.limit, offset: window.offset || undefined, maxRows: opts.maxRows, count: prefs.count, stripNulls: output.stripNulls,
     readOnly: req.method === 'GET',
   }
-  return { ast, prefs, window, output }
+  return deepFreeze({ ast, prefs, window, output })
 }

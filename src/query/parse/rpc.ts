@@ -2,6 +2,7 @@
 // (GET /rpc on both surfaces), and the Athena body form of POST /gateway/rpc. Syntax only.
 import { AppError } from '../../errors/app-error.js'
 import type { RpcQuery } from '../ast.js'
+import { deepFreeze } from '../freeze.js'
 import { parseColumns, parseConditions, type AthenaFetchBody } from './athena.js'
 import { parseField } from './grammar.js'
 import { parsePostgrestQuery, queryPairs, type PostgrestQuery, type QueryPairs } from './postgrest.js'
@@ -34,10 +35,10 @@ export interface RpcQueryStringCall {
 /** GET|POST /rpc/{function} on the gateway: arguments from the query string (or body), limit/offset as parameters */
 export function parseRpcQueryString(call: RpcQueryStringCall): RpcQuery {
   const { args, query } = splitRpcArguments(queryPairs(call.url), call.body, call.argumentNames)
-  return {
+  return deepFreeze<RpcQuery>({
     kind: 'rpc', fn: { name: call.name }, args, select: query.select, where: query.where, order: query.order, limit: query.limit, offset: query.offset,
     stripNulls: call.stripNulls, readOnly: call.readOnly,
-  }
+  })
 }
 
 export interface AthenaRpcBody extends Pick<AthenaFetchBody, 'columns' | 'conditions' | 'limit' | 'offset' | 'sortBy' | 'sort_by' | 'strip_nulls'> {
@@ -53,7 +54,7 @@ export function parseAthenaRpc(body: AthenaRpcBody, stripNullsHeader?: boolean):
   const name = body.function_name ?? body.function
   if (!name) throw new AppError('invalid_request', 'function_name is required')
   const sort = body.sortBy ?? body.sort_by
-  return {
+  return deepFreeze<RpcQuery>({
     kind: 'rpc',
     fn: { name, schema: body.schema },
     args: body.args ?? body.params ?? {},
@@ -64,5 +65,5 @@ export function parseAthenaRpc(body: AthenaRpcBody, stripNullsHeader?: boolean):
     offset: body.offset,
     stripNulls: body.strip_nulls ?? stripNullsHeader,
     readOnly: false,
-  }
+  })
 }
