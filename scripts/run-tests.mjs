@@ -15,6 +15,8 @@ const UNIT = new Set([
   'test/foundation/config.test.ts',
   'test/foundation/embedded-version.test.ts',
   'test/foundation/format-ms.test.ts',
+  'test/query/plan-steps.test.ts',
+  'test/query/postgrest-request.test.ts',
   'test/query/postgrest-roundtrip.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',
