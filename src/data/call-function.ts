@@ -5,6 +5,7 @@ import type { Services } from '../services.js'
 import type { Source } from '../sources/source.js'
 import type { RpcQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
+import { argumentNamesOf } from '../query/plan/plan-rpc.js'
 import type { RpcResult } from '../query/run/runner.js'
 import { assertWritable } from './write-rows.js'
 
@@ -17,4 +18,9 @@ export async function callFunction(services: Services, source: Source, principal
     services.resultCache.invalidateSource(source.name)
   }
   return runnerFor(source).rpc(planned, ast.count)
+}
+
+/** the argument names of every overload of a function, so a GET call can tell arguments from row filters */
+export async function functionArgumentNames(source: Source, name: string): Promise<ReadonlySet<string>> {
+  return argumentNamesOf(await source.schema(), name)
 }

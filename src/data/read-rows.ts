@@ -7,7 +7,7 @@ import type { ReadQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
 import type { PlannedRead } from '../query/plan/types.js'
 import { ResultCache } from '../query/result-cache.js'
-import type { ReadResult, StreamedRead } from '../query/run/runner.js'
+import { pageRows, type ReadResult, type StreamedRead } from '../query/run/runner.js'
 import type { Timings } from '../observability/timings.js'
 
 // Rows fetched per cursor round trip while streaming: small chunks keep little in flight (measured: 250-row
@@ -27,6 +27,15 @@ export interface ReadOptions {
   timings?: Timings
 }
 
+/** HEAD: the headers of a read without its rows: the count, and how many rows the requested page would hold */
+export interface HeadOutcome {
+  kind: 'head'
+  /** every matching row (the count mode asked for, else exact) */
+  total: number
+  /** the rows the page would hold */
+  rows: number
+}
+
 /** every table a plan reads, so a write to any of them drops the cached result */
 export function tablesRead(p: PlannedRead): string[] {
   const out = [p.table.name]
@@ -34,8 +43,15 @@ export function tablesRead(p: PlannedRead): string[] {
   return out
 }
 
-export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions = {}): Promise<ReadOutcome> {
+/**
+ * With `noBody` (HEAD), the same checks as the read, then one count instead of the rows; the fetch cache holds
+ * bodies only and is not consulted.
+ */
+export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions & { noBody: true }): Promise<HeadOutcome>
+export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts?: ReadOptions): Promise<ReadOutcome>
+export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions & { noBody?: boolean } = {}): Promise<ReadOutcome | HeadOutcome> {
   requireOperation(principal, 'rows.read')
+  if (opts.noBody) return readHead(source, ast)
   const cache = services.resultCache
   const cacheKey = opts.cacheRequest !== undefined && cache.enabled ? ResultCache.key(source.name, opts.cacheRequest) : undefined
   if (cacheKey && !opts.bypassCache) {
@@ -77,6 +93,13 @@ export async function readRows(services: Services, source: Source, principal: Pr
   timings?.add('execute', performance.now() - started)
   if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), result.body, result.rows, { total: result.total })
   return { kind: 'page', result, cached: false, cacheKey, plan: planned }
+}
+
+async function readHead(source: Source, ast: ReadQuery): Promise<HeadOutcome> {
+  // the count covers every matching row; the page's size follows from it without reading rows
+  const planned = await plan(source, { ...ast, limit: undefined, offset: undefined })
+  const total = await runnerFor(source).count(planned, ast.count ?? 'exact')
+  return { kind: 'head', total, rows: pageRows(total, ast.offset ?? 0, ast.limit) }
 }
 
 export async function countRows(_services: Services, source: Source, principal: Principal, ast: ReadQuery): Promise<number> {

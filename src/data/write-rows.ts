@@ -29,12 +29,24 @@ export function assertWritable(source: Source): void {
   }
 }
 
+export interface WriteResult extends MutationResult {
+  /** the primary key of the first written row, as [column, value] pairs, when the insert asked for it (`location`) */
+  location?: Array<[string, unknown]>
+}
+
+/** the key of the first written row, read from the returned rows (the planner made sure they hold it) */
+function locationOf(planned: PlannedMutation, body: string): WriteResult['location'] {
+  if (planned.kind !== 'insert' || !planned.location) return undefined
+  const first = (JSON.parse(body) as Array<Record<string, unknown>>)[0]
+  return first ? planned.location.map((k) => [k, first[k]]) : undefined
+}
+
 async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
   ctx: WriteContext,
   ast: Q,
   type: RowEventType,
   run: (planned: PlannedMutation, announce?: AnnounceHook) => Promise<MutationResult>,
-): Promise<MutationResult> {
+): Promise<WriteResult> {
   assertWritable(ctx.source)
   const name = ctx.publishEvent
   // publishing needs the written rows even when the caller asked for none back
@@ -46,7 +58,9 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
     ? await ctx.services.outbox.sourceWrites.write(ctx.source, (r) => rowEvent(ctx, type, name, table, r), (announce) => run(planned, announce))
     : await run(planned)
   if (ctx.services.resultCache.invalidate(ctx.source.name, table) > 0) ctx.services.metrics.fetchCache.inc({ result: 'invalidated' })
-  return name && ast.returning === null ? { body: '[]', affected: result.affected } : result
+  const location = locationOf(planned, result.body)
+  const written: WriteResult = name && ast.returning === null ? { body: '[]', affected: result.affected } : result
+  return location ? { ...written, location } : written
 }
 
 /** version 1 of a row event; a write that changed no row publishes nothing */
@@ -63,18 +77,18 @@ function rowEvent(ctx: WriteContext, type: RowEventType, name: string, table: st
  * An insert of no rows passes every check of a write (right, frozen client, table, writable) and then runs
  * nothing: no statement could insert zero rows without inventing one (`DEFAULT VALUES`).
  */
-export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.insert')
   if (ast.onConflict?.action === 'merge') requireOperation(ctx.principal, 'rows.upsert')
   return write(ctx, ast, 'row.inserted', (p, announce) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, withAnnounce(opts, announce)) : nothingWritten(opts)))
 }
 
-export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.update')
   return write(ctx, ast, 'row.updated', (p, announce) => runnerFor(ctx.source).update(p as never, withAnnounce(opts, announce)))
 }
 
-export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<MutationResult> {
+export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.delete')
   return write(ctx, ast, 'row.deleted', (p, announce) => runnerFor(ctx.source).delete(p as never, withAnnounce(opts, announce)))
 }

@@ -102,6 +102,8 @@ export interface GroupSpec {
 export interface RelationRef {
   schema?: string
   name: string
+  /** the schema came from a PostgREST profile header (Accept-Profile / Content-Profile), not from the name */
+  fromProfile?: boolean
 }
 
 export interface ReadQuery {
@@ -135,6 +137,11 @@ export interface InsertQuery {
   }
   /** what to send back; null = nothing */
   returning: SelectItem[] | null
+  /**
+   * report the first written row's primary key (PostgREST's Location for return=headers-only): the planner
+   * returns the key columns when nothing else is asked for, and the write result carries the key
+   */
+  location?: boolean
   stripNulls?: boolean
 }
 
@@ -153,6 +160,12 @@ export interface DeleteQuery {
   where: Filter[]
   returning: SelectItem[] | null
   stripNulls?: boolean
+  /**
+   * Athena `resource_id`: the row whose primary key (or `id` column) has this value. A condition on a column
+   * named `resource_id` means the key too, unless the table has such a column. Resolved by the planner
+   * (`resolveResourceId`) into an ordinary condition.
+   */
+  resourceId?: unknown
 }
 
 export interface RpcQuery {

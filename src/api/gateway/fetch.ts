@@ -1,31 +1,23 @@
 // POST /gateway/fetch, POST /gateway/data, GET /data and POST /gateway/update: structured reads (and updates).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { readRows } from '../../data/read-rows.js'
-import { updateRows } from '../../data/write-rows.js'
+import { fetchRowsAt, updateRowsAt } from '../../data/data-target.js'
 import { Timings } from '../../observability/timings.js'
 import { parseAthenaFetch, parseAthenaUpdate, type AthenaFetchBody } from '../../query/parse/athena.js'
 import type { Services } from '../../services.js'
-import { cacheBypassed, publishEventHeader, stripNullsHeader } from './headers.js'
+import { cacheBypassed, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope, sendStreamedEnvelope } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
-import { upstreamFor } from './upstream.js'
-import { forwardRead, forwardUpdate } from '../../upstream/postgrest-upstream.js'
+import { targetOf, targetWriteContext } from './target.js'
 
 export async function fetchRows(services: Services, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
   const timings = new Timings()
   const strip = stripNullsHeader(req)
   const started = performance.now()
   const ast = parseAthenaFetch(body, strip)
-  if (body.page_size !== undefined) ast.count = 'exact'
   timings.add('parse', performance.now() - started)
   req.logContext.table = ast.relation.name
-  const upstream = upstreamFor(services, req, 'gateway.read', 'read rows')
-  if (upstream) {
-    const forwarded = await forwardRead(upstream, ast)
-    return sendEnvelope(reply, `Fetched ${plural(forwarded.rows, 'row')}`, forwarded.body, { cache_key: null })
-  }
-  const outcome = await readRows(services, req.source, req.principal, ast, {
+  const outcome = await fetchRowsAt(services, targetOf(req), req.principal, ast, {
     cacheRequest: { body, strip },
     bypassCache: cacheBypassed(req),
     allowStream: true,
@@ -110,12 +102,7 @@ export function fetchRoutes(app: FastifyInstance, services: Services): void {
     if (body.update_body === undefined) return fetchRows(services, req, reply, body)
     const ast = parseAthenaUpdate(body, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
-    const upstream = upstreamFor(services, req, 'gateway.update', 'update rows')
-    if (upstream) {
-      const forwarded = await forwardUpdate(upstream, ast)
-      return sendEnvelope(reply, `Updated ${plural(forwarded.rows, 'row')}`, forwarded.body)
-    }
-    const result = await updateRows({ services, source: req.source, principal: req.principal, requestId: req.id, publishEvent: publishEventHeader(req) }, ast)
+    const result = await updateRowsAt(targetWriteContext(services, req), ast)
     return sendEnvelope(reply, `Updated ${plural(result.affected, 'row')}`, result.body)
   })
 }

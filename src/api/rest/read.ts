@@ -2,16 +2,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readRows } from '../../data/read-rows.js'
 import { Timings } from '../../observability/timings.js'
-import type { ReadQuery } from '../../query/ast.js'
-import { parsePostgrestQuery, queryPairs } from '../../query/parse/postgrest.js'
-import { plan, runnerFor } from '../../query/pipeline.js'
-import { pageRows } from '../../query/run/runner.js'
-import { requireOperation } from '../../auth/operation-rights.js'
+import { parsePostgrestRead } from '../../query/parse/postgrest-request.js'
 import type { Services } from '../../services.js'
-import { parsePrefer } from './prefer.js'
-import { contentRange, pageStatus, requestWindow } from './range.js'
-import { acceptedOutput, sendRows, sendStream } from './respond.js'
-import { RestHeaders, TableParams, applyPreferences, relationOf } from './shared.js'
+import { contentRange, pageStatus } from './range.js'
+import { sendRows, sendStream } from './respond.js'
+import { RestHeaders, TableParams, applyPreferences } from './shared.js'
 
 export function readRoute(app: FastifyInstance, services: Services): void {
   app.get('/:table', {
@@ -26,30 +21,22 @@ export function readRoute(app: FastifyInstance, services: Services): void {
   }, (req, reply) => head(services, req, reply))
 }
 
-function readQuery(services: Services, req: FastifyRequest, stripNulls: boolean) {
-  const timings = new Timings()
-  const started = performance.now()
+function parseRead(services: Services, req: FastifyRequest, method: 'GET' | 'HEAD') {
   const { table } = req.params as { table: string }
-  const q = parsePostgrestQuery(queryPairs(req.url))
-  const prefs = parsePrefer(req)
-  const window = requestWindow(req, q, services.config.rest.maxRows)
-  const ast: ReadQuery = {
-    kind: 'read', relation: relationOf(req, table), select: q.select, where: q.where, order: q.order,
-    limit: window.limit, offset: window.offset || undefined, count: prefs.count, stripNulls,
-  }
-  timings.add('parse', performance.now() - started)
   req.logContext.table = table
-  return { ast, prefs, window, timings }
+  return parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
 }
 
 async function read(services: Services, req: FastifyRequest, reply: FastifyReply) {
-  const output = acceptedOutput(req)
-  const { ast, prefs, window, timings } = readQuery(services, req, output.stripNulls)
+  const timings = new Timings()
+  const started = performance.now()
+  const { ast, prefs, window, output } = parseRead(services, req, 'GET')
+  timings.add('parse', performance.now() - started)
   const envelope = services.config.rest.envelope === 'data'
   // JSON arrays and CSV stream from the cursor when large; a single object is one row by definition
   const outcome = await readRows(services, req.source, req.principal, ast, { allowStream: output.format !== 'object', timings })
   reply.header('server-timing', timings.header())
-  applyPreferences(reply, prefs)
+  applyPreferences(reply, prefs.applied)
   if (outcome.kind === 'stream') {
     const { stream } = outcome
     const total = prefs.count ? stream.total : undefined
@@ -64,16 +51,12 @@ async function read(services: Services, req: FastifyRequest, reply: FastifyReply
   return sendRows(reply.status(status), output, result.body, result.rows, envelope)
 }
 
-/** HEAD answers the same headers as GET from one count, without reading rows */
+/** HEAD answers the same headers as GET, through the same read service, from one count instead of the rows */
 async function head(services: Services, req: FastifyRequest, reply: FastifyReply) {
-  requireOperation(req.principal, 'rows.read')
-  acceptedOutput(req)
-  const { ast, prefs, window } = readQuery(services, req, false)
-  const planned = await plan(req.source, { ...ast, limit: undefined, offset: undefined })
-  const total = await runnerFor(req.source).count(planned, prefs.count ?? 'exact')
-  const rows = pageRows(total, window.offset, window.limit)
+  const { ast, prefs, window } = parseRead(services, req, 'HEAD')
+  const { total, rows } = await readRows(services, req.source, req.principal, ast, { noBody: true })
   const shown = prefs.count ? total : undefined
-  applyPreferences(reply, prefs)
+  applyPreferences(reply, prefs.applied)
   reply.header('content-range', contentRange(window.offset, rows, shown))
   return reply.status(pageStatus(window, rows, shown)).type('application/json; charset=utf-8').send()
 }

@@ -1,39 +1,16 @@
 // Output formats of /rest/v1: JSON arrays (optionally in the legacy {"data":…} envelope), single objects
-// (application/vnd.pgrst.object+json) and CSV; the Accept header chooses. JSON arrays and CSV stream.
+// (application/vnd.pgrst.object+json) and CSV, as chosen from Accept by query/parse/accept.ts. JSON arrays and CSV stream.
 import { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { stringify } from 'csv-stringify/sync'
 import { AppError } from '../../errors/app-error.js'
+import type { Output } from '../../query/parse/accept.js'
 import type { StreamedRead } from '../../query/run/runner.js'
 import { streamJson } from '../gateway/respond.js'
 
-export type Format = 'json' | 'object' | 'csv'
-
-export interface Output {
-  format: Format
-  stripNulls: boolean
-}
+export type { Format, Output } from '../../query/parse/accept.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
-
-/** reads Accept; 406 when nothing it lists can be produced */
-export function acceptedOutput(req: FastifyRequest): Output {
-  const accept = req.headers.accept
-  if (!accept) return { format: 'json', stripNulls: false }
-  const ranges = accept.split(',').map((part) => {
-    const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase())
-    return { type, params, q: Number(params.find((p) => p.startsWith('q='))?.slice(2) ?? 1) }
-  }).filter((r) => r.q > 0).sort((a, b) => b.q - a.q)
-  for (const { type, params } of ranges) {
-    const stripNulls = params.includes('nulls=stripped')
-    if (type === 'application/json' || type === 'application/vnd.pgrst.array+json' || type === '*/*' || type === 'application/*') return { format: 'json', stripNulls }
-    if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') return { format: 'object', stripNulls }
-    if (type === 'text/csv') return { format: 'csv', stripNulls: false }
-  }
-  throw new AppError('not_acceptable', `none of the media types in Accept can be produced: ${accept}`, {
-    hint: 'use application/json, application/vnd.pgrst.object+json or text/csv',
-  })
-}
 
 /** the single-object type needs exactly one row */
 export function requireSingleRow(rows: number): void {

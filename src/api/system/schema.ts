@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { SourceRegistry } from '../../sources/registry.js'
+import { listSupabaseMigrations } from '../../sources/supabase-migrations.js'
 import { ClientHeader } from '../gateway/schemas.js'
 
 const ClientsReply = Type.Object({ clients: Type.Array(Type.String()) })
@@ -78,20 +79,7 @@ export const schemaRoutes: FastifyPluginAsync<{ services: SchemaRouteDeps }> = a
   app.get('/schema/migrations', {
     config: { operation: 'schema.migrations', access: SCHEMA_ACCESS },
     schema: { summary: 'List schema migrations (Supabase-style)', tags: ['schema'], headers: ClientHeader },
-  }, async (req) => {
-    const source = req.source
-    if (source.dialect !== 'postgres') return { migrations: [], message: 'schema migrations are a PostgreSQL (Supabase) feature; none on this client' }
-    // Looked up first so a missing table is an answer, not an error.
-    const present = await source.driver.query({ sql: "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL AS present", params: [] })
-    if (!present.rows[0]?.present) return { migrations: [], message: 'supabase_migrations.schema_migrations does not exist on this client' }
-    const res = await source.driver.query({ sql: 'SELECT version::text AS version, name::text AS name FROM supabase_migrations.schema_migrations ORDER BY version', params: [] })
-      .catch(async (err: AppError) => {
-        // older Supabase CLIs created the table without a name column
-        if (err.extra?.sqlstate !== '42703') throw err
-        return source.driver.query({ sql: 'SELECT version::text AS version, NULL::text AS name FROM supabase_migrations.schema_migrations ORDER BY version', params: [] })
-      })
-    return { migrations: res.rows }
-  })
+  }, (req) => listSupabaseMigrations(req.source))
 
   app.post('/schema/refresh', {
     config: { operation: 'schema.refresh', access: SCHEMA_ACCESS },

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { DeleteQuery, Filter, GroupSpec, InsertQuery, OrderTerm, ReadQuery, RelationRef, SelectItem, UpdateQuery } from '../ast.js'
 import { parseField, parseFilter, parseLogic, parseSelect, splitTop, stripSpaces } from './grammar.js'
 import { MAX_CONDITIONS, MAX_IN_LIST, countConditions, inListTooLong, tooManyConditions } from '../input-limits.js'
+import { deepFreeze } from '../freeze.js'
 
 export interface AthenaCondition {
   eq_column?: string
@@ -176,9 +177,10 @@ export function pageWindow(body: AthenaFetchBody): { limit?: number; offset?: nu
   return { limit: body.limit, offset: body.offset }
 }
 
+/** the read of /gateway/fetch; paging by page_size counts every row (for total_pages). The result is frozen. */
 export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boolean): ReadQuery {
-  const { limit, offset } = pageWindow(body)
-  return {
+  const { limit, offset, pageSize } = pageWindow(body)
+  const ast: ReadQuery = {
     kind: 'read',
     relation: relationOf(body),
     select: parseColumns(body.columns),
@@ -189,17 +191,19 @@ export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boole
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
     group: parseGroup(body),
   }
+  if (pageSize !== undefined) ast.count = 'exact'
+  return deepFreeze(ast)
 }
 
 export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: boolean): UpdateQuery {
-  return {
+  return deepFreeze<UpdateQuery>({
     kind: 'update',
     relation: relationOf(body),
     set: body.update_body as Record<string, unknown>,
     where: parseConditions(body.conditions),
     returning: parseColumns(body.columns),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
-  }
+  })
 }
 
 export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean): InsertQuery {
@@ -208,7 +212,7 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
   const rows = Array.isArray(raw) ? raw : [raw]
   const target = body.on_conflict === undefined ? undefined : Array.isArray(body.on_conflict) ? body.on_conflict : body.on_conflict.split(',').map((s) => s.trim()).filter(Boolean)
   const upsert = body.update_body !== undefined || target !== undefined
-  return {
+  return deepFreeze<InsertQuery>({
     kind: 'insert',
     relation: relationOf(body),
     rows,
@@ -216,16 +220,18 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
     onConflict: upsert ? { columns: target, action: 'merge', set: body.update_body } : undefined,
     returning: parseColumns(body.columns),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
-  }
+  })
 }
 
-/** `resource_id` means the table's primary key; the planner-facing filter names it as `resource_id` */
-export function parseAthenaDelete(body: AthenaDeleteBody): DeleteQuery & { resourceId?: unknown } {
-  return {
+/** `resource_id` (and conditions on a `resource_id` column) mean the table's primary key: the planner resolves them */
+export function parseAthenaDelete(body: AthenaDeleteBody | undefined): DeleteQuery {
+  if (!body || typeof body !== 'object') throw new AppError('invalid_request', 'the body must be a JSON object with table_name and resource_id or conditions')
+  const ast: DeleteQuery = {
     kind: 'delete',
     relation: relationOf(body),
     where: parseConditions(body.conditions),
     returning: parseColumns(body.columns),
-    resourceId: body.resource_id,
   }
+  if (body.resource_id !== undefined) ast.resourceId = body.resource_id
+  return deepFreeze(ast)
 }

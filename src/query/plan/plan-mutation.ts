@@ -1,16 +1,31 @@
 // Plans inserts, upserts, updates and deletes: target relation, written columns, conflict target, RETURNING shape.
+// Passes: resolveTable → (deletes) resolveResourceId → writable check → columns/filters → returning (and location).
 import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { DeleteQuery, InsertQuery, SelectItem, UpdateQuery } from '../ast.js'
 import { planFilters, planReadOn, resolveColumn, resolveTable, type PlanContext } from './plan-read.js'
+import { resolveResourceId } from './resolve-resource-id.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedUpdate } from './types.js'
 
 function writableTable(ctx: PlanContext, ast: { relation: InsertQuery['relation'] }): TableInfo {
-  const table = resolveTable(ctx, ast.relation)
+  return checkWritable(resolveTable(ctx, ast.relation))
+}
+
+function checkWritable(table: TableInfo): TableInfo {
   if (!table.insertable) {
     throw new AppError('read_only_relation', `"${table.name}" is a ${table.kind.replace('_', ' ')} that cannot be written to`)
   }
   return table
+}
+
+/**
+ * What an insert returns: the rows asked for, or (for a Location) only the primary key of the written rows.
+ *   location on orders (key id), nothing else asked → returning [id], location ['id']
+ */
+export function planLocation(table: TableInfo, ast: InsertQuery): { returning: SelectItem[] | null; location?: string[] } {
+  if (!ast.location || !table.primaryKey.length) return { returning: ast.returning }
+  const key = table.primaryKey
+  return { returning: ast.returning ?? key.map((c) => ({ kind: 'column' as const, field: { column: c, json: [] } })), location: key }
 }
 
 function planReturning(ctx: PlanContext, table: TableInfo, returning: SelectItem[] | null, stripNulls?: boolean): PlannedRead | null {
@@ -47,7 +62,10 @@ export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
       set: ast.onConflict.set ? assignments(ctx, table, ast.onConflict.set, 'update_body') : undefined,
     }
   }
-  return { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
+  const { returning, location } = planLocation(table, ast)
+  const planned: PlannedInsert = { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, returning, ast.stripNulls) }
+  if (location) planned.location = location
+  return planned
 }
 
 function requireFilter(where: unknown[], verb: string, table: TableInfo): void {
@@ -67,8 +85,11 @@ export function planUpdate(ctx: PlanContext, ast: UpdateQuery): PlannedUpdate {
   return { kind: 'update', table, set, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }
 }
 
-export function planDelete(ctx: PlanContext, ast: DeleteQuery): PlannedDelete {
-  const table = writableTable(ctx, ast)
+export function planDelete(ctx: PlanContext, given: DeleteQuery): PlannedDelete {
+  const table = resolveTable(ctx, given.relation)
+  // before the writable check, as when routes resolved it: a table resource_id cannot address is named first
+  const ast = resolveResourceId(given, table)
+  checkWritable(table)
   const where = planFilters(ctx, table, ast.where)
   requireFilter(where, 'delete', table)
   return { kind: 'delete', table, where, returning: planReturning(ctx, table, ast.returning, ast.stripNulls) }

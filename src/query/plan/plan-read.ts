@@ -22,7 +22,16 @@ const CASTABLE = new Set([
   'uuid', 'interval', 'text[]', 'int[]', 'integer[]', 'bigint[]', 'jsonb[]',
 ])
 
-export function resolveTable(ctx: PlanContext, ref: RelationRef): TableInfo {
+/**
+ * supabase-js names `public` in its profile headers whatever the database; a MySQL client has one database,
+ * which is what such a profile means there. A schema written in a table name keeps its meaning.
+ */
+function profileRelation(ctx: PlanContext, ref: RelationRef): RelationRef {
+  return ref.fromProfile && ref.schema === 'public' && ctx.caps.name !== 'postgres' ? { name: ref.name } : ref
+}
+
+export function resolveTable(ctx: PlanContext, given: RelationRef): TableInfo {
+  const ref = given.fromProfile ? profileRelation(ctx, given) : given
   if (ref.schema && !ctx.schema.schemas.includes(ref.schema)) {
     throw new AppError('unknown_table', `schema "${ref.schema}" is not exposed on client "${ctx.source}"`, { hint: `exposed schemas: ${ctx.schema.schemas.join(', ')}` })
   }

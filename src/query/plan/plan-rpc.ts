@@ -1,10 +1,15 @@
 // Plans a function call: picks the overload whose argument names match, and the read applied to its rows.
 import { AppError } from '../../errors/app-error.js'
-import { categorize, type FunctionInfo, type TableInfo } from '../../sources/schema.js'
+import { categorize, type DbSchema, type FunctionInfo, type TableInfo } from '../../sources/schema.js'
 import type { RpcQuery } from '../ast.js'
 import { planReadOn, type PlanContext } from './plan-read.js'
 import { didYouMean } from './suggest.js'
 import type { PlannedRpc } from './types.js'
+
+/** the argument names of every overload of `name` (what splitRpcArguments needs to split a query string) */
+export function argumentNamesOf(schema: DbSchema, name: string): ReadonlySet<string> {
+  return new Set(schema.findFunctions(name).flatMap((f) => f.args.map((a) => a.name)))
+}
 
 const signature = (f: FunctionInfo) => `${f.name}(${f.args.map((a) => `${a.name || '?'} ${a.type}${a.hasDefault ? ' = default' : ''}`).join(', ')})`
 

@@ -92,6 +92,8 @@ export interface PlannedInsert {
   onConflict?: { columns: ColumnInfo[]; action: 'merge' | 'ignore'; set?: Array<[ColumnInfo, unknown]> }
   /** the read that shapes the returned rows, over the written rows */
   returning: PlannedRead | null
+  /** the primary key columns whose values in the first written row the write reports (InsertQuery.location) */
+  location?: string[]
 }
 
 export interface PlannedUpdate {

@@ -1,7 +1,7 @@
-// The Prefer header of /rest/v1 (return, count, resolution, missing, handling) and Preference-Applied.
-import type { FastifyRequest } from 'fastify'
+// The PostgREST Prefer header (return, count, resolution, missing, handling) → request options. Framework-free:
+// it reads the header's text; answering Preference-Applied is the surface's job.
 import { AppError } from '../../errors/app-error.js'
-import type { CountMode } from '../../query/ast.js'
+import type { CountMode } from '../ast.js'
 
 export interface Preferences {
   return?: 'minimal' | 'representation' | 'headers-only'
@@ -20,8 +20,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   handling: ['lenient', 'strict'],
 }
 
-export function parsePrefer(req: FastifyRequest): Preferences {
-  const raw = req.headers.prefer
+/** preferences PostgREST knows that Atrium accepts and ignores, even with handling=strict */
+const IGNORED = new Set(['tx', 'max-affected', 'timezone', 'params'])
+
+/**
+ *   parsePrefer('return=representation, count=exact') → { return: 'representation', count: 'exact',
+ *     applied: ['return=representation', 'count=exact'] }
+ */
+export function parsePrefer(raw: string | string[] | undefined): Preferences {
   // most reads send no Prefer: this runs on every /rest/v1 request
   if (raw === undefined) return { applied: [] }
   const text = Array.isArray(raw) ? raw.join(',') : raw ?? ''
@@ -34,7 +40,7 @@ export function parsePrefer(req: FastifyRequest): Preferences {
     if (ALLOWED[key]?.includes(value)) {
       if (key !== 'handling') (prefs as unknown as Record<string, string>)[key] = value
       prefs.applied.push(`${key}=${value}`)
-    } else if (key !== 'tx' && key !== 'max-affected' && key !== 'timezone' && key !== 'params') {
+    } else if (!IGNORED.has(key)) {
       unknown.push(part)
     }
   }
