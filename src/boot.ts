@@ -29,14 +29,55 @@ import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
 import { loadSqlParsers } from './sql/classify-postgres.js'
-import type { Services } from './services.js'
 import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
+import type { ObjectStore } from './objects/object-store.js'
+
+/**
+ * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
+ * each family and capability declares the part it needs (GatewayDeps, DataDeps, ClientsDeps, …).
+ */
+export interface Platform {
+  config: Config
+  logger: Logger
+  catalog: Catalog
+  registry: SourceRegistry
+  metrics: Metrics
+  /** committed events: written in the change's transaction, dispatched to subscribers on every process */
+  outbox: Outbox
+  /** short-lived fetch results, invalidated by writes through Atrium */
+  resultCache: ResultCache
+  requestLog: RequestLog
+  /** the static admin key (configured, or generated into the data directory) */
+  adminKey: string
+  /** AES key for connection strings stored in the catalog */
+  secretKey: Buffer
+  embedded?: EmbeddedPostgres
+  version: string
+  /** identifies this process among those sharing the catalog */
+  instanceId: string
+  /** durable jobs on the catalog (pg-boss) */
+  jobs: JobQueue
+  /** keeps the registry in step with atrium.clients and with other processes */
+  clientSync: RegistrySync
+  /** API keys, rights and enforcement switches in the catalog */
+  apiKeys: ApiKeyStore
+  /** validates presented keys (cached) and knows which clients enforce keys */
+  auth: KeyAuthenticator
+  /** verifies JWT bearer tokens into user principals (cached); `enabled` is false when none is configured */
+  sessions: JwtSessions
+  rateLimits: RateLimits
+  /** per-key and per-client caps on raw-SQL requests running at once (this process) */
+  rawSqlGate: RawSqlGate
+  /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
+  objects: ObjectStore
+}
 
 export interface AtriumHandle {
   app: FastifyInstance
-  services: Services
+  /** the process's parts, for tests and tools that drive them directly */
+  platform: Platform
   /** base URL the server listens on, e.g. http://127.0.0.1:8000 */
   url: string
   /** true when this start generated the admin key (first start) */
@@ -150,7 +191,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
-  const services: Services = {
+  const platform: Platform = {
     config,
     logger,
     catalog,
@@ -174,26 +215,26 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     objects,
   }
 
-  services.requestLog.start()
+  platform.requestLog.start()
   try {
     await jobs.start()
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
-    await startVacuumHealthJob(services)
-    await startRequestLogRetentionJob(services)
+    await startVacuumHealthJob(platform)
+    await startRequestLogRetentionJob(platform)
   } catch (err) {
-    await shutdownServices(services)
+    await shutdownServices(platform)
     throw err
   }
-  const schemaRefresh = startSchemaRefresh(services)
+  const schemaRefresh = startSchemaRefresh(platform)
   await loadSqlParsers()
-  const app = await buildApp(services)
+  const app = await buildApp(platform)
   let address: string
   try {
     address = await app.listen({ host: config.server.host, port: config.server.port })
   } catch (err) {
     await app.close()
-    await shutdownServices(services)
+    await shutdownServices(platform)
     throw err
   }
   const url = address.replace('[::1]', 'localhost')
@@ -208,14 +249,14 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   let closing: Promise<void> | undefined
   return {
     app,
-    services,
+    platform,
     url,
     generatedAdminKey: adminKey.created,
     close: () => {
       // app.close() stops accepting connections and waits for in-flight requests first.
       closing ??= app.close().then(() => {
         if (schemaRefresh) clearInterval(schemaRefresh)
-        return shutdownServices(services)
+        return shutdownServices(platform)
       })
       return closing
     },
@@ -232,27 +273,27 @@ function assertNoSourceIsCatalog(config: Config, catalogUrl: string): void {
 }
 
 /** gateway.schemaRefreshMs > 0: reload the schema caches that are in use, so outside DDL shows up by itself */
-function startSchemaRefresh(services: Services): NodeJS.Timeout | undefined {
-  const every = services.config.gateway.schemaRefreshMs
+function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
+  const every = platform.config.gateway.schemaRefreshMs
   if (every <= 0) return undefined
   const timer = setInterval(() => {
-    for (const source of services.registry.list()) {
+    for (const source of platform.registry.list()) {
       if (!source.cachedSchema) continue
-      source.refreshSchema().catch((err: Error) => services.logger.warn({ source: source.name, err: err.message }, 'schema refresh failed'))
+      source.refreshSchema().catch((err: Error) => platform.logger.warn({ source: source.name, err: err.message }, 'schema refresh failed'))
     }
   }, every)
   timer.unref()
   return timer
 }
 
-async function shutdownServices(services: Services): Promise<void> {
-  await services.jobs.stop()
-  await services.outbox.stop()
-  await services.requestLog.stop()
-  await services.auth.stop()
-  await services.rateLimits.close()
-  await services.objects.close()
-  await services.registry.closeAll()
-  await services.catalog.close()
-  await services.embedded?.stop()
+async function shutdownServices(platform: Platform): Promise<void> {
+  await platform.jobs.stop()
+  await platform.outbox.stop()
+  await platform.requestLog.stop()
+  await platform.auth.stop()
+  await platform.rateLimits.close()
+  await platform.objects.close()
+  await platform.registry.closeAll()
+  await platform.catalog.close()
+  await platform.embedded?.stop()
 }

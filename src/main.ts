@@ -25,16 +25,16 @@ export async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
-    atrium.services.logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    atrium.platform.logger.info({ signal }, 'shutting down: finishing in-flight requests')
     const deadline = setTimeout(() => {
-      atrium.services.logger.error('shutdown timed out; exiting')
+      atrium.platform.logger.error('shutdown timed out; exiting')
       process.exit(1)
     }, config.server.shutdownTimeoutMs + 5_000)
     deadline.unref()
     atrium.close().then(
       () => process.exit(0),
       (err) => {
-        atrium.services.logger.error({ err }, 'error during shutdown')
+        atrium.platform.logger.error({ err }, 'error during shutdown')
         process.exit(1)
       },
     )

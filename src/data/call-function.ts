@@ -1,7 +1,7 @@
 // Database function calls (RPC) for every surface: rights, frozen clients for writing calls, plan and run.
 import { requireOperation } from '../auth/operation-rights.js'
-import type { Principal } from '../auth/principal.js'
-import type { Services } from '../services.js'
+import type { RequestContext } from '../request-context.js'
+import type { DataDeps } from './data-deps.js'
 import type { Source } from '../sources/source.js'
 import type { RpcQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
@@ -9,13 +9,13 @@ import { argumentNamesOf } from '../query/plan/plan-rpc.js'
 import type { RpcResult } from '../query/run/runner.js'
 import { assertWritable } from './write-rows.js'
 
-export async function callFunction(services: Services, source: Source, principal: Principal, ast: RpcQuery): Promise<RpcResult> {
+export async function callFunction(deps: Pick<DataDeps, 'resultCache'>, { source, principal }: RequestContext, ast: RpcQuery): Promise<RpcResult> {
   requireOperation(principal, 'functions.call')
   const planned = await plan(source, ast)
   if (!planned.readOnly) {
     assertWritable(source)
     // a volatile function may write anything; cached reads of this source are no longer trustworthy
-    services.resultCache.invalidateSource(source.name)
+    deps.resultCache.invalidateSource(source.name)
   }
   return runnerFor(source).rpc(planned, ast.count)
 }

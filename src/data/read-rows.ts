@@ -1,8 +1,8 @@
 // Structured reads for every surface: rights, the fetch cache, planning and running, streaming large results.
 import { requireOperation } from '../auth/operation-rights.js'
-import type { Principal } from '../auth/principal.js'
-import type { Services } from '../services.js'
+import type { RequestContext } from '../request-context.js'
 import type { Source } from '../sources/source.js'
+import type { DataDeps } from './data-deps.js'
 import type { ReadQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
 import type { PlannedRead } from '../query/plan/types.js'
@@ -47,20 +47,20 @@ export function tablesRead(p: PlannedRead): string[] {
  * With `noBody` (HEAD), the same checks as the read, then one count instead of the rows; the fetch cache holds
  * bodies only and is not consulted.
  */
-export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions & { noBody: true }): Promise<HeadOutcome>
-export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts?: ReadOptions): Promise<ReadOutcome>
-export async function readRows(services: Services, source: Source, principal: Principal, ast: ReadQuery, opts: ReadOptions & { noBody?: boolean } = {}): Promise<ReadOutcome | HeadOutcome> {
+export async function readRows(deps: DataDeps, ctx: RequestContext, ast: ReadQuery, opts: ReadOptions & { noBody: true }): Promise<HeadOutcome>
+export async function readRows(deps: DataDeps, ctx: RequestContext, ast: ReadQuery, opts?: ReadOptions): Promise<ReadOutcome>
+export async function readRows(deps: DataDeps, { source, principal }: RequestContext, ast: ReadQuery, opts: ReadOptions & { noBody?: boolean } = {}): Promise<ReadOutcome | HeadOutcome> {
   requireOperation(principal, 'rows.read')
   if (opts.noBody) return readHead(source, ast)
-  const cache = services.resultCache
+  const cache = deps.resultCache
   const cacheKey = opts.cacheRequest !== undefined && cache.enabled ? ResultCache.key(source.name, opts.cacheRequest) : undefined
   if (cacheKey && !opts.bypassCache) {
     const hit = cache.get(cacheKey)
     if (hit) {
-      services.metrics.fetchCache.inc({ result: 'hit' })
+      deps.metrics.fetchCache.inc({ result: 'hit' })
       return { kind: 'page', result: { body: hit.value, rows: hit.rows, total: hit.extra.total as number | undefined }, cached: true, cacheKey }
     }
-    services.metrics.fetchCache.inc({ result: 'miss' })
+    deps.metrics.fetchCache.inc({ result: 'miss' })
   }
   const timings = opts.timings
   let started = performance.now()
@@ -69,7 +69,7 @@ export async function readRows(services: Services, source: Source, principal: Pr
   const planned = planning instanceof Promise ? await planning : planning
   timings?.add('plan', performance.now() - started)
   const runner = runnerFor(source)
-  const threshold = services.config.gateway.streamThresholdRows
+  const threshold = deps.config.gateway.streamThresholdRows
   const large = opts.allowStream && !planned.group && (planned.limit === undefined || planned.limit > threshold)
   if (large) {
     // Most unbounded reads are small: one capped query answers them; only when the cap is reached is the
@@ -102,7 +102,7 @@ async function readHead(source: Source, ast: ReadQuery): Promise<HeadOutcome> {
   return { kind: 'head', total, rows: pageRows(total, ast.offset ?? 0, ast.limit) }
 }
 
-export async function countRows(_services: Services, source: Source, principal: Principal, ast: ReadQuery): Promise<number> {
+export async function countRows({ source, principal }: RequestContext, ast: ReadQuery): Promise<number> {
   requireOperation(principal, 'rows.count')
   const planned = await plan(source, ast)
   return runnerFor(source).count(planned, 'exact')

@@ -1,21 +1,17 @@
 // Structured writes for every surface: rights, frozen clients, planning and running, cache invalidation, and
 // X-Publish-Event through the outbox (published if and only if the source commits).
 import { requireOperation } from '../auth/operation-rights.js'
-import type { Principal } from '../auth/principal.js'
 import { AppError } from '../errors/app-error.js'
 import type { NewEvent, RowEventType, RowEventV1 } from '../outbox/events.js'
-import type { Services } from '../services.js'
+import type { RequestContext } from '../request-context.js'
+import type { DataDeps } from './data-deps.js'
 import type { Source } from '../sources/source.js'
 import { STAR, type DeleteQuery, type InsertQuery, type UpdateQuery } from '../query/ast.js'
 import { plan, runnerFor } from '../query/pipeline.js'
 import type { AnnounceHook, MutationOptions, MutationResult } from '../query/run/runner.js'
 import type { PlannedInsert, PlannedMutation } from '../query/plan/types.js'
 
-export interface WriteContext {
-  services: Services
-  source: Source
-  principal: Principal
-  requestId?: string
+export interface WriteOptions extends MutationOptions {
   /** X-Publish-Event: publish the written rows under this name */
   publishEvent?: string
 }
@@ -42,29 +38,30 @@ function locationOf(planned: PlannedMutation, body: string): WriteResult['locati
 }
 
 async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
-  ctx: WriteContext,
+  deps: DataDeps,
+  ctx: RequestContext,
+  name: string | undefined,
   ast: Q,
   type: RowEventType,
   run: (planned: PlannedMutation, announce?: AnnounceHook) => Promise<MutationResult>,
 ): Promise<WriteResult> {
   assertWritable(ctx.source)
-  const name = ctx.publishEvent
   // publishing needs the written rows even when the caller asked for none back
   const withRows = name && ast.returning === null ? { ...ast, returning: [STAR] } : ast
   const planned = (await plan(ctx.source, withRows as never)) as unknown as PlannedMutation
   const table = planned.table.name
   // without X-Publish-Event a write never touches the catalog
   const result = name
-    ? await ctx.services.outbox.sourceWrites.write(ctx.source, (r) => rowEvent(ctx, type, name, table, r), (announce) => run(planned, announce))
+    ? await deps.outbox.sourceWrites.write(ctx.source, (r) => rowEvent(ctx, type, name, table, r), (announce) => run(planned, announce))
     : await run(planned)
-  if (ctx.services.resultCache.invalidate(ctx.source.name, table) > 0) ctx.services.metrics.fetchCache.inc({ result: 'invalidated' })
+  if (deps.resultCache.invalidate(ctx.source.name, table) > 0) deps.metrics.fetchCache.inc({ result: 'invalidated' })
   const location = locationOf(planned, result.body)
   const written: WriteResult = name && ast.returning === null ? { body: '[]', affected: result.affected } : result
   return location ? { ...written, location } : written
 }
 
 /** version 1 of a row event; a write that changed no row publishes nothing */
-function rowEvent(ctx: WriteContext, type: RowEventType, name: string, table: string, result: MutationResult): NewEvent<RowEventV1> | null {
+function rowEvent(ctx: RequestContext, type: RowEventType, name: string, table: string, result: MutationResult): NewEvent<RowEventV1> | null {
   if (result.affected === 0) return null
   return {
     payload: { type, version: 1, name, source: ctx.source.name, table, rows: JSON.parse(result.body) as unknown[], request_id: ctx.requestId ?? null },
@@ -77,20 +74,20 @@ function rowEvent(ctx: WriteContext, type: RowEventType, name: string, table: st
  * An insert of no rows passes every check of a write (right, frozen client, table, writable) and then runs
  * nothing: no statement could insert zero rows without inventing one (`DEFAULT VALUES`).
  */
-export function insertRows(ctx: WriteContext, ast: InsertQuery, opts: MutationOptions = {}): Promise<WriteResult> {
+export function insertRows(deps: DataDeps, ctx: RequestContext, ast: InsertQuery, { publishEvent, ...opts }: WriteOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.insert')
   if (ast.onConflict?.action === 'merge') requireOperation(ctx.principal, 'rows.upsert')
-  return write(ctx, ast, 'row.inserted', (p, announce) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, withAnnounce(opts, announce)) : nothingWritten(opts)))
+  return write(deps, ctx, publishEvent, ast, 'row.inserted', (p, announce) => ((p as PlannedInsert).rows.length ? runnerFor(ctx.source).insert(p as PlannedInsert, withAnnounce(opts, announce)) : nothingWritten(opts)))
 }
 
-export function updateRows(ctx: WriteContext, ast: UpdateQuery, opts: MutationOptions = {}): Promise<WriteResult> {
+export function updateRows(deps: DataDeps, ctx: RequestContext, ast: UpdateQuery, { publishEvent, ...opts }: WriteOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.update')
-  return write(ctx, ast, 'row.updated', (p, announce) => runnerFor(ctx.source).update(p as never, withAnnounce(opts, announce)))
+  return write(deps, ctx, publishEvent, ast, 'row.updated', (p, announce) => runnerFor(ctx.source).update(p as never, withAnnounce(opts, announce)))
 }
 
-export function deleteRows(ctx: WriteContext, ast: DeleteQuery, opts: MutationOptions = {}): Promise<WriteResult> {
+export function deleteRows(deps: DataDeps, ctx: RequestContext, ast: DeleteQuery, { publishEvent, ...opts }: WriteOptions = {}): Promise<WriteResult> {
   requireOperation(ctx.principal, 'rows.delete')
-  return write(ctx, ast, 'row.deleted', (p, announce) => runnerFor(ctx.source).delete(p as never, withAnnounce(opts, announce)))
+  return write(deps, ctx, publishEvent, ast, 'row.deleted', (p, announce) => runnerFor(ctx.source).delete(p as never, withAnnounce(opts, announce)))
 }
 
 /** the caller's options, plus the outbox's hook only when the write publishes an event */

@@ -19,6 +19,7 @@ import type { RateLimits } from '../auth/rate-limits.js'
 import type { Config } from '../config/schema.js'
 import type { SourceRegistry } from '../sources/registry.js'
 import { trimmedHeader } from './headers.js'
+import type { RouteCatalog } from './route-catalog.js'
 
 /** what deciding access needs: the admin key, key and session verification, limits, and the clients */
 export interface AccessDeps {
@@ -27,6 +28,8 @@ export interface AccessDeps {
   sessions: JwtSessions
   rateLimits: RateLimits
   registry: SourceRegistry
+  /** every route of every family (the refusal of custom_supabase names those that forward it) */
+  routes: RouteCatalog
   /** security.protect says which metadata routes are public */
   config: { security: Pick<Config['security'], 'protect'> }
 }
@@ -60,14 +63,13 @@ export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opt
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) => clientHeader(req) ?? opts.defaultClient
   // custom_supabase has no source of its own: only routes that declare forwardsUpstream can serve it
-  const forwarding: string[] = []
-  app.addHook('onRoute', (route) => { if (route.config?.forwardsUpstream && route.method !== 'HEAD') forwarding.push(`${route.method} ${route.url}`) })
+  const forwarding = () => services.routes.list().filter((r) => r.forwardsUpstream).flatMap((r) => r.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${r.path}`))
   /** the source of a client route; undefined when the route forwards custom_supabase */
   const sourceFor = (req: FastifyRequest, client: string | undefined): Source | undefined => {
     if (client !== CUSTOM_SUPABASE) return services.registry.resolve(client)
     if (req.routeOptions.config?.forwardsUpstream) return undefined
     throw new AppError('upstream_not_supported', `X-Athena-Client: ${CUSTOM_SUPABASE} can only be used with the structured gateway routes, not ${req.method} ${req.routeOptions.url}`, {
-      hint: `routes that forward to a PostgREST upstream: ${[...new Set(forwarding)].join(', ')}; other routes need a client registered on this server`,
+      hint: `routes that forward to a PostgREST upstream: ${forwarding().join(', ')}; other routes need a client registered on this server`,
     })
   }
 

@@ -8,7 +8,11 @@ import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
 import { gatewayFamily } from '../api/gateway/index.js'
 import { restFamily } from '../api/rest/index.js'
 import { systemFamily } from '../api/system/index.js'
-import type { Services } from '../services.js'
+import type { GatewayDeps } from '../api/gateway/index.js'
+import type { RestDeps } from '../api/rest/index.js'
+import type { SystemDeps } from '../api/system/index.js'
+import type { Config } from '../config/schema.js'
+import type { AccountingDeps } from './plugins/request-accounting.js'
 import { requestAccounting } from './plugins/request-accounting.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
@@ -29,9 +33,12 @@ function isBlank(text: string): boolean {
   return true
 }
 
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+/** what the app needs: the root's own settings and logger, and each family's dependencies */
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
-  const { config, logger } = services
+  const { config, logger } = deps
   const app = Fastify({
     loggerInstance: logger,
     childLoggerFactory: (parent, bindings, opts) => lazyChildLogger(parent as unknown as Logger, bindings, opts) as never,
@@ -89,7 +96,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Atrium', version: services.version, description: 'Athena gateway, PostgREST-compatible /rest/v1 and system routes served by Atrium.' },
+      info: { title: 'Atrium', version: deps.version, description: 'Athena gateway, PostgREST-compatible /rest/v1 and system routes served by Atrium.' },
       components: {
         securitySchemes: {
           apikey: { type: 'apiKey', in: 'header', name: 'apikey' },
@@ -109,7 +116,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.decorateRequest('principal', null as never)
   app.decorateRequest('source', null as never)
   // per-request hooks are synchronous: an async hook costs a promise and a microtask on every request
-  await app.register(requestAccounting, { services })
+  await app.register(requestAccounting, { services: deps })
 
   // Paths that no family owns (and the CORS preflight route, which is the root's) answer in the system
   // family's shape, the Athena one: the system routes are part of the Athena contract.
@@ -117,12 +124,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => sendFamilyError(systemFamily, routeNotFound(req), req, reply))
 
   // the families, one line each; each takes from `deps` only what its own Deps type names
-  const deps = { ...services, routes }
+  const familyDeps = { ...deps, routes }
   // pino's Logger and Fastify's base logger type differ only in generics
   const root = app as unknown as FastifyInstance
-  await mountFamily(root, systemFamily, deps)
-  await mountFamily(root, gatewayFamily, deps)
-  await mountFamily(root, restFamily, deps)
+  await mountFamily(root, systemFamily, familyDeps)
+  await mountFamily(root, gatewayFamily, familyDeps)
+  await mountFamily(root, restFamily, familyDeps)
 
   return root
 }

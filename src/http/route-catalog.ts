@@ -7,6 +7,8 @@ export interface RouteEntry {
   summary: string
   operation?: string
   access?: unknown
+  /** the route forwards X-Athena-Client: custom_supabase to a PostgREST upstream */
+  forwardsUpstream?: boolean
 }
 
 export class RouteCatalog {
@@ -17,7 +19,7 @@ export class RouteCatalog {
     if (schema?.hide) return
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD' || route.method === 'HEAD')
     const path = route.url.replace(/:(\w+)/g, '{$1}')
-    const entry = this.byPath.get(path) ?? { path, methods: [], summary: schema?.summary ?? '', operation: route.config?.operation, access: route.config?.access }
+    const entry = this.byPath.get(path) ?? { path, methods: [], summary: schema?.summary ?? '', operation: route.config?.operation, access: route.config?.access, forwardsUpstream: route.config?.forwardsUpstream === true }
     for (const m of methods) if (!entry.methods.includes(m)) entry.methods.push(m)
     if (!entry.summary && schema?.summary) entry.summary = schema.summary
     this.byPath.set(path, entry)

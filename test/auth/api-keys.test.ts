@@ -164,7 +164,7 @@ test('API keys, rights and enforcement through the admin API', async (t) => {
     for (let i = 0; i < 5; i++) await fetchAs(k.key)
     const before = await atrium.catalog.query<{ last_used_at: string | null }>('SELECT last_used_at FROM atrium.api_keys WHERE id = $1', [k.id])
     assert.equal(before[0].last_used_at, null, 'not written on the request path')
-    await atrium.handle.services.auth.flushLastUsed()
+    await atrium.handle.platform.auth.flushLastUsed()
     const after = await atrium.catalog.query<{ last_used_at: Date | null }>('SELECT last_used_at FROM atrium.api_keys WHERE id = $1', [k.id])
     assert.ok(after[0].last_used_at)
   })

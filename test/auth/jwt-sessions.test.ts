@@ -262,7 +262,7 @@ test('JWT sessions', async (t) => {
     const res = await atrium.post('/gateway/fetch', { client: 'shop', body: fetchBody, key: null, headers: { authorization: `Bearer ${token}`, 'x-user-id': 'someone-else' } })
     assert.equal(res.status, 200)
     const requestId = res.headers.get('x-request-id')
-    await atrium.handle.services.requestLog.flush()
+    await atrium.handle.platform.requestLog.flush()
     const rows = await atrium.catalog.query<{ user_id: string; api_key_id: string | null }>('SELECT user_id, api_key_id FROM atrium.request_log WHERE request_id = $1', [requestId])
     assert.deepEqual(rows, [{ user_id: 'logged-user', api_key_id: null }])
   })

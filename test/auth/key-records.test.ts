@@ -50,11 +50,11 @@ test('enforcement overrides: client names are case-insensitive', async (t) => {
     await catalog.query('DELETE FROM atrium.schemaversion WHERE version >= 4')
     await catalog.query(`INSERT INTO atrium.api_key_clients (client_name, enforce_api_keys, updated_at) VALUES
       ('Shop', true, now() - interval '1 hour'), ('SHOP', false, now()), ('Other', true, now())`)
-    await atrium.handle.services.catalog.migrate()
+    await atrium.handle.platform.catalog.migrate()
     const rows = await catalog.query<{ client_name: string; enforce_api_keys: boolean }>('SELECT client_name, enforce_api_keys FROM atrium.api_key_clients ORDER BY client_name')
     assert.deepEqual(rows.map((r) => ({ ...r })), [{ client_name: 'other', enforce_api_keys: true }, { client_name: 'shop', enforce_api_keys: false }], 'the latest change wins')
     await assert.rejects(catalog.query("INSERT INTO atrium.api_key_clients (client_name, enforce_api_keys) VALUES ('Mixed', true)"), /api_key_clients_name_lower_case/)
-    await atrium.handle.services.auth.reloadEnforcement()
+    await atrium.handle.platform.auth.reloadEnforcement()
     assert.equal((await fetchAnonymously()).status, 200)
     assert.equal((await atrium.request('DELETE', '/admin/api-key-clients/Shop')).status, 200)
   })

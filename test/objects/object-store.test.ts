@@ -65,7 +65,7 @@ const BACKENDS: Backend[] = [
     name: 'filesystem',
     start: async (t) => {
       const atrium = await startTestAtrium(t, { env: { ATRIUM_OBJECTS_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT) } })
-      return { store: atrium.handle.services.objects, atrium }
+      return { store: atrium.handle.platform.objects, atrium }
     },
   },
   {
@@ -73,7 +73,7 @@ const BACKENDS: Backend[] = [
     start: async (t) => {
       const s3 = await startS3Server(t)
       const atrium = await startTestAtrium(t, { env: s3.env })
-      return { store: atrium.handle.services.objects, atrium }
+      return { store: atrium.handle.platform.objects, atrium }
     },
   },
 ]
@@ -429,7 +429,7 @@ for (const backend of BACKENDS) {
         const outside = mkdtempSync(join(tmpdir(), 'atrium-outside-'))
         t.after(() => rmSync(outside, { recursive: true, force: true }))
         writeFileSync(join(outside, 'secret.txt'), 'outside secret')
-        const dataDir = join(atrium.handle.services.config.dataDir, 'objects', 'data', b)
+        const dataDir = join(atrium.handle.platform.config.dataDir, 'objects', 'data', b)
         mkdirSync(dataDir, { recursive: true })
         symlinkSync(outside, join(dataDir, 'linkdir'))
         symlinkSync(join(outside, 'secret.txt'), join(dataDir, 'linkfile'))

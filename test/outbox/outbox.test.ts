@@ -35,7 +35,7 @@ forEachDialect('X-Publish-Event through the outbox', async (t, db) => {
   await db.load('shop')
   const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
   const seen: AtriumEvent[] = []
-  atrium.handle.services.outbox.subscribe('*', (e) => seen.push(e))
+  atrium.handle.platform.outbox.subscribe('*', (e) => seen.push(e))
   const put = (body: unknown, headers: Record<string, string> = {}) => atrium.request('PUT', '/gateway/insert', { client: 'shop', body, headers })
   const count = async (sql: string) => Number(Object.values((await db.query(sql))[0])[0])
 
@@ -104,7 +104,7 @@ forEachDialect('X-Publish-Event through the outbox', async (t, db) => {
 
 test('events: commit order, durable consumers, job outcomes', async (t) => {
   const atrium = await startTestAtrium(t)
-  const { outbox, jobs } = atrium.handle.services
+  const { outbox, jobs } = atrium.handle.platform
   const seen: number[] = []
   outbox.subscribe('test.tick', (e) => seen.push(Number(e.payload.n)))
 
@@ -119,7 +119,7 @@ test('events: commit order, durable consumers, job outcomes', async (t) => {
   })
 
   await t.test('an event written in a transaction that rolls back is never delivered nor stored', async () => {
-    await assert.rejects(atrium.handle.services.catalog.transaction(async (tx) => {
+    await assert.rejects(atrium.handle.platform.catalog.transaction(async (tx) => {
       await outbox.write(tx, { payload: { type: 'test.tick', version: 1, n: -1 } })
       throw new Error('the change failed')
     }))
@@ -169,7 +169,7 @@ test('events: commit order, durable consumers, job outcomes', async (t) => {
     const [{ old }] = await atrium.catalog.query<{ old: number }>("SELECT count(*)::int AS old FROM atrium.events WHERE type = 'test.tick'")
     const [{ all }] = await atrium.catalog.query<{ all: number }>('SELECT count(*)::int AS all FROM atrium.events')
     assert.ok(old > 3)
-    assert.equal(await pruneEvents(atrium.handle.services.catalog, 7, 3), old)
+    assert.equal(await pruneEvents(atrium.handle.platform.catalog, 7, 3), old)
     const left = await atrium.catalog.query<{ type: string }>('SELECT type FROM atrium.events')
     assert.equal(left.length, all - old)
     assert.ok(left.every((e) => e.type.startsWith('job.')))
@@ -228,8 +228,8 @@ test('with Redis unreachable a process still starts, and events still travel thr
   // nothing listens on port 1 of the loopback address: every connection attempt is refused at once
   const atrium = await startTestAtrium(t, { env: { REDIS_URL: 'redis://127.0.0.1:1' } })
   const got: number[] = []
-  atrium.handle.services.outbox.subscribe('test.tick', (e) => got.push(Number(e.payload.n)))
-  await atrium.handle.services.outbox.publish({ payload: { type: 'test.tick', version: 1, n: 7 } })
+  atrium.handle.platform.outbox.subscribe('test.tick', (e) => got.push(Number(e.payload.n)))
+  await atrium.handle.platform.outbox.publish({ payload: { type: 'test.tick', version: 1, n: 7 } })
   await eventually(() => got.length, (n) => n >= 1)
   assert.deepEqual(got, [7])
 })

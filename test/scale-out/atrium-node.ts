@@ -7,7 +7,7 @@ import { startAtrium } from '../../src/boot.js'
 import { loadConfig } from '../../src/config/load.js'
 
 const atrium = await startAtrium(loadConfig(process.env), { banner: true })
-const { outbox, jobs } = atrium.services
+const { outbox, jobs } = atrium.platform
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
 outbox.subscribe('*', (event) => say(`EVENT ${JSON.stringify({ id: event.id, type: event.type, name: event.payload.name ?? null })}`))

@@ -97,14 +97,14 @@ test('the embedded default is its own database, reached as a role that is not a 
 
   await t.test('the role cannot connect to the catalog database, so no key can grant itself rights', async () => {
     const creds = JSON.parse(readFileSync(join(dataDir, 'embedded-default-source.json'), 'utf8')) as { user: string; password: string }
-    const port = atrium.handle.services.embedded!.port
+    const port = atrium.handle.platform.embedded!.port
     const direct = new pg.Client({ host: '127.0.0.1', port, user: creds.user, password: creds.password, database: 'postgres' })
     direct.on('error', () => {})
     await assert.rejects(direct.connect(), /permission denied for database/)
     await direct.end().catch(() => {})
     const res = await sql("UPDATE atrium.api_keys SET rights = '{*}'", writer.key)
     assert.ok(is4xx(res), res.text)
-    const [row] = await atrium.handle.services.catalog.rows<{ rights: string[] }>('SELECT rights FROM atrium.api_keys WHERE id = $1', [writer.id])
+    const [row] = await atrium.handle.platform.catalog.rows<{ rights: string[] }>('SELECT rights FROM atrium.api_keys WHERE id = $1', [writer.id])
     assert.ok(!row.rights.includes('*'), 'the key did not grant itself every right')
     // the writer still works on its own database
     assert.equal((await sql('CREATE TABLE notes (id int PRIMARY KEY); INSERT INTO notes VALUES (1)', writer.key)).status, 200)
@@ -122,7 +122,7 @@ test('the embedded default is its own database, reached as a role that is not a 
   })
 
   await t.test('a client URL naming the catalog database is refused', async () => {
-    const catalogUrl = new URL(atrium.handle.services.embedded!.url)
+    const catalogUrl = new URL(atrium.handle.platform.embedded!.url)
     catalogUrl.hostname = 'localhost'
     const res = await atrium.post('/admin/clients', { body: { client_name: 'sneaky', pg_uri: catalogUrl.toString() } })
     assert.equal(res.status, 400, res.text)
@@ -132,9 +132,9 @@ test('the embedded default is its own database, reached as a role that is not a 
 
   await t.test('a data directory whose role and database are missing or tampered with is repaired at start', async () => {
     // what an older Atrium left behind (no role, no database, no credentials file), plus a weakened catalog
-    await atrium.handle.services.catalog.query({ sql: 'DROP DATABASE atrium_default WITH (FORCE)', params: [] })
-    await atrium.handle.services.catalog.query({ sql: 'DROP ROLE atrium_default', params: [] })
-    await atrium.handle.services.catalog.query({ sql: 'GRANT CONNECT ON DATABASE postgres TO PUBLIC', params: [] })
+    await atrium.handle.platform.catalog.query({ sql: 'DROP DATABASE atrium_default WITH (FORCE)', params: [] })
+    await atrium.handle.platform.catalog.query({ sql: 'DROP ROLE atrium_default', params: [] })
+    await atrium.handle.platform.catalog.query({ sql: 'GRANT CONNECT ON DATABASE postgres TO PUBLIC', params: [] })
     rmSync(join(dataDir, 'embedded-default-source.json'))
     await atrium.close()
     atrium = await startEmbedded(dataDir)
@@ -142,13 +142,13 @@ test('the embedded default is its own database, reached as a role that is not a 
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.body.data, [{ db: 'atrium_default', rolsuper: false }])
     // and a role made superuser and member of a predefined role by hand loses both at the next start
-    await atrium.handle.services.catalog.query({ sql: 'ALTER ROLE atrium_default SUPERUSER', params: [] })
-    await atrium.handle.services.catalog.query({ sql: 'GRANT pg_read_server_files TO atrium_default', params: [] })
+    await atrium.handle.platform.catalog.query({ sql: 'ALTER ROLE atrium_default SUPERUSER', params: [] })
+    await atrium.handle.platform.catalog.query({ sql: 'GRANT pg_read_server_files TO atrium_default', params: [] })
     await atrium.close()
     atrium = await startEmbedded(dataDir)
     const after = await atrium.post('/gateway/query', { client: 'default', body: { query: "SELECT rolsuper, pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') AS files FROM pg_roles WHERE rolname = current_user" } })
     assert.deepEqual(after.body.data, [{ rolsuper: false, files: false }])
-    const [acl] = await atrium.handle.services.catalog.rows<{ public_connect: boolean }>("SELECT has_database_privilege('public', 'postgres', 'CONNECT') AS public_connect")
+    const [acl] = await atrium.handle.platform.catalog.rows<{ public_connect: boolean }>("SELECT has_database_privilege('public', 'postgres', 'CONNECT') AS public_connect")
     assert.equal(acl.public_connect, false, 'CONNECT on the catalog is revoked from PUBLIC again')
   })
 })

@@ -41,7 +41,7 @@ test('the request log keeps flushing after hostile requests and refused lines', 
   })
 
   await t.test('a line the catalog refuses is dropped and counted; the rest of its batch is written', async () => {
-    const { requestLog, metrics } = atrium.handle.services
+    const { requestLog, metrics } = atrium.handle.platform
     const before = requestLog.dropped
     const entry = (requestId: string, status: number, table: string | null = 'customers') => ({
       at: new Date(), requestId, client: 'shop', table, operation: 'gateway.fetch', method: 'POST', path: '/gateway/fetch', status, durationMs: 1,

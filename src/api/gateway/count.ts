@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify'
 import { countRows } from '../../data/read-rows.js'
 import { parseAthenaFetch, type AthenaFetchBody } from '../../query/parse/athena.js'
-import type { Services } from '../../services.js'
+import type { GatewayDeps } from './index.js'
 import { plural, sendEnvelope } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
+import { contextOf } from '../../http/request-context.js'
 
-export function countRoute(app: FastifyInstance, services: Services): void {
+export function countRoute(app: FastifyInstance, services: GatewayDeps): void {
   app.post('/query/count', {
     config: { operation: 'query.count', access: 'client' },
     schema: { summary: 'Count the rows matching conditions', tags: ['gateway'], headers: GatewayHeaders, body: FetchBody },
@@ -14,7 +15,7 @@ export function countRoute(app: FastifyInstance, services: Services): void {
     const body = req.body as AthenaFetchBody
     const ast = parseAthenaFetch({ ...body, limit: undefined, offset: undefined, page_size: undefined })
     req.logContext.table = ast.relation.name
-    const count = await countRows(services, req.source, req.principal, ast)
+    const count = await countRows(contextOf(req), ast)
     return sendEnvelope(reply, `Counted ${plural(count, 'row')}`, JSON.stringify({ count, table_name: ast.relation.name }))
   })
 }

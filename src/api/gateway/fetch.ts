@@ -4,20 +4,21 @@ import { Type } from '@sinclair/typebox'
 import { fetchRowsAt, updateRowsAt } from '../../data/data-target.js'
 import { Timings } from '../../observability/timings.js'
 import { parseAthenaFetch, parseAthenaUpdate, type AthenaFetchBody } from '../../query/parse/athena.js'
-import type { Services } from '../../services.js'
-import { cacheBypassed, stripNullsHeader } from './headers.js'
+import type { GatewayDeps } from './index.js'
+import { cacheBypassed, publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope, sendStreamedEnvelope } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
-import { targetOf, targetWriteContext } from './target.js'
+import { targetOf } from './target.js'
+import { contextOf } from '../../http/request-context.js'
 
-export async function fetchRows(services: Services, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
+export async function fetchRows(services: GatewayDeps, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
   const timings = new Timings()
   const strip = stripNullsHeader(req)
   const started = performance.now()
   const ast = parseAthenaFetch(body, strip)
   timings.add('parse', performance.now() - started)
   req.logContext.table = ast.relation.name
-  const outcome = await fetchRowsAt(services, targetOf(req), req.principal, ast, {
+  const outcome = await fetchRowsAt(services, contextOf(req), targetOf(req), ast, {
     cacheRequest: { body, strip },
     bypassCache: cacheBypassed(req),
     allowStream: true,
@@ -61,7 +62,7 @@ type DataQueryT = {
   view: string; eq_column?: string; eq_value?: string; columns?: string; sort_by?: string; sort_direction?: 'asc' | 'desc' | 'ascending' | 'descending'
 } & Omit<AthenaFetchBody, 'columns' | 'sort_by'>
 
-export function fetchRoutes(app: FastifyInstance, services: Services): void {
+export function fetchRoutes(app: FastifyInstance, services: GatewayDeps): void {
   for (const url of ['/gateway/fetch', '/gateway/data']) {
     app.post(url, {
       config: { operation: 'gateway.fetch', access: 'client', forwardsUpstream: true },
@@ -102,7 +103,7 @@ export function fetchRoutes(app: FastifyInstance, services: Services): void {
     if (body.update_body === undefined) return fetchRows(services, req, reply, body)
     const ast = parseAthenaUpdate(body, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
-    const result = await updateRowsAt(targetWriteContext(services, req), ast)
+    const result = await updateRowsAt(services, contextOf(req), targetOf(req), ast, { publishEvent: publishEventHeader(req) })
     return sendEnvelope(reply, `Updated ${plural(result.affected, 'row')}`, result.body)
   })
 }

@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { callFunction, functionArgumentNames } from '../../data/call-function.js'
 import type { RpcQuery } from '../../query/ast.js'
 import { parseAthenaRpc, parseRpcQueryString, type AthenaRpcBody } from '../../query/parse/rpc.js'
-import type { Services } from '../../services.js'
+import type { GatewayDeps } from './index.js'
 import { stripNullsHeader } from './headers.js'
 import { sendEnvelope } from './respond.js'
 import { GatewayHeaders, RpcBody } from './schemas.js'
+import { contextOf } from '../../http/request-context.js'
 
 /** GET|POST /rpc/{function_name}: POST's body holds the arguments; on GET, parameters naming an argument are arguments */
 async function rpcFromQueryString(req: FastifyRequest, name: string, body: Record<string, unknown> | undefined): Promise<RpcQuery> {
@@ -17,10 +18,10 @@ async function rpcFromQueryString(req: FastifyRequest, name: string, body: Recor
 
 const FnParams = Type.Object({ function_name: Type.String({ minLength: 1, pattern: '^[A-Za-z_][A-Za-z0-9_$]*$' }) })
 
-export function rpcRoutes(app: FastifyInstance, services: Services): void {
+export function rpcRoutes(app: FastifyInstance, services: GatewayDeps): void {
   const reply = async (req: FastifyRequest, ast: RpcQuery) => {
     req.logContext.table = ast.fn.name
-    return callFunction(services, req.source, req.principal, ast)
+    return callFunction(services, contextOf(req), ast)
   }
 
   app.post('/gateway/rpc', {

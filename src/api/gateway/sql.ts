@@ -2,17 +2,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runRawSql } from '../../data/run-raw-sql.js'
 import { AppError } from '../../errors/app-error.js'
-import type { Services } from '../../services.js'
+import type { GatewayDeps } from './index.js'
 import type { Source } from '../../sources/source.js'
 import { plural, sendEnvelope } from './respond.js'
 import { authorizeBodyClient } from '../../http/access-control.js'
 import { ClientHeader, QuerySqlBody, SqlBody } from './schemas.js'
+import { contextOf } from '../../http/request-context.js'
 
-async function runAndReply(services: Services, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {
+async function runAndReply(services: GatewayDeps, req: FastifyRequest, reply: FastifyReply, source: Source, query: string | undefined) {
   if (!query) throw new AppError('invalid_request', 'body.query must hold the SQL to run')
   let out: Awaited<ReturnType<typeof runRawSql>>
   try {
-    out = await runRawSql(services, source, req.principal, query, { signal: req.deadlineSignal() })
+    out = await runRawSql(services, contextOf(req), query)
   } catch (err) {
     // past the deadline the request was already answered with request_timeout, and its SQL cancelled
     if (reply.sent) return reply
@@ -33,7 +34,7 @@ async function runAndReply(services: Services, req: FastifyRequest, reply: Fasti
   })
 }
 
-export function sqlRoutes(app: FastifyInstance, services: Services): void {
+export function sqlRoutes(app: FastifyInstance, services: GatewayDeps): void {
   for (const url of ['/gateway/query', '/gateway/sql']) {
     app.post(url, {
       config: { operation: url === '/gateway/query' ? 'gateway.query' : 'gateway.sql', access: 'client' },

@@ -2,20 +2,21 @@
 import type { FastifyInstance } from 'fastify'
 import { deleteRowsAt, insertRowsAt } from '../../data/data-target.js'
 import { parseAthenaDelete, parseAthenaInsert, type AthenaDeleteBody, type AthenaInsertBody } from '../../query/parse/athena.js'
-import type { Services } from '../../services.js'
-import { stripNullsHeader } from './headers.js'
+import type { GatewayDeps } from './index.js'
+import { publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope } from './respond.js'
 import { DeleteBody, GatewayHeaders, InsertBody } from './schemas.js'
-import { targetWriteContext } from './target.js'
+import { targetOf } from './target.js'
+import { contextOf } from '../../http/request-context.js'
 
-export function writeRoutes(app: FastifyInstance, services: Services): void {
+export function writeRoutes(app: FastifyInstance, services: GatewayDeps): void {
   app.put('/gateway/insert', {
     config: { operation: 'gateway.insert', access: 'client', forwardsUpstream: true },
     schema: { summary: 'Insert rows (insert_body object or array); with update_body or on_conflict, upsert', tags: ['gateway'], headers: GatewayHeaders, body: InsertBody },
   }, async (req, reply) => {
     const ast = parseAthenaInsert(req.body as AthenaInsertBody, stripNullsHeader(req))
     req.logContext.table = ast.relation.name
-    const result = await insertRowsAt(targetWriteContext(services, req), ast)
+    const result = await insertRowsAt(services, contextOf(req), targetOf(req), ast, { publishEvent: publishEventHeader(req) })
     return sendEnvelope(reply, `${ast.onConflict ? 'Upserted' : 'Inserted'} ${plural(result.affected, 'row')}`, result.body)
   })
 
@@ -25,7 +26,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
   }, async (req, reply) => {
     const ast = parseAthenaDelete(req.body as AthenaDeleteBody | undefined)
     req.logContext.table = ast.relation.name
-    const result = await deleteRowsAt(targetWriteContext(services, req), ast)
+    const result = await deleteRowsAt(services, contextOf(req), targetOf(req), ast, { publishEvent: publishEventHeader(req) })
     return sendEnvelope(reply, `Deleted ${plural(result.affected, 'row')}`, result.body)
   })
 }

@@ -4,7 +4,9 @@
 import type { FastifyRequest } from 'fastify'
 import { messageFor, type AppError } from '../../errors/app-error.js'
 import { installKeyAccess } from '../../http/access-control.js'
-import type { Services } from '../../services.js'
+import type { Config } from '../../config/schema.js'
+import type { DataDeps } from '../../data/data-deps.js'
+import type { AccessDeps } from '../../http/access-control.js'
 import type { ErrorReply, Family } from '../family.js'
 import { postgrestCodeOf } from './postgrest-codes.js'
 import { readRoute } from './read.js'
@@ -25,7 +27,10 @@ export function renderRestError(err: AppError, isAdmin = false) {
 const renderPostgrestError = (err: AppError, req: FastifyRequest): ErrorReply =>
   ({ status: postgrestCodeOf(err.code).status ?? err.status, body: renderRestError(err, req.principal?.kind === 'admin') })
 
-export const restFamily: Family<Services> = {
+/** what /rest/v1 needs: key access and the data capability */
+export type RestDeps = AccessDeps & DataDeps & { config: Config }
+
+export const restFamily: Family<RestDeps> = {
   name: 'rest',
   prefix: '/rest/v1',
   readCredentials: (scope, services) =>

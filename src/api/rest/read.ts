@@ -3,12 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readRows } from '../../data/read-rows.js'
 import { Timings } from '../../observability/timings.js'
 import { parsePostgrestRead } from '../../query/parse/postgrest-request.js'
-import type { Services } from '../../services.js'
+import type { RestDeps } from './index.js'
 import { contentRange, pageStatus } from './range.js'
 import { sendRows, sendStream } from './respond.js'
 import { RestHeaders, TableParams, applyPreferences } from './shared.js'
+import { contextOf } from '../../http/request-context.js'
 
-export function readRoute(app: FastifyInstance, services: Services): void {
+export function readRoute(app: FastifyInstance, services: RestDeps): void {
   app.get('/:table', {
     exposeHeadRoute: false,
     config: { operation: 'rest.select', access: 'client' },
@@ -21,20 +22,20 @@ export function readRoute(app: FastifyInstance, services: Services): void {
   }, (req, reply) => head(services, req, reply))
 }
 
-function parseRead(services: Services, req: FastifyRequest, method: 'GET' | 'HEAD') {
+function parseRead(services: RestDeps, req: FastifyRequest, method: 'GET' | 'HEAD') {
   const { table } = req.params as { table: string }
   req.logContext.table = table
   return parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
 }
 
-async function read(services: Services, req: FastifyRequest, reply: FastifyReply) {
+async function read(services: RestDeps, req: FastifyRequest, reply: FastifyReply) {
   const timings = new Timings()
   const started = performance.now()
   const { ast, prefs, window, output } = parseRead(services, req, 'GET')
   timings.add('parse', performance.now() - started)
   const envelope = services.config.rest.envelope === 'data'
   // JSON arrays and CSV stream from the cursor when large; a single object is one row by definition
-  const outcome = await readRows(services, req.source, req.principal, ast, { allowStream: output.format !== 'object', timings })
+  const outcome = await readRows(services, contextOf(req), ast, { allowStream: output.format !== 'object', timings })
   reply.header('server-timing', timings.header())
   applyPreferences(reply, prefs.applied)
   if (outcome.kind === 'stream') {
@@ -52,9 +53,9 @@ async function read(services: Services, req: FastifyRequest, reply: FastifyReply
 }
 
 /** HEAD answers the same headers as GET, through the same read service, from one count instead of the rows */
-async function head(services: Services, req: FastifyRequest, reply: FastifyReply) {
+async function head(services: RestDeps, req: FastifyRequest, reply: FastifyReply) {
   const { ast, prefs, window } = parseRead(services, req, 'HEAD')
-  const { total, rows } = await readRows(services, req.source, req.principal, ast, { noBody: true })
+  const { total, rows } = await readRows(services, contextOf(req), ast, { noBody: true })
   const shown = prefs.count ? total : undefined
   applyPreferences(reply, prefs.applied)
   reply.header('content-range', contentRange(window.offset, rows, shown))

@@ -4,15 +4,16 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { callFunction, functionArgumentNames } from '../../data/call-function.js'
 import { parsePostgrestRpc } from '../../query/parse/postgrest-request.js'
-import type { Services } from '../../services.js'
+import type { RestDeps } from './index.js'
 import { contentRange } from './range.js'
 import { sendRows, sendValue } from './respond.js'
 import { RestHeaders, applyPreferences } from './shared.js'
+import { contextOf } from '../../http/request-context.js'
 
 const FnParams = Type.Object({ function: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z_][A-Za-z0-9_$]*$' }) })
 const NO_NAMES: ReadonlySet<string> = new Set()
 
-async function call(services: Services, req: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') {
+async function call(services: RestDeps, req: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') {
   const { function: name } = req.params as { function: string }
   req.logContext.table = name
   // on GET, query parameters that name an argument are arguments; the others filter the rows
@@ -21,7 +22,7 @@ async function call(services: Services, req: FastifyRequest, reply: FastifyReply
     { method, target: name, url: req.url, headers: req.headers, body: req.body, argumentNames },
     { maxRows: services.config.rest.maxRows },
   )
-  const result = await callFunction(services, req.source, req.principal, ast)
+  const result = await callFunction(services, contextOf(req), ast)
   // a count is only given for set results on PostgreSQL: Preference-Applied must not claim one otherwise
   applyPreferences(reply, prefs.count && result.total === undefined ? prefs.applied.filter((p) => !p.startsWith('count=')) : prefs.applied)
   if (!result.returnsSet) return sendValue(reply, output, name, result.body)
@@ -29,7 +30,7 @@ async function call(services: Services, req: FastifyRequest, reply: FastifyReply
   return sendRows(reply, output, result.body, result.rows, services.config.rest.envelope === 'data', name)
 }
 
-export function rpcRoutes(app: FastifyInstance, services: Services): void {
+export function rpcRoutes(app: FastifyInstance, services: RestDeps): void {
   app.get('/rpc/:function', {
     exposeHeadRoute: false,
     config: { operation: 'rest.rpc', access: 'client' },

@@ -1,21 +1,18 @@
 // POST (insert/upsert), PATCH and DELETE /rest/v1/{table} with PostgREST's Prefer semantics.
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { deleteRows, insertRows, updateRows, type WriteContext, type WriteResult } from '../../data/write-rows.js'
+import { deleteRows, insertRows, updateRows, type WriteOptions, type WriteResult } from '../../data/write-rows.js'
 import type { Output } from '../../query/parse/accept.js'
 import { parsePostgrestDelete, parsePostgrestInsert, parsePostgrestUpdate, type PostgrestRequest } from '../../query/parse/postgrest-request.js'
 import type { Preferences } from '../../query/parse/prefer.js'
-import type { MutationOptions } from '../../query/run/runner.js'
-import type { Services } from '../../services.js'
+import type { RestDeps } from './index.js'
 import { publishEventHeader } from '../gateway/headers.js'
 import { requireSingleRow, sendRows } from './respond.js'
 import { RestHeaders, TableParams, applyPreferences } from './shared.js'
+import { contextOf } from '../../http/request-context.js'
 
 const Body = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Record(Type.String(), Type.Unknown())), Type.String()])
 
-function context(services: Services, req: FastifyRequest): WriteContext {
-  return { services, source: req.source, principal: req.principal, requestId: req.id, publishEvent: publishEventHeader(req) }
-}
 
 function request(req: FastifyRequest): PostgrestRequest {
   const { table } = req.params as { table: string }
@@ -26,8 +23,9 @@ function request(req: FastifyRequest): PostgrestRequest {
 const rowsIn = (body: string) => (JSON.parse(body) as unknown[]).length
 
 /** a single object must be exactly one written row, checked inside the write's transaction so a 406 undoes it */
-function writeOptions(output: Output | undefined): MutationOptions {
-  return output?.format === 'object' ? { verify: (result) => requireSingleRow(rowsIn(result.body)) } : {}
+function writeOptions(req: FastifyRequest, output: Output | undefined): WriteOptions {
+  const publishEvent = publishEventHeader(req)
+  return output?.format === 'object' ? { publishEvent, verify: (result) => requireSingleRow(rowsIn(result.body)) } : { publishEvent }
 }
 
 function respond(reply: FastifyReply, prefs: Preferences, output: Output | undefined, result: WriteResult, okStatus: 200 | 201, envelope: boolean) {
@@ -42,7 +40,7 @@ function locationHeader(table: string, key: Array<[string, unknown]>): string {
   return `/${table}?${key.map(([k, v]) => `${k}=eq.${encodeURIComponent(String(v))}`).join('&')}`
 }
 
-export function writeRoutes(app: FastifyInstance, services: Services): void {
+export function writeRoutes(app: FastifyInstance, services: RestDeps): void {
   const envelope = () => services.config.rest.envelope === 'data'
 
   app.post('/:table', {
@@ -50,7 +48,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     schema: { summary: 'Insert rows (object, array or CSV); with Prefer: resolution=…, upsert', tags: ['rest'], params: TableParams, headers: RestHeaders, body: Body },
   }, async (req, reply) => {
     const { ast, prefs, output } = parsePostgrestInsert(request(req))
-    const result = await insertRows(context(services, req), ast, writeOptions(output))
+    const result = await insertRows(services, contextOf(req), ast, writeOptions(req, output))
     if (result.location) reply.header('location', locationHeader(ast.relation.name, result.location))
     return respond(reply, prefs, output, result, 201, envelope())
   })
@@ -60,7 +58,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     schema: { summary: 'Update the rows matching the filters (at least one filter is required)', tags: ['rest'], params: TableParams, headers: RestHeaders, body: Type.Record(Type.String(), Type.Unknown()) },
   }, async (req, reply) => {
     const { ast, prefs, output } = parsePostgrestUpdate(request(req))
-    const result = await updateRows(context(services, req), ast, writeOptions(output))
+    const result = await updateRows(services, contextOf(req), ast, writeOptions(req, output))
     return respond(reply, prefs, output, result, 200, envelope())
   })
 
@@ -69,7 +67,7 @@ export function writeRoutes(app: FastifyInstance, services: Services): void {
     schema: { summary: 'Delete the rows matching the filters (at least one filter is required)', tags: ['rest'], params: TableParams, headers: RestHeaders },
   }, async (req, reply) => {
     const { ast, prefs, output } = parsePostgrestDelete(request(req))
-    const result = await deleteRows(context(services, req), ast, writeOptions(output))
+    const result = await deleteRows(services, contextOf(req), ast, writeOptions(req, output))
     return respond(reply, prefs, output, result, 200, envelope())
   })
 }

@@ -8,18 +8,18 @@ import { createKey } from '../../helpers/auth-grid.js'
 test('admin job records', async (t) => {
   const atrium = await startTestAtrium(t, { env: { ATRIUM_WORKERS: '1' } })
   const apiOnly = await startTestAtrium(t, { catalog: atrium.catalog, env: { ATRIUM_WORKERS: '0' } })
-  assert.equal(apiOnly.handle.services.jobs.workers, 0)
+  assert.equal(apiOnly.handle.platform.jobs.workers, 0)
   let release!: () => void
   const released = new Promise<void>((resolve) => { release = resolve })
   const ran: string[] = []
-  await atrium.handle.services.jobs.define('export', async (data, ctx) => {
+  await atrium.handle.platform.jobs.define('export', async (data, ctx) => {
     ran.push('worker')
     await ctx.progress(0.25, 'reading rows')
     await released
     return { object: `exports/${String(data.table)}.csv` }
   })
-  await apiOnly.handle.services.jobs.define('export', async () => { ran.push('api-only') })
-  const id = await apiOnly.handle.services.jobs.enqueue('export', { table: 'orders' }, { owner: { kind: 'key', id: 'k-1' } })
+  await apiOnly.handle.platform.jobs.define('export', async () => { ran.push('api-only') })
+  const id = await apiOnly.handle.platform.jobs.enqueue('export', { table: 'orders' }, { owner: { kind: 'key', id: 'k-1' } })
 
   await t.test('GET /admin/jobs/{id} shows the running job with its progress', async () => {
     let res = await apiOnly.get(`/admin/jobs/${id}`)
@@ -66,8 +66,8 @@ test('admin job records', async (t) => {
   })
 
   await t.test('POST /admin/jobs/{id}/cancel cancels a queued job', async () => {
-    await apiOnly.handle.services.jobs.define('later', async () => {})
-    const queued = await apiOnly.handle.services.jobs.enqueue('later')
+    await apiOnly.handle.platform.jobs.define('later', async () => {})
+    const queued = await apiOnly.handle.platform.jobs.enqueue('later')
     const res = await apiOnly.post(`/admin/jobs/${queued}/cancel`)
     assert.equal(res.status, 200, res.text)
     assert.equal(res.body.data.job.status, 'cancelled')

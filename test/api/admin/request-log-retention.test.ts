@@ -14,7 +14,7 @@ test('request log retention', async (t) => {
   const logged = async () => (await atrium.catalog.query<{ request_id: string }>("SELECT request_id FROM atrium.request_log WHERE client_name = 'shop' ORDER BY id")).map((r) => r.request_id)
 
   for (let i = 0; i < 5; i++) assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'id' } })).status, 200)
-  await atrium.handle.services.requestLog.flush()
+  await atrium.handle.platform.requestLog.flush()
   const ids = await logged()
   assert.equal(ids.length, 5)
   // three of them from long ago: two past the retention, one just inside it
@@ -25,7 +25,7 @@ test('request log retention', async (t) => {
     const schedules = await atrium.catalog.query<{ name: string; cron: string }>('SELECT name, cron FROM atrium_jobs.schedule WHERE name = $1', [REQUEST_LOG_PRUNE_QUEUE])
     assert.deepEqual(schedules, [{ name: REQUEST_LOG_PRUNE_QUEUE, cron: '7 * * * *' }])
     // a job as the schedule would create it, picked up by the worker (polling every 2 s)
-    await atrium.handle.services.jobs.send(REQUEST_LOG_PRUNE_QUEUE)
+    await atrium.handle.platform.jobs.send(REQUEST_LOG_PRUNE_QUEUE)
     let left = ids
     for (let i = 0; i < 60 && left.length > 3; i++) {
       await sleep(250)
@@ -52,9 +52,9 @@ test('without a retention (the default) no process prunes the request log', asyn
   await db.load('shop')
   const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
   assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'id' } })).status, 200)
-  await atrium.handle.services.requestLog.flush()
+  await atrium.handle.platform.requestLog.flush()
   await atrium.catalog.query("UPDATE atrium.request_log SET at = now() - interval '400 days'")
-  await atrium.handle.services.jobs.send(REQUEST_LOG_PRUNE_QUEUE)
+  await atrium.handle.platform.jobs.send(REQUEST_LOG_PRUNE_QUEUE)
   await sleep(3_000) // longer than a worker's polling interval: a worker would have taken the job by now
   const [{ n }] = await atrium.catalog.query<{ n: string }>("SELECT count(*) AS n FROM atrium.request_log WHERE client_name = 'shop'")
   assert.equal(Number(n), 1)

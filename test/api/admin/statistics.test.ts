@@ -65,7 +65,7 @@ test('/admin/clients/statistics', async (t) => {
   await t.test('two processes sharing the catalog add up, and the admin routes themselves are not counted', async () => {
     const other = await startTestAtrium(t, { catalog: atrium.catalog, sources: { shop: db.url } })
     assert.equal((await other.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id' } })).status, 200)
-    await other.handle.services.requestLog.flush()
+    await other.handle.platform.requestLog.flush()
     const res = await atrium.get('/admin/clients/shop/statistics')
     assert.equal(res.body.statistics.total_requests, 6)
     assert.ok(res.body.tables.some((r: { table_name: string }) => r.table_name === 'customers'))
@@ -74,7 +74,7 @@ test('/admin/clients/statistics', async (t) => {
   await t.test('tenant headers reach the request log exactly, tabs and backslashes included', async () => {
     const odd = { 'x-user-id': 'tab\there \\N back\\slash', 'x-company-id': '\\', 'x-organization-id': 'ünï' }
     assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', headers: odd, body: { table_name: 'orders', columns: 'id' } })).status, 200)
-    await atrium.handle.services.requestLog.flush()
+    await atrium.handle.platform.requestLog.flush()
     const rows = await atrium.catalog.query<Record<string, string>>(
       "SELECT user_id, company_id, organization_id FROM atrium.request_log WHERE user_id LIKE 'tab%'")
     assert.deepEqual(rows, [{ user_id: odd['x-user-id'], company_id: odd['x-company-id'], organization_id: odd['x-organization-id'] }])
@@ -88,7 +88,7 @@ test('/admin/clients/statistics', async (t) => {
       const res = await atrium.post('/gateway/fetch', { client: 'shop', headers: { 'x-user-id': user }, body: { table_name: 'customers', columns } })
       sent.push({ user, columns, id: res.headers.get('x-request-id')!, status: res.status, ms: performance.now() - t0 })
     }
-    await atrium.handle.services.requestLog.flush()
+    await atrium.handle.platform.requestLog.flush()
     const rows = await atrium.catalog.query<Record<string, unknown>>(
       'SELECT request_id, status, duration_ms, cached, client_name, table_name, operation, method, path, user_id, company_id FROM atrium.request_log WHERE request_id = ANY($1)',
       [sent.map((s) => s.id)])
@@ -105,7 +105,7 @@ test('/admin/clients/statistics', async (t) => {
   })
 
   await t.test('durations are written to the microsecond', async () => {
-    const log = atrium.handle.services.requestLog
+    const log = atrium.handle.platform.requestLog
     const durations = [0, 0.0004, 0.0015, 0.05, 1.5, 12.0456, 999.9996, 65432.1]
     durations.forEach((durationMs, i) => log.record({
       at: new Date(), requestId: `duration-${i}`, client: 'durations', table: null, operation: 'gateway.fetch', method: 'POST',
@@ -119,7 +119,7 @@ test('/admin/clients/statistics', async (t) => {
   })
 
   await t.test('entries logged while the catalog cannot take them are kept and written by a later flush, in batches', async () => {
-    const log = atrium.handle.services.requestLog
+    const log = atrium.handle.platform.requestLog
     const entry = (i: number) => ({
       at: new Date(), requestId: `bulk-${i}`, client: 'bulk', table: i % 2 ? 'odd' : 'even', operation: 'gateway.fetch', method: 'POST',
       path: '/gateway/fetch', status: i % 10 === 0 ? 500 : 200, durationMs: 1.5, cached: false, apiKeyId: null,

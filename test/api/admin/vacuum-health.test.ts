@@ -52,7 +52,7 @@ test('vacuum health', async (t) => {
     assert.ok(s.total_dead_rows >= 15_000)
     assert.ok(s.tables_with_bloat >= 1)
     assert.ok(s.tables_needing_vacuum >= 1)
-    assert.equal(s.instance_id, atrium.handle.services.instanceId)
+    assert.equal(s.instance_id, atrium.handle.platform.instanceId)
     assert.equal(typeof s.freeze_max_age, 'number')
     assert.ok(s.freeze_max_age >= 100_000)
   })
@@ -92,7 +92,7 @@ test('vacuum health', async (t) => {
     assert.deepEqual(schedules, [{ name: VACUUM_HEALTH_QUEUE, cron: '*/5 * * * *' }])
     const [{ before }] = await atrium.catalog.query<{ before: string }>('SELECT max(id) AS before FROM atrium.vacuum_health_snapshots')
     // a job as the schedule would create it, picked up by the worker (polling every 2 s)
-    await atrium.handle.services.jobs.send(VACUUM_HEALTH_QUEUE)
+    await atrium.handle.platform.jobs.send(VACUUM_HEALTH_QUEUE)
     let fresh: Array<{ client_name: string }> = []
     for (let i = 0; i < 60 && fresh.length < 2; i++) {
       await sleep(250)

@@ -95,7 +95,7 @@ forEachDialect('gateway writes', async (t, db) => {
 
   await t.test('X-Publish-Event publishes the written rows through the outbox', async () => {
     const seen: AtriumEvent[] = []
-    const off = atrium.handle.services.outbox.subscribe('*', (e) => seen.push(e))
+    const off = atrium.handle.platform.outbox.subscribe('*', (e) => seen.push(e))
     await put({ table_name: 'sentinel', insert_body: { id: 2, label: 'evented' } }, { 'x-publish-event': 'sentinel.created' })
     await put({ table_name: 'sentinel', insert_body: { id: 3, label: 'quiet' } })
     // delivery follows the commit: wait (bounded) for the event to arrive
@@ -128,7 +128,7 @@ forEachDialect('gateway writes', async (t, db) => {
   })
 
   await t.test('the request log reaches the catalog in batches', async () => {
-    await atrium.handle.services.requestLog.flush()
+    await atrium.handle.platform.requestLog.flush()
     const rows = await atrium.catalog.query<{ operation: string; n: string }>(
       "SELECT operation, count(*) AS n FROM atrium.request_log WHERE client_name = 'shop' GROUP BY operation ORDER BY operation")
     const ops = Object.fromEntries(rows.map((r) => [r.operation, Number(r.n)]))
