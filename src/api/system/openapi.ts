@@ -8,7 +8,7 @@ const WSS_DOC = {
   info: {
     title: 'Atrium WebSocket gateway',
     version: '0',
-    description: 'The WebSocket gateway (/wss/gateway) is not available in this Atrium version. Row events are published on the internal event bus; use the HTTP gateway routes meanwhile.',
+    description: 'The WebSocket gateway (/wss/gateway) is not available in this Atrium version. Row events (X-Publish-Event) go through the outbox to in-process subscribers on every node; use the HTTP gateway routes meanwhile.',
   },
   paths: {},
   'x-state': 'unavailable',
