@@ -18,7 +18,7 @@ import type { JwtSessions } from '../auth/jwt-sessions.js'
 import type { RateLimits } from '../auth/rate-limits.js'
 import type { Config } from '../config/schema.js'
 import type { SourceRegistry } from '../sources/registry.js'
-import { trimmedHeader } from './headers.js'
+import { trimmedHeader } from '../query/parse/headers.js'
 import type { RouteCatalog } from './route-catalog.js'
 
 /** what deciding access needs: the admin key, key and session verification, limits, and the clients */

@@ -1,6 +1,6 @@
 // Finds the key (or session token) a request presents, in every place the gateway spec allows, without reading the body.
 
-import { headerValue } from './headers.js'
+import { headerValue } from '../query/parse/headers.js'
 
 interface RequestLike {
   headers: Record<string, string | string[] | undefined>

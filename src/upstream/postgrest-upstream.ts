@@ -4,6 +4,7 @@
 import { AppError } from '../errors/app-error.js'
 import type { DeleteQuery, InsertQuery, ReadQuery, UpdateQuery } from '../query/ast.js'
 import { serializeQuery } from '../query/serialize/postgrest.js'
+import { trimmedHeader } from '../query/parse/headers.js'
 
 export const CUSTOM_SUPABASE = 'custom_supabase'
 
@@ -26,9 +27,8 @@ function hostAllowed(host: string, allowed: readonly string[]): boolean {
 }
 
 export function upstreamFrom(headers: Record<string, string | string[] | undefined>, opts: { allowedHosts: readonly string[]; timeoutMs: number; acquire?: Upstream['acquire'] }): Upstream {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim()
-  const url = one(headers['x-supabase-url'])
-  const key = one(headers['x-supabase-key'])
+  const url = trimmedHeader(headers, 'x-supabase-url')
+  const key = trimmedHeader(headers, 'x-supabase-key')
   if (!url || !key) throw new AppError('invalid_upstream', 'X-Athena-Client: custom_supabase needs x-supabase-url and x-supabase-key headers')
   let base: URL
   try {

@@ -1,11 +1,12 @@
 // Gateway request headers: X-Strip-Nulls, X-Publish-Event and the tenant headers (X-User-Id, X-Company-Id, X-Organization-Id).
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
+import { headerValue } from '../../query/parse/headers.js'
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
+const one = (req: FastifyRequest, name: string) => headerValue(req.headers, name)
 
 export function stripNullsHeader(req: FastifyRequest): boolean | undefined {
-  const v = one(req.headers['x-strip-nulls'])?.trim().toLowerCase()
+  const v = one(req, 'x-strip-nulls')?.trim().toLowerCase()
   if (v === undefined || v === '') return undefined
   if (v === 'true' || v === '1') return true
   if (v === 'false' || v === '0') return false
@@ -13,7 +14,7 @@ export function stripNullsHeader(req: FastifyRequest): boolean | undefined {
 }
 
 export function publishEventHeader(req: FastifyRequest): string | undefined {
-  const v = one(req.headers['x-publish-event'])?.trim()
+  const v = one(req, 'x-publish-event')?.trim()
   return v ? v : undefined
 }
 
@@ -24,7 +25,7 @@ export function publishEventHeader(req: FastifyRequest): string | undefined {
  */
 export function checkTenantHeaders(req: FastifyRequest): void {
   for (const name of ['x-company-id', 'x-organization-id']) {
-    if (!one(req.headers[name])?.trim()) {
+    if (!one(req, name)?.trim()) {
       throw new AppError('missing_tenant_header', `${name.replace(/(^|-)(\w)/g, (_, d, c) => d + c.toUpperCase())} header is required on this server`, {
         hint: 'this server sets gateway.requireTenantHeaders; send X-Company-Id and X-Organization-Id',
       })
@@ -33,5 +34,5 @@ export function checkTenantHeaders(req: FastifyRequest): void {
 }
 
 export function cacheBypassed(req: FastifyRequest): boolean {
-  return /no-cache|no-store/i.test(one(req.headers['cache-control']) ?? '')
+  return /no-cache|no-store/i.test(one(req, 'cache-control') ?? '')
 }

@@ -2,7 +2,7 @@
 // which access control leaves without a source) the PostgREST upstream named by the request's headers.
 import type { FastifyRequest } from 'fastify'
 import type { DataTarget } from '../../data/data-target.js'
-import { trimmedHeader } from '../../http/headers.js'
+import { trimmedHeader } from '../../query/parse/headers.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 
 export function targetOf(req: FastifyRequest): DataTarget {

@@ -8,7 +8,7 @@ import type { RequestLog } from '../../monitoring/request-log.js'
 import type { Metrics } from '../../observability/metrics.js'
 import { RequestDeadlines } from '../request-deadlines.js'
 
-import { headerValue } from '../headers.js'
+import { headerValue } from '../../query/parse/headers.js'
 
 const header = (req: FastifyRequest, name: string) => headerValue(req.headers, name) ?? null
 

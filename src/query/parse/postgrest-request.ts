@@ -10,6 +10,7 @@ import { parsePostgrestQuery, queryPairs } from './postgrest.js'
 import { parsePrefer, type Preferences } from './prefer.js'
 import { requestWindow, type Window } from './range.js'
 import { splitRpcArguments } from './rpc.js'
+import { headerValue } from './headers.js'
 
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>
 
@@ -48,10 +49,7 @@ export interface ParsedRpc {
   output: Output
 }
 
-const header = (headers: RequestHeaders, name: string) => {
-  const v = headers[name]
-  return Array.isArray(v) ? v[0] : v
-}
+const header = (headers: RequestHeaders, name: string) => headerValue(headers, name)
 
 /**
  * The table of the path, in the schema named by Accept-Profile (reads) or Content-Profile (writes).

@@ -1,4 +1,5 @@
-// Reading request headers: the one place that turns Node's `string | string[] | undefined` into a value.
+// Reading request headers: the one place that turns Node's `string | string[] | undefined` into a value. It
+// lives with parse, the lowest layer that reads headers; the HTTP layer and the upstream client use it too.
 type Headers = Record<string, string | string[] | undefined>
 
 /** the header's first value (Node joins most repeated headers, but not all), or undefined */
