@@ -23,6 +23,8 @@ export interface DialectCapabilities {
   arrays: boolean
   /** a set-returning function's rows can be selected, filtered, ordered and paged like a table's */
   functionReads: boolean
+  /** a source spans named schemas (else it is one database, which a `public` profile header means) */
+  namedSchemas: boolean
 }
 
 const ALL_OPERATORS: Operator[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is', 'isdistinct',
@@ -31,15 +33,15 @@ const MYSQL_OPERATORS: Operator[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'lik
 
 export const POSTGRES: DialectCapabilities = Object.freeze({
   name: 'postgres', displayName: 'PostgreSQL', insertReturning: true, mutationReturning: true, operators: new Set(ALL_OPERATORS),
-  embedOrderLimit: true, embedOrder: true, casts: true, jsonPaths: true, arrays: true, functionReads: true,
+  embedOrderLimit: true, embedOrder: true, casts: true, jsonPaths: true, arrays: true, functionReads: true, namedSchemas: true,
 })
 export const MARIADB: DialectCapabilities = Object.freeze({
   name: 'mariadb', displayName: 'MariaDB', insertReturning: true, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
-  embedOrderLimit: true, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false,
+  embedOrderLimit: true, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
 })
 export const MYSQL: DialectCapabilities = Object.freeze({
   name: 'mysql', displayName: 'MySQL', insertReturning: false, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
-  embedOrderLimit: false, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false,
+  embedOrderLimit: false, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
 })
 
 export const displayName = (c: DialectCapabilities) => c.displayName

@@ -27,7 +27,7 @@ const CASTABLE = new Set([
  * which is what such a profile means there. A schema written in a table name keeps its meaning.
  */
 function profileRelation(ctx: PlanContext, ref: RelationRef): RelationRef {
-  return ref.fromProfile && ref.schema === 'public' && ctx.caps.name !== 'postgres' ? { name: ref.name } : ref
+  return ref.fromProfile && ref.schema === 'public' && !ctx.caps.namedSchemas ? { name: ref.name } : ref
 }
 
 export function resolveTable(ctx: PlanContext, given: RelationRef): TableInfo {
@@ -59,7 +59,7 @@ export function resolveColumn(ctx: PlanContext, table: TableInfo, name: string):
 function checkJsonPath(ctx: PlanContext, column: ColumnInfo, ref: FieldRef): void {
   if (ref.json.length === 0) return
   if (column.category !== 'json') throw new AppError('invalid_filter', `"${column.name}" is not a JSON column, so "${column.name}->…" cannot be used`)
-  if (ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `JSON paths are not supported on ${displayName(ctx.caps)} sources`)
+  if (!ctx.caps.jsonPaths) throw new AppError('unsupported_feature', `JSON paths are not supported on ${displayName(ctx.caps)} sources`)
 }
 
 export function planRead(ctx: PlanContext, ast: ReadQuery): PlannedRead {
@@ -143,7 +143,7 @@ function planFilter(ctx: PlanContext, table: TableInfo, filter: Filter): Planned
       data: { operator: filter.op, dialect: ctx.caps.name },
     })
   }
-  if (ctx.caps.name !== 'postgres' && ['cs', 'cd', 'ov'].includes(filter.op) && column.category !== 'json') {
+  if (!ctx.caps.arrays && ['cs', 'cd', 'ov'].includes(filter.op) && column.category !== 'json') {
     throw new AppError('unsupported_feature', `"${filter.op}" needs a JSON column on ${displayName(ctx.caps)} sources; "${column.name}" is ${column.type}`)
   }
   return { kind: 'cond', column, json: filter.field.json, op: filter.op, value: filter.value, negated: filter.negated, quantifier: filter.quantifier }
@@ -153,14 +153,14 @@ function planOrder(ctx: PlanContext, table: TableInfo, terms: OrderTerm[], selec
   return terms.map((term) => {
     if (!term.relation) {
       const column = resolveColumn(ctx, table, term.field.column)
-      if (term.field.json.length && ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `ordering by JSON paths is not supported on ${displayName(ctx.caps)} sources`)
+      if (term.field.json.length && !ctx.caps.jsonPaths) throw new AppError('unsupported_feature', `ordering by JSON paths is not supported on ${displayName(ctx.caps)} sources`)
       if (term.field.json.length && column.category !== 'json') throw new AppError('invalid_order', `"${column.name}" is not a JSON column`)
       return { column, json: term.field.json, direction: term.direction, nulls: term.nulls }
     }
     const embed = select.find((s): s is PlannedEmbed => s.kind === 'embed' && (s.output === term.relation || s.relationship.target.name === term.relation))
     if (!embed) throw new AppError('invalid_order', `order by "${term.relation}(…)" needs "${term.relation}" in select`)
     if (embed.relationship.cardinality !== 'many-to-one') throw new AppError('invalid_order', `"${term.relation}" embeds a list; only one-row embeds can be ordered by`)
-    if (ctx.caps.name !== 'postgres') throw new AppError('unsupported_feature', `ordering by embedded columns is not supported on ${displayName(ctx.caps)} sources`)
+    if (!ctx.caps.embedOrder) throw new AppError('unsupported_feature', `ordering by embedded columns is not supported on ${displayName(ctx.caps)} sources`)
     const column = resolveColumn(ctx, embed.relationship.target, term.field.column)
     return { column, json: term.field.json, direction: term.direction, nulls: term.nulls, embed }
   })

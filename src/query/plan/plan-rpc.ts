@@ -2,6 +2,7 @@
 import { AppError } from '../../errors/app-error.js'
 import { categorize, type DbSchema, type FunctionInfo, type TableInfo } from '../../sources/schema.js'
 import type { RpcQuery } from '../ast.js'
+import { displayName } from '../dialect.js'
 import { planReadOn, type PlanContext } from './plan-read.js'
 import { didYouMean } from './suggest.js'
 import type { PlannedRpc } from './types.js'
@@ -52,10 +53,10 @@ export function planRpc(ctx: PlanContext, ast: RpcQuery): PlannedRpc {
   const relation = resultRelation(ctx, fn)
   const shaped = ast.where.length > 0 || ast.order.length > 0 || ast.limit !== undefined || ast.offset !== undefined
   if (!relation && shaped) throw new AppError('invalid_request', `"${fn.name}" does not return rows, so filters, order and limits do not apply`)
-  if (relation && ctx.caps.name !== 'postgres' && (shaped || ast.select.some((s) => s.kind !== 'star'))) {
-    throw new AppError('unsupported_feature', 'shaping procedure results is only supported on PostgreSQL sources')
+  if (relation && !ctx.caps.functionReads && (shaped || ast.select.some((s) => s.kind !== 'star'))) {
+    throw new AppError('unsupported_feature', `shaping procedure results is not supported on ${displayName(ctx.caps)} sources`)
   }
-  const read = relation && ctx.caps.name === 'postgres'
+  const read = relation && ctx.caps.functionReads
     ? planReadOn(ctx, relation, { select: ast.select, where: ast.where, order: ast.order, limit: capped(ast.limit, ast.maxRows), offset: ast.offset, count: ast.count, stripNulls: ast.stripNulls })
     : null
   // the cap concerns sets of rows only: a scalar result is one value whatever the setting
