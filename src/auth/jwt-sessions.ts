@@ -39,7 +39,7 @@ export class JwtSessions {
   /** true when a secret or a JWKS URL is configured; otherwise bearer JWTs are treated like any other key */
   readonly enabled: boolean
 
-  constructor(private readonly settings: SessionSettings) {
+  constructor(settings: SessionSettings) {
     this.secret = settings.jwtSecret ? new TextEncoder().encode(settings.jwtSecret) : undefined
     this.jwks = settings.jwksUrl
       ? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: JWKS_TIMEOUT_MS })

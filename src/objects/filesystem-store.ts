@@ -8,7 +8,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AppError } from '../errors/app-error.js'
 import {
-  DEFAULT_CONTENT_TYPE, MeasureStream, notFound, resolveRange, tooLarge, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys,
+  DEFAULT_CONTENT_TYPE, MeasureStream, notFound, resolveRange, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys,
   validateMetadata, validateObjectRef, validatePartNumber,
   type ByteRange, type CopyOptions, type DeleteManyResult, type GetResult, type ListOptions, type ListResult, type ObjectInfo,
   type ObjectMetadata, type ObjectRef, type ObjectStore, type ObjectSummary, type PutOptions, type SignedUrl, type SignOptions, type UploadedPart,

@@ -2,20 +2,10 @@
 import { createRequire } from 'node:module'
 import type mysql from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
-import type { PoolConfig } from '../../config/schema.js'
 import { translateMysqlError } from '../../errors/translate-mysql.js'
-import type { CommitHook, Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import type { CommitHook, Cursor, Driver, DriverOptions, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
 import { statementCancelled, watchStatement, type StatementWatch } from './statement-watch.js'
 
-export interface MysqlDriverOptions {
-  name: string
-  url: string
-  pool: PoolConfig
-  statementTimeoutMs?: number
-  /** connections of the raw-SQL pool; default half of pool.max, at least 1 */
-  rawPoolMax?: number
-  onError?: (err: Error) => void
-}
 
 type Field = { type: string; length: number; string(): string | null; buffer(): Buffer | null }
 
@@ -47,7 +37,7 @@ export class MysqlDriver implements Driver {
   private rawPoolInstance: mysql.Pool | undefined
   private lastConnectOk = false
 
-  constructor(private readonly opts: MysqlDriverOptions) {
+  constructor(private readonly opts: DriverOptions) {
     this.pool = this.createPool(opts.pool.max, true)
   }
 

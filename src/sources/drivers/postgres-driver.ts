@@ -4,9 +4,8 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { PoolConfig } from '../../config/schema.js'
 import { translatePgError } from '../../errors/translate-pg.js'
-import type { CommitHook, Cursor, Driver, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
+import type { CommitHook, Cursor, Driver, DriverOptions, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
 import { statementCancelled, watchStatement } from './statement-watch.js'
 
 const { Pool, types } = pg
@@ -39,15 +38,6 @@ export interface PostgresExecutor extends Executor {
   copyFrom(copySql: string, data: string | Buffer): Promise<void>
 }
 
-export interface PostgresDriverOptions {
-  name: string
-  url: string
-  pool: PoolConfig
-  statementTimeoutMs?: number
-  /** connections of the raw-SQL pool; default half of pool.max, at least 1 */
-  rawPoolMax?: number
-  onError?: (err: Error) => void
-}
 
 export class PostgresDriver implements Driver {
   readonly dialect = 'postgres' as const
@@ -57,7 +47,7 @@ export class PostgresDriver implements Driver {
   private versionAsked = false
   private lastConnectOk = false
 
-  constructor(private readonly opts: PostgresDriverOptions) {
+  constructor(private readonly opts: DriverOptions) {
     this.pool = this.createPool(opts.pool.max, 'atrium')
   }
 
