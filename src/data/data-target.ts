@@ -6,7 +6,6 @@ import type { DeleteQuery, InsertQuery, ReadQuery, UpdateQuery } from '../query/
 import { resolveUpstreamResourceId } from '../query/plan/resolve-resource-id.js'
 import type { RequestContext } from '../request-context.js'
 import type { DataDeps } from './data-deps.js'
-import type { Source } from '../sources/source.js'
 import { forwardDelete, forwardInsert, forwardRead, forwardUpdate, upstreamFrom, type Upstream, type UpstreamResult } from '../upstream/postgrest-upstream.js'
 import { readRows, type ReadOptions, type ReadOutcome } from './read-rows.js'
 import { deleteRows, insertRows, updateRows, type WriteOptions, type WriteResult } from './write-rows.js'
@@ -14,7 +13,8 @@ import { deleteRows, insertRows, updateRows, type WriteOptions, type WriteResult
 export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>
 
 export type DataTarget =
-  | { kind: 'source'; source: Source }
+  /** the request context's own source */
+  | { kind: 'source' }
   /** custom_supabase: the upstream's URL and key are in these headers (x-supabase-url, x-supabase-key) */
   | { kind: 'upstream'; headers: UpstreamHeaders }
 
@@ -34,29 +34,26 @@ function upstreamOf(deps: DataDeps, target: { headers: UpstreamHeaders }, ctx: R
 /** an upstream's answer in the shape of a local write: the rows it sent back are the rows written */
 const asWrite = (forwarded: UpstreamResult): WriteResult => ({ body: forwarded.body, affected: forwarded.rows })
 
-/** the context with the target's source: for a source target, the request's own */
-const at = (ctx: RequestContext, source: Source): RequestContext => (ctx.source === source ? ctx : { ...ctx, source })
-
 /** a read; an upstream's rows come back as one page, never cached (another server owns them) */
 export async function fetchRowsAt(deps: DataDeps, ctx: RequestContext, target: DataTarget, ast: ReadQuery, opts: ReadOptions = {}): Promise<ReadOutcome> {
-  if (target.kind === 'source') return readRows(deps, at(ctx, target.source), ast, opts)
+  if (target.kind === 'source') return readRows(deps, ctx, ast, opts)
   const forwarded = await forwardRead(upstreamOf(deps, target, ctx, 'rows.read'), ast)
   return { kind: 'page', result: { body: forwarded.body, rows: forwarded.rows }, cached: false }
 }
 
 export async function insertRowsAt(deps: DataDeps, ctx: RequestContext, target: DataTarget, ast: InsertQuery, opts?: WriteOptions): Promise<WriteResult> {
-  if (target.kind === 'source') return insertRows(deps, at(ctx, target.source), ast, opts)
+  if (target.kind === 'source') return insertRows(deps, ctx, ast, opts)
   return asWrite(await forwardInsert(upstreamOf(deps, target, ctx, 'rows.insert'), ast))
 }
 
 export async function updateRowsAt(deps: DataDeps, ctx: RequestContext, target: DataTarget, ast: UpdateQuery, opts?: WriteOptions): Promise<WriteResult> {
-  if (target.kind === 'source') return updateRows(deps, at(ctx, target.source), ast, opts)
+  if (target.kind === 'source') return updateRows(deps, ctx, ast, opts)
   return asWrite(await forwardUpdate(upstreamOf(deps, target, ctx, 'rows.update'), ast))
 }
 
 /** resource_id is resolved by the planner locally, and means an `id` column upstream */
 export async function deleteRowsAt(deps: DataDeps, ctx: RequestContext, target: DataTarget, ast: DeleteQuery, opts?: WriteOptions): Promise<WriteResult> {
-  if (target.kind === 'source') return deleteRows(deps, at(ctx, target.source), ast, opts)
+  if (target.kind === 'source') return deleteRows(deps, ctx, ast, opts)
   const upstream = upstreamOf(deps, target, ctx, 'rows.delete')
   return asWrite(await forwardDelete(upstream, resolveUpstreamResourceId(ast)))
 }

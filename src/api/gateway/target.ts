@@ -5,9 +5,11 @@ import type { DataTarget } from '../../data/data-target.js'
 import { trimmedHeader } from '../../query/parse/headers.js'
 import { CUSTOM_SUPABASE } from '../../upstream/postgrest-upstream.js'
 
+const LOCAL: DataTarget = Object.freeze({ kind: 'source' })
+
 export function targetOf(req: FastifyRequest): DataTarget {
   if (!req.source) {
     if (trimmedHeader(req.headers, 'x-athena-client') === CUSTOM_SUPABASE) return { kind: 'upstream', headers: req.headers }
   }
-  return { kind: 'source', source: req.source }
+  return LOCAL
 }
