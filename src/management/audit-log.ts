@@ -2,7 +2,8 @@
 // MySQL database): checking that it is there, writing one row per change, and installing it from sql/.
 import { readFileSync } from 'node:fs'
 import { AppError } from '../errors/app-error.js'
-import type { Dialect, Executor } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
+import type { Executor } from '../sources/driver.js'
 
 export interface AuditEntry {
   actor: string

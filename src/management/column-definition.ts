@@ -1,6 +1,6 @@
 // One column of a managed table (ManagementColumnRequest) turned into its DDL text.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 import { parseDataType } from './data-types.js'
 import { renderDefault } from './default-expression.js'
 import { assertIdentifier, assertNotReserved, quoteIdent } from './identifiers.js'

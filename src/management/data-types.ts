@@ -1,7 +1,7 @@
 // The column data types the management API accepts, per dialect, parsed into one canonical spelling.
 // The SQL type text is always rebuilt from the parsed parts, never copied from the request.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 
 type Params = 'none' | 'length' | 'optional-length' | 'precision-scale'
 

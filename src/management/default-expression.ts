@@ -11,7 +11,7 @@
 //
 // Backslashes are refused so a literal means the same under every string-escaping mode of both databases.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 import { parseDataType } from './data-types.js'
 
 type DefaultValue =

@@ -1,6 +1,6 @@
 // Names in management DDL: validated against one plain-identifier grammar, then quoted by code per dialect.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 
 // Letters, digits and "_", not starting with a digit, at most 63 (PostgreSQL's limit; MySQL allows 64).
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/

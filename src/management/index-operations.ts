@@ -1,6 +1,6 @@
 // Indexes on managed tables: create (allow-listed methods, validated columns) and drop by name.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 import { assertIdentifier, assertNotAuditTable, quoteIdent } from './identifiers.js'
 import { columnKey, isTableKind, liveColumns, liveIndexes, relationKind } from './live-schema.js'
 import { authorizeManagement, runManagedChange, type ManagementDeps } from './run-managed-change.js'

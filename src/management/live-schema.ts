@@ -1,6 +1,7 @@
 // Existence checks for management DDL, asked of the database itself (inside the DDL's transaction on
 // PostgreSQL) rather than the schema cache, which may lag behind changes made elsewhere.
-import type { Dialect, Executor } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
+import type { Executor } from '../sources/driver.js'
 
 export interface LiveColumn {
   name: string

@@ -1,6 +1,6 @@
 // Managed tables: create, alter (additive, safe operations), drop, and drop one column.
 import { AppError } from '../errors/app-error.js'
-import type { Dialect } from '../sources/driver.js'
+import type { Dialect } from '../sources/dialects.js'
 import { columnDefinition, reservedColumnDefinitions, type ColumnRequest } from './column-definition.js'
 import { renderDefault } from './default-expression.js'
 import { assertIdentifier, assertNotAuditTable, assertNotReserved, quoteIdent } from './identifiers.js'

@@ -64,7 +64,7 @@ export class SourceEvents {
   async write(source: Source, draft: (result: MutationResult) => NewEvent | null, write: (announce: AnnounceHook) => Promise<MutationResult>): Promise<MutationResult> {
     const { catalog, outbox } = this.opts
     const id = randomUUID()
-    const dialect = source.driver.dialect
+    const dialect = source.dialect
     const xaId = dialect === 'mysql' ? `atrium-${id}` : undefined
     const base = { id, source: source.name, dialect, origin: outbox.instanceId }
     if (xaId) {

@@ -2,8 +2,6 @@
 import type { PoolConfig } from '../config/schema.js'
 
 /** the name of a registered dialect (sources/dialects.ts) */
-export type { Dialect } from './dialects.js'
-import type { Dialect } from './dialects.js'
 
 export type Row = Record<string, unknown>
 
@@ -82,7 +80,8 @@ export interface Executor {
 }
 
 export interface Driver extends Executor {
-  readonly dialect: Dialect
+  /** the engine's name in the dialect registry (sources/dialects.ts), which imports the drivers */
+  readonly dialect: string
   /** runs fn on one connection inside BEGIN … COMMIT (ROLLBACK on error); `hook` for a commit that is announced */
   transaction<T>(mode: TransactionMode, fn: (tx: Executor) => Promise<T>, hook?: CommitHook): Promise<T>
   /**

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { countRows } from '../../data/read-rows.js'
 import { parseAthenaFetch, type AthenaFetchBody } from '../../query/parse/athena.js'
-import type { GatewayDeps } from './index.js'
+import type { GatewayDeps } from './deps.js'
 import { plural, sendEnvelope } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
 import { contextOf } from '../../http/request-context.js'

@@ -1,12 +1,9 @@
 // The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, the admin
 // catalog under /admin and management DDL under /management; API keys or sessions; the Athena envelope.
 import type { FastifyRequest } from 'fastify'
-import type { DataDeps } from '../../data/data-deps.js'
-import type { AccessDeps } from '../../http/access-control.js'
-import type { ManagementDeps } from '../../management/run-managed-change.js'
-import type { Config } from '../../config/schema.js'
-import { adminCatalogRoutes, type AdminDeps } from '../admin/catalog.js'
+import { adminCatalogRoutes } from '../admin/catalog.js'
 import type { Family } from '../family.js'
+import type { GatewayDeps } from './deps.js'
 import { installKeyAccess } from '../../http/access-control.js'
 import { managementRoutes } from '../management/index.js'
 import { renderAthenaError } from './envelope.js'
@@ -23,9 +20,6 @@ function isStructuredWrite(req: FastifyRequest): boolean {
   if (operation === 'gateway.insert' || operation === 'gateway.delete') return true
   return operation === 'gateway.update' && (req.body as { update_body?: unknown } | undefined)?.update_body !== undefined
 }
-
-/** what the gateway family needs: key access, the data capability, and the admin and management capabilities */
-export type GatewayDeps = AccessDeps & DataDeps & AdminDeps & ManagementDeps & { config: Config }
 
 export const gatewayFamily: Family<GatewayDeps> = {
   name: 'gateway',

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runRawSql } from '../../data/run-raw-sql.js'
 import { AppError } from '../../errors/app-error.js'
-import type { GatewayDeps } from './index.js'
+import type { GatewayDeps } from './deps.js'
 import type { Source } from '../../sources/source.js'
 import { plural, sendEnvelope } from './respond.js'
 import { authorizeBodyClient } from '../../http/access-control.js'

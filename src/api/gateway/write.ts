@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { deleteRowsAt, insertRowsAt } from '../../data/data-target.js'
 import { parseAthenaDelete, parseAthenaInsert, type AthenaDeleteBody, type AthenaInsertBody } from '../../query/parse/athena.js'
-import type { GatewayDeps } from './index.js'
+import type { GatewayDeps } from './deps.js'
 import { publishEventHeader, stripNullsHeader } from './headers.js'
 import { plural, sendEnvelope } from './respond.js'
 import { DeleteBody, GatewayHeaders, InsertBody } from './schemas.js'

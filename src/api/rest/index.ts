@@ -4,10 +4,8 @@
 import type { FastifyRequest } from 'fastify'
 import { messageFor, type AppError } from '../../errors/app-error.js'
 import { installKeyAccess } from '../../http/access-control.js'
-import type { Config } from '../../config/schema.js'
-import type { DataDeps } from '../../data/data-deps.js'
-import type { AccessDeps } from '../../http/access-control.js'
 import type { ErrorReply, Family } from '../family.js'
+import type { RestDeps } from './deps.js'
 import { postgrestCodeOf } from './postgrest-codes.js'
 import { readRoute } from './read.js'
 import { rpcRoutes } from './rpc.js'
@@ -26,9 +24,6 @@ export function renderRestError(err: AppError, isAdmin = false) {
 /** PostgREST's status where it differs from Atrium's (a missing table is its 404, an ambiguous embed its 300) */
 const renderPostgrestError = (err: AppError, req: FastifyRequest): ErrorReply =>
   ({ status: postgrestCodeOf(err.code).status ?? err.status, body: renderRestError(err, req.principal?.kind === 'admin') })
-
-/** what /rest/v1 needs: key access and the data capability */
-export type RestDeps = AccessDeps & DataDeps & { config: Config }
 
 export const restFamily: Family<RestDeps> = {
   name: 'rest',

@@ -5,7 +5,7 @@ import { deleteRows, insertRows, updateRows, type WriteOptions, type WriteResult
 import type { Output } from '../../query/parse/accept.js'
 import { parsePostgrestDelete, parsePostgrestInsert, parsePostgrestUpdate, type PostgrestRequest } from '../../query/parse/postgrest-request.js'
 import type { Preferences } from '../../query/parse/prefer.js'
-import type { RestDeps } from './index.js'
+import type { RestDeps } from './deps.js'
 import { publishEventHeader } from '../gateway/headers.js'
 import { requireSingleRow, sendRows } from './respond.js'
 import { RestHeaders, TableParams, applyPreferences } from './shared.js'

@@ -3,7 +3,8 @@
 import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { DeleteQuery, InsertQuery, SelectItem, UpdateQuery } from '../ast.js'
-import { planFilters, planReadOn, resolveColumn, resolveTable, type PlanContext } from './plan-read.js'
+import { planFilters, planReadOn, resolveColumn, resolveTable } from './plan-read.js'
+import type { PlanContext } from './types.js'
 import { resolveResourceId } from './resolve-resource-id.js'
 import type { PlannedDelete, PlannedInsert, PlannedRead, PlannedUpdate } from './types.js'
 

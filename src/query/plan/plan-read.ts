@@ -1,19 +1,12 @@
 // Plans a read: resolves the relation, select list, embeds, filters and order against the schema cache.
 // Passes run in order: resolveTable → planSelect (with embeds) → planFilters → planOrder → checkRange.
 import { AppError } from '../../errors/app-error.js'
-import type { ColumnInfo, DbSchema, TableInfo } from '../../sources/schema.js'
+import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { EmbedItem, Filter, FieldRef, OrderTerm, ReadQuery, RelationRef, SelectItem } from '../ast.js'
-import { displayName, type DialectCapabilities } from '../dialect.js'
+import { displayName } from '../dialect.js'
 import { resolveRelationship } from './resolve-relationship.js'
 import { didYouMean } from './suggest.js'
-import type { PlannedEmbed, PlannedFilter, PlannedGroup, PlannedOrder, PlannedRead, PlannedSelect } from './types.js'
-
-export interface PlanContext {
-  schema: DbSchema
-  caps: DialectCapabilities
-  /** client name, for messages */
-  source: string
-}
+import type { PlanContext, PlannedEmbed, PlannedFilter, PlannedGroup, PlannedOrder, PlannedRead, PlannedSelect } from './types.js'
 
 // Types a select may cast to; casts are written into SQL, so only known names are accepted.
 const CASTABLE = new Set([

@@ -6,7 +6,7 @@
 import { AppError } from '../../errors/app-error.js'
 import type { ForeignKey, TableInfo } from '../../sources/schema.js'
 import type { EmbedItem } from '../ast.js'
-import type { PlanContext } from './plan-read.js'
+import type { PlanContext } from './types.js'
 import { didYouMean } from './suggest.js'
 import type { Relationship } from './types.js'
 

@@ -1,5 +1,6 @@
 // The planned query: every name resolved against the schema cache, ready for a dialect compiler.
-import type { ColumnInfo, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
+import type { ColumnInfo, DbSchema, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
+import type { DialectCapabilities } from '../dialect.js'
 import type { CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
 
 export interface Relationship {
@@ -124,3 +125,11 @@ export interface PlannedRpc {
 
 export type PlannedMutation = PlannedInsert | PlannedUpdate | PlannedDelete
 export type Plan = PlannedRead | PlannedMutation | PlannedRpc
+
+/** what every planner step plans against: the source's schema, its dialect's capabilities, its name */
+export interface PlanContext {
+  schema: DbSchema
+  caps: DialectCapabilities
+  /** client name, for messages */
+  source: string
+}
