@@ -43,6 +43,8 @@ export async function fetchRowsAt(deps: DataDeps, ctx: RequestContext, target: D
 
 export async function insertRowsAt(deps: DataDeps, ctx: RequestContext, target: DataTarget, ast: InsertQuery, opts?: WriteOptions): Promise<WriteResult> {
   if (target.kind === 'source') return insertRows(deps, ctx, ast, opts)
+  // a merging upsert updates rows: it needs the update right upstream as it does locally
+  if (ast.onConflict?.action === 'merge') requireOperation(ctx.principal, 'rows.upsert')
   return asWrite(await forwardInsert(upstreamOf(deps, target, ctx, 'rows.insert'), ast))
 }
 

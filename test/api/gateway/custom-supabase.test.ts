@@ -62,6 +62,17 @@ test('custom_supabase forwards structured requests to a PostgREST upstream', asy
     assert.equal(denied.status, 403)
     assert.equal(denied.body.code, 'missing_right')
     assert.equal((await gateway.request('POST', '/gateway/fetch', { client: 'custom_supabase', key: null, body: { table_name: 'orders' }, headers })).status, 401)
+
+    // a merging upsert needs gateway.update as well, forwarded as it is locally; nothing reaches the upstream
+    const inserter = await createKey(gateway, { rights: ['gateway.insert'] })
+    const upsert = await gateway.request('PUT', '/gateway/insert', {
+      client: 'custom_supabase', key: inserter.key, headers,
+      body: { table_name: 'customers', insert_body: { id: 1, name: 'Overwritten' }, update_body: { name: 'Overwritten' }, on_conflict: 'id' },
+    })
+    assert.equal(upsert.status, 403, upsert.text)
+    assert.equal(upsert.body.code, 'missing_right')
+    assert.equal(upsert.body.data.required_right, 'gateway.update')
+    assert.notEqual((await db.query('SELECT name FROM customers WHERE id = 1'))[0].name, 'Overwritten')
   })
 })
 
