@@ -4,7 +4,7 @@ import type { RequestContext } from '../request-context.js'
 import type { Source } from '../sources/source.js'
 import type { DataDeps } from './data-deps.js'
 import type { ReadQuery } from '../query/ast.js'
-import { plan, runnerFor } from '../query/pipeline.js'
+import { compilerFor, executorFor, plan, runnerFor } from '../query/pipeline.js'
 import type { PlannedRead } from '../query/plan/types.js'
 import { ResultCache } from '../query/result-cache.js'
 import { pageRows, type ReadResult, type StreamedRead } from '../query/run/runner.js'
@@ -75,9 +75,7 @@ export async function readRows(deps: DataDeps, { source, principal }: RequestCon
     // Most unbounded reads are small: one capped query answers them; only when the cap is reached is the
     // read redone through a cursor, streamed with bounded memory.
     const cap = threshold + 1
-    started = performance.now()
-    const probe = await runner.read({ ...planned, limit: Math.min(planned.limit ?? cap, cap) }, planned.count)
-    timings?.add('execute', performance.now() - started)
+    const probe = await readPage(source, { ...planned, limit: Math.min(planned.limit ?? cap, cap) }, timings)
     if (probe.rows < cap) {
       if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), probe.body, probe.rows, { total: probe.total })
       return { kind: 'page', result: probe, cached: false, cacheKey, plan: planned }
@@ -88,11 +86,19 @@ export async function readRows(deps: DataDeps, { source, principal }: RequestCon
     if ('stream' in outcome) return { kind: 'stream', stream: outcome.stream, plan: planned }
     return { kind: 'page', result: outcome.small, cached: false, plan: planned }
   }
-  started = performance.now()
-  const result = await runner.read(planned, planned.count)
-  timings?.add('execute', performance.now() - started)
+  const result = await readPage(source, planned, timings)
   if (cacheKey) cache.set(cacheKey, source.name, tablesRead(planned), result.body, result.rows, { total: result.total })
   return { kind: 'page', result, cached: false, cacheKey, plan: planned }
+}
+
+/** one page: compile and execute as two timed stages, so Server-Timing shows what each cost */
+function readPage(source: Source, planned: PlannedRead, timings: Timings | undefined): Promise<ReadResult> {
+  const started = performance.now()
+  const compiled = compilerFor(source).read(planned, planned.count)
+  const compiledAt = performance.now()
+  timings?.add('compile', compiledAt - started)
+  const reading = executorFor(source).read(compiled)
+  return timings ? reading.then((r) => { timings.add('execute', performance.now() - compiledAt); return r }) : reading
 }
 
 async function readHead(source: Source, ast: ReadQuery): Promise<HeadOutcome> {

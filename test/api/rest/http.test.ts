@@ -41,6 +41,12 @@ test('/rest/v1 headers and statuses', async (t) => {
     assert.equal(backwards.status, 416)
   })
 
+  await t.test('Server-Timing shows each stage of the pipeline', async () => {
+    const res = await get('orders?select=id&status=eq.paid')
+    const stages = (res.headers.get('server-timing') ?? '').split(',').map((m) => m.trim().split(';')[0])
+    assert.deepEqual(stages, ['parse', 'plan', 'compile', 'execute'])
+  })
+
   await t.test('HEAD answers the headers only', async () => {
     const res = await fetch(`${atrium.url}/rest/v1/orders?status=eq.paid`, { method: 'HEAD', headers: { apikey: 'test-admin-key-0123456789abcdef', 'x-athena-client': 'shop', prefer: 'count=exact' } })
     assert.equal(res.status, 200)
