@@ -19,7 +19,6 @@ import type { SourceRegistry } from '../sources/registry.js'
 import type { Source } from '../sources/source.js'
 import { deletePending, insertPending, lockPending, markPrepared, publishPending, stalePending, type PendingRow } from './event-store.js'
 import type { NewEvent } from './events.js'
-import type { Outbox } from './outbox.js'
 
 /**
  * Test-only crash points (a process is killed there to prove recovery); set through StartOptions by a test
@@ -30,7 +29,8 @@ export type Failpoint = 'before-source-commit' | 'after-source-commit'
 export interface SourceEventsOptions {
   catalog: Catalog
   registry: SourceRegistry
-  outbox: Pick<Outbox, 'instanceId' | 'committed'>
+  /** the outbox this belongs to: its process id, and the wake-up to call once an event is committed */
+  outbox: { readonly instanceId: string; committed(): void }
   settings: Config['events']
   logger: Logger
   failpoint?: (point: Failpoint) => void
