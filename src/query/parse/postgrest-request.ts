@@ -49,14 +49,12 @@ export interface ParsedRpc {
   output: Output
 }
 
-const header = (headers: RequestHeaders, name: string) => headerValue(headers, name)
-
 /**
  * The table of the path, in the schema named by Accept-Profile (reads) or Content-Profile (writes).
  *   relationOf('GET', 'orders', { 'accept-profile': 'sales' }) → { schema: 'sales', name: 'orders', fromProfile: true }
  */
 export function relationOf(method: string, table: string, headers: RequestHeaders): RelationRef {
-  const profile = header(headers, method === 'GET' || method === 'HEAD' ? 'accept-profile' : 'content-profile')
+  const profile = headerValue(headers, method === 'GET' || method === 'HEAD' ? 'accept-profile' : 'content-profile')
   const schema = typeof profile === 'string' && profile.trim() ? profile.trim() : undefined
   return schema ? { schema, name: table, fromProfile: true } : { name: table }
 }
@@ -68,7 +66,7 @@ export function relationOf(method: string, table: string, headers: RequestHeader
  *         window: { offset: 0, limit: 10, explicit: true }, prefs: { applied: [] }, output: { format: 'json', … } }
  */
 export function parsePostgrestRead(req: PostgrestRequest & { method: 'GET' | 'HEAD' }, opts: PostgrestOptions = {}): ParsedRead {
-  const output = parseAccept(header(req.headers, 'accept'))
+  const output = parseAccept(headerValue(req.headers, 'accept'))
   const q = parsePostgrestQuery(queryPairs(req.url))
   const prefs = parsePrefer(req.headers.prefer)
   const window = requestWindow(req.headers, q, opts.maxRows)
@@ -81,7 +79,7 @@ export function parsePostgrestRead(req: PostgrestRequest & { method: 'GET' | 'HE
 
 /** the format of a representation, read before writing: an Accept that cannot be produced writes nothing */
 function representation(headers: RequestHeaders, prefs: Preferences): Output | undefined {
-  return prefs.return === 'representation' ? parseAccept(header(headers, 'accept')) : undefined
+  return prefs.return === 'representation' ? parseAccept(headerValue(headers, 'accept')) : undefined
 }
 
 /** JSON object/array, or CSV with a header row (empty fields are NULL) */
@@ -156,7 +154,7 @@ export interface PostgrestRpcRequest extends PostgrestRequest {
  * them from the body. rest.maxRows is not part of the caller's window: the planner applies it to set results only.
  */
 export function parsePostgrestRpc(req: PostgrestRpcRequest, opts: PostgrestOptions = {}): ParsedRpc {
-  const output = parseAccept(header(req.headers, 'accept'))
+  const output = parseAccept(headerValue(req.headers, 'accept'))
   const prefs = parsePrefer(req.headers.prefer)
   const body = req.method === 'POST' ? ((req.body as Record<string, unknown> | undefined) ?? {}) : undefined
   const { args, query } = splitRpcArguments(queryPairs(req.url), body, req.argumentNames)
