@@ -5,6 +5,7 @@ import { startTestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 import type { AtriumEvent } from '../../../src/outbox/events.js'
+import { ADMISSION_PRUNE_QUEUE } from '../../../src/monitoring/admission-retention-job.js'
 
 // /admin/admission-events: refusals provoked over HTTP are recorded off the request path, flushed in batches
 // with their admission.refused outbox events, and listed with filters and a cursor (admin key only).
@@ -144,4 +145,49 @@ test('admission events', async (t) => {
     const [row] = await atrium.catalog.query<{ n: string }>('SELECT count(*) AS n FROM atrium.admission_events')
     return Number(row.n)
   }
+})
+
+// The deadline is an admission decision too; a full buffer drops and counts; retention prunes old events.
+test('admission events: deadline, bounded buffer, retention', async (t) => {
+  const db = await createPgDatabase(t)
+  const atrium = await startTestAtrium(t, {
+    sources: { shop: db.url },
+    env: { ATRIUM_REQUEST_TIMEOUT_MS: '300' },
+    settings: { 'admission.flushMs': 0, 'admission.bufferSize': 2, 'admission.retentionDays': 30 },
+  })
+  const { admissionLog } = atrium.handle.platform
+
+  await t.test('a request past its deadline is recorded as request_timeout', async () => {
+    const slow = await atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT pg_sleep(5)' } })
+    assert.equal(slow.status, 504, slow.text)
+    assert.equal(slow.body.code, 'request_timeout')
+    await admissionLog.flush()
+    const res = await atrium.get('/admin/admission-events?kind=request_timeout')
+    assert.equal(res.body.data.events.length, 1)
+    assert.equal(res.body.data.events[0].route, '/gateway/query')
+    assert.equal(res.body.data.events[0].status, 504)
+  })
+
+  await t.test('refusals past admission.bufferSize are dropped and counted', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await atrium.post('/gateway/fetch', { client: 'shop', key: null, body: {} })).status, 401)
+    assert.equal(admissionLog.dropped, 1)
+    const metrics = await atrium.get('/metrics')
+    assert.match(metrics.text, /athena_admission_events_dropped_total 1\b/)
+    await admissionLog.flush()
+    assert.equal((await atrium.get('/admin/admission-events?kind=missing_api_key')).body.data.events.length, 2)
+  })
+
+  await t.test('an hourly job deletes events older than admission.retentionDays', async () => {
+    const schedules = await atrium.catalog.query<{ cron: string }>('SELECT cron FROM atrium_jobs.schedule WHERE name = $1', [ADMISSION_PRUNE_QUEUE])
+    assert.deepEqual(schedules, [{ cron: '17 * * * *' }])
+    await atrium.catalog.query("UPDATE atrium.admission_events SET at = now() - interval '45 days' WHERE kind = 'request_timeout'")
+    await atrium.handle.platform.jobs.send(ADMISSION_PRUNE_QUEUE)
+    let kinds: string[] = []
+    for (let i = 0; i < 60; i++) {
+      kinds = (await atrium.catalog.query<{ kind: string }>('SELECT kind FROM atrium.admission_events ORDER BY id')).map((r) => r.kind)
+      if (!kinds.includes('request_timeout')) break
+      await sleep(250)
+    }
+    assert.deepEqual(kinds, ['missing_api_key', 'missing_api_key'])
+  })
 })
