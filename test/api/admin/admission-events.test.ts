@@ -153,7 +153,7 @@ test('admission events: deadline, bounded buffer, retention', async (t) => {
   const atrium = await startTestAtrium(t, {
     sources: { shop: db.url },
     env: { ATRIUM_REQUEST_TIMEOUT_MS: '300' },
-    settings: { 'admission.flushMs': 0, 'admission.bufferSize': 2, 'admission.retentionDays': 30 },
+    settings: { 'admission.flushMs': 0, 'admission.bufferSize': 2, 'admission.retentionDays': 30, 'rawSqlSessions.maxConcurrentPerClient': 1, 'rawSqlSessions.queueTimeoutMs': 0 },
   })
   const { admissionLog } = atrium.handle.platform
 
@@ -166,6 +166,20 @@ test('admission events: deadline, bounded buffer, retention', async (t) => {
     assert.equal(res.body.data.events.length, 1)
     assert.equal(res.body.data.events[0].route, '/gateway/query')
     assert.equal(res.body.data.events[0].status, 504)
+  })
+
+  await t.test('a raw SQL request over the client cap is recorded as too_many_concurrent_queries', async () => {
+    const first = atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT pg_sleep(5)' } })
+    let second = await atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT 1' } })
+    // the first may not hold its turn yet when the second arrives: a bounded retry while it sleeps
+    for (let i = 0; i < 20 && second.status !== 429; i++) second = await atrium.post('/gateway/query', { client: 'shop', body: { query: 'SELECT 1' } })
+    assert.equal(second.status, 429, second.text)
+    assert.equal(second.body.code, 'too_many_concurrent_queries')
+    assert.equal((await first).status, 504)
+    await admissionLog.flush()
+    const res = await atrium.get('/admin/admission-events?kind=too_many_concurrent_queries')
+    assert.equal(res.body.data.events.length, 1)
+    assert.equal(res.body.data.events[0].request_id, second.headers.get('x-request-id'))
   })
 
   await t.test('refusals past admission.bufferSize are dropped and counted', async () => {
@@ -188,6 +202,6 @@ test('admission events: deadline, bounded buffer, retention', async (t) => {
       if (!kinds.includes('request_timeout')) break
       await sleep(250)
     }
-    assert.deepEqual(kinds, ['missing_api_key', 'missing_api_key'])
+    assert.deepEqual(kinds, ['too_many_concurrent_queries', 'missing_api_key', 'missing_api_key'])
   })
 })
