@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { SignJWT } from 'jose'
 import { startTestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createPgDatabase } from '../../helpers/databases.js'
@@ -204,4 +205,31 @@ test('admission events: deadline, bounded buffer, retention', async (t) => {
     }
     assert.deepEqual(kinds, ['too_many_concurrent_queries', 'missing_api_key', 'missing_api_key'])
   })
+})
+
+// A session user's refusal names the user (the token's subject), not a key.
+test('admission events of session users', async (t) => {
+  const db = await createPgDatabase(t)
+  await db.load('shop')
+  const secret = 'admission-jwt-secret-0123456789abcdef-0123'
+  const atrium = await startTestAtrium(t, {
+    sources: { shop: db.url },
+    env: { ATRIUM_JWT_SECRET: secret },
+    settings: { 'admission.flushMs': 0, 'sessions.roleRights': { authenticated: ['gateway.read'] } },
+  })
+  const now = Math.floor(Date.now() / 1000)
+  const sign = (exp: number) => new SignJWT({ sub: 'user-7', role: 'authenticated', iat: now - 600, exp })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret))
+  const bearer = async (exp: number) => ({ authorization: `Bearer ${await sign(exp)}` })
+  const insert = { table_name: 'sentinel', insert_body: { id: 950, label: 'x' } }
+  const write = await atrium.request('PUT', '/gateway/insert', { client: 'shop', key: null, headers: await bearer(now + 300), body: insert })
+  assert.equal(write.body.code, 'missing_right', write.text)
+  const stale = await atrium.post('/gateway/fetch', { client: 'shop', key: null, headers: await bearer(now - 60), body: { table_name: 'customers', columns: 'id' } })
+  assert.equal(stale.body.code, 'expired_session_token', stale.text)
+  await atrium.handle.platform.admissionLog.flush()
+  const events = (await atrium.get('/admin/admission-events')).body.data.events
+  assert.deepEqual(events.map((e: { kind: string; user: string | null; key_id: string | null }) => [e.kind, e.user, e.key_id]), [
+    ['expired_session_token', null, null],
+    ['missing_right', 'user-7', null],
+  ])
 })
