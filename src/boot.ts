@@ -12,6 +12,8 @@ import { JwtSessions } from './auth/jwt-sessions.js'
 import { RateLimits } from './auth/rate-limits.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './monitoring/request-log.js'
+import { AdmissionLog } from './monitoring/admission-log.js'
+import { startAdmissionRetentionJob } from './monitoring/admission-retention-job.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './catalog/embedded.js'
 import { prepareEmbeddedDefaultSource } from './catalog/embedded-default-source.js'
 import { ConfigError } from './config/load.js'
@@ -49,6 +51,8 @@ export interface Platform {
   /** short-lived fetch results, invalidated by writes through Atrium */
   resultCache: ResultCache
   requestLog: RequestLog
+  /** refused requests, recorded in batches off the request path */
+  admissionLog: AdmissionLog
   /** the static admin key (configured, or generated into the data directory) */
   adminKey: string
   /** AES key for connection strings stored in the catalog */
@@ -200,6 +204,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     outbox,
     resultCache,
     requestLog: new RequestLog(catalog, config.gateway.requestLogFlushMs, logger, (reason, n) => metrics.requestLogDropped.inc({ reason }, n)),
+    admissionLog: new AdmissionLog({ catalog, outbox, settings: config.admission, logger, onDrop: (n) => metrics.admissionEventsDropped.inc(n) }),
     adminKey: adminKey.value,
     secretKey,
     embedded,
@@ -216,12 +221,14 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   }
 
   platform.requestLog.start()
+  platform.admissionLog.start()
   try {
     await jobs.start()
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
+    await startAdmissionRetentionJob(platform)
   } catch (err) {
     await shutdownServices(platform)
     throw err
@@ -288,6 +295,8 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 
 async function shutdownServices(platform: Platform): Promise<void> {
   await platform.jobs.stop()
+  // before the outbox stops, so the last batch's events are still delivered here
+  await platform.admissionLog.stop()
   await platform.outbox.stop()
   await platform.requestLog.stop()
   await platform.auth.stop()

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors/app-error.js'
 import { normalizeError } from '../http/normalize-error.js'
+import { ADMISSION_KINDS } from '../monitoring/admission-log.js'
 
 export interface ErrorReply {
   status: number
@@ -36,6 +37,8 @@ export const routeNotFound = (req: FastifyRequest) =>
 /** sends an error (anything thrown) in the family's shape, with Retry-After when the error carries one */
 export function sendFamilyError<D>(family: Family<D>, err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const appError = normalizeError(err, req.log)
+  // request accounting records it (off the request path) when the request ends
+  if (ADMISSION_KINDS.has(appError.code)) req.refusal = appError
   if (appError.extra.retryAfter) reply.header('retry-after', String(appError.extra.retryAfter))
   const { status, body } = family.renderError(appError, req)
   reply.status(status).send(body)

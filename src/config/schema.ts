@@ -111,6 +111,11 @@ export const ConfigSchema = Type.Object({
     retentionDays: Type.Integer({ minimum: 1, default: 7, description: 'committed events older than this many days are deleted every hour' }),
     redisChannel: Type.String({ minLength: 1, default: 'atrium:events', description: 'Redis channel of event announcements (with REDIS_URL); deployments sharing one Redis use different channels' }),
   }, { additionalProperties: false, default: {} }),
+  admission: Type.Object({
+    flushMs: Millis(1_000, 'how often the buffered admission events (refused requests) are written to the catalog; 0 = only at shutdown'),
+    bufferSize: Type.Integer({ minimum: 1, default: 10_000, description: 'most admission events held while the catalog is slow or down; further refusals are dropped and counted' }),
+    retentionDays: Type.Integer({ minimum: 0, default: 30, description: 'admission events older than this many days are deleted every hour; 0 keeps them all' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),

@@ -1,6 +1,7 @@
 // What Atrium adds to Fastify's request and route config; one place so every surface agrees.
 import type { Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
+import type { AppError } from '../errors/app-error.js'
 
 /**
  * who may call a route: anyone, the static admin key, a data-plane caller of the X-Athena-Client client,
@@ -28,5 +29,7 @@ declare module 'fastify' {
     logContext: { table?: string; cached?: boolean; sqlClass?: string }
     /** aborts when the request passes its deadline (deadlines.requestTimeoutMs); undefined when there is none */
     deadlineSignal(): AbortSignal | undefined
+    /** the refusal this request was answered with (an admission event), set by the family's error renderer */
+    refusal: AppError | null
   }
 }

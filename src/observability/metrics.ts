@@ -9,6 +9,7 @@ export class Metrics {
   readonly managementMutations: client.Counter<'operation' | 'status'>
   readonly rateLimited: client.Counter<'scope'>
   readonly requestLogDropped: client.Counter<'reason'>
+  readonly admissionEventsDropped: client.Counter
 
   constructor(poolStats: () => Array<{ source: string; total: number; idle: number; waiting: number }>) {
     const registers = [this.registry]
@@ -38,6 +39,7 @@ export class Metrics {
     this.fetchCache = new client.Counter({ name: 'athena_fetch_cache_events_total', help: 'Fetch result cache hits, misses and invalidations', labelNames: ['result'], registers })
     this.managementMutations = new client.Counter({ name: 'athena_management_mutations_total', help: 'Management DDL operations by outcome', labelNames: ['operation', 'status'], registers })
     this.rateLimited = new client.Counter({ name: 'athena_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'], registers })
+    this.admissionEventsDropped = new client.Counter({ name: 'athena_admission_events_dropped_total', help: 'Admission events (refused requests) not recorded because their buffer was full (catalog slow or down)', registers })
     this.requestLogDropped = new client.Counter({ name: 'athena_request_log_dropped_total', help: 'Request log entries dropped: overflow (catalog down too long) or unwritable (the catalog refused the line)', labelNames: ['reason'], registers })
     new client.Gauge({
       name: 'athena_pool_connections',

@@ -41,6 +41,27 @@ export async function insertEvent(tx: Executor, event: NewEvent, origin: string)
   return Number(res.rows[0].id)
 }
 
+/**
+ * Appends several events in one statement (their ids in array order) under the same lock as insertEvent,
+ * announced once on commit; returns how many were written.
+ */
+export async function insertEvents(tx: Executor, events: readonly NewEvent[], origin: string): Promise<number> {
+  if (!events.length) return 0
+  await tx.query({ sql: 'SELECT pg_advisory_xact_lock($1)', params: [ID_ORDER_LOCK] })
+  const rows = events.map((e) => ({ type: e.payload.type, version: e.payload.version, payload: e.payload, source: e.source ?? null, tenant: e.tenant ?? null, request_id: e.requestId ?? null }))
+  const res = await tx.query({
+    sql: `WITH e AS (
+            INSERT INTO atrium.events (type, version, payload, source, tenant, request_id, origin)
+            SELECT r.type, r.version, r.payload, r.source, r.tenant, r.request_id, $2
+            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n),
+              jsonb_to_record(e.doc) AS r(type text, version integer, payload jsonb, source text, tenant text, request_id text)
+            ORDER BY e.n RETURNING id)
+          SELECT count(*) AS n, pg_notify($3, max(id)::text) FROM e`,
+    params: [JSON.stringify(rows), origin, EVENTS_CHANNEL],
+  })
+  return Number(res.rows[0].n)
+}
+
 export async function eventsAfter(db: Executor, afterId: number, limit: number): Promise<AtriumEvent[]> {
   const res = await db.query({ sql: `SELECT ${COLUMNS} FROM atrium.events WHERE id > $1 ORDER BY id LIMIT $2`, params: [afterId, limit] })
   return res.rows.map(toEvent)

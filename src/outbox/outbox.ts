@@ -19,7 +19,7 @@ import type { Config } from '../config/schema.js'
 import type { Executor } from '../sources/driver.js'
 import type { PostgresExecutor } from '../sources/drivers/postgres-driver.js'
 import type { SourceRegistry } from '../sources/registry.js'
-import { cursorBatch, eventsAfter, EVENTS_CHANNEL, insertEvent, lastEventId } from './event-store.js'
+import { cursorBatch, eventsAfter, EVENTS_CHANNEL, insertEvent, insertEvents, lastEventId } from './event-store.js'
 import type { AtriumEvent, NewEvent } from './events.js'
 import { SourceEvents, type Failpoint } from './source-events.js'
 
@@ -112,6 +112,11 @@ export class Outbox {
    */
   write(tx: Executor, event: NewEvent): Promise<number> {
     return insertEvent(tx, event, this.opts.instanceId)
+  }
+
+  /** writes several events in the caller's catalog transaction, in one statement (ids in array order), as `write` does one */
+  writeMany(tx: Executor, events: readonly NewEvent[]): Promise<number> {
+    return insertEvents(tx, events, this.opts.instanceId)
   }
 
   /** writes an event in a transaction of its own */
