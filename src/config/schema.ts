@@ -111,6 +111,9 @@ export const ConfigSchema = Type.Object({
     retentionDays: Type.Integer({ minimum: 1, default: 7, description: 'committed events older than this many days are deleted every hour' }),
     redisChannel: Type.String({ minLength: 1, default: 'atrium:events', description: 'Redis channel of event announcements (with REDIS_URL); deployments sharing one Redis use different channels' }),
   }, { additionalProperties: false, default: {} }),
+  webhooks: Type.Object({
+    allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),
