@@ -57,3 +57,12 @@ export interface JobEventV1 extends EventPayload {
   /** set when the job failed */
   error: { code: string; message: string } | null
 }
+
+/** version 1 of webhook.disabled: an endpoint turned off because nothing reached it for about a day */
+export interface WebhookDisabledEventV1 extends EventPayload {
+  type: 'webhook.disabled'
+  version: 1
+  webhook_id: string
+  url: string
+  reason: string
+}

@@ -13,7 +13,7 @@ export const WEBHOOK_DELIVERY_JOB = 'webhook-delivery'
 // pg-boss waits retryDelay · 2^n · (1 + jitter) seconds before retry n+1: with 5 s and 13 retries the last
 // attempt comes 11–23 hours after the first, so a receiver gets about a day to come back.
 export const DELIVERY_RETRIES: JobKindOptions = { retryLimit: 13, retryDelay: 5, retryBackoff: true, expireIn: 120 }
-const MAX_ATTEMPTS = DELIVERY_RETRIES.retryLimit! + 1
+export const MAX_ATTEMPTS = DELIVERY_RETRIES.retryLimit! + 1
 /** how long one attempt waits for the receiver's answer */
 const ATTEMPT_TIMEOUT_MS = 15_000
 /** the part of a failing receiver's answer kept in last_error */
@@ -23,6 +23,8 @@ export interface DeliveryJobDeps {
   store: WebhookStore
   secretKey: Buffer
   allowPrivate: boolean
+  /** a delivery failed for good (its last attempt): the endpoint may have been failing for long */
+  onFinalFailure(endpointId: string, deliveryId: string): Promise<void>
 }
 
 export function webhookDeliveryHandler(deps: DeliveryJobDeps) {
@@ -80,6 +82,7 @@ export function webhookDeliveryHandler(deps: DeliveryJobDeps) {
       return { response_status: responseStatus }
     }
     await store.recordAttempt(id, { attempt: ctx.attempt, status: final ? 'failed' : 'retrying', responseStatus, error })
+    if (final) await deps.onFinalFailure(delivery.endpointId, id)
     throw new AppError('webhook_delivery_failed', error)
   }
 }

@@ -142,6 +142,24 @@ export class WebhookStore {
     })
   }
 
+  /**
+   * Disables the endpoint when no delivery to it has succeeded since delivery `failedId` was created: that
+   * delivery was retried for about a day, so nothing has reached the endpoint for at least that long.
+   * Returns the endpoint when this call disabled it.
+   */
+  async disableIfFailingSince(tx: Executor, endpointId: string, failedId: string): Promise<{ id: string; url: string; since: string } | null> {
+    const res = await tx.query({
+      sql: `WITH failed AS (SELECT created_at FROM atrium.webhook_deliveries WHERE id = $2 AND endpoint_id = $1 AND status = 'failed')
+            UPDATE atrium.webhook_endpoints e SET enabled = false, updated_at = now() FROM failed
+            WHERE e.id = $1 AND e.enabled AND NOT EXISTS (
+              SELECT 1 FROM atrium.webhook_deliveries d WHERE d.endpoint_id = $1 AND d.status = 'succeeded' AND d.delivered_at >= failed.created_at)
+            RETURNING e.id, e.url, failed.created_at AS since`,
+      params: [endpointId, failedId],
+    })
+    const row = res.rows[0]
+    return row ? { id: row.id as string, url: row.url as string, since: row.since as string } : null
+  }
+
   /** a replay starts the delivery over: pending, no attempts (the same id, so receivers see the same webhook-id) */
   async resetDelivery(tx: Executor, id: string): Promise<void> {
     await tx.query({

@@ -7,10 +7,10 @@ import type { Catalog } from '../catalog/catalog.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { JobQueue } from '../jobs/job-queue.js'
-import type { AtriumEvent } from '../outbox/events.js'
+import type { AtriumEvent, WebhookDisabledEventV1 } from '../outbox/events.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { Executor } from '../sources/driver.js'
-import { DELIVERY_RETRIES, WEBHOOK_DELIVERY_JOB, webhookDeliveryHandler } from './webhook-delivery-job.js'
+import { DELIVERY_RETRIES, MAX_ATTEMPTS, WEBHOOK_DELIVERY_JOB, webhookDeliveryHandler } from './webhook-delivery-job.js'
 import { WebhookStore, type DeliveryPage, type EndpointChanges, type WebhookDelivery, type WebhookEndpoint, type WebhookFilter } from './webhook-store.js'
 import { assertPublicUrl, parseWebhookUrl } from './webhook-url.js'
 
@@ -41,14 +41,23 @@ export class Webhooks {
   private again = false
   private started = false
 
+  /** the delivery job's handler: one attempt of one delivery */
+  readonly deliver: ReturnType<typeof webhookDeliveryHandler>
+
   constructor(private readonly deps: WebhooksDeps) {
     this.store = new WebhookStore(deps.catalog)
+    this.deliver = webhookDeliveryHandler({
+      store: this.store,
+      secretKey: deps.secretKey,
+      allowPrivate: deps.config.webhooks.allowPrivate,
+      onFinalFailure: (endpointId, deliveryId) => this.disableIfFailingLong(endpointId, deliveryId),
+    })
   }
 
   /** every process defines the delivery job (enqueueing needs it) and runs the consumer; the consumer's row lock makes them take turns */
   async start(): Promise<void> {
-    const { jobs, config, secretKey, outbox } = this.deps
-    await jobs.define(WEBHOOK_DELIVERY_JOB, webhookDeliveryHandler({ store: this.store, secretKey, allowPrivate: config.webhooks.allowPrivate }), DELIVERY_RETRIES)
+    const { jobs, outbox } = this.deps
+    await jobs.define(WEBHOOK_DELIVERY_JOB, this.deliver, DELIVERY_RETRIES)
     this.started = true
     this.unsubscribe = outbox.subscribe('*', () => this.wake())
     this.timer = setInterval(() => this.wake(), SWEEP_MS)
@@ -125,6 +134,26 @@ export class Webhooks {
       await this.enqueue(tx, deliveryId)
     })
     return (await this.store.getDelivery(endpointId, deliveryId))!
+  }
+
+  /** an endpoint nothing reached for about a day is disabled, told as a webhook.disabled event (to the other endpoints) */
+  private async disableIfFailingLong(endpointId: string, deliveryId: string): Promise<void> {
+    const disabled = await this.deps.catalog.transaction(async (tx) => {
+      const endpoint = await this.store.disableIfFailingSince(tx, endpointId, deliveryId)
+      if (!endpoint) return null
+      const payload: WebhookDisabledEventV1 = {
+        type: 'webhook.disabled',
+        version: 1,
+        webhook_id: endpoint.id,
+        url: endpoint.url,
+        reason: `delivery ${deliveryId} failed after ${MAX_ATTEMPTS} attempts and nothing was delivered since ${endpoint.since}`,
+      }
+      await this.deps.outbox.write(tx, { payload })
+      return endpoint
+    })
+    if (!disabled) return
+    this.deps.outbox.committed()
+    this.deps.logger.warn({ webhook: disabled.id }, 'webhook endpoint disabled: its deliveries have failed for about a day')
   }
 
   private async checkedUrl(raw: string): Promise<string> {

@@ -7,6 +7,8 @@ import { Webhook } from 'standardwebhooks'
 import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createPgDatabase } from '../../helpers/databases.js'
+import type { JobContext } from '../../../src/jobs/job-queue.js'
+import { MAX_ATTEMPTS } from '../../../src/webhooks/webhook-delivery-job.js'
 
 interface Received {
   path: string
@@ -204,4 +206,44 @@ test('webhooks', async (t) => {
   await t.test('secrets never reach the log', () => {
     assert.ok(!atrium.logs().includes(all.secret.slice(6)), 'the secret is not logged')
   })
+})
+
+// An endpoint that nothing reached for about a day (a delivery's last attempt failed, no success since it was
+// created) is disabled, with a webhook.disabled event. The process has no workers: the test runs the delivery
+// job's attempts itself, as the job queue would, so it need not wait out a day of backoff.
+test('an endpoint failing for long is disabled with an event', async (t) => {
+  const receiver = await startReceiver(t)
+  const atrium = await startTestAtrium(t, { env: { ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true', ATRIUM_WORKERS: '0' } })
+  const { webhooks } = atrium.handle.platform
+  const attempt = (deliveryId: string, n: number) => {
+    const ctx: JobContext = { jobId: deliveryId, attempt: n, signal: new AbortController().signal, progress: async () => {}, step: (_name, fn) => atrium.handle.platform.catalog.transaction(fn) }
+    return webhooks.deliver({ delivery_id: deliveryId }, ctx)
+  }
+  const testDelivery = async (id: string) => (await atrium.post(`/admin/webhooks/${id}/test`)).body.data.delivery.id as string
+  const disabledEvents = () => atrium.catalog.query<{ payload: any }>(`SELECT payload FROM atrium.events WHERE type = 'webhook.disabled'`)
+
+  const dying = await createWebhook(atrium, { url: `${receiver.base}/dying` })
+  const recovering = await createWebhook(atrium, { url: `${receiver.base}/recovering` })
+  receiver.answers['/dying'] = [500, 500]
+  const lost = await testDelivery(dying.id)
+  await assert.rejects(attempt(lost, 1), { code: 'webhook_delivery_failed' })
+  assert.equal((await atrium.get(`/admin/webhooks/${dying.id}`)).body.data.webhook.enabled, true, 'a failed attempt with retries left disables nothing')
+  await assert.rejects(attempt(lost, MAX_ATTEMPTS), { code: 'webhook_delivery_failed' })
+  assert.equal((await atrium.get(`/admin/webhooks/${dying.id}`)).body.data.webhook.enabled, false)
+  const [record] = (await atrium.get(`/admin/webhooks/${dying.id}/deliveries`)).body.data.deliveries
+  assert.deepEqual([record.status, record.attempts, record.response_status], ['failed', MAX_ATTEMPTS, 500])
+  const events = await disabledEvents()
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.payload.webhook_id, dying.id)
+  assert.equal(events[0]!.payload.url, `${receiver.base}/dying`)
+
+  // a later delivery that got through means the endpoint works again: the old failure disables nothing
+  const old = await testDelivery(recovering.id)
+  const later = await testDelivery(recovering.id)
+  assert.deepEqual(await attempt(later, 1), { response_status: 200 })
+  receiver.answers['/recovering'] = [500]
+  await assert.rejects(attempt(old, MAX_ATTEMPTS), { code: 'webhook_delivery_failed' })
+  assert.equal((await atrium.get(`/admin/webhooks/${recovering.id}`)).body.data.webhook.enabled, true)
+  assert.equal((await disabledEvents()).length, 1)
+  assert.equal(receiver.at('/recovering').length, 2)
 })
