@@ -12,7 +12,8 @@ export const WEBHOOK_DELIVERY_JOB = 'webhook-delivery'
 
 // pg-boss waits retryDelay · 2^n · (1 + jitter) seconds before retry n+1: with 5 s and 13 retries the last
 // attempt comes 11–23 hours after the first, so a receiver gets about a day to come back.
-export const DELIVERY_RETRIES: JobKindOptions = { retryLimit: 13, retryDelay: 5, retryBackoff: true, expireIn: 120 }
+// expireIn: an attempt waits at most ATTEMPT_TIMEOUT_MS; a worker that died mid-attempt hands its job on after this
+export const DELIVERY_RETRIES: JobKindOptions = { retryLimit: 13, retryDelay: 5, retryBackoff: true, expireIn: 30 }
 export const MAX_ATTEMPTS = DELIVERY_RETRIES.retryLimit! + 1
 /** how long one attempt waits for the receiver's answer */
 const ATTEMPT_TIMEOUT_MS = 15_000

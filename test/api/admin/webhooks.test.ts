@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Webhook } from 'standardwebhooks'
-import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
+import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createPgDatabase } from '../../helpers/databases.js'
+import { spawnAtrium } from '../../helpers/process.js'
 import type { JobContext } from '../../../src/jobs/job-queue.js'
 import { MAX_ATTEMPTS } from '../../../src/webhooks/webhook-delivery-job.js'
 
@@ -16,7 +20,7 @@ interface Received {
   body: string
 }
 
-/** a real receiver on 127.0.0.1: records every request; `answers[path]` lists the statuses to give, then 200 */
+/** a real receiver on 127.0.0.1: records every request; `answers[path]` lists the statuses to give, then 200 (0: never answer) */
 async function startReceiver(t: { after(fn: () => Promise<void>): void }) {
   const received: Received[] = []
   const answers: Record<string, number[]> = {}
@@ -27,12 +31,17 @@ async function startReceiver(t: { after(fn: () => Promise<void>): void }) {
     req.on('end', () => {
       const path = req.url ?? '/'
       received.push({ path, headers: req.headers, body })
-      res.statusCode = answers[path]?.shift() ?? 200
+      const status = answers[path]?.shift() ?? 200
+      if (status === 0) return // held open until the server closes
+      res.statusCode = status
       res.end(res.statusCode === 200 ? 'ok' : 'receiver is down')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  t.after(() => new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  }))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return { received, answers, base, at: (path: string) => received.filter((r) => r.path === path) }
 }
@@ -246,4 +255,40 @@ test('an endpoint failing for long is disabled with an event', async (t) => {
   assert.equal((await atrium.get(`/admin/webhooks/${recovering.id}`)).body.data.webhook.enabled, true)
   assert.equal((await disabledEvents()).length, 1)
   assert.equal(receiver.at('/recovering').length, 2)
+})
+
+// A process killed (SIGKILL) while its delivery waits for the receiver: the job outlives it, another process
+// sends the delivery once the dead attempt expires, and the receiver sees the same webhook-id twice.
+test('a delivery in flight when its process is killed is delivered by another, under the same webhook-id', async (t) => {
+  const receiver = await startReceiver(t)
+  receiver.answers['/slow'] = [0]
+  const catalog = await createPgDatabase(null, 'atrium_catalog')
+  const dataDir = mkdtempSync(join(tmpdir(), 'atrium-webhooks-'))
+  const env = { DATABASE_URL: catalog.url, ATHENA_KEY_12: ADMIN_KEY, ATRIUM_DATA_DIR: dataDir, ATRIUM_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789', ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true' }
+  const doomed = await spawnAtrium({ ...env, ATRIUM_WORKERS: '1' })
+  t.after(() => doomed.stop('SIGKILL'))
+  const call = (path: string) => fetch(`${doomed.url}${path}`, { method: 'POST', headers: { apikey: ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ url: `${receiver.base}/slow` }) })
+  const created = await (await call('/admin/webhooks')).json() as any
+  const secret: string = created.data.secret
+  assert.equal((await call(`/admin/webhooks/${created.data.webhook.id}/test`)).status, 202)
+  await until('the first attempt reaches the receiver', () => receiver.at('/slow').length === 1)
+  await doomed.stop('SIGKILL')
+  assert.equal(doomed.child.signalCode, 'SIGKILL')
+
+  // the survivor's job maintenance expires the dead attempt (expireIn 30 s), then the retry runs here
+  const atrium = await startTestAtrium(t, { catalog, env: { ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true' }, settings: { 'jobs.maintenanceIntervalSeconds': 1, 'jobs.pollIntervalMs': 200 } })
+  t.after(async () => {
+    await catalog.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+  await until('the delivery after the crash', () => receiver.at('/slow').length >= 2, 900)
+  const [dead, delivered] = receiver.at('/slow')
+  assert.equal(dead!.headers['webhook-id'], delivered!.headers['webhook-id'])
+  assert.equal(verify(secret, dead!).type, 'webhook.test')
+  assert.equal(verify(secret, delivered!).type, 'webhook.test')
+  const deliveries = async () => (await atrium.get(`/admin/webhooks/${created.data.webhook.id}/deliveries`)).body.data.deliveries as any[]
+  await until('the record says succeeded', async () => (await deliveries())[0]?.status === 'succeeded')
+  const [record] = await deliveries()
+  assert.equal(record.id, delivered!.headers['webhook-id'])
+  assert.equal(record.response_status, 200)
 })
