@@ -34,6 +34,7 @@ import { loadSqlParsers } from './sql/classify-postgres.js'
 import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
+import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -76,6 +77,8 @@ export interface Platform {
   rawSqlGate: RawSqlGate
   /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
   objects: ObjectStore
+  /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
+  webhooks: Webhooks
 }
 
 export interface AtriumHandle {
@@ -218,6 +221,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
+    webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 
   platform.requestLog.start()
@@ -226,6 +230,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await jobs.start()
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
+    await platform.webhooks.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
@@ -294,6 +299,7 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 }
 
 async function shutdownServices(platform: Platform): Promise<void> {
+  await platform.webhooks.stop()
   await platform.jobs.stop()
   // before the outbox stops, so the last batch's events are still delivered here
   await platform.admissionLog.stop()

@@ -116,6 +116,9 @@ export const ConfigSchema = Type.Object({
     bufferSize: Type.Integer({ minimum: 1, default: 10_000, description: 'most admission events held while the catalog is slow or down; further refusals are dropped and counted' }),
     retentionDays: Type.Integer({ minimum: 0, default: 30, description: 'admission events older than this many days are deleted every hour; 0 keeps them all' }),
   }, { additionalProperties: false, default: {} }),
+  webhooks: Type.Object({
+    allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),
+  }, { additionalProperties: false, default: {} }),
   rateLimits: Type.Object({
     perKey: Type.Integer({ minimum: 0, default: 0, description: 'requests per window per API key; 0 = unlimited' }),
     perClient: Type.Integer({ minimum: 0, default: 0 }),

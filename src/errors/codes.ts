@@ -129,6 +129,12 @@ export const codes = {
   invalid_cursor: { status: 400, stage: 'request' },
   job_failed: { status: 500, stage: 'execute' },
   job_expired: { status: 504, stage: 'execute' },
+  // webhooks (src/webhooks/); webhook_delivery_failed is recorded on a delivery job, not sent as a reply
+  webhook_not_found: { status: 404, stage: 'request' },
+  webhook_delivery_not_found: { status: 404, stage: 'request' },
+  webhook_url_not_allowed: { status: 400, stage: 'request' },
+  webhook_delivery_pending: { status: 409, stage: 'request' },
+  webhook_delivery_failed: { status: 502, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

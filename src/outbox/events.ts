@@ -79,3 +79,12 @@ export interface AdmissionRefusedV1 extends EventPayload {
   request_id: string | null
   detail: string | null
 }
+
+/** version 1 of webhook.disabled: an endpoint turned off because nothing reached it for about a day */
+export interface WebhookDisabledEventV1 extends EventPayload {
+  type: 'webhook.disabled'
+  version: 1
+  webhook_id: string
+  url: string
+  reason: string
+}

@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -8,15 +8,17 @@ import type { AuditLogRouteDeps } from './audit-log.js'
 import type { JobRouteDeps } from './jobs.js'
 import type { AdmissionRouteDeps } from './admission-events.js'
 import { admissionEventRoutes } from './admission-events.js'
+import type { WebhookRouteDeps } from './webhooks.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { auditLogRoutes } from './audit-log.js'
 import { clientStatisticsRoutes } from './client-statistics.js'
 import { clientRoutes } from './clients.js'
 import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
+import { webhookRoutes } from './webhooks.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -26,4 +28,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   apiKeyRoutes(app, services)
   jobRoutes(app, services)
   admissionEventRoutes(app, services)
+  webhookRoutes(app, services)
 }

@@ -1,0 +1,59 @@
+// Decides whether Atrium may call a webhook URL: http(s) only, and no host that resolves to a loopback,
+// private, link-local or otherwise internal address unless webhooks.allowPrivate is set.
+import { lookup } from 'node:dns/promises'
+import { BlockList, isIP } from 'node:net'
+import { AppError } from '../errors/app-error.js'
+
+// Addresses a webhook must not reach by default: it would let whoever holds the admin key (or a DNS name
+// they control) make Atrium call services that are reachable only from inside its network.
+const INTERNAL = new BlockList()
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) INTERNAL.addSubnet(net, bits, 'ipv4')
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) INTERNAL.addSubnet(net, bits, 'ipv6')
+
+export function isInternalAddress(ip: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  const address = mapped ? mapped[1]! : ip
+  const family = isIP(address)
+  if (family === 0) return true
+  return INTERNAL.check(address, family === 6 ? 'ipv6' : 'ipv4')
+}
+
+/** the URL, checked: a 400 naming what is wrong with it */
+export function parseWebhookUrl(raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new AppError('invalid_request', `url: "${raw}" is not an absolute URL`, { hint: 'e.g. https://hooks.example.com/atrium' })
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_request', `url: the scheme must be http or https, not ${url.protocol.replace(/:$/, '')}`)
+  if (url.username || url.password) throw new AppError('invalid_request', 'url: credentials in the URL are not allowed; the receiver checks the signature instead')
+  return url
+}
+
+/**
+ * Refuses a URL whose host resolves to an internal address (every address it resolves to is checked).
+ * Checked when the endpoint is saved and again before each attempt, since a DNS name can change its answer.
+ */
+export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate) return
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  let addresses: string[]
+  if (isIP(host)) addresses = [host]
+  else {
+    try {
+      addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address)
+    } catch (err) {
+      throw new AppError('webhook_url_not_allowed', `url: the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { hint: 'give a host name that resolves to a public address' })
+    }
+  }
+  const internal = addresses.find(isInternalAddress)
+  if (internal !== undefined) {
+    throw new AppError('webhook_url_not_allowed', `url: ${host} resolves to ${internal}, a loopback, private or link-local address; webhooks are not sent there`, {
+      hint: 'use a public address, or set ATRIUM_WEBHOOKS_ALLOW_PRIVATE=true (webhooks.allowPrivate) to allow internal receivers',
+    })
+  }
+}
