@@ -1,6 +1,6 @@
 // Job records in the catalog (atrium.jobs, atrium.job_steps): typed reads and the status transitions; no queueing.
 import type { Executor } from '../sources/driver.js'
-import { AppError } from '../errors/app-error.js'
+import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -143,7 +143,7 @@ export class JobStore {
     if (filter.kind) add('kind = ?', filter.kind)
     if (filter.status) add('status = ?', filter.status)
     if (filter.cursor) {
-      const after = decodeCursor(filter.cursor)
+      const after = decodePageCursor(filter.cursor)
       add('(created_at, id) < (?::timestamptz, ?::uuid)', after.createdAt, after.id)
     }
     const res = await this.db.query({
@@ -153,7 +153,7 @@ export class JobStore {
     })
     const jobs = res.rows.slice(0, limit).map(toRecord)
     const last = jobs[jobs.length - 1]
-    return { jobs, next_cursor: res.rows.length > limit && last ? encodeCursor(last) : null }
+    return { jobs, next_cursor: res.rows.length > limit && last ? encodePageCursor(last) : null }
   }
 
   /**
@@ -233,16 +233,3 @@ function toRecord(row: Record<string, unknown>): JobRecord {
   }
 }
 
-function encodeCursor(job: JobRecord): string {
-  return Buffer.from(JSON.stringify([job.created_at, job.id])).toString('base64url')
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
-    if (typeof createdAt === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id }
-  } catch {
-    /* falls through to the error below */
-  }
-  throw new AppError('invalid_cursor', 'the cursor is not one this list returned', { hint: 'pass next_cursor from the previous page unchanged' })
-}

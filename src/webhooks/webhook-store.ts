@@ -1,7 +1,7 @@
 // The catalog tables of webhooks: endpoints (secret sealed, never read back by listings) and delivery records.
 import { randomUUID } from 'node:crypto'
-import { AppError } from '../errors/app-error.js'
 import type { Executor, Row } from '../sources/driver.js'
+import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
 
 export interface WebhookFilter {
   /** data sources (X-Athena-Client names); empty = all */
@@ -175,7 +175,7 @@ export class WebhookStore {
     const params: unknown[] = [endpointId]
     let after = ''
     if (opts.cursor) {
-      const c = decodeCursor(opts.cursor)
+      const c = decodePageCursor(opts.cursor)
       params.push(c.createdAt, c.id)
       after = 'AND (created_at, id) < ($2::timestamptz, $3::uuid)'
     }
@@ -186,7 +186,7 @@ export class WebhookStore {
     })
     const deliveries = res.rows.slice(0, limit).map(toDelivery)
     const last = deliveries[deliveries.length - 1]
-    return { deliveries, next_cursor: res.rows.length > limit && last ? encodeCursor(last) : null }
+    return { deliveries, next_cursor: res.rows.length > limit && last ? encodePageCursor(last) : null }
   }
 }
 
@@ -219,16 +219,3 @@ function toDelivery(row: Row): WebhookDelivery {
   }
 }
 
-function encodeCursor(d: WebhookDelivery): string {
-  return Buffer.from(JSON.stringify([d.created_at, d.id])).toString('base64url')
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
-    if (typeof createdAt === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id }
-  } catch {
-    /* falls through to the error below */
-  }
-  throw new AppError('invalid_cursor', 'the cursor is not one this list returned', { hint: 'pass next_cursor from the previous page unchanged' })
-}
