@@ -35,7 +35,8 @@ forEachDialect('X-Publish-Event through the outbox', async (t, db) => {
   await db.load('shop')
   const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
   const seen: AtriumEvent[] = []
-  atrium.handle.platform.outbox.subscribe('*', (e) => seen.push(e))
+  // row events only: a scheduled job that happens to finish during the test publishes its outcome too
+  for (const type of ['row.inserted', 'row.updated', 'row.deleted']) atrium.handle.platform.outbox.subscribe(type, (e) => seen.push(e))
   const put = (body: unknown, headers: Record<string, string> = {}) => atrium.request('PUT', '/gateway/insert', { client: 'shop', body, headers })
   const count = async (sql: string) => Number(Object.values((await db.query(sql))[0])[0])
 

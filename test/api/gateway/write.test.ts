@@ -95,7 +95,7 @@ forEachDialect('gateway writes', async (t, db) => {
 
   await t.test('X-Publish-Event publishes the written rows through the outbox', async () => {
     const seen: AtriumEvent[] = []
-    const off = atrium.handle.platform.outbox.subscribe('*', (e) => seen.push(e))
+    const off = atrium.handle.platform.outbox.subscribe('row.inserted', (e) => seen.push(e))
     await put({ table_name: 'sentinel', insert_body: { id: 2, label: 'evented' } }, { 'x-publish-event': 'sentinel.created' })
     await put({ table_name: 'sentinel', insert_body: { id: 3, label: 'quiet' } })
     // delivery follows the commit: wait (bounded) for the event to arrive
