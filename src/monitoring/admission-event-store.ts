@@ -1,23 +1,13 @@
-// SQL of atrium.admission_events: the batch insert, the filtered newest-first listing with its cursor, and pruning.
+// SQL of atrium.admission_events: the batch insert, the filtered newest-first listing with its cursor (pruning is jobs/retention-job.ts).
 import { AppError } from '../errors/app-error.js'
 import type { Executor, Row } from '../sources/driver.js'
 import type { AdmissionEntry } from './admission-log.js'
 
-/** an admission event on the wire (GET /admin/admission-events and the admission.refused payload) */
-export interface AdmissionEventRow {
+/** an admission event on the wire (GET /admin/admission-events, and the admission.refused payload's fields) */
+export type AdmissionEventRow = Omit<AdmissionEntry, 'at'> & {
+  /** the admission event's id */
   id: number
   at: string
-  kind: string
-  client: string | null
-  key_id: string | null
-  user: string | null
-  ip: string | null
-  method: string
-  route: string | null
-  operation: string | null
-  status: number
-  request_id: string | null
-  detail: string | null
 }
 
 const COLUMNS = 'id, at, kind, client, key_id, user_id, ip, method, route, operation, status, request_id, detail'
@@ -25,8 +15,7 @@ const COLUMNS = 'id, at, kind, client, key_id, user_id, ip, method, route, opera
 /** writes `entries` in one statement, in order; returns them as stored (with their ids) */
 export async function insertAdmissionEvents(tx: Executor, entries: readonly AdmissionEntry[]): Promise<AdmissionEventRow[]> {
   const json = JSON.stringify(entries.map((e) => ({
-    at: e.at.toISOString(), kind: e.kind, client: e.client, key_id: e.keyId, user_id: e.user, ip: e.ip, method: e.method,
-    route: e.route, operation: e.operation, status: e.status, request_id: e.requestId, detail: e.detail,
+    ...e, at: e.at.toISOString(), user_id: e.user,
   })))
   const res = await tx.query({
     sql: `INSERT INTO atrium.admission_events (at, kind, client, key_id, user_id, ip, method, route, operation, status, request_id, detail)
@@ -84,19 +73,6 @@ export async function listAdmissionEvents(db: Executor, filter: AdmissionFilter)
   return { events, next_cursor: res.rows.length > limit && last ? encodeCursor(last.id) : null }
 }
 
-/** deletes admission events older than `days`, `batch` rows per statement; returns how many went */
-export async function pruneAdmissionEvents(db: Executor, days: number, batch = 10_000): Promise<number> {
-  let deleted = 0
-  for (;;) {
-    const res = await db.query({
-      sql: `DELETE FROM atrium.admission_events WHERE id IN (
-              SELECT id FROM atrium.admission_events WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
-      params: [days, batch],
-    })
-    deleted += res.affected
-    if (res.affected < batch) return deleted
-  }
-}
 
 // an ISO-8601 date or date-time; anything Date.parse reads more loosely (e.g. "5") is refused
 const ISO = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/

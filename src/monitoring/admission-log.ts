@@ -7,8 +7,8 @@ import type { Catalog } from '../catalog/catalog.js'
 import type { ErrorCode } from '../errors/codes.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { NewEvent } from '../outbox/events.js'
-import type { AdmissionRefusedV1 } from '../outbox/events.js'
-import { insertAdmissionEvents } from './admission-event-store.js'
+import { insertAdmissionEvents, type AdmissionEventRow } from './admission-event-store.js'
+import { SerialRuns } from './serial-runs.js'
 
 /** the refusals that are admission decisions: who may call, how often, how long, how many at once */
 export const ADMISSION_KINDS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -17,14 +17,14 @@ export const ADMISSION_KINDS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'invalid_session_token', 'expired_session_token', 'request_timeout', 'too_many_concurrent_queries',
 ])
 
-/** one refusal, as recorded */
-export interface AdmissionEntry {
+/** one refusal, as recorded (field names as the listing and the event show them) */
+export type AdmissionEntry = {
   at: Date
   /** the error code the caller got */
   kind: string
   client: string | null
   /** the public id of the presented API key, never its secret */
-  keyId: string | null
+  key_id: string | null
   /** a verified session's subject */
   user: string | null
   ip: string | null
@@ -32,9 +32,12 @@ export interface AdmissionEntry {
   route: string | null
   operation: string | null
   status: number
-  requestId: string | null
+  request_id: string | null
   detail: string | null
 }
+
+/** version 1 of a refused request, published with the batch that records it */
+export type AdmissionRefusedV1 = { type: 'admission.refused'; version: 1 } & AdmissionEventRow
 
 // rows (and events) per transaction
 const BATCH = 500
@@ -51,7 +54,7 @@ export interface AdmissionLogOptions {
 export class AdmissionLog {
   private buffer: AdmissionEntry[] = []
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  private readonly flushes = new SerialRuns()
   dropped = 0
 
   constructor(private readonly opts: AdmissionLogOptions) {}
@@ -60,7 +63,7 @@ export class AdmissionLog {
     const every = this.opts.settings.flushMs
     if (every <= 0 || this.timer) return
     // a tick while a write is still running is skipped: during a catalog outage, ticks must not pile up
-    this.timer = setInterval(() => { if (!this.flushing) void this.flush() }, every)
+    this.timer = setInterval(() => { if (!this.flushes.busy) void this.flush() }, every)
     this.timer.unref()
   }
 
@@ -76,12 +79,7 @@ export class AdmissionLog {
 
   /** writes everything recorded so far (one transaction per batch) */
   flush(): Promise<void> {
-    // a write already running may have taken its snapshot before the caller's entries: queue one behind it
-    const next: Promise<void> = (this.flushing ?? Promise.resolve())
-      .then(() => this.write())
-      .finally(() => { if (this.flushing === next) this.flushing = undefined })
-    this.flushing = next
-    return next
+    return this.flushes.run(() => this.write())
   }
 
   async stop(): Promise<void> {

@@ -58,27 +58,6 @@ export interface JobEventV1 extends EventPayload {
   error: { code: string; message: string } | null
 }
 
-/** version 1 of a refused request (an admission event), published with the batch that records it */
-export interface AdmissionRefusedV1 extends EventPayload {
-  type: 'admission.refused'
-  version: 1
-  /** the admission event's id (GET /admin/admission-events) */
-  id: number
-  at: string
-  /** the error code the caller got */
-  kind: string
-  client: string | null
-  /** the public id of the presented API key, never its secret */
-  key_id: string | null
-  user: string | null
-  ip: string | null
-  method: string
-  route: string | null
-  operation: string | null
-  status: number
-  request_id: string | null
-  detail: string | null
-}
 
 /** version 1 of webhook.disabled: an endpoint turned off because nothing reached it for about a day */
 export interface WebhookDisabledEventV1 extends EventPayload {

@@ -56,14 +56,14 @@ export const requestAccounting = fp<{ services: AccountingDeps }>(async (app, { 
       at: new Date(),
       kind: req.refusal!.code,
       client: req.source?.name ?? header(req, 'x-athena-client'),
-      keyId,
+      key_id: keyId,
       user: principal?.kind === 'user' ? principal.sub : null,
       ip: req.ip ?? null,
       method: req.method,
       route: path ?? req.url.split('?')[0],
       operation: operation ?? null,
       status: reply.statusCode,
-      requestId: req.id,
+      request_id: req.id,
       detail: req.refusal!.message.slice(0, 2000),
     })
   }
