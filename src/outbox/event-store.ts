@@ -72,19 +72,6 @@ export async function lastEventId(db: Executor): Promise<number> {
   return Number(res.rows[0].id)
 }
 
-/** deletes events older than `days`, `batch` rows per statement; returns how many went */
-export async function pruneEvents(db: Executor, days: number, batch: number): Promise<number> {
-  let deleted = 0
-  for (;;) {
-    const res = await db.query({
-      sql: `DELETE FROM atrium.events WHERE id IN (
-              SELECT id FROM atrium.events WHERE created_at < now() - make_interval(days => $1) ORDER BY id LIMIT $2)`,
-      params: [days, batch],
-    })
-    deleted += res.affected
-    if (res.affected < batch) return deleted
-  }
-}
 
 export async function insertPending(db: Executor, row: Omit<PendingRow, 'created_at'>): Promise<void> {
   await db.query({

@@ -1,22 +1,9 @@
-// Event retention: an hourly job schedule that deletes committed events older than events.retentionDays,
-// run by whichever process has workers.
-import type { Logger } from 'pino'
-import type { Catalog } from '../catalog/catalog.js'
+// Event retention (events.retentionDays, at least 1): an hourly pruning job (jobs/retention-job.ts).
 import type { Config } from '../config/schema.js'
-import type { JobQueue } from '../jobs/job-queue.js'
-import { pruneEvents } from './event-store.js'
+import { startRetentionJob, type RetainedTable, type RetentionDeps } from '../jobs/retention-job.js'
 
-export const EVENTS_PRUNE_QUEUE = 'events-prune'
-// hourly, off the hour the request log prunes at
-const SCHEDULE = '23 * * * *'
-// rows per DELETE: each batch commits on its own, so no run holds locks or grows WAL for long
-const BATCH = 10_000
+export const EVENTS: RetainedTable = { queue: 'events-prune', schedule: '23 * * * *', table: 'atrium.events', timeColumn: 'created_at', rows: 'events' }
 
-export async function startEventsRetentionJob(deps: { jobs: JobQueue; catalog: Catalog; settings: Config['events']; logger: Logger }): Promise<void> {
-  const { jobs, catalog, settings, logger } = deps
-  await jobs.define(EVENTS_PRUNE_QUEUE, async () => {
-    const deleted = await pruneEvents(catalog, settings.retentionDays, BATCH)
-    if (deleted) logger.info({ deleted, retentionDays: settings.retentionDays }, 'old events deleted')
-  })
-  await jobs.schedule(EVENTS_PRUNE_QUEUE, SCHEDULE)
+export function startEventsRetentionJob(deps: RetentionDeps & { settings: Config['events'] }): Promise<void> {
+  return startRetentionJob(deps, EVENTS, deps.settings.retentionDays)
 }

@@ -9,7 +9,8 @@ import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../helpers/atrium.j
 import { createPgDatabase } from '../helpers/databases.js'
 import { forEachDialect } from '../helpers/dialects.js'
 import { spawnAtrium } from '../helpers/process.js'
-import { pruneEvents } from '../../src/outbox/event-store.js'
+import { deleteOlderThan } from '../../src/jobs/retention-job.js'
+import { EVENTS } from '../../src/outbox/events-retention-job.js'
 import type { AtriumEvent, JobEventV1, RowEventV1 } from '../../src/outbox/events.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -170,7 +171,7 @@ test('events: commit order, durable consumers, job outcomes', async (t) => {
     const [{ old }] = await atrium.catalog.query<{ old: number }>("SELECT count(*)::int AS old FROM atrium.events WHERE type = 'test.tick'")
     const [{ all }] = await atrium.catalog.query<{ all: number }>('SELECT count(*)::int AS all FROM atrium.events')
     assert.ok(old > 3)
-    assert.equal(await pruneEvents(atrium.handle.platform.catalog, 7, 3), old)
+    assert.equal(await deleteOlderThan(atrium.handle.platform.catalog, EVENTS, 7, 3), old)
     const left = await atrium.catalog.query<{ type: string }>('SELECT type FROM atrium.events')
     assert.equal(left.length, all - old)
     assert.ok(left.every((e) => e.type.startsWith('job.')))
