@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/catalog.js'
 import { formatMs } from '../observability/format-ms.js'
 import { FOLD_INTO_STATISTICS, StatisticsTotals, TOTALS_OF_BATCH } from './client-statistics-store.js'
+import { SerialRuns } from './serial-runs.js'
 
 export interface RequestLogEntry {
   at: Date
@@ -51,7 +52,7 @@ export class RequestLog {
   /** buffers of written batches, reused by new batches */
   private spare: Buffer[] = []
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  private readonly flushes = new SerialRuns()
   dropped = 0
 
   constructor(
@@ -64,7 +65,7 @@ export class RequestLog {
   start(): void {
     if (this.flushMs <= 0 || this.timer) return
     // a tick while a write is still running is skipped: during a catalog outage, ticks must not pile up
-    this.timer = setInterval(() => { if (!this.flushing) void this.flush() }, this.flushMs)
+    this.timer = setInterval(() => { if (!this.flushes.busy) void this.flush() }, this.flushMs)
     this.timer.unref()
   }
 
@@ -87,12 +88,7 @@ export class RequestLog {
 
   /** writes everything logged so far (one transaction per batch) */
   flush(): Promise<void> {
-    // a write already running may have taken its snapshot before the caller's entries: queue one behind it
-    const next: Promise<void> = (this.flushing ?? Promise.resolve())
-      .then(() => this.write())
-      .finally(() => { if (this.flushing === next) this.flushing = undefined })
-    this.flushing = next
-    return next
+    return this.flushes.run(() => this.write())
   }
 
   async stop(): Promise<void> {
