@@ -198,8 +198,10 @@ test('the request deadline answers a coded error and cancels the SQL; slow reque
     env: {
       ATRIUM_STATEMENT_TIMEOUT_MS: '20000',
       ATRIUM_REQUEST_TIMEOUT_MS: '1000',
-      ATRIUM_REQUEST_READ_TIMEOUT_MS: '1000',
-      ATRIUM_HEADERS_TIMEOUT_MS: '1000',
+      // reading a request times out well before its deadline, so a trickled body meets the read timeout (408)
+      // and not the deadline sweep (504), however loaded the machine
+      ATRIUM_REQUEST_READ_TIMEOUT_MS: '500',
+      ATRIUM_HEADERS_TIMEOUT_MS: '500',
     },
   })
 
