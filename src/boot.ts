@@ -35,6 +35,10 @@ import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
+import { PlatformKeys } from './auth/platform-keys.js'
+import { IdempotencyStore } from './idempotency/idempotency-store.js'
+import { Databases } from './provisioning/databases-service.js'
+import { ManagedServers } from './provisioning/managed-servers.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -79,6 +83,12 @@ export interface Platform {
   objects: ObjectStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** Databases API keys (pk_live_…), their users and teams */
+  platformKeys: PlatformKeys
+  /** databases provisioned through the Databases API, on the managed servers of each region */
+  databases: Databases
+  /** stored answers of requests sent with an Idempotency-Key */
+  idempotency: IdempotencyStore
 }
 
 export interface AtriumHandle {
@@ -222,6 +232,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    platformKeys: new PlatformKeys(catalog),
+    databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url) }),
+    idempotency: new IdempotencyStore(catalog),
   }
 
   platform.requestLog.start()
@@ -231,6 +244,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    await platform.databases.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

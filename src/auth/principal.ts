@@ -26,18 +26,34 @@ export interface UserPrincipal {
   rights: ReadonlySet<string>
 }
 
+/** a platform key (pk_live_…) of the Databases API: a user with teams and scopes (auth/platform-keys.ts) */
+export interface PlatformPrincipal {
+  kind: 'platform'
+  keyId: string
+  publicId: string
+  userId: number
+  email: string
+  /** the teams the user belongs to; the first is the primary team */
+  teamIds: readonly number[]
+  primaryTeamId: number
+  scopes: ReadonlySet<string>
+}
+
 export type Principal =
   | { kind: 'admin' }
   | KeyPrincipal
   | UserPrincipal
+  | PlatformPrincipal
   /** no credential, on a client whose key enforcement is off */
   | { kind: 'anonymous' }
 
 export const ADMIN: Principal = Object.freeze({ kind: 'admin' })
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' })
 
-/** the admin key and anonymous callers on unenforced clients may do everything; keys and users need the right */
+/** the admin key and anonymous callers on unenforced clients may do everything; keys and users need the right; platform keys have none */
 export function hasRight(principal: Principal, right: string): boolean {
+  // platform keys hold scopes of the Databases API, never gateway rights
+  if (principal.kind === 'platform') return false
   if (principal.kind !== 'key' && principal.kind !== 'user') return true
   return principal.rights.has(right) || principal.rights.has('*')
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { Principal } from './principal.js'
 
-type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound'
+type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound' | 'platform_key'
 
 /**
  * What a check returns: nothing when the request is allowed without waiting (the limit is off), otherwise a
@@ -24,7 +24,7 @@ const allowed = () => {}
  * (BurstyRateLimiter): a sustained rate with room for short bursts, as a token bucket gives.
  */
 class ScopedLimiter {
-  private readonly byPoints = new Map<number, BurstyRateLimiter>()
+  private readonly byPoints = new Map<number, BurstyRateLimiter | RateLimiterAbstract>()
 
   constructor(
     private readonly make: (points: number, duration: number, prefix: string) => RateLimiterAbstract,
@@ -32,12 +32,14 @@ class ScopedLimiter {
     private readonly scope: Scope,
     private readonly windowSeconds: number,
     private readonly onLimited: (scope: string) => void,
+    /** false: exactly `points` per window, no burst on top (a documented per-minute quota) */
+    private readonly burst = true,
   ) {}
 
-  private limiter(points: number): BurstyRateLimiter {
+  private limiter(points: number): BurstyRateLimiter | RateLimiterAbstract {
     let limiter = this.byPoints.get(points)
     if (!limiter) {
-      limiter = new BurstyRateLimiter(
+      limiter = !this.burst ? this.make(points, this.windowSeconds, `${this.prefix}:${this.scope}:${points}`) : new BurstyRateLimiter(
         this.make(points, this.windowSeconds, `${this.prefix}:${this.scope}:${points}`),
         this.make(points, this.windowSeconds * 10, `${this.prefix}:${this.scope}:${points}:burst`),
       )
@@ -69,6 +71,8 @@ export class RateLimits {
   private readonly client: ScopedLimiter
   private readonly ip: ScopedLimiter
   private readonly outbound: ScopedLimiter
+  /** platform keys (pk_live_…): their own requests_per_minute, a one-minute window without burst */
+  private readonly platformKey: ScopedLimiter
 
   constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, onLimited: (scope: string) => void) {
     if (redisUrl) {
@@ -90,6 +94,12 @@ export class RateLimits {
     this.client = new ScopedLimiter(make, prefix, 'client', window, onLimited)
     this.ip = new ScopedLimiter(make, prefix, 'ip', window, onLimited)
     this.outbound = new ScopedLimiter(make, prefix, 'outbound', window, onLimited)
+    this.platformKey = new ScopedLimiter(make, prefix, 'platform_key', 60, onLimited, false)
+  }
+
+  /** a platform key's requests_per_minute: 429 rate_limited with Retry-After once they are used up */
+  checkPlatformKey(publicId: string, perMinute: number): Check {
+    return this.platformKey.consume(publicId, perMinute, 'this API key')
   }
 
   /**

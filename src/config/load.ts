@@ -95,6 +95,8 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['AWS_SECRET_ACCESS_KEY', 'objects.s3.secretAccessKey', asString],
   ['ATRIUM_OBJECTS_PUBLIC_URL', 'objects.publicBaseUrl', asString],
   ['ATRIUM_OBJECTS_MAX_UPLOAD_BYTES', 'objects.maxUploadBytes', asInt],
+  ['ATRIUM_MANAGED_POSTGRES_URL', 'provisioning.postgresUrl', asString],
+  ['ATRIUM_MANAGED_MYSQL_URL', 'provisioning.mysqlUrl', asString],
   ['ATRIUM_JWT_SECRET', 'sessions.jwtSecret', asString],
   ['ATRIUM_JWKS_URL', 'sessions.jwksUrl', asString],
   ['ATRIUM_JWT_AUDIENCE', 'sessions.audience', asString],
@@ -180,6 +182,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (config.catalog.url) assertSourceUrl('catalog.url (env DATABASE_URL)', config.catalog.url, ['postgres:', 'postgresql:'])
   if (config.objects.s3.endpoint) assertSourceUrl('objects.s3.endpoint (env S3_ENDPOINT)', config.objects.s3.endpoint, ['http:', 'https:'])
   if (config.objects.publicBaseUrl) assertSourceUrl('objects.publicBaseUrl (env ATRIUM_OBJECTS_PUBLIC_URL)', config.objects.publicBaseUrl, ['http:', 'https:'])
+  if (config.provisioning.postgresUrl) assertSourceUrl('provisioning.postgresUrl (env ATRIUM_MANAGED_POSTGRES_URL)', config.provisioning.postgresUrl, ['postgres:', 'postgresql:'])
+  if (config.provisioning.mysqlUrl) assertSourceUrl('provisioning.mysqlUrl (env ATRIUM_MANAGED_MYSQL_URL)', config.provisioning.mysqlUrl, ['mysql:', 'mariadb:'])
+  for (const [name, region] of Object.entries(config.provisioning.regions)) {
+    if (region.postgresUrl) assertSourceUrl(`provisioning.regions.${name}.postgresUrl`, region.postgresUrl, ['postgres:', 'postgresql:'])
+    if (region.mysqlUrl) assertSourceUrl(`provisioning.regions.${name}.mysqlUrl`, region.mysqlUrl, ['mysql:', 'mariadb:'])
+  }
   if (config.sessions.jwksUrl) assertSourceUrl('sessions.jwksUrl (env ATRIUM_JWKS_URL)', config.sessions.jwksUrl, ['http:', 'https:'])
   return deepFreeze(config)
 }

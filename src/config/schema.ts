@@ -151,6 +151,16 @@ export const ConfigSchema = Type.Object({
       secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
+  // the servers the Databases API creates databases on, per region; region `local` is always there
+  provisioning: Type.Object({
+    postgresUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a role that may CREATE DATABASE and CREATE ROLE) of the PostgreSQL server of region local; unset: the catalog\'s server' })),
+    mysqlUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a user that may CREATE DATABASE, CREATE USER and GRANT) of the MySQL/MariaDB server of region local; unset: no MySQL in region local' })),
+    regions: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), Type.Object({
+      label: Type.Optional(Type.String({ minLength: 1 })),
+      postgresUrl: Type.Optional(Type.String({ minLength: 1 })),
+      mysqlUrl: Type.Optional(Type.String({ minLength: 1 })),
+    }, { additionalProperties: false }), { default: {}, additionalProperties: false, description: 'further regions and their servers (atrium.yaml)' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

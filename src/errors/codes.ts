@@ -135,6 +135,18 @@ export const codes = {
   webhook_url_not_allowed: { status: 400, stage: 'request' },
   webhook_delivery_pending: { status: 409, stage: 'request' },
   webhook_delivery_failed: { status: 502, stage: 'execute' },
+  // the Databases API (Polykomos): platform keys, validation, idempotency, provisioned databases
+  validation_failed: { status: 422, stage: 'request' },
+  missing_required_field: { status: 422, stage: 'request' },
+  missing_scope: { status: 403, stage: 'auth' },
+  inactive_key_expired: { status: 403, stage: 'auth' },
+  monthly_quota_exceeded: { status: 429, stage: 'auth' },
+  idempotency_key_reused: { status: 422, stage: 'request' },
+  idempotency_key_in_use: { status: 409, stage: 'request' },
+  database_not_found: { status: 404, stage: 'request' },
+  team_not_found: { status: 404, stage: 'request' },
+  database_type_not_available: { status: 422, stage: 'request' },
+  provisioning_failed: { status: 502, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -2,6 +2,7 @@
 import type { Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
 import type { AppError } from '../errors/app-error.js'
+import type { PlatformKeyContext } from '../auth/platform-keys.js'
 
 /**
  * who may call a route: anyone, the static admin key, a data-plane caller of the X-Athena-Client client,
@@ -20,6 +21,8 @@ declare module 'fastify' {
      * every other client route refuses that client with 400 upstream_not_supported
      */
     forwardsUpstream?: true
+    /** the Databases API: the platform-key scope a route needs (databases:read, …); none = any valid key */
+    scope?: string
   }
   interface FastifyRequest {
     principal: Principal
@@ -31,5 +34,7 @@ declare module 'fastify' {
     deadlineSignal(): AbortSignal | undefined
     /** the refusal this request was answered with (an admission event), set by the family's error renderer */
     refusal: AppError | null
+    /** the Databases API: the presented platform key, its user and limits (set by that family's credential reader) */
+    platformKey: PlatformKeyContext | null
   }
 }

@@ -67,3 +67,14 @@ export interface WebhookDisabledEventV1 extends EventPayload {
   url: string
   reason: string
 }
+
+/** version 1 of database.provisioned / database.deleted: a database of the Databases API became usable or went away */
+export interface DatabaseEventV1 extends EventPayload {
+  type: 'database.provisioned' | 'database.deleted'
+  version: 1
+  database_id: string
+  team_id: number
+  name: string
+  db_type: string
+  region: string
+}

@@ -1,0 +1,12 @@
+// What the Databases API family (Polykomos, /api/v1) needs, passed in from boot.ts through http/app.ts.
+import type { PlatformKeys } from '../../auth/platform-keys.js'
+import type { RateLimits } from '../../auth/rate-limits.js'
+import type { IdempotencyStore } from '../../idempotency/idempotency-store.js'
+import type { Databases } from '../../provisioning/databases-service.js'
+
+export interface DatabasesApiDeps {
+  platformKeys: PlatformKeys
+  rateLimits: RateLimits
+  databases: Databases
+  idempotency: IdempotencyStore
+}

@@ -1,0 +1,37 @@
+// The Database object of the Polykomos spec, from a record. The password (and a connection string holding it)
+// is only in create and single-get answers; lists show the connection string masked.
+import { maskUrl } from '../../auth/secret-box.js'
+import type { DatabaseRecord, Databases } from '../../provisioning/databases-service.js'
+
+// the record's own states, as the spec names them (a failed provisioning keeps its own word)
+const STATUS: Record<DatabaseRecord['status'], string> = { provisioning: 'provisioning', active: 'active', paused: 'paused', failed: 'failed', deleted: 'deleted' }
+
+export function databaseView(databases: Databases, record: DatabaseRecord, reveal: boolean) {
+  const password = databases.password(record)
+  const connection = databases.connectionString(record, password)
+  return {
+    object: 'database',
+    uuid: record.id,
+    name: record.name,
+    status: STATUS[record.status],
+    region: record.region,
+    plan: record.plan,
+    quotas: {
+      storage_hard_limit_gb: record.storage_hard_limit_gb,
+      connection_hard_limit: record.connection_hard_limit,
+      warning_threshold_pct: record.warning_threshold_pct,
+    },
+    db_type: record.db_type,
+    host: record.host,
+    port: record.port,
+    db_name: record.db_name,
+    db_username: record.db_username,
+    team_id: record.team_id,
+    team_name: record.team_name,
+    db_password: reveal ? password : null,
+    connection_string: reveal ? connection : maskUrl(connection),
+    ...(record.error ? { error: record.error } : {}),
+    created_at: new Date(record.created_at).toISOString(),
+    updated_at: new Date(record.updated_at).toISOString(),
+  }
+}

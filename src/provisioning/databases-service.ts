@@ -1,0 +1,244 @@
+// Databases of the Databases API: a record per database within a team, a durable job that creates the real
+// database and its dedicated login on the region's managed server, then registers it as a catalog client (so
+// /gateway and /rest/v1 reach it at once), and the events database.provisioned / database.deleted (outbox).
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import { open, seal } from '../auth/secret-box.js'
+import type { Catalog } from '../catalog/catalog.js'
+import { createClient, deleteClient, type ClientsDeps } from '../clients/clients-service.js'
+import { AppError } from '../errors/app-error.js'
+import type { JobContext, JobQueue } from '../jobs/job-queue.js'
+import type { DatabaseEventV1 } from '../outbox/events.js'
+import type { Outbox } from '../outbox/outbox.js'
+import type { Executor } from '../sources/driver.js'
+import {
+  finishProvisioning, findDatabase, getDatabase, insertDatabase, listDatabases, setJob, softDeleteDatabase, updateDatabase,
+  type DatabaseChanges, type DatabaseRecord, type Quotas,
+} from './database-store.js'
+import { ENGINES, LOCAL_REGION, type Engine, type ManagedServer, type ManagedServers } from './managed-servers.js'
+import { connectionUrl, createAccount, dropAccount, setConnectionLimit } from './server-accounts.js'
+
+export type { DatabaseRecord } from './database-store.js'
+
+export const PROVISION_JOB = 'database.provision'
+export const DESTROY_JOB = 'database.destroy'
+const PROVISION_RETRIES = 2
+/** how often a create with wait=true looks at the record */
+const WAIT_POLL_MS = 150
+
+export interface DatabasesDeps extends ClientsDeps {
+  catalog: Catalog
+  jobs: JobQueue
+  outbox: Outbox
+  servers: ManagedServers
+  secretKey: Buffer
+  logger: Logger
+}
+
+/** the caller's teams: every read and write is held to them */
+export interface TeamScope {
+  teamIds: readonly number[]
+  primaryTeamId: number
+}
+
+export interface CreateDatabaseInput extends Partial<Quotas> {
+  name: string
+  db_type?: string
+  region?: string
+  plan?: string
+  team_id?: number
+}
+
+export interface DeleteOutcome {
+  record: DatabaseRecord
+  cancelledProvisionJobs: number
+  /** when dropping on the server failed now and a job will retry it */
+  destroyScheduledAt: string | null
+}
+
+const fieldError = (field: string, message: string, code: 'validation_failed' | 'database_type_not_available' = 'validation_failed') =>
+  new AppError(code, message, { data: { field } })
+const notFound = (id: string): never => {
+  throw new AppError('database_not_found', `no database ${id}`, { hint: 'GET /api/v1/databases lists your team\'s databases' })
+}
+
+export class Databases {
+  constructor(private readonly deps: DatabasesDeps) {}
+
+  /** defines the jobs (every process: enqueueing needs them; workers run them) */
+  async start(): Promise<void> {
+    await this.deps.jobs.define(PROVISION_JOB, (data: { database_id: string }, ctx) => this.provision(data.database_id, ctx), { retryLimit: PROVISION_RETRIES, retryDelay: 2, expireIn: 300 })
+    await this.deps.jobs.define(DESTROY_JOB, (data: { database_id: string }) => this.destroy(data.database_id), { retryLimit: 10, retryDelay: 10, expireIn: 300 })
+  }
+
+  /** the engines and regions that really have a server */
+  types(): Array<{ value: Engine; label: string; is_provisionable: boolean; is_available: boolean; regions: Array<{ code: string; label: string; is_available: boolean }> }> {
+    const { servers } = this.deps
+    return ENGINES.map((engine) => {
+      const regions = servers.regionsOf(engine).map((r) => ({ ...r, is_available: true }))
+      return { value: engine, label: servers.label(engine), is_provisionable: regions.length > 0, is_available: regions.length > 0, regions }
+    })
+  }
+
+  /** writes the record and enqueues its provisioning job in one transaction */
+  async create(scope: TeamScope, input: CreateDatabaseInput): Promise<DatabaseRecord> {
+    const engine = (input.db_type ?? 'postgres') as Engine
+    if (!ENGINES.includes(engine)) throw fieldError('db_type', `db_type must be one of ${ENGINES.join(', ')}`)
+    const region = input.region ?? LOCAL_REGION
+    const server = this.deps.servers.get(region, engine)
+    if (!server) {
+      const where = this.deps.servers.regionsOf(engine).map((r) => r.code)
+      throw fieldError('region', `no ${engine} server is configured in region "${region}"${where.length ? `; ${engine} is available in ${where.join(', ')}` : ''}`, 'database_type_not_available')
+    }
+    const teamId = input.team_id ?? scope.primaryTeamId
+    if (!scope.teamIds.includes(teamId)) throw new AppError('team_not_found', `no team ${teamId}`, { data: { field: 'team_id' } })
+    const suffix = randomBytes(6).toString('hex')
+    const id = randomUUID()
+    const password = randomBytes(24).toString('base64url')
+    const record = await this.deps.catalog.transaction(async (tx) => {
+      await insertDatabase(tx, {
+        id, team_id: teamId, name: input.name, db_type: engine, region, plan: input.plan ?? 'free',
+        // generated names: lower-case, a valid client name, unique on the server
+        db_name: `pk_${suffix}`, db_username: `pk_u_${suffix}`, password_sealed: seal(this.deps.secretKey, password),
+        host: server.host, port: server.port,
+        storage_hard_limit_gb: input.storage_hard_limit_gb ?? null,
+        connection_hard_limit: input.connection_hard_limit ?? null,
+        warning_threshold_pct: input.warning_threshold_pct ?? null,
+      })
+      const jobId = await this.deps.jobs.enqueue(PROVISION_JOB, { database_id: id }, { tx, owner: { kind: 'tenant', id: `team:${teamId}` } })
+      await setJob(tx, id, jobId)
+      return (await findDatabase(tx, [teamId], id))!
+    })
+    return record
+  }
+
+  /** the record once it is no longer provisioning, or as it is when `seconds` pass or `signal` aborts */
+  async waitUntilProvisioned(scope: TeamScope, id: string, seconds: number, signal?: AbortSignal): Promise<DatabaseRecord> {
+    const until = Date.now() + seconds * 1000
+    for (;;) {
+      const record = await this.get(scope, id)
+      if (record.status !== 'provisioning' || Date.now() >= until || signal?.aborted) return record
+      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, until - Date.now()))))
+    }
+  }
+
+  async get(scope: TeamScope, id: string): Promise<DatabaseRecord> {
+    return (await findDatabase(this.deps.catalog, scope.teamIds, id)) ?? notFound(id)
+  }
+
+  async list(scope: TeamScope, limit: number, startingAfter?: string): Promise<{ data: DatabaseRecord[]; hasMore: boolean }> {
+    if (startingAfter !== undefined && !(await findDatabase(this.deps.catalog, scope.teamIds, startingAfter))) {
+      throw fieldError('starting_after', `starting_after: no database ${startingAfter} in your teams`)
+    }
+    const rows = await listDatabases(this.deps.catalog, scope.teamIds, limit, startingAfter)
+    return { data: rows.slice(0, limit), hasMore: rows.length > limit }
+  }
+
+  /** name, plan and quotas; a new connection_hard_limit is applied to the login at once */
+  async update(scope: TeamScope, id: string, changes: DatabaseChanges): Promise<DatabaseRecord> {
+    const before = await this.get(scope, id)
+    const after = (await this.deps.catalog.transaction((tx) => updateDatabase(tx, scope.teamIds, id, changes))) ?? notFound(id)
+    if (changes.connection_hard_limit !== undefined && changes.connection_hard_limit !== before.connection_hard_limit && after.status === 'active') {
+      await setConnectionLimit(this.serverOf(after), after.db_username, after.connection_hard_limit)
+    }
+    return after
+  }
+
+  /**
+   * Soft-deletes the record (with its event), cancels a provisioning job still queued, takes the client out of
+   * the registry and drops database and login; when the server cannot be reached now, a job retries the drop.
+   */
+  async delete(scope: TeamScope, id: string): Promise<DeleteOutcome> {
+    const record = await this.deps.catalog.transaction(async (tx) => {
+      const found = await softDeleteDatabase(tx, scope.teamIds, id)
+      if (found) await this.writeEvent(tx, 'database.deleted', found)
+      return found
+    }) ?? notFound(id)
+    this.deps.outbox.committed()
+    let cancelledProvisionJobs = 0
+    if (record.status === 'provisioning' && record.job_id) {
+      const job = await this.deps.jobs.cancel(record.job_id).catch(() => undefined)
+      if (job?.status === 'cancelled') cancelledProvisionJobs = 1
+    }
+    try {
+      await this.destroy(id)
+      return { record, cancelledProvisionJobs, destroyScheduledAt: null }
+    } catch (err) {
+      this.deps.logger.warn({ database: id, err: (err as Error).message }, 'could not drop the database now; a job will retry')
+      await this.deps.jobs.enqueue(DESTROY_JOB, { database_id: id })
+      return { record, cancelledProvisionJobs, destroyScheduledAt: new Date().toISOString() }
+    }
+  }
+
+  /** the login's password, for create and single-get answers */
+  password(record: DatabaseRecord): string {
+    return open(this.deps.secretKey, record.password_sealed)
+  }
+
+  connectionString(record: DatabaseRecord, password: string): string {
+    return connectionUrl(this.serverOf(record), { dbName: record.db_name, username: record.db_username, password })
+  }
+
+  /** the provisioning job: idempotent, so a retry after a crash finishes what an attempt began */
+  private async provision(id: string, ctx: JobContext): Promise<{ database_id: string; status: string }> {
+    const record = await getDatabase(this.deps.catalog, id)
+    if (!record) return { database_id: id, status: 'missing' }
+    if (record.deleted_at) {
+      await this.destroy(id)
+      return { database_id: id, status: 'deleted' }
+    }
+    if (record.status !== 'provisioning') return { database_id: id, status: record.status }
+    try {
+      const server = this.serverOf(record)
+      const password = this.password(record)
+      await createAccount(server, { dbName: record.db_name, username: record.db_username, password, connectionLimit: record.connection_hard_limit })
+      ctx.signal.throwIfAborted()
+      await this.register(record, connectionUrl(server, { dbName: record.db_name, username: record.db_username, password }))
+      const activated = await this.deps.catalog.transaction(async (tx) => {
+        if (!(await finishProvisioning(tx, id, 'active'))) return false
+        await this.writeEvent(tx, 'database.provisioned', record)
+        return true
+      })
+      if (activated) this.deps.outbox.committed()
+      // deleted while it was being made: nothing may be left behind
+      else await this.destroy(id)
+      return { database_id: id, status: activated ? 'active' : 'deleted' }
+    } catch (err) {
+      if (ctx.attempt > PROVISION_RETRIES) {
+        const error = { code: 'provisioning_failed', message: (err as Error).message }
+        await this.deps.catalog.transaction((tx) => finishProvisioning(tx, id, 'failed', error))
+      }
+      throw new AppError('provisioning_failed', `creating database ${record.db_name} failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** takes the client out of the registry and drops database and login (both idempotent) */
+  private async destroy(id: string): Promise<void> {
+    const record = await getDatabase(this.deps.catalog, id)
+    if (!record) return
+    await deleteClient(this.deps, record.db_name).catch((err: unknown) => {
+      if (!(err instanceof AppError && err.code === 'client_not_found')) throw err
+    })
+    await dropAccount(this.serverOf(record), { dbName: record.db_name, username: record.db_username })
+  }
+
+  /** a catalog client named after the database: /gateway (X-Athena-Client) and /rest/v1 reach it */
+  private async register(record: DatabaseRecord, url: string): Promise<void> {
+    await createClient(this.deps, { client_name: record.db_name, pg_uri: url, description: `database ${record.id} (${record.name}) of team ${record.team_id}` })
+      .catch((err: unknown) => {
+        // a retried job registered it already
+        if (!(err instanceof AppError && err.code === 'client_exists')) throw err
+      })
+  }
+
+  private serverOf(record: DatabaseRecord): ManagedServer {
+    const server = this.deps.servers.get(record.region, record.db_type)
+    if (!server) throw new AppError('database_type_not_available', `region "${record.region}" no longer has a ${record.db_type} server`)
+    return server
+  }
+
+  private async writeEvent(tx: Executor, type: DatabaseEventV1['type'], record: DatabaseRecord): Promise<void> {
+    const payload: DatabaseEventV1 = { type, version: 1, database_id: record.id, team_id: record.team_id, name: record.name, db_type: record.db_type, region: record.region }
+    await this.deps.outbox.write(tx, { payload, tenant: `team:${record.team_id}` })
+  }
+}
