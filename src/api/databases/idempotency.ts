@@ -59,7 +59,7 @@ export function installIdempotency(app: FastifyInstance, store: IdempotencyStore
       if (claim.kind === 'replay') {
         return reply.code(claim.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(claim.body)
       }
-      if (Date.now() >= until || req.raw.destroyed) {
+      if (Date.now() >= until || req.raw.socket?.destroyed) {
         throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed', { hint: 'retry in a few seconds to get its answer' })
       }
       await new Promise((resolve) => setTimeout(resolve, IN_PROGRESS_POLL_MS))
