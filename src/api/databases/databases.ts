@@ -13,7 +13,7 @@ const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof 
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9\\-]{0,62}$', description: 'lower-case letters, digits and "-", 1-63 characters' })
 const Plan = Type.Union(['free', 'launch', 'grow'].map((p) => Type.Literal(p)))
 const QuotaFields = {
-  storage_hard_limit_gb: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }))),
+  storage_hard_limit_gb: Type.Optional(Nullable(Type.Number({ minimum: 0.01, maximum: 1_000_000 }))),
   connection_hard_limit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 10_000 }))),
   warning_threshold_pct: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100 }))),
 }
