@@ -8,6 +8,7 @@ import type { Catalog } from '../catalog/catalog.js'
 import { createClient, deleteClient, type ClientsDeps } from '../clients/clients-service.js'
 import { AppError } from '../errors/app-error.js'
 import type { JobContext, JobQueue } from '../jobs/job-queue.js'
+import { withDatabaseLock } from './database-lock.js'
 import type { DatabaseEventV1 } from '../outbox/events.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { Executor } from '../sources/driver.js'
@@ -179,43 +180,51 @@ export class Databases {
     return connectionUrl(this.serverOf(record), { dbName: record.db_name, username: record.db_username, password })
   }
 
-  /** the provisioning job: idempotent, so a retry after a crash finishes what an attempt began */
+  /**
+   * The provisioning job: idempotent, so a retry after a crash finishes what an attempt began. It works under
+   * the database's lock, as destroy does: a delete racing it either finds nothing made yet or waits and drops
+   * everything; the job finding the record deleted drops what it made.
+   */
   private async provision(id: string, ctx: JobContext): Promise<{ database_id: string; status: string }> {
-    const record = await getDatabase(this.deps.catalog, id)
-    if (!record) return { database_id: id, status: 'missing' }
-    if (record.deleted_at) {
-      await this.destroy(id)
-      return { database_id: id, status: 'deleted' }
-    }
-    if (record.status !== 'provisioning') return { database_id: id, status: record.status }
     try {
-      const server = this.serverOf(record)
-      const password = this.password(record)
-      await createAccount(server, { dbName: record.db_name, username: record.db_username, password, connectionLimit: record.connection_hard_limit })
-      ctx.signal.throwIfAborted()
-      await this.register(record, connectionUrl(server, { dbName: record.db_name, username: record.db_username, password }))
-      const activated = await this.deps.catalog.transaction(async (tx) => {
-        if (!(await finishProvisioning(tx, id, 'active'))) return false
-        await this.writeEvent(tx, 'database.provisioned', record)
-        return true
+      const outcome = await withDatabaseLock(this.deps.catalog.url, id, async () => {
+        const record = await getDatabase(this.deps.catalog, id)
+        if (!record) return 'missing'
+        if (record.deleted_at) return this.dropAll(record).then(() => 'deleted')
+        if (record.status !== 'provisioning') return record.status
+        const server = this.serverOf(record)
+        const password = this.password(record)
+        await createAccount(server, { dbName: record.db_name, username: record.db_username, password, connectionLimit: record.connection_hard_limit })
+        await this.register(record, connectionUrl(server, { dbName: record.db_name, username: record.db_username, password }))
+        const activated = await this.deps.catalog.transaction(async (tx) => {
+          if (!(await finishProvisioning(tx, id, 'active'))) return false
+          await this.writeEvent(tx, 'database.provisioned', record)
+          return true
+        })
+        if (activated) this.deps.outbox.committed()
+        // deleted while it was being made: nothing may be left behind
+        else await this.dropAll(record)
+        return activated ? 'active' : 'deleted'
       })
-      if (activated) this.deps.outbox.committed()
-      // deleted while it was being made: nothing may be left behind
-      else await this.destroy(id)
-      return { database_id: id, status: activated ? 'active' : 'deleted' }
+      return { database_id: id, status: outcome }
     } catch (err) {
       if (ctx.attempt > PROVISION_RETRIES) {
         const error = { code: 'provisioning_failed', message: (err as Error).message }
         await this.deps.catalog.transaction((tx) => finishProvisioning(tx, id, 'failed', error))
       }
-      throw new AppError('provisioning_failed', `creating database ${record.db_name} failed: ${(err as Error).message}`, { cause: err })
+      throw new AppError('provisioning_failed', `creating database ${id} failed: ${(err as Error).message}`, { cause: err })
     }
   }
 
-  /** takes the client out of the registry and drops database and login (both idempotent) */
+  /** takes the client out of the registry and drops database and login, under the database's lock */
   private async destroy(id: string): Promise<void> {
-    const record = await getDatabase(this.deps.catalog, id)
-    if (!record) return
+    await withDatabaseLock(this.deps.catalog.url, id, async () => {
+      const record = await getDatabase(this.deps.catalog, id)
+      if (record) await this.dropAll(record)
+    })
+  }
+
+  private async dropAll(record: DatabaseRecord): Promise<void> {
     await deleteClient(this.deps, record.db_name).catch((err: unknown) => {
       if (!(err instanceof AppError && err.code === 'client_not_found')) throw err
     })

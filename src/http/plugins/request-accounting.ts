@@ -51,7 +51,7 @@ export const requestAccounting = fp<{ services: AccountingDeps }>(async (app, { 
   function recordRefusal(req: FastifyRequest, reply: FastifyReply, path: string | undefined, operation: string | undefined): void {
     const principal = req.principal
     // a key that was refused has no principal: its public id is read from the key itself, never its secret
-    const keyId = principal?.kind === 'key' ? principal.publicId : keyIdOf(req)
+    const keyId = principal?.kind === 'key' || principal?.kind === 'platform' ? principal.publicId : keyIdOf(req)
     admissionLog.record({
       at: new Date(),
       kind: req.refusal!.code,

@@ -132,8 +132,9 @@ for (const engine of ['postgres', 'mysql'] as const) {
   })
 }
 
-test('tenancy, pagination, 202 while provisioning, database types and validation', async (t) => {
-  const atrium = await startDatabasesAtrium(t)
+test('tenancy, pagination, 202 while provisioning, failures, database types and validation', async (t) => {
+  // region `broken` has a PostgreSQL server nothing listens on
+  const atrium = await startDatabasesAtrium(t, { 'provisioning.regions': { broken: { label: 'Broken', postgresUrl: 'postgres://postgres@127.0.0.1:9/postgres' } } })
   const alice = await atrium.createPlatformKey()
   const bob = await atrium.createPlatformKey()
 
@@ -195,10 +196,44 @@ test('tenancy, pagination, 202 while provisioning, database types and validation
     assert.equal(status, 'active')
   })
 
+  await t.test('a database deleted while it is provisioning leaves no database and no login behind', async () => {
+    const res = await createDb(atrium, alice.key, { name: 'short-lived' }, '')
+    assert.equal(res.status, 202)
+    const db: Db = res.body.data
+    const del = await atrium.api('DELETE', `/api/v1/databases/${db.uuid}`, alice.key)
+    assert.equal(del.status, 200)
+    // the job may be cancelled before it ran, or finish and find the record deleted: either way nothing stays
+    let job = ''
+    for (let i = 0; i < 100; i++) {
+      job = (await atrium.catalog.query<{ status: string }>('SELECT j.status FROM atrium.jobs j JOIN atrium.managed_databases d ON d.job_id = j.id WHERE d.id = $1', [db.uuid]))[0]?.status ?? ''
+      if (job !== 'queued' && job !== 'running') break
+      await sleep(100)
+    }
+    assert.ok(['cancelled', 'succeeded'].includes(job), `job ${job}`)
+    assert.equal(await pgHas('database', db.db_name), false)
+    assert.equal(await pgHas('role', db.db_username), false)
+  })
+
+  await t.test('a provisioning that cannot reach its server ends failed, and its delete schedules the drop', async () => {
+    const res = await createDb(atrium, alice.key, { name: 'unreachable', region: 'broken' }, '')
+    assert.equal(res.status, 202, res.text)
+    let db: Db = res.body.data
+    for (let i = 0; i < 300 && db.status === 'provisioning'; i++) {
+      await sleep(100)
+      db = (await atrium.api('GET', `/api/v1/databases/${db.uuid}`, alice.key)).body.data
+    }
+    assert.equal(db.status, 'failed')
+    assert.equal(db.error.code, 'provisioning_failed')
+    const del = await atrium.api('DELETE', `/api/v1/databases/${db.uuid}`, alice.key)
+    assert.equal(del.status, 200)
+    assert.equal(del.body.data.has_remote_resources, true)
+    assert.equal(typeof del.body.data.destroy_scheduled_at, 'string')
+  })
+
   await t.test('database_types lists the engines and the regions with a server', async () => {
     const res = await atrium.api('GET', '/api/v1/database_types', alice.key)
     assert.equal(res.status, 200)
-    assert.deepEqual(res.body.data.map((d: Db) => [d.value, d.is_provisionable, d.regions.map((r: Db) => r.code)]), [['postgres', true, ['local']], ['mysql', true, ['local']]])
+    assert.deepEqual(res.body.data.map((d: Db) => [d.value, d.is_provisionable, d.regions.map((r: Db) => r.code)]), [['postgres', true, ['local', 'broken']], ['mysql', true, ['local']]])
   })
 
   await t.test('an engine or region without a server is 422 naming the field', async () => {

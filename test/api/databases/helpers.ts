@@ -43,7 +43,7 @@ export async function startDatabasesAtrium(t: Hooks, settings: Record<string, un
     api,
     track: (db) => { created.push(db) },
     async createPlatformKey(opts = {}) {
-      const res = await atrium.post('/admin/platform-keys', { body: { email: opts.email ?? `user${++emails}-${process.pid}@example.test`, ...opts } })
+      const res = await atrium.post('/admin/platform-keys', { body: { email: opts.email ?? `user${++emails}-${process.pid}@example.test`, requests_per_minute: 100_000, ...opts } })
       if (res.status !== 201) throw new Error(`creating a platform key failed: ${res.status} ${res.text}`)
       return { key: res.body.data.key, userId: res.body.data.user.id, teamId: res.body.data.user.primary_team_id }
     },
