@@ -4,7 +4,7 @@
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { startTestAtrium, type TestAtrium, type TestResponse } from '../../helpers/atrium.js'
-import { MYSQL_ADMIN_URL, PG_ADMIN_URL } from '../../helpers/databases.js'
+import { MYSQL_ADMIN_URL, PG_ADMIN_URL, type TestDatabase } from '../../helpers/databases.js'
 
 type Hooks = { after(fn: () => Promise<void>): void }
 
@@ -27,13 +27,17 @@ export interface DatabasesAtrium extends TestAtrium {
 
 let emails = 0
 
-export async function startDatabasesAtrium(t: Hooks, settings: Record<string, unknown> = {}): Promise<DatabasesAtrium> {
+export const MANAGED_SERVERS_ENV = { ATRIUM_MANAGED_POSTGRES_URL: PG_ADMIN_URL, ATRIUM_MANAGED_MYSQL_URL: MYSQL_ADMIN_URL }
+
+/** `catalog`: share an existing catalog (another process's) instead of a fresh one */
+export async function startDatabasesAtrium(t: Hooks, settings: Record<string, unknown> = {}, catalog?: TestDatabase): Promise<DatabasesAtrium> {
   const created: Array<{ db_type: string; db_name: string; db_username: string }> = []
   // added before the server's own hooks would be wrong: those run first (in the order added) and close the
   // server; this one runs after them, when no provisioning job can recreate anything
   const atrium = await startTestAtrium(t, {
-    env: { ATRIUM_MANAGED_POSTGRES_URL: PG_ADMIN_URL, ATRIUM_MANAGED_MYSQL_URL: MYSQL_ADMIN_URL, ATRIUM_WORKERS: '2' },
+    env: { ...MANAGED_SERVERS_ENV, ATRIUM_WORKERS: '2' },
     settings: { 'jobs.pollIntervalMs': 200, ...settings },
+    catalog,
   })
   t.after(() => dropLeftovers(created))
   const api = <T>(method: string, path: string, key: string | null, opts: { body?: unknown; headers?: Record<string, string> } = {}) =>
