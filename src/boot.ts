@@ -37,6 +37,7 @@ import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
 import { PlatformKeys } from './auth/platform-keys.js'
 import { IdempotencyStore } from './idempotency/idempotency-store.js'
+import { startIdempotencyRetentionJob } from './idempotency/idempotency-retention-job.js'
 import { Databases } from './provisioning/databases-service.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
 import type { ObjectStore } from './objects/object-store.js'
@@ -245,6 +246,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
     await platform.databases.start()
+    await startIdempotencyRetentionJob({ jobs, catalog, logger })
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

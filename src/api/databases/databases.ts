@@ -47,6 +47,9 @@ const teamsOf = (req: FastifyRequest): TeamScope => {
 
 export function databaseRoutes(app: FastifyInstance, deps: DatabasesApiDeps): void {
   const { databases } = deps
+  // a create waits at most until shortly before the request deadline, so it answers 202 instead of a 504
+  const deadlineMs = deps.config.deadlines.requestTimeoutMs
+  const longestWait = deadlineMs > 0 ? Math.max(1, Math.floor(deadlineMs / 1000) - 2) : Infinity
 
   app.get('/database_types', {
     config: { operation: 'databases.types', scope: 'databases:read' },
@@ -74,7 +77,7 @@ export function databaseRoutes(app: FastifyInstance, deps: DatabasesApiDeps): vo
     const scope = teamsOf(req)
     const started = Date.now()
     let record = await databases.create(scope, body)
-    if (q.wait) record = await databases.waitUntilProvisioned(scope, record.id, q.timeout ?? 30, req.deadlineSignal())
+    if (q.wait) record = await databases.waitUntilProvisioned(scope, record.id, Math.min(q.timeout ?? 30, longestWait), req.deadlineSignal())
     const data = databaseView(databases, record, true)
     if (record.status === 'active') return reply.code(201).send(ok(req, data, { message: 'Database created' }))
     const provisioning = { completed: false, waited_seconds: q.wait ? Math.round((Date.now() - started) / 1000) : 0, poll_url: `/api/v1/databases/${record.id}` }

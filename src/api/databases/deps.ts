@@ -1,6 +1,7 @@
 // What the Databases API family (Polykomos, /api/v1) needs, passed in from boot.ts through http/app.ts.
 import type { PlatformKeys } from '../../auth/platform-keys.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
+import type { Config } from '../../config/schema.js'
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js'
 import type { Databases } from '../../provisioning/databases-service.js'
 
@@ -9,4 +10,6 @@ export interface DatabasesApiDeps {
   rateLimits: RateLimits
   databases: Databases
   idempotency: IdempotencyStore
+  /** the request deadline bounds a create's wait */
+  config: { deadlines: Pick<Config['deadlines'], 'requestTimeoutMs'> }
 }

@@ -3,9 +3,6 @@
 import { maskUrl } from '../../auth/secret-box.js'
 import type { DatabaseRecord, Databases } from '../../provisioning/databases-service.js'
 
-// the record's own states, as the spec names them (a failed provisioning keeps its own word)
-const STATUS: Record<DatabaseRecord['status'], string> = { provisioning: 'provisioning', active: 'active', paused: 'paused', failed: 'failed', deleted: 'deleted' }
-
 export function databaseView(databases: Databases, record: DatabaseRecord, reveal: boolean) {
   const password = databases.password(record)
   const connection = databases.connectionString(record, password)
@@ -13,7 +10,8 @@ export function databaseView(databases: Databases, record: DatabaseRecord, revea
     object: 'database',
     uuid: record.id,
     name: record.name,
-    status: STATUS[record.status],
+    // the spec's states, plus `failed` for a provisioning whose last attempt failed (with `error`)
+    status: record.status,
     region: record.region,
     plan: record.plan,
     quotas: {

@@ -78,6 +78,8 @@ CREATE INDEX IF NOT EXISTS managed_databases_team ON atrium.managed_databases (t
 
 -- Stripe-style idempotency: the first request with a key claims it; its answer is replayed for 24 hours.
 CREATE TABLE IF NOT EXISTS atrium.idempotency_keys (
+  -- the retention job deletes by id (jobs/retention-job.ts)
+  id bigserial UNIQUE,
   owner text NOT NULL,
   key text NOT NULL,
   -- SHA-256 of method, path and body: the same key with another request is refused

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
+import { deleteOlderThan } from '../../../src/jobs/retention-job.js'
+import { IDEMPOTENCY_KEYS } from '../../../src/idempotency/idempotency-retention-job.js'
 import { startDatabasesAtrium } from './helpers.js'
 
 test('Idempotency-Key', async (t) => {
@@ -88,6 +90,17 @@ test('Idempotency-Key', async (t) => {
     assert.equal(later.status, 201)
     assert.equal(later.headers.get('idempotent-replayed'), null)
     assert.notEqual(later.body.data.uuid, first.body.data.uuid)
+  })
+
+  await t.test('the retention job deletes keys two days old and keeps younger ones', async () => {
+    const old = randomUUID()
+    await create(old, { name: 'Not Valid' })
+    await atrium.api('DELETE', '/api/v1/databases/00000000-0000-4000-8000-000000000000', key, { headers: { 'idempotency-key': old } })
+    await atrium.catalog.query("UPDATE atrium.idempotency_keys SET created_at = now() - interval '3 days' WHERE key = $1", [old])
+    const before = Number((await atrium.catalog.query<{ n: string }>('SELECT count(*) AS n FROM atrium.idempotency_keys'))[0]!.n)
+    assert.equal(await deleteOlderThan(atrium.handle.platform.catalog, IDEMPOTENCY_KEYS, 2), 1)
+    const after = Number((await atrium.catalog.query<{ n: string }>('SELECT count(*) AS n FROM atrium.idempotency_keys'))[0]!.n)
+    assert.equal(after, before - 1)
   })
 
   await t.test('a malformed key is 422', async () => {
