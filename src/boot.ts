@@ -234,7 +234,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     platformKeys: new PlatformKeys(catalog),
-    databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url) }),
+    databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
     idempotency: new IdempotencyStore(catalog),
   }
 

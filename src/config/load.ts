@@ -97,6 +97,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_OBJECTS_MAX_UPLOAD_BYTES', 'objects.maxUploadBytes', asInt],
   ['ATRIUM_MANAGED_POSTGRES_URL', 'provisioning.postgresUrl', asString],
   ['ATRIUM_MANAGED_MYSQL_URL', 'provisioning.mysqlUrl', asString],
+  ['ATRIUM_MANAGED_NAME_PREFIX', 'provisioning.namePrefix', asString],
   ['ATRIUM_JWT_SECRET', 'sessions.jwtSecret', asString],
   ['ATRIUM_JWKS_URL', 'sessions.jwksUrl', asString],
   ['ATRIUM_JWT_AUDIENCE', 'sessions.audience', asString],

@@ -32,6 +32,8 @@ export interface DatabasesDeps extends ClientsDeps {
   jobs: JobQueue
   outbox: Outbox
   servers: ManagedServers
+  /** prefix of generated database and login names (provisioning.namePrefix) */
+  namePrefix: string
   secretKey: Buffer
   logger: Logger
 }
@@ -100,7 +102,7 @@ export class Databases {
       await insertDatabase(tx, {
         id, team_id: teamId, name: input.name, db_type: engine, region, plan: input.plan ?? 'free',
         // generated names: lower-case, a valid client name, unique on the server
-        db_name: `pk_${suffix}`, db_username: `pk_u_${suffix}`, password_sealed: seal(this.deps.secretKey, password),
+        db_name: `${this.deps.namePrefix}${suffix}`, db_username: `${this.deps.namePrefix}u_${suffix}`, password_sealed: seal(this.deps.secretKey, password),
         host: server.host, port: server.port,
         storage_hard_limit_gb: input.storage_hard_limit_gb ?? null,
         connection_hard_limit: input.connection_hard_limit ?? null,

@@ -27,7 +27,8 @@ export interface DatabasesAtrium extends TestAtrium {
 
 let emails = 0
 
-export const MANAGED_SERVERS_ENV = { ATRIUM_MANAGED_POSTGRES_URL: PG_ADMIN_URL, ATRIUM_MANAGED_MYSQL_URL: MYSQL_ADMIN_URL }
+// test databases and logins are named atrium_test_pk_…, so a leftover is recognisable
+export const MANAGED_SERVERS_ENV = { ATRIUM_MANAGED_POSTGRES_URL: PG_ADMIN_URL, ATRIUM_MANAGED_MYSQL_URL: MYSQL_ADMIN_URL, ATRIUM_MANAGED_NAME_PREFIX: 'atrium_test_pk_' }
 
 /** `catalog`: share an existing catalog (another process's) instead of a fresh one */
 export async function startDatabasesAtrium(t: Hooks, settings: Record<string, unknown> = {}, catalog?: TestDatabase): Promise<DatabasesAtrium> {
