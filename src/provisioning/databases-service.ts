@@ -210,10 +210,14 @@ export class Databases {
       })
       return { database_id: id, status: outcome }
     } catch (err) {
+      const detail = err instanceof AppError ? (err.extra.adminMessage ?? err.message) : (err as Error).message
+      this.deps.logger.warn({ database: id, attempt: ctx.attempt, err: detail }, 'provisioning attempt failed')
       if (ctx.attempt > PROVISION_RETRIES) {
+        // the database's error is shown to its team: the message without server details
         const error = { code: 'provisioning_failed', message: (err as Error).message }
         await this.deps.catalog.transaction((tx) => finishProvisioning(tx, id, 'failed', error))
       }
+      if (err instanceof AppError) throw err
       throw new AppError('provisioning_failed', `creating database ${id} failed: ${(err as Error).message}`, { cause: err })
     }
   }

@@ -4,6 +4,7 @@
 // CREATE USER take no parameters on PostgreSQL (mysql2 quotes ? placeholders itself).
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import { AppError } from '../errors/app-error.js'
 import type { Engine, ManagedServer } from './managed-servers.js'
 
 export interface Account {
@@ -73,8 +74,23 @@ const mysqlId = (name: string) => `\`${name.replaceAll('`', '``')}\``
 
 type AdminWork = { postgres: (c: pg.Client) => Promise<void>; mysql: (c: mysql.Connection) => Promise<void> }
 
-/** one short-lived admin connection per call: provisioning is rare, and a pool would hold admin sessions open */
+/**
+ * One short-lived admin connection per call: provisioning is rare, and a pool would hold admin sessions open.
+ * Whatever the server says becomes 502 provisioning_failed; its words (which may name hosts) are for the
+ * admin key and the logs only.
+ */
 async function withAdmin(server: ManagedServer, work: AdminWork): Promise<void> {
+  try {
+    await runAdmin(server, work)
+  } catch (err) {
+    const said = (err as Error).message
+    throw new AppError('provisioning_failed', `the ${server.engine} server of region "${server.region}" could not complete the change`, {
+      adminMessage: `the ${server.engine} server of region "${server.region}" failed: ${said}`, cause: err,
+    })
+  }
+}
+
+async function runAdmin(server: ManagedServer, work: AdminWork): Promise<void> {
   if (server.engine === 'postgres') {
     const client = new pg.Client({ connectionString: server.adminUrl, application_name: 'atrium-provisioning', connectionTimeoutMillis: 10_000 })
     client.on('error', () => {})
