@@ -8,6 +8,7 @@ import { installKeyAccess } from '../../http/access-control.js'
 import { managementRoutes } from '../management/index.js'
 import { renderAthenaError } from './envelope.js'
 import { countRoute } from './count.js'
+import { deferIfAsked, deferredRoutes } from './deferred.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
 import { rpcRoutes } from './rpc.js'
@@ -31,11 +32,14 @@ export const gatewayFamily: Family<GatewayDeps> = {
     if (services.config.gateway.requireTenantHeaders) {
       app.addHook('preHandler', async (req) => { if (isStructuredWrite(req)) checkTenantHeaders(req) })
     }
+    // after the checks above: a deferred call is queued instead of run (Prefer: respond-async)
+    app.addHook('preHandler', (req, reply) => deferIfAsked(services, req, reply))
     fetchRoutes(app, services)
     writeRoutes(app, services)
     sqlRoutes(app, services)
     countRoute(app, services)
     rpcRoutes(app, services)
+    deferredRoutes(app, services)
     await app.register(adminCatalogRoutes, { services })
     await app.register(managementRoutes, { services })
   },
