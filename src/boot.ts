@@ -37,6 +37,7 @@ import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
+import { PublicRoutes } from './public-routes/public-routes.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -83,6 +84,8 @@ export interface Platform {
   webhooks: Webhooks
   /** gateway calls sent with Prefer: respond-async, run by jobs */
   deferred: DeferredRequests
+  /** operations published under a route key, callable without a key */
+  publicRoutes: PublicRoutes
 }
 
 export interface AtriumHandle {
@@ -229,6 +232,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate,
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
   }
 
@@ -240,6 +244,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
     await platform.deferred.start()
+    await platform.publicRoutes.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

@@ -1,5 +1,6 @@
-// The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, the admin
-// catalog under /admin and management DDL under /management; API keys or sessions; the Athena envelope.
+// The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, deferred calls,
+// published routes under /public (no key), the admin catalog under /admin and management DDL under /management;
+// API keys or sessions; the Athena envelope.
 import type { FastifyRequest } from 'fastify'
 import { adminCatalogRoutes } from '../admin/catalog.js'
 import type { Family } from '../family.js'
@@ -9,6 +10,7 @@ import { managementRoutes } from '../management/index.js'
 import { renderAthenaError } from './envelope.js'
 import { countRoute } from './count.js'
 import { deferIfAsked, deferredRoutes } from './deferred.js'
+import { publicCallRoutes } from './public-call.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
 import { rpcRoutes } from './rpc.js'
@@ -40,6 +42,7 @@ export const gatewayFamily: Family<GatewayDeps> = {
     countRoute(app, services)
     rpcRoutes(app, services)
     deferredRoutes(app, services)
+    publicCallRoutes(app, services)
     await app.register(adminCatalogRoutes, { services })
     await app.register(managementRoutes, { services })
   },
