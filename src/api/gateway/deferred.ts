@@ -10,7 +10,7 @@ import type { DeferredOwner, DeferredRequests, DeferredView } from '../../deferr
 import { AppError } from '../../errors/app-error.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import { headerValue } from '../../query/parse/headers.js'
-import { operationsOf, parseCall } from './calls.js'
+import { operationsOf, parseCall, tableOf } from './calls.js'
 import { callKindOf } from './deferred-calls.js'
 import { gatewaySuccess } from './envelope.js'
 import { publishEventHeader, stripNullsHeader } from './headers.js'
@@ -54,17 +54,32 @@ const viewerOf = (principal: Principal | null): DeferredOwner | null => (princip
 
 /**
  * The gateway scope's preHandler: a deferrable call that asks to be deferred is checked like the synchronous
- * one (body, rights, frozen client aside: that is the run's) and queued instead of run. Other routes ignore
+ * one (body, rights; a frozen client is the run's to refuse) and queued instead of run. Other routes ignore
  * `Prefer: respond-async`, as PostgREST ignores preferences it does not honour; `X-Athena-Deferred: true`
- * on them is refused, since the caller said it wants no synchronous answer.
+ * on them is refused, since the caller said it wants no synchronous answer. A callback hook, so the requests
+ * that ask nothing (nearly all) cost no promise.
  */
-export async function deferIfAsked(services: DeferredRouteDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  const asked = wantsDeferred(req)
-  if (!asked) return undefined
+export function deferIfAsked(services: DeferredRouteDeps, req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  let asked: { prefer: boolean } | undefined
+  try {
+    asked = wantsDeferred(req)
+  } catch (err) {
+    done(err as Error)
+    return
+  }
+  if (!asked) {
+    done()
+    return
+  }
+  // answered here (202) means the handler must not run: done is called only when the call is not deferred
+  submit(services, req, reply, asked).then((answered) => { if (!answered) done() }, (err: Error) => done(err))
+}
+
+async function submit(services: DeferredRouteDeps, req: FastifyRequest, reply: FastifyReply, asked: { prefer: boolean }): Promise<boolean> {
   const operation = req.routeOptions.config?.operation
   const kind = req.method === 'GET' ? undefined : callKindOf(operation)
   if (!kind) {
-    if (asked.prefer) return undefined
+    if (asked.prefer) return false
     throw new AppError('deferred_not_supported', `${req.method} ${req.routeOptions.url} cannot be deferred`, {
       hint: 'structured calls can: POST /gateway/fetch, /gateway/data, /gateway/update, /query/count, PUT /gateway/insert, DELETE /gateway/delete',
     })
@@ -74,12 +89,14 @@ export async function deferIfAsked(services: DeferredRouteDeps, req: FastifyRequ
   const owner = ownerOf(req.principal)
   const call = { operation: operation!, body: req.body, strip_nulls: stripNullsHeader(req), publish_event: publishEventHeader(req) }
   const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event })
+  req.logContext.table = tableOf(parsed)
   for (const op of operationsOf(parsed)) requireOperation(req.principal, op)
   const id = await services.deferred.submit(owner, req.source.name, call)
   const location = `/gateway/deferred/${id}`
   reply.header('location', location).header('retry-after', String(POLL_AFTER_SECONDS))
   if (asked.prefer) reply.header('preference-applied', 'respond-async')
-  return reply.status(202).send(gatewaySuccess(`Deferred request ${id} queued`, { request_id: id, status: 'queued', location }))
+  reply.status(202).send(gatewaySuccess(`Deferred request ${id} queued`, { request_id: id, status: 'queued', location }))
+  return true
 }
 
 const IdParams = Type.Object({ request_id: Type.String({ minLength: 1, maxLength: 100 }) })

@@ -35,7 +35,7 @@ export const gatewayFamily: Family<GatewayDeps> = {
       app.addHook('preHandler', async (req) => { if (isStructuredWrite(req)) checkTenantHeaders(req) })
     }
     // after the checks above: a deferred call is queued instead of run (Prefer: respond-async)
-    app.addHook('preHandler', (req, reply) => deferIfAsked(services, req, reply))
+    app.addHook('preHandler', (req, reply, done) => deferIfAsked(services, req, reply, done))
     fetchRoutes(app, services)
     writeRoutes(app, services)
     sqlRoutes(app, services)
