@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { SignJWT } from 'jose'
 import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { forEachDialect } from '../../helpers/dialects.js'
@@ -148,7 +149,12 @@ forEachDialect('deferred gateway requests', async (t, db) => {
 forEachDialect('deferred requests check the sender again when they run', async (t, db) => {
   await db.load('shop')
   // an API-only node queues; the worker node, started once the key has changed, runs
-  const api = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'jobs.workers': 0 } })
+  const secret = 'a-session-secret-of-at-least-32-characters'
+  const sessions = { env: { ATRIUM_JWT_SECRET: secret }, settings: { 'sessions.roleRights': { authenticated: ['gateway.read'] } } }
+  const api = await startTestAtrium(t, { sources: { shop: db.url }, env: sessions.env, settings: { ...sessions.settings, 'jobs.workers': 0 } })
+  const token = (sub: string, seconds: number) => new SignJWT({ sub, role: 'authenticated', exp: Math.floor(Date.now() / 1000) + seconds })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret))
+  const bearer = (jwt: string) => ({ key: null, headers: { authorization: `Bearer ${jwt}`, ...ASYNC } })
   const key = await createKey(api, { name: 'soon revoked', rights: ['gateway.read'] })
   const narrowed = await createKey(api, { name: 'soon narrowed', rights: ['gateway.read'] })
   const body = { table_name: 'customers', columns: 'id', conditions: [{ eq_column: 'id', eq_value: '2' }] }
@@ -159,13 +165,32 @@ forEachDialect('deferred requests check the sender again when they run', async (
   }
   const revoked = await submit(key.key)
   const unrighted = await submit(narrowed.key)
+  const shortToken = await token('user-short', 2)
+  const longToken = await token('user-long', 300)
+  const shortLived = (await api.post('/gateway/fetch', { client: 'shop', body, ...bearer(shortToken) })).headers.get('location')!
+  const longLived = (await api.post('/gateway/fetch', { client: 'shop', body, ...bearer(longToken) })).headers.get('location')!
+  assert.ok(shortLived && longLived)
+  const userPoll = (jwt: string) => ({ key: null, headers: { authorization: `Bearer ${jwt}` } })
+  assert.equal((await api.get(longLived, userPoll(longToken))).status, 200)
+  assert.equal((await api.get(longLived, userPoll(await token('someone-else', 300)))).status, 404, "another user's request is not found")
+  // the short token's exp passes before any worker runs its request
+  await sleep(2_500)
   const queued = await api.get(revoked, { key: key.key })
   assert.equal(queued.body.data.status, 'queued')
   assert.equal(queued.headers.get('retry-after'), '1')
 
   assert.equal((await api.request('PATCH', `/admin/api-keys/${key.id}`, { body: { is_active: false } })).status, 200)
   assert.equal((await api.request('PATCH', `/admin/api-keys/${narrowed.id}`, { body: { rights: ['gateway.insert'] } })).status, 200)
-  await startTestAtrium(t, { sources: { shop: db.url }, catalog: api.catalog })
+  await startTestAtrium(t, { sources: { shop: db.url }, catalog: api.catalog, env: sessions.env, settings: sessions.settings })
+
+  await t.test('a session whose token expired before the run fails with expired_session_token; a live one runs', async () => {
+    const expired = await settle(api, shortLived)
+    assert.equal(expired.status, 'failed')
+    assert.equal(expired.error.code, 'expired_session_token')
+    const live = await settle(api, longLived)
+    assert.equal(live.status, 'succeeded', JSON.stringify(live))
+    assert.deepEqual(live.result.data, [{ id: 2 }])
+  })
 
   await t.test('a key deactivated after submission fails the job with inactive_api_key', async () => {
     const done = await settle(api, revoked)
@@ -210,4 +235,24 @@ forEachDialect('deferred requests check the sender again when they run', async (
     const done = await settle(api, res.headers.get('location')!)
     assert.equal(done.error.code, 'invalid_api_key')
   })
+})
+
+forEachDialect('an expired answer is withheld, and the request can be requeued', async (t, db) => {
+  await db.load('shop')
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'deferred.resultTtlSeconds': 1 } })
+  const res = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id' }, headers: ASYNC })
+  const location = res.headers.get('location')!
+  let view = await settle(atrium, location)
+  for (let i = 0; i < 100 && view.status !== 'expired'; i++) {
+    await sleep(100)
+    view = (await atrium.get(location)).body.data
+  }
+  assert.equal(view.status, 'expired')
+  assert.equal(view.result, null)
+  assert.equal(view.result_status, null)
+  const again = await atrium.post(`${location}/requeue`)
+  assert.equal(again.status, 202, again.text)
+  const rerun = await settle(atrium, location)
+  assert.ok(['succeeded', 'expired'].includes(rerun.status), rerun.status)
+  assert.equal(rerun.attempts, 2)
 })
