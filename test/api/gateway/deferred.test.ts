@@ -237,10 +237,18 @@ forEachDialect('deferred requests check the sender again when they run', async (
   })
 })
 
-forEachDialect('an expired answer is withheld, and the request can be requeued', async (t, db) => {
+forEachDialect('an expired answer is withheld and can be requeued; an oversized one fails', async (t, db) => {
   await db.load('shop')
-  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'deferred.resultTtlSeconds': 1 } })
-  const res = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id' }, headers: ASYNC })
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, settings: { 'deferred.resultTtlSeconds': 1, 'deferred.maxResultBytes': 1024 } })
+  const rows = Array.from({ length: 40 }, (_, i) => ({ id: 500 + i, name: `A customer with a rather long name, number ${i}` }))
+  assert.equal((await atrium.request('PUT', '/gateway/insert', { client: 'shop', body: { table_name: 'customers', insert_body: rows, columns: 'id' } })).status, 200)
+  const big = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id,name' }, headers: ASYNC })
+  const oversized = await settle(atrium, big.headers.get('location')!)
+  assert.equal(oversized.status, 'failed')
+  assert.equal(oversized.error.code, 'deferred_result_too_large')
+  assert.equal(oversized.result_status, 507)
+
+  const res = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'customers', columns: 'id', limit: 2 }, headers: ASYNC })
   const location = res.headers.get('location')!
   let view = await settle(atrium, location)
   for (let i = 0; i < 100 && view.status !== 'expired'; i++) {
