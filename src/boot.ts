@@ -35,6 +35,9 @@ import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
+import { DeferredRequests } from './deferred/deferred-requests.js'
+import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
+import { PublicRoutes } from './public-routes/public-routes.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -79,6 +82,10 @@ export interface Platform {
   objects: ObjectStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** gateway calls sent with Prefer: respond-async, run by jobs */
+  deferred: DeferredRequests
+  /** operations published under a route key, callable without a key */
+  publicRoutes: PublicRoutes
 }
 
 export interface AtriumHandle {
@@ -198,6 +205,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const sessions = new JwtSessions(config.sessions)
+  const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
+  const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
   const platform: Platform = {
     config,
     logger,
@@ -217,11 +227,13 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     clientSync,
     apiKeys,
     auth,
-    sessions: new JwtSessions(config.sessions),
+    sessions,
     rateLimits,
-    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
+    rawSqlGate,
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
+    deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
   }
 
   platform.requestLog.start()
@@ -231,6 +243,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    await platform.deferred.start()
+    await platform.publicRoutes.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
