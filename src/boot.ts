@@ -35,6 +35,7 @@ import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
+import { Backups } from './backups/backups-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -79,6 +80,8 @@ export interface Platform {
   objects: ObjectStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** backups of client databases into the object store, restores, schedules */
+  backups: Backups
 }
 
 export interface AtriumHandle {
@@ -222,6 +225,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
   }
 
   platform.requestLog.start()
@@ -231,6 +235,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    await platform.backups.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

@@ -135,6 +135,15 @@ export const codes = {
   webhook_url_not_allowed: { status: 400, stage: 'request' },
   webhook_delivery_pending: { status: 409, stage: 'request' },
   webhook_delivery_failed: { status: 502, stage: 'execute' },
+  // backups (src/backups/); backup_failed and backup_checksum_mismatch are recorded on a backup job, not sent as a reply
+  backup_not_found: { status: 404, stage: 'request' },
+  backup_schedule_not_found: { status: 404, stage: 'request' },
+  backup_tool_missing: { status: 422, stage: 'request' },
+  backup_tool_too_old: { status: 422, stage: 'request' },
+  backup_target_in_use: { status: 409, stage: 'request' },
+  backup_target_mismatch: { status: 409, stage: 'request' },
+  backup_failed: { status: 500, stage: 'execute' },
+  backup_checksum_mismatch: { status: 500, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes
