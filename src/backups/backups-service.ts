@@ -114,7 +114,7 @@ export class Backups {
     if (!input.force) {
       const why = await engine.inUse(target)
       if (why) {
-        throw new AppError('backup_target_in_use', `client "${target.name}" is in use: ${why}; the restore would replace its contents`, {
+        throw new AppError('backup_target_in_use', `client "${target.name}" is in use: ${why}; the restore would replace its contents, so it needs "force": true`, {
           hint: 'send "force": true to restore anyway (tables in the archive are dropped and recreated), or restore into an empty client',
         })
       }
