@@ -128,6 +128,54 @@ test('/admin/backups on the filesystem store', async (t) => {
     })
   }
 
+  await t.test("schedules: CRUD in the SDK's shapes, run now, keep_last drops the oldest archives", async () => {
+    const daily = await atrium.post('/admin/backups/schedules', {
+      body: { client_name: 'mysql_src', frequency: 'daily', time_of_day: '03:30', label: 'nightly', enabled: true, execution_daemon_id: 'any' },
+    })
+    assert.equal(daily.status, 201, daily.text)
+    assert.equal(typeof daily.body.data.id, 'number')
+    assert.equal(daily.body.data.cron, '30 3 * * *')
+    assert.equal(daily.body.data.frequency, 'daily')
+    const rolling = await atrium.post('/admin/backups/schedules', { body: { client_name: 'mysql_src', cron: '0 */6 * * *', keep_last: 2, label: 'rolling' } })
+    assert.equal(rolling.status, 201, rolling.text)
+    const id = rolling.body.data.id
+
+    const list = await atrium.get('/admin/backups/schedules')
+    assert.equal(list.status, 200)
+    assert.deepEqual(list.body.data.schedules.map((s: any) => s.id), [daily.body.data.id, id])
+    const patched = await atrium.request('PATCH', `/admin/backups/schedules/${daily.body.data.id}`, { body: { enabled: false } })
+    assert.equal(patched.status, 200, patched.text)
+    assert.equal(patched.body.data.enabled, false)
+    assert.equal(patched.body.data.cron, '30 3 * * *')
+    const bad = await atrium.request('PATCH', `/admin/backups/schedules/${id}`, { body: { cron: 'every day' } })
+    assert.equal(bad.status, 400, bad.text)
+    assert.equal(bad.body.code, 'invalid_request')
+    const unknown = await atrium.post('/admin/backups/schedules', { body: { client_name: 'nope', cron: '0 3 * * *' } })
+    assert.equal(unknown.status, 400)
+    assert.equal(unknown.body.code, 'unknown_client')
+
+    const jobIds: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const run = await atrium.post(`/admin/backups/schedules/${id}/run`, { body: {} })
+      assert.equal(run.status, 200, run.text)
+      const job = await waitForBackupJob(atrium, run.body.data.job_id)
+      assert.equal(job.status, 'succeeded', JSON.stringify(job))
+      assert.equal(job.schedule_id, id)
+      jobIds.push(job.id)
+    }
+    const kept = (await atrium.get('/admin/backups?client_name=mysql_src&limit=100')).body.data.backups.filter((b: any) => b.schedule_id === id)
+    assert.deepEqual(kept.map((b: any) => b.job_id), [jobIds[2], jobIds[1]], 'the two newest archives are kept')
+    assert.equal(kept[0].label, 'rolling')
+    const dropped = (await atrium.get(`/admin/backups/jobs/${jobIds[0]}`)).body.data.key
+    assert.equal(await atrium.handle.platform.objects.stat({ bucket: 'backups', key: dropped }), undefined)
+
+    const deleted = await atrium.request('DELETE', `/admin/backups/schedules/${daily.body.data.id}`)
+    assert.equal(deleted.status, 200, deleted.text)
+    const gone = await atrium.get(`/admin/backups/schedules/${daily.body.data.id}`)
+    assert.equal(gone.status, 404)
+    assert.equal(gone.body.code, 'backup_schedule_not_found')
+  })
+
   await t.test('delete: the backup and its archive go; then 404 backup_not_found', async () => {
     const [backup] = (await atrium.get('/admin/backups?client_name=postgres_src')).body.data.backups
     const path = `/admin/backups/${encodeURIComponent(backup.key)}`

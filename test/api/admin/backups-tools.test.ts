@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startTestAtrium } from '../../helpers/atrium.js'
+import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
+import { loadBackupFixture, waitForBackupJob } from '../../helpers/backups.js'
+
+// The dump programs as the backup routes find them: missing (422 backup_tool_missing), too old for the server
+// (422 backup_tool_too_old naming the version needed), and a dump that is cancelled while it runs (its process
+// is killed, nothing is listed and nothing is left in the object store). The "pg_dump" here is a small script.
+
+/** true while a process with this pid exists */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function until(what: string, ready: () => boolean | Promise<boolean>, tries = 300): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await ready()) return
+    await sleep(100)
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
+
+test('backup programs: missing, too old, cancelled while running', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'atrium-backup-tools-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const pidFile = join(dir, 'pid')
+  const oldMarker = join(dir, 'old')
+  // prints an old version while the marker file exists, else a new one; a dump just sleeps (until killed)
+  const fakePgDump = join(dir, 'pg_dump')
+  writeFileSync(fakePgDump, [
+    '#!/bin/sh',
+    'if [ "$1" = "--version" ]; then',
+    `  if [ -e '${oldMarker}' ]; then echo 'pg_dump (PostgreSQL) 9.6.24'; else echo 'pg_dump (PostgreSQL) 99.1'; fi`,
+    '  exit 0',
+    'fi',
+    `echo $$ > '${pidFile}'`,
+    'exec sleep 120',
+    '',
+  ].join('\n'))
+  chmodSync(fakePgDump, 0o755)
+
+  const pg = await createPgDatabase(t, 'atrium_bk_tools')
+  const my = await createMysqlDatabase(t, 'atrium_bk_tools')
+  await loadBackupFixture(pg)
+  const atrium = await startTestAtrium(t, {
+    sources: { pgsrc: pg.url, mysrc: my.url },
+    settings: { 'backups.pgDumpPath': fakePgDump, 'backups.mysqlDumpPath': join(dir, 'no-such-dir', 'mariadb-dump') },
+  })
+
+  await t.test('a missing program is 422 backup_tool_missing naming its setting', async () => {
+    const res = await atrium.post('/admin/backups', { body: { client_name: 'mysrc' } })
+    assert.equal(res.status, 422, res.text)
+    assert.equal(res.body.code, 'backup_tool_missing')
+    assert.equal(res.body.status, 'error')
+    assert.match(res.body.message, /mariadb-dump/)
+    assert.match(res.body.hint, /backups\.mysqlDumpPath/)
+    assert.equal((await atrium.get('/admin/backups/jobs')).body.data.jobs.length, 0, 'nothing was queued')
+  })
+
+  await t.test('a pg_dump older than the server is 422 backup_tool_too_old naming the version needed', async () => {
+    writeFileSync(oldMarker, '')
+    try {
+      const res = await atrium.post('/admin/backups', { body: { client_name: 'pgsrc' } })
+      assert.equal(res.status, 422, res.text)
+      assert.equal(res.body.code, 'backup_tool_too_old')
+      const [server] = await pg.query<{ n: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS n`)
+      assert.match(res.body.message, new RegExp(`pg_dump ${server!.n} or newer is needed`))
+      assert.equal(res.body.data.needed, String(server!.n))
+      assert.match(res.body.hint, /backups\.pgDumpPath/)
+    } finally {
+      rmSync(oldMarker)
+    }
+  })
+
+  await t.test('cancel kills the running dump; no backup is listed and no archive is left', async () => {
+    const created = await atrium.post('/admin/backups', { body: { client_name: 'pgsrc', label: 'to be cancelled' } })
+    assert.equal(created.status, 200, created.text)
+    const id = created.body.data.job_id
+    await until('the dump program to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')
+    const pid = Number(readFileSync(pidFile, 'utf8').trim())
+    assert.ok(alive(pid))
+    const running = await atrium.get(`/admin/backups/jobs/${id}`)
+    assert.equal(running.body.data.status, 'running')
+    assert.equal(running.body.data.progress_stage, 'dumping')
+
+    const cancelled = await atrium.post(`/admin/backups/jobs/${id}/cancel`, { body: {} })
+    assert.equal(cancelled.status, 200, cancelled.text)
+    assert.equal(cancelled.body.data.status, 'cancelled')
+    await until('the dump program to be killed', () => !alive(pid))
+    const job = await waitForBackupJob(atrium, id)
+    assert.equal(job.status, 'cancelled')
+
+    assert.equal((await atrium.get('/admin/backups?client_name=pgsrc')).body.data.backups.length, 0)
+    // the object store may finish an aborted write a moment later; the cleanup follows it
+    await until('no archive in the store', async () => (await atrium.handle.platform.objects.stat({ bucket: 'backups', key: job.key })) === undefined)
+    // cancelling again answers the finished job as it is
+    const again = await atrium.post(`/admin/backups/jobs/${id}/cancel`, { body: {} })
+    assert.equal(again.status, 200)
+    assert.equal(again.body.data.status, 'cancelled')
+    // and a job can be forgotten
+    assert.equal((await atrium.request('DELETE', `/admin/backups/jobs/${id}`)).status, 200)
+    assert.equal((await atrium.get(`/admin/backups/jobs/${id}`)).status, 404)
+  })
+
+})
