@@ -60,7 +60,7 @@ export async function waitForBackupJob(atrium: TestAtrium, id: number, tries = 9
   for (let i = 0; i < tries; i++) {
     const res = await atrium.get(`/admin/backups/jobs/${id}`)
     assert.equal(res.status, 200, res.text)
-    if (['succeeded', 'failed', 'cancelled'].includes(res.body.data.status)) return res.body.data
+    if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body
     await sleep(100)
   }
   assert.fail(`backup job ${id} did not finish`)

@@ -1,13 +1,11 @@
 // /admin/backups*: backups of a client's database (queued as jobs), their archives (download, signed URL,
-// delete, restore), the backup jobs and the schedules; admin key only, in the gateway envelope.
+// delete, restore), the backup jobs and the schedules; admin key only. Bodies as the gateway spec has them.
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Backups, BackupJobRecord, BackupRecord } from '../../backups/backups-service.js'
 import type { ScheduleInput } from '../../backups/backup-schedules.js'
 import { AppError } from '../../errors/app-error.js'
 import { MAX_SIGNED_URL_SECONDS } from '../../objects/object-store.js'
-import { gatewaySuccess } from '../gateway/envelope.js'
-import { plural } from '../gateway/respond.js'
 
 export interface BackupRouteDeps {
   backups: Backups
@@ -15,7 +13,8 @@ export interface BackupRouteDeps {
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 const Timestamp = Type.String({ format: 'date-time' })
-const envelope = <T extends TSchema>(data: T) => Type.Object({ status: Type.Literal('success'), message: Type.String(), data })
+// success bodies are bare, as the gateway spec and the SDK's backup client have them; errors use the gateway envelope
+const bare = <T extends TSchema>(body: T) => body
 const Name = Type.String({ minLength: 1, maxLength: 256 })
 const Label = Nullable(Type.String({ maxLength: 500 }))
 
@@ -30,7 +29,7 @@ const RestoreBody = Type.Object({
   force: Type.Optional(Type.Boolean({ description: 'restore into a client that is in use (has tables or running statements)' })),
   pg_uri: Type.Optional(Type.String({ description: 'not supported: register the database as a client and name it' })),
 })
-const Queued = envelope(Type.Object({
+const Queued = bare(Type.Object({
   job_id: Type.Integer({ description: 'the backup job number: GET /admin/backups/jobs/{job_id}' }),
   job_uuid: Type.String({ format: 'uuid', description: 'the durable job: GET /admin/jobs/{job_uuid}' }),
   client_name: Type.String(),
@@ -108,98 +107,98 @@ export function backupRoutes(app: FastifyInstance, { backups }: BackupRouteDeps)
     const body = req.body as { client_name: string; label?: string | null; pg_uri?: string }
     refusePgUri(body.pg_uri)
     const queued = await backups.create(body)
-    return gatewaySuccess(`Queued backup job ${queued.job_id} of client ${queued.client_name}`, { ...queued, label: body.label ?? null })
+    return { ...queued, label: body.label ?? null }
   })
 
   app.get('/admin/backups', {
     config: admin('admin.backups.list'),
-    schema: { summary: 'List finished backups, newest first (filter by client_name; paged by cursor)', tags, querystring: ListQuery, response: { 200: envelope(Type.Object({ backups: Type.Array(BackupItem), next_cursor: Nullable(Type.String()) })) } },
+    schema: { summary: 'List finished backups, newest first (filter by client_name; paged by cursor)', tags, querystring: ListQuery, response: { 200: bare(Type.Object({ backups: Type.Array(BackupItem), next_cursor: Nullable(Type.String()) })) } },
   }, async (req) => {
     const page = await backups.list(req.query as { client_name?: string; limit?: number; cursor?: string })
-    return gatewaySuccess(`Listed ${plural(page.backups.length, 'backup')}`, { backups: page.backups.map(backupView), next_cursor: page.next_cursor })
+    return { backups: page.backups.map(backupView), next_cursor: page.next_cursor }
   })
 
   // static paths first in the reader's mind: /admin/backups/jobs… and /admin/backups/schedules… are not keys
   app.get('/admin/backups/jobs', {
     config: admin('admin.backups.jobs.list'),
-    schema: { summary: 'Backup and restore jobs, newest first', tags, querystring: JobsQuery, response: { 200: envelope(Type.Object({ jobs: Type.Array(JobItem) })) } },
+    schema: { summary: 'Backup and restore jobs, newest first', tags, querystring: JobsQuery, response: { 200: bare(Type.Object({ jobs: Type.Array(JobItem) })) } },
   }, async (req) => {
     const jobs = await backups.listJobs(req.query as { client_name?: string; status?: string; limit?: number })
-    return gatewaySuccess(`Listed ${plural(jobs.length, 'backup job')}`, { jobs: jobs.map(jobView) })
+    return { jobs: jobs.map(jobView) }
   })
 
   app.get('/admin/backups/jobs/:id', {
     config: admin('admin.backups.jobs.get'),
-    schema: { summary: 'One backup or restore job: status, progress, error', tags, params: IdParams, response: { 200: envelope(JobItem) } },
+    schema: { summary: 'One backup or restore job: status, progress, error', tags, params: IdParams, response: { 200: bare(JobItem) } },
   }, async (req) => {
     const job = await backups.job((req.params as Id).id)
-    return gatewaySuccess(`Backup job ${job.id} is ${job.status}`, jobView(job))
+    return jobView(job)
   })
 
   app.post('/admin/backups/jobs/:id/cancel', {
     config: admin('admin.backups.jobs.cancel'),
-    schema: { summary: 'Cancel a queued or running job: its program is killed, a half-written archive removed', tags, params: IdParams, response: { 200: envelope(JobItem) } },
+    schema: { summary: 'Cancel a queued or running job: its program is killed, a half-written archive removed', tags, params: IdParams, response: { 200: bare(JobItem) } },
   }, async (req) => {
     const job = await backups.cancelJob((req.params as Id).id)
-    return gatewaySuccess(`Backup job ${job.id} is ${job.status}`, jobView(job))
+    return jobView(job)
   })
 
   app.delete('/admin/backups/jobs/:id', {
     config: admin('admin.backups.jobs.delete'),
-    schema: { summary: 'Forget a job (cancelled first if it still runs); its archive stays', tags, params: IdParams, response: { 200: envelope(Type.Object({ id: Type.Integer() })) } },
+    schema: { summary: 'Forget a job (cancelled first if it still runs); its archive stays', tags, params: IdParams, response: { 200: bare(Type.Object({ id: Type.Integer() })) } },
   }, async (req) => {
     const { id } = req.params as Id
     await backups.removeJob(id)
-    return gatewaySuccess(`Deleted backup job ${id}`, { id: Number(id) })
+    return { id: Number(id) }
   })
 
   app.get('/admin/backups/jobs/:id/s3-open', {
     config: admin('admin.backups.jobs.object_url'),
-    schema: { summary: "A signed URL of a backup job's archive", tags, params: IdParams, querystring: ExpiryQuery, response: { 200: envelope(SignedUrlData) } },
+    schema: { summary: "A signed URL of a backup job's archive", tags, params: IdParams, querystring: ExpiryQuery, response: { 200: bare(SignedUrlData) } },
   }, async (req) => {
     const signed = await backups.jobObjectUrl((req.params as Id).id, (req.query as { expires_in: number }).expires_in)
-    return gatewaySuccess('Signed URL of the archive', signedView(signed))
+    return signedView(signed)
   })
 
   app.get('/admin/backups/schedules', {
     config: admin('admin.backups.schedules.list'),
-    schema: { summary: 'Backup schedules', tags, response: { 200: envelope(Type.Object({ schedules: Type.Array(ScheduleItem) })) } },
+    schema: { summary: 'Backup schedules', tags, response: { 200: bare(Type.Object({ schedules: Type.Array(ScheduleItem) })) } },
   }, async () => {
     const schedules = await backups.listSchedules()
-    return gatewaySuccess(`Listed ${plural(schedules.length, 'schedule')}`, { schedules })
+    return { schedules }
   })
 
   app.post('/admin/backups/schedules', {
     config: admin('admin.backups.schedules.create'),
-    schema: { summary: 'Create a schedule: cron (or frequency) in UTC, keep_last archives', tags, body: ScheduleCreate, response: { 201: envelope(ScheduleItem) } },
+    schema: { summary: 'Create a schedule: cron (or frequency) in UTC, keep_last archives', tags, body: ScheduleCreate, response: { 201: bare(ScheduleItem) } },
   }, async (req, reply) => {
     const schedule = await backups.createSchedule(req.body as ScheduleInput)
-    return reply.status(201).send(gatewaySuccess(`Created backup schedule ${schedule.id}`, schedule))
+    return reply.status(201).send(schedule)
   })
 
   app.get('/admin/backups/schedules/:id', {
     config: admin('admin.backups.schedules.get'),
-    schema: { summary: 'One backup schedule', tags, params: IdParams, response: { 200: envelope(ScheduleItem) } },
+    schema: { summary: 'One backup schedule', tags, params: IdParams, response: { 200: bare(ScheduleItem) } },
   }, async (req) => {
     const schedule = await backups.schedule((req.params as Id).id)
-    return gatewaySuccess(`Backup schedule ${schedule.id}`, schedule)
+    return schedule
   })
 
   app.patch('/admin/backups/schedules/:id', {
     config: admin('admin.backups.schedules.update'),
-    schema: { summary: 'Change a schedule', tags, params: IdParams, body: ScheduleUpdate, response: { 200: envelope(ScheduleItem) } },
+    schema: { summary: 'Change a schedule', tags, params: IdParams, body: ScheduleUpdate, response: { 200: bare(ScheduleItem) } },
   }, async (req) => {
     const schedule = await backups.updateSchedule((req.params as Id).id, req.body as ScheduleInput)
-    return gatewaySuccess(`Updated backup schedule ${schedule.id}`, schedule)
+    return schedule
   })
 
   app.delete('/admin/backups/schedules/:id', {
     config: admin('admin.backups.schedules.delete'),
-    schema: { summary: 'Delete a schedule (its archives stay)', tags, params: IdParams, response: { 200: envelope(Type.Object({ id: Type.Integer() })) } },
+    schema: { summary: 'Delete a schedule (its archives stay)', tags, params: IdParams, response: { 200: bare(Type.Object({ id: Type.Integer() })) } },
   }, async (req) => {
     const { id } = req.params as Id
     await backups.removeSchedule(id)
-    return gatewaySuccess(`Deleted backup schedule ${id}`, { id: Number(id) })
+    return { id: Number(id) }
   })
 
   app.post('/admin/backups/schedules/:id/run', {
@@ -208,24 +207,24 @@ export function backupRoutes(app: FastifyInstance, { backups }: BackupRouteDeps)
   }, async (req) => {
     const schedule = await backups.schedule((req.params as Id).id)
     const queued = await backups.runSchedule(String(schedule.id))
-    return gatewaySuccess(`Queued backup job ${queued.job_id} of schedule ${schedule.id}`, { ...queued, label: schedule.label })
+    return { ...queued, label: schedule.label }
   })
 
   app.get('/admin/backups/:key', {
     config: admin('admin.backups.get'),
-    schema: { summary: "One backup's metadata: engine, versions, size, sha256, tables and row counts", tags, params: KeyParams, response: { 200: envelope(BackupItem) } },
+    schema: { summary: "One backup's metadata: engine, versions, size, sha256, tables and row counts", tags, params: KeyParams, response: { 200: bare(BackupItem) } },
   }, async (req) => {
     const backup = await backups.get((req.params as Key).key)
-    return gatewaySuccess(`Backup ${backup.key}`, backupView(backup))
+    return backupView(backup)
   })
 
   app.delete('/admin/backups/:key', {
     config: admin('admin.backups.delete'),
-    schema: { summary: 'Delete a backup and its archive', tags, params: KeyParams, response: { 200: envelope(Type.Object({ key: Type.String() })) } },
+    schema: { summary: 'Delete a backup and its archive', tags, params: KeyParams, response: { 200: bare(Type.Object({ key: Type.String() })) } },
   }, async (req) => {
     const { key } = req.params as Key
     await backups.remove(key)
-    return gatewaySuccess(`Deleted backup ${key}`, { key })
+    return { key }
   })
 
   app.get('/admin/backups/:key/download', {
@@ -243,10 +242,10 @@ export function backupRoutes(app: FastifyInstance, { backups }: BackupRouteDeps)
 
   app.get('/admin/backups/:key/url', {
     config: admin('admin.backups.signed_url'),
-    schema: { summary: 'An expiring URL of the archive that needs no key', tags, params: KeyParams, querystring: ExpiryQuery, response: { 200: envelope(SignedUrlData) } },
+    schema: { summary: 'An expiring URL of the archive that needs no key', tags, params: KeyParams, querystring: ExpiryQuery, response: { 200: bare(SignedUrlData) } },
   }, async (req) => {
     const signed = await backups.signedUrl((req.params as Key).key, (req.query as { expires_in: number }).expires_in)
-    return gatewaySuccess('Signed URL of the archive', signedView(signed))
+    return signedView(signed)
   })
 
   app.post('/admin/backups/:key/restore', {
@@ -256,7 +255,7 @@ export function backupRoutes(app: FastifyInstance, { backups }: BackupRouteDeps)
     const body = req.body as { client_name: string; force?: boolean; pg_uri?: string }
     refusePgUri(body.pg_uri)
     const queued = await backups.restore((req.params as Key).key, body)
-    return gatewaySuccess(`Queued restore job ${queued.job_id} of ${queued.key} into client ${queued.client_name}`, { ...queued, label: null })
+    return { ...queued, label: null }
   })
 }
 

@@ -25,9 +25,9 @@ test('/admin/backups on the S3 store', async (t) => {
       const before = await tableChecksums(dbs[`${dialect}_src`]!)
       const created = await atrium.post('/admin/backups', { body: { client_name: `${dialect}_src` } })
       assert.equal(created.status, 200, created.text)
-      const job = await waitForBackupJob(atrium, created.body.data.job_id)
+      const job = await waitForBackupJob(atrium, created.body.job_id)
       assert.equal(job.status, 'succeeded', JSON.stringify(job))
-      const [backup] = (await atrium.get(`/admin/backups?client_name=${dialect}_src`)).body.data.backups
+      const [backup] = (await atrium.get(`/admin/backups?client_name=${dialect}_src`)).body.backups
       assert.equal(backup.key, job.key)
 
       // the object is in the S3 bucket, under the backups prefix
@@ -40,14 +40,14 @@ test('/admin/backups on the S3 store', async (t) => {
 
       const signed = await atrium.get(`/admin/backups/${encodeURIComponent(backup.key)}/url?expires_in=120`)
       assert.equal(signed.status, 200, signed.text)
-      assert.ok(signed.body.data.url.startsWith(s3.endpoint), 'a presigned URL of the S3 server itself')
-      const viaS3 = await fetch(signed.body.data.url)
+      assert.ok(signed.body.url.startsWith(s3.endpoint), 'a presigned URL of the S3 server itself')
+      const viaS3 = await fetch(signed.body.url)
       assert.equal(viaS3.status, 200)
       assert.equal(sha256(Buffer.from(await viaS3.arrayBuffer())), backup.sha256)
 
       const restored = await atrium.post(`/admin/backups/${encodeURIComponent(backup.key)}/restore`, { body: { client_name: `${dialect}_tgt` } })
       assert.equal(restored.status, 200, restored.text)
-      const restoreJob = await waitForBackupJob(atrium, restored.body.data.job_id)
+      const restoreJob = await waitForBackupJob(atrium, restored.body.job_id)
       assert.equal(restoreJob.status, 'succeeded', JSON.stringify(restoreJob))
       assert.deepEqual(await tableChecksums(dbs[`${dialect}_tgt`]!), before)
 

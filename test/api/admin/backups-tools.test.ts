@@ -64,7 +64,7 @@ test('backup programs: missing, too old, cancelled while running', async (t) => 
     assert.equal(res.body.status, 'error')
     assert.match(res.body.message, /mariadb-dump/)
     assert.match(res.body.hint, /backups\.mysqlDumpPath/)
-    assert.equal((await atrium.get('/admin/backups/jobs')).body.data.jobs.length, 0, 'nothing was queued')
+    assert.equal((await atrium.get('/admin/backups/jobs')).body.jobs.length, 0, 'nothing was queued')
   })
 
   await t.test('a pg_dump older than the server is 422 backup_tool_too_old naming the version needed', async () => {
@@ -85,28 +85,28 @@ test('backup programs: missing, too old, cancelled while running', async (t) => 
   await t.test('cancel kills the running dump; no backup is listed and no archive is left', async () => {
     const created = await atrium.post('/admin/backups', { body: { client_name: 'pgsrc', label: 'to be cancelled' } })
     assert.equal(created.status, 200, created.text)
-    const id = created.body.data.job_id
+    const id = created.body.job_id
     await until('the dump program to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')
     const pid = Number(readFileSync(pidFile, 'utf8').trim())
     assert.ok(alive(pid))
     const running = await atrium.get(`/admin/backups/jobs/${id}`)
-    assert.equal(running.body.data.status, 'running')
-    assert.equal(running.body.data.progress_stage, 'dumping')
+    assert.equal(running.body.status, 'running')
+    assert.equal(running.body.progress_stage, 'dumping')
 
     const cancelled = await atrium.post(`/admin/backups/jobs/${id}/cancel`, { body: {} })
     assert.equal(cancelled.status, 200, cancelled.text)
-    assert.equal(cancelled.body.data.status, 'cancelled')
+    assert.equal(cancelled.body.status, 'cancelled')
     await until('the dump program to be killed', () => !alive(pid))
     const job = await waitForBackupJob(atrium, id)
     assert.equal(job.status, 'cancelled')
 
-    assert.equal((await atrium.get('/admin/backups?client_name=pgsrc')).body.data.backups.length, 0)
+    assert.equal((await atrium.get('/admin/backups?client_name=pgsrc')).body.backups.length, 0)
     // the object store may finish an aborted write a moment later; the cleanup follows it
     await until('no archive in the store', async () => (await atrium.handle.platform.objects.stat({ bucket: 'backups', key: job.key })) === undefined)
     // cancelling again answers the finished job as it is
     const again = await atrium.post(`/admin/backups/jobs/${id}/cancel`, { body: {} })
     assert.equal(again.status, 200)
-    assert.equal(again.body.data.status, 'cancelled')
+    assert.equal(again.body.status, 'cancelled')
     // and a job can be forgotten
     assert.equal((await atrium.request('DELETE', `/admin/backups/jobs/${id}`)).status, 200)
     assert.equal((await atrium.get(`/admin/backups/jobs/${id}`)).status, 404)

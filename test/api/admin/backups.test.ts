@@ -5,6 +5,7 @@ import { startTestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createDatabase, DIALECTS, type TestDatabase } from '../../helpers/databases.js'
 import { loadBackupFixture, sha256, tableChecksums, waitForBackupJob } from '../../helpers/backups.js'
+import { assertMatchesSpec } from '../../helpers/athena-contract.js'
 
 // Backups on the filesystem store, end to end through HTTP as the SDK's backup client calls them: a backup of
 // PostgreSQL and MariaDB databases with several tables, then restores into an empty client and over the
@@ -30,10 +31,12 @@ test('/admin/backups on the filesystem store', async (t) => {
       // what the SDK's storage.backup.create sends and reads
       const created = await atrium.post('/admin/backups', { body: { client_name: `${dialect}_src`, label: 'before the migration' } })
       assert.equal(created.status, 200, created.text)
-      assert.equal(typeof created.body.data.job_id, 'number')
-      assert.equal(created.body.data.client_name, `${dialect}_src`)
-      assert.equal(created.body.data.status, 'queued')
-      const job = await waitForBackupJob(atrium, created.body.data.job_id)
+      assert.equal(typeof created.body.job_id, 'number')
+      assert.equal(created.body.client_name, `${dialect}_src`)
+      assert.equal(created.body.status, 'queued')
+      assert.equal(created.body.label, 'before the migration')
+      assert.ok(await assertMatchesSpec('POST', '/admin/backups', 200, created.body))
+      const job = await waitForBackupJob(atrium, created.body.job_id)
       assert.equal(job.status, 'succeeded', JSON.stringify(job))
       assert.equal(job.job_type, 'backup')
       assert.equal(job.progress_pct, 100)
@@ -41,9 +44,10 @@ test('/admin/backups on the filesystem store', async (t) => {
       // storage.backup.list: { backups: [{ key | s3_key, size_bytes, … }], next_cursor }
       const list = await atrium.get(`/admin/backups?client_name=${dialect}_src&limit=10`)
       assert.equal(list.status, 200, list.text)
-      assert.equal(list.body.data.backups.length, 1)
-      assert.equal(list.body.data.next_cursor, null)
-      const backup = list.body.data.backups[0]
+      assert.equal(list.body.backups.length, 1)
+      assert.equal(list.body.next_cursor, null)
+      assert.ok(await assertMatchesSpec('GET', '/admin/backups', 200, list.body))
+      const backup = list.body.backups[0]
       assert.equal(backup.key, job.key)
       assert.equal(backup.s3_key, backup.key)
       assert.equal(backup.label, 'before the migration')
@@ -73,19 +77,21 @@ test('/admin/backups on the filesystem store', async (t) => {
       // a signed URL needs no key
       const signed = await atrium.get(`/admin/backups/${encodeURIComponent(backup.key)}/url?expires_in=60`)
       assert.equal(signed.status, 200, signed.text)
-      const viaSigned = await fetch(signed.body.data.url)
+      const viaSigned = await fetch(signed.body.url)
       assert.equal(viaSigned.status, 200)
       assert.equal(sha256(Buffer.from(await viaSigned.arrayBuffer())), backup.sha256)
       const opened = await atrium.get(`/admin/backups/jobs/${job.id}/s3-open`)
       assert.equal(opened.status, 200, opened.text)
-      assert.equal(typeof opened.body.data.url, 'string')
+      assert.equal(typeof opened.body.url, 'string')
 
       // restore into the empty target client: no force needed
       const restored = await atrium.post(`/admin/backups/${encodeURIComponent(backup.key)}/restore`, { body: { client_name: `${dialect}_tgt` } })
       assert.equal(restored.status, 200, restored.text)
-      assert.equal(restored.body.data.key, backup.key)
-      assert.equal(typeof restored.body.data.job_id, 'number')
-      const restoreJob = await waitForBackupJob(atrium, restored.body.data.job_id)
+      assert.equal(restored.body.key, backup.key)
+      assert.equal(restored.body.client_name, `${dialect}_tgt`)
+      assert.ok(await assertMatchesSpec('POST', '/admin/backups/{key}/restore', 200, restored.body))
+      assert.equal(typeof restored.body.job_id, 'number')
+      const restoreJob = await waitForBackupJob(atrium, restored.body.job_id)
       assert.equal(restoreJob.status, 'succeeded', JSON.stringify(restoreJob))
       assert.equal(restoreJob.job_type, 'restore')
       assert.deepEqual(await tableChecksums(tgt), before)
@@ -106,7 +112,7 @@ test('/admin/backups on the filesystem store', async (t) => {
       assert.notDeepEqual(await tableChecksums(src), before)
       const forced = await atrium.post(`/admin/backups/${encodeURIComponent(backup.key)}/restore`, { body: { client_name: `${dialect}_src`, force: true } })
       assert.equal(forced.status, 200, forced.text)
-      const forcedJob = await waitForBackupJob(atrium, forced.body.data.job_id)
+      const forcedJob = await waitForBackupJob(atrium, forced.body.job_id)
       assert.equal(forcedJob.status, 'succeeded', JSON.stringify(forcedJob))
       assert.equal(forcedJob.force, true)
       assert.deepEqual(await tableChecksums(src), before)
@@ -120,7 +126,7 @@ test('/admin/backups on the filesystem store', async (t) => {
       // jobs list (storage.backup.jobs.list reads data.jobs)
       const jobs = await atrium.get(`/admin/backups/jobs?client_name=${dialect}_tgt`)
       assert.equal(jobs.status, 200, jobs.text)
-      assert.deepEqual(jobs.body.data.jobs.map((j: any) => j.id), [restoreJob.id])
+      assert.deepEqual(jobs.body.jobs.map((j: any) => j.id), [restoreJob.id])
       // the durable job behind it is on /admin/jobs too
       const durable = await atrium.get(`/admin/jobs/${restoreJob.job_uuid}`)
       assert.equal(durable.status, 200, durable.text)
@@ -133,20 +139,20 @@ test('/admin/backups on the filesystem store', async (t) => {
       body: { client_name: 'mysql_src', frequency: 'daily', time_of_day: '03:30', label: 'nightly', enabled: true, execution_daemon_id: 'any' },
     })
     assert.equal(daily.status, 201, daily.text)
-    assert.equal(typeof daily.body.data.id, 'number')
-    assert.equal(daily.body.data.cron, '30 3 * * *')
-    assert.equal(daily.body.data.frequency, 'daily')
+    assert.equal(typeof daily.body.id, 'number')
+    assert.equal(daily.body.cron, '30 3 * * *')
+    assert.equal(daily.body.frequency, 'daily')
     const rolling = await atrium.post('/admin/backups/schedules', { body: { client_name: 'mysql_src', cron: '0 */6 * * *', keep_last: 2, label: 'rolling' } })
     assert.equal(rolling.status, 201, rolling.text)
-    const id = rolling.body.data.id
+    const id = rolling.body.id
 
     const list = await atrium.get('/admin/backups/schedules')
     assert.equal(list.status, 200)
-    assert.deepEqual(list.body.data.schedules.map((s: any) => s.id), [daily.body.data.id, id])
-    const patched = await atrium.request('PATCH', `/admin/backups/schedules/${daily.body.data.id}`, { body: { enabled: false } })
+    assert.deepEqual(list.body.schedules.map((s: any) => s.id), [daily.body.id, id])
+    const patched = await atrium.request('PATCH', `/admin/backups/schedules/${daily.body.id}`, { body: { enabled: false } })
     assert.equal(patched.status, 200, patched.text)
-    assert.equal(patched.body.data.enabled, false)
-    assert.equal(patched.body.data.cron, '30 3 * * *')
+    assert.equal(patched.body.enabled, false)
+    assert.equal(patched.body.cron, '30 3 * * *')
     const bad = await atrium.request('PATCH', `/admin/backups/schedules/${id}`, { body: { cron: 'every day' } })
     assert.equal(bad.status, 400, bad.text)
     assert.equal(bad.body.code, 'invalid_request')
@@ -158,33 +164,34 @@ test('/admin/backups on the filesystem store', async (t) => {
     for (let i = 0; i < 3; i++) {
       const run = await atrium.post(`/admin/backups/schedules/${id}/run`, { body: {} })
       assert.equal(run.status, 200, run.text)
-      const job = await waitForBackupJob(atrium, run.body.data.job_id)
+      const job = await waitForBackupJob(atrium, run.body.job_id)
       assert.equal(job.status, 'succeeded', JSON.stringify(job))
       assert.equal(job.schedule_id, id)
       jobIds.push(job.id)
     }
-    const kept = (await atrium.get('/admin/backups?client_name=mysql_src&limit=100')).body.data.backups.filter((b: any) => b.schedule_id === id)
+    const kept = (await atrium.get('/admin/backups?client_name=mysql_src&limit=100')).body.backups.filter((b: any) => b.schedule_id === id)
     assert.deepEqual(kept.map((b: any) => b.job_id), [jobIds[2], jobIds[1]], 'the two newest archives are kept')
     assert.equal(kept[0].label, 'rolling')
-    const dropped = (await atrium.get(`/admin/backups/jobs/${jobIds[0]}`)).body.data.key
+    const dropped = (await atrium.get(`/admin/backups/jobs/${jobIds[0]}`)).body.key
     assert.equal(await atrium.handle.platform.objects.stat({ bucket: 'backups', key: dropped }), undefined)
 
-    const deleted = await atrium.request('DELETE', `/admin/backups/schedules/${daily.body.data.id}`)
+    const deleted = await atrium.request('DELETE', `/admin/backups/schedules/${daily.body.id}`)
     assert.equal(deleted.status, 200, deleted.text)
-    const gone = await atrium.get(`/admin/backups/schedules/${daily.body.data.id}`)
+    const gone = await atrium.get(`/admin/backups/schedules/${daily.body.id}`)
     assert.equal(gone.status, 404)
     assert.equal(gone.body.code, 'backup_schedule_not_found')
   })
 
   await t.test('delete: the backup and its archive go; then 404 backup_not_found', async () => {
-    const [backup] = (await atrium.get('/admin/backups?client_name=postgres_src')).body.data.backups
+    const [backup] = (await atrium.get('/admin/backups?client_name=postgres_src')).body.backups
     const path = `/admin/backups/${encodeURIComponent(backup.key)}`
     const one = await atrium.get(path)
     assert.equal(one.status, 200, one.text)
-    assert.equal(one.body.data.sha256, backup.sha256)
+    assert.equal(one.body.sha256, backup.sha256)
     const deleted = await atrium.request('DELETE', path)
     assert.equal(deleted.status, 200, deleted.text)
-    assert.equal(deleted.body.data.key, backup.key)
+    assert.equal(deleted.body.key, backup.key)
+    assert.ok(await assertMatchesSpec('DELETE', '/admin/backups/{key}', 200, deleted.body))
     for (const res of [await atrium.get(path), await atrium.get(`${path}/download`), await atrium.request('DELETE', path), await atrium.post(`${path}/restore`, { body: { client_name: 'postgres_tgt' } })]) {
       assert.equal(res.status, 404, res.text)
       assert.equal(res.body.code, 'backup_not_found')
@@ -192,7 +199,7 @@ test('/admin/backups on the filesystem store', async (t) => {
     }
     const stat = await atrium.handle.platform.objects.stat({ bucket: 'backups', key: backup.key })
     assert.equal(stat, undefined, 'the archive is gone from the object store')
-    assert.equal((await atrium.get('/admin/backups?client_name=postgres_src')).body.data.backups.length, 0)
+    assert.equal((await atrium.get('/admin/backups?client_name=postgres_src')).body.backups.length, 0)
   })
 
   await t.test('bad input is a 4xx in the gateway envelope', async () => {
