@@ -158,7 +158,7 @@ export const ConfigSchema = Type.Object({
     mysqlDumpPath: Type.String({ minLength: 1, default: 'mariadb-dump', description: 'mariadb-dump (or mysqldump) program' }),
     mysqlPath: Type.String({ minLength: 1, default: 'mariadb', description: 'mariadb (or mysql) client program, used to restore' }),
     bucket: Type.String({ minLength: 2, maxLength: 63, default: 'backups', description: 'object store bucket holding the archives' }),
-    jobTimeoutSeconds: Type.Integer({ minimum: 60, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
+    jobTimeoutSeconds: Type.Integer({ minimum: 5, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
   }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({

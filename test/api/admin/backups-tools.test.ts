@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startTestAtrium } from '../../helpers/atrium.js'
+import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
+import { spawnAtrium } from '../../helpers/process.js'
 import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
-import { loadBackupFixture, waitForBackupJob } from '../../helpers/backups.js'
+import { loadBackupFixture, sha256, waitForBackupJob } from '../../helpers/backups.js'
 
 // The dump programs as the backup routes find them: missing (422 backup_tool_missing), too old for the server
 // (422 backup_tool_too_old naming the version needed), and a dump that is cancelled while it runs (its process
@@ -112,4 +113,62 @@ test('backup programs: missing, too old, cancelled while running', async (t) => 
     assert.equal((await atrium.get(`/admin/backups/jobs/${id}`)).status, 404)
   })
 
+})
+
+// A server killed (SIGKILL) while its dump runs: nothing is listed, and once the dead attempt expires another
+// process runs the job again, to the same key, and only then is the backup listed, whole.
+test('a backup whose server is killed mid-dump is retried by another process, never listed half-written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'atrium-backup-kill-'))
+  const pidFile = join(dir, 'pid')
+  const firstRun = join(dir, 'first-run-done')
+  // the first dump hangs (until its server is killed), every later one is the real pg_dump
+  const flakyPgDump = join(dir, 'pg_dump')
+  writeFileSync(flakyPgDump, [
+    '#!/bin/sh',
+    'if [ "$1" = "--version" ]; then exec pg_dump --version; fi',
+    `if [ ! -e '${firstRun}' ]; then touch '${firstRun}'; echo $$ > '${pidFile}'; exec sleep 120; fi`,
+    'exec pg_dump "$@"',
+    '',
+  ].join('\n'))
+  chmodSync(flakyPgDump, 0o755)
+  const src = await createPgDatabase(t, 'atrium_bk_kill')
+  await loadBackupFixture(src)
+  const catalog = await createPgDatabase(null, 'atrium_catalog')
+  const dataDir = mkdtempSync(join(tmpdir(), 'atrium-backup-kill-data-'))
+  const shared = { ATRIUM_BACKUPS_PG_DUMP_PATH: flakyPgDump, ATRIUM_BACKUPS_JOB_TIMEOUT_SECONDS: '8', ATRIUM_CLIENT_SRC: src.url }
+  const env = { DATABASE_URL: catalog.url, ATHENA_KEY_12: ADMIN_KEY, ATRIUM_DATA_DIR: dataDir, ATRIUM_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789', ...shared }
+  const doomed = await spawnAtrium({ ...env, ATRIUM_WORKERS: '1' })
+  t.after(async () => {
+    await doomed.stop('SIGKILL')
+    // the hung program outlives its killed server; it is ours to end
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim())
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL')
+    }
+  })
+  const res = await fetch(`${doomed.url}/admin/backups`, { method: 'POST', headers: { apikey: ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'src' }) })
+  assert.equal(res.status, 200, await res.clone().text())
+  const queued = await res.json() as { job_id: number; key: string }
+  await until('the dump to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '')
+  await doomed.stop('SIGKILL')
+  assert.equal(doomed.child.signalCode, 'SIGKILL')
+
+  // the same data directory: a filesystem store shared by both processes, as a volume would be
+  const atrium = await startTestAtrium(t, { catalog, env: { ATRIUM_DATA_DIR: dataDir, ...shared }, settings: { 'jobs.maintenanceIntervalSeconds': 1, 'jobs.pollIntervalMs': 200 } })
+  t.after(async () => {
+    await catalog.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
+  })
+  assert.equal((await atrium.get('/admin/backups')).body.backups.length, 0, 'nothing is listed while the job is unfinished')
+  const job = await waitForBackupJob(atrium, queued.job_id, 600)
+  assert.equal(job.status, 'succeeded', JSON.stringify(job))
+  assert.equal(job.attempts, 2)
+  const { backups } = (await atrium.get('/admin/backups')).body
+  assert.equal(backups.length, 1)
+  assert.equal(backups[0].key, queued.key, 'the retry wrote to the same key')
+  const download = await fetch(`${atrium.url}/admin/backups/${encodeURIComponent(queued.key)}/download`, { headers: { apikey: ADMIN_KEY } })
+  const bytes = Buffer.from(await download.arrayBuffer())
+  assert.equal(sha256(bytes), backups[0].sha256)
+  assert.equal(bytes.subarray(0, 5).toString(), 'PGDMP')
 })
