@@ -22,7 +22,7 @@ const CreateBody = Type.Object({
   client_name: Name,
   label: Type.Optional(Label),
   pg_uri: Type.Optional(Type.String({ description: 'not supported: register the database as a client and name it' })),
-  recovery_strategy: Type.Optional(Type.String({ description: 'accepted for SDK compatibility; only "none" is supported' })),
+  recovery_strategy: Type.Optional(Type.Literal('none', { description: 'the SDK\'s option; only "none" is supported' })),
 })
 const RestoreBody = Type.Object({
   client_name: Name,

@@ -182,8 +182,36 @@ test('/admin/backups on the filesystem store', async (t) => {
     assert.equal(gone.body.code, 'backup_schedule_not_found')
   })
 
+  await t.test('a restore of an archive changed in the store fails on its checksum and leaves the target alone', async () => {
+    const created = await atrium.post('/admin/backups', { body: { client_name: 'postgres_src', recovery_strategy: 'none' } })
+    assert.equal(created.status, 200, created.text)
+    const job = await waitForBackupJob(atrium, created.body.job_id)
+    assert.equal(job.status, 'succeeded', JSON.stringify(job))
+    // the stored bytes change behind Atrium's back (same size, one byte flipped)
+    const ref = { bucket: 'backups', key: job.key }
+    const { body } = await atrium.handle.platform.objects.get(ref)
+    const chunks: Buffer[] = []
+    for await (const chunk of body) chunks.push(chunk as Buffer)
+    const bytes = Buffer.concat(chunks)
+    bytes[bytes.length - 10] ^= 0xff
+    await atrium.handle.platform.objects.put(ref, bytes)
+    const tgt = dbs.postgres_tgt!
+    const before = await tableChecksums(tgt)
+    const restored = await atrium.post(`/admin/backups/${encodeURIComponent(job.key)}/restore`, { body: { client_name: 'postgres_tgt', force: true } })
+    assert.equal(restored.status, 200, restored.text)
+    const failed = await waitForBackupJob(atrium, restored.body.job_id)
+    assert.equal(failed.status, 'failed')
+    assert.equal(failed.error_code, 'backup_checksum_mismatch')
+    assert.match(failed.error_message, /nothing was restored/)
+    assert.deepEqual(await tableChecksums(tgt), before)
+    const unsupported = await atrium.post('/admin/backups', { body: { client_name: 'postgres_src', recovery_strategy: 'repair_missing_role_oids' } })
+    assert.equal(unsupported.status, 400, unsupported.text)
+    assert.equal(unsupported.body.code, 'invalid_request')
+  })
+
   await t.test('delete: the backup and its archive go; then 404 backup_not_found', async () => {
-    const [backup] = (await atrium.get('/admin/backups?client_name=postgres_src')).body.backups
+    const listed = (await atrium.get('/admin/backups?client_name=postgres_src')).body.backups
+    const backup = listed[listed.length - 1]
     const path = `/admin/backups/${encodeURIComponent(backup.key)}`
     const one = await atrium.get(path)
     assert.equal(one.status, 200, one.text)
@@ -199,7 +227,8 @@ test('/admin/backups on the filesystem store', async (t) => {
     }
     const stat = await atrium.handle.platform.objects.stat({ bucket: 'backups', key: backup.key })
     assert.equal(stat, undefined, 'the archive is gone from the object store')
-    assert.equal((await atrium.get('/admin/backups?client_name=postgres_src')).body.backups.length, 0)
+    const after = (await atrium.get('/admin/backups?client_name=postgres_src')).body.backups
+    assert.deepEqual(after.map((b: any) => b.key), listed.slice(0, -1).map((b: any) => b.key))
   })
 
   await t.test('bad input is a 4xx in the gateway envelope', async () => {
