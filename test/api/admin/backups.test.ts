@@ -6,10 +6,20 @@ import { createKey } from '../../helpers/auth-grid.js'
 import { createDatabase, DIALECTS, type TestDatabase } from '../../helpers/databases.js'
 import { loadBackupFixture, sha256, tableChecksums, waitForBackupJob } from '../../helpers/backups.js'
 import { assertMatchesSpec } from '../../helpers/athena-contract.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SCHEDULE_TICK_JOB } from '../../../src/backups/backup-jobs.js'
 
 // Backups on the filesystem store, end to end through HTTP as the SDK's backup client calls them: a backup of
 // PostgreSQL and MariaDB databases with several tables, then restores into an empty client and over the
 // source itself; row counts and a checksum of every table are the same afterwards.
+
+async function until(what: string, ready: () => Promise<boolean>, tries = 300): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await ready()) return
+    await sleep(100)
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
 
 test('/admin/backups on the filesystem store', async (t) => {
   const dbs: Record<string, TestDatabase> = {}
@@ -18,8 +28,13 @@ test('/admin/backups on the filesystem store', async (t) => {
     dbs[`${dialect}_tgt`] = await createDatabase(t, dialect, 'atrium_bk_tgt')
     await loadBackupFixture(dbs[`${dialect}_src`]!)
   }
+  // backed up by the every-minute schedule only, so its ticks touch no other client's list
+  dbs.ticked = await createDatabase(t, 'mysql', 'atrium_bk_tick')
   const atrium = await startTestAtrium(t, { sources: Object.fromEntries(Object.entries(dbs).map(([name, db]) => [name, db.url])) })
   const { key: apiKey } = await createKey(atrium, { rights: ['gateway.read', 'schema.read', 'sql.ddl'] })
+  // a schedule due every minute, made now: its first tick is the next minute boundary (checked at the end)
+  const everyMinute = await atrium.post('/admin/backups/schedules', { body: { client_name: 'ticked', cron: '* * * * *', keep_last: 1, label: 'every minute' } })
+  assert.equal(everyMinute.status, 201, everyMinute.text)
 
   for (const dialect of DIALECTS) {
     await t.test(`${dialect}: backup, download, signed URL, restore into an empty client and over the source`, async () => {
@@ -148,7 +163,7 @@ test('/admin/backups on the filesystem store', async (t) => {
 
     const list = await atrium.get('/admin/backups/schedules')
     assert.equal(list.status, 200)
-    assert.deepEqual(list.body.schedules.map((s: any) => s.id), [daily.body.id, id])
+    assert.deepEqual(list.body.schedules.map((s: any) => s.id), [everyMinute.body.id, daily.body.id, id])
     const patched = await atrium.request('PATCH', `/admin/backups/schedules/${daily.body.id}`, { body: { enabled: false } })
     assert.equal(patched.status, 200, patched.text)
     assert.equal(patched.body.enabled, false)
@@ -252,6 +267,30 @@ test('/admin/backups on the filesystem store', async (t) => {
       assert.equal(res.body.status, 'error')
       assert.ok(res.body.message.length > 10)
     }
+  })
+
+  await t.test('the schedule tick queues one backup per cron tick, however often the tick job runs', async () => {
+    const id = everyMinute.body.id
+    const boundary = Math.ceil(Date.parse(everyMinute.body.created_at) / 60_000) * 60_000
+    // bounded: at most a minute after the schedule was made
+    if (Date.now() < boundary) await sleep(Math.min(boundary - Date.now() + 50, 61_000))
+    const tickJobs = async () => (await atrium.get(`/admin/jobs?kind=${SCHEDULE_TICK_JOB}&status=succeeded&limit=100`)).body.data.jobs.length
+    const scheduleJobs = async () => (await atrium.get('/admin/backups/jobs?client_name=ticked&limit=100')).body.jobs.filter((j: any) => j.schedule_id === id)
+    const ticksBefore = await tickJobs()
+    // the cron may send its own tick as well; any number of ticks in one minute queue one backup
+    await atrium.handle.platform.jobs.send(SCHEDULE_TICK_JOB)
+    await atrium.handle.platform.jobs.send(SCHEDULE_TICK_JOB)
+    await until('both ticks ran', async () => (await tickJobs()) >= ticksBefore + 2)
+    const schedule = (await atrium.get(`/admin/backups/schedules/${id}`)).body
+    assert.ok(schedule.last_run_at, 'the tick moved last_run_at')
+    const tick = Date.parse(schedule.last_run_at)
+    assert.equal(tick % 60_000, 0, 'last_run_at is the cron tick, on the minute')
+    const queued = await scheduleJobs()
+    // one backup per tick: as many as minutes between the first boundary and the last tick, inclusive
+    assert.equal(queued.length, (tick - boundary) / 60_000 + 1, JSON.stringify(queued))
+    const done = await waitForBackupJob(atrium, queued[0].id)
+    assert.equal(done.status, 'succeeded', JSON.stringify(done))
+    assert.equal(done.label, 'every minute')
   })
 
   await t.test('every route: 401 without a key, 403 with an API key', async () => {
