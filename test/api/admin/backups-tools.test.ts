@@ -131,6 +131,9 @@ test('a backup whose server is killed mid-dump is retried by another process, ne
     '',
   ].join('\n'))
   chmodSync(flakyPgDump, 0o755)
+  const oldPgRestore = join(dir, 'pg_restore')
+  writeFileSync(oldPgRestore, "#!/bin/sh\necho 'pg_restore (PostgreSQL) 11.22'\n")
+  chmodSync(oldPgRestore, 0o755)
   const src = await createPgDatabase(t, 'atrium_bk_kill')
   await loadBackupFixture(src)
   const catalog = await createPgDatabase(null, 'atrium_catalog')
@@ -154,7 +157,7 @@ test('a backup whose server is killed mid-dump is retried by another process, ne
   assert.equal(doomed.child.signalCode, 'SIGKILL')
 
   // the same data directory: a filesystem store shared by both processes, as a volume would be
-  const atrium = await startTestAtrium(t, { catalog, env: { ATRIUM_DATA_DIR: dataDir, ...shared }, settings: { 'jobs.maintenanceIntervalSeconds': 1, 'jobs.pollIntervalMs': 200 } })
+  const atrium = await startTestAtrium(t, { catalog, env: { ATRIUM_DATA_DIR: dataDir, ATRIUM_BACKUPS_PG_RESTORE_PATH: oldPgRestore, ...shared }, settings: { 'jobs.maintenanceIntervalSeconds': 1, 'jobs.pollIntervalMs': 200 } })
   t.after(async () => {
     await catalog.drop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -171,4 +174,11 @@ test('a backup whose server is killed mid-dump is retried by another process, ne
   const bytes = Buffer.from(await download.arrayBuffer())
   assert.equal(sha256(bytes), backups[0].sha256)
   assert.equal(bytes.subarray(0, 5).toString(), 'PGDMP')
+
+  // this process's pg_restore is older than the pg_dump that made the archive
+  const restore = await atrium.post(`/admin/backups/${encodeURIComponent(queued.key)}/restore`, { body: { client_name: 'src', force: true } })
+  assert.equal(restore.status, 422, restore.text)
+  assert.equal(restore.body.code, 'backup_tool_too_old')
+  assert.match(restore.body.message, /pg_restore \d+ or newer is needed/)
+  assert.match(restore.body.hint, /backups\.pgRestorePath/)
 })
