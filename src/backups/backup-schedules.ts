@@ -23,9 +23,9 @@ export const MAX_KEEP_LAST = 1000
 /** the fields a schedule gets from a create (`current` undefined) or an update of `current` */
 export function scheduleFields(input: ScheduleInput, current?: ScheduleRecord): ScheduleFields {
   const merged = { ...(current ?? {}), ...definedOnly(input) } as ScheduleInput & Partial<ScheduleRecord>
-  // a new cron replaces a frequency and a new frequency replaces a cron
+  // a new cron replaces a frequency; otherwise a schedule in the frequency form gets its cron from it anew
   if (input.cron !== undefined) Object.assign(merged, { frequency: null, time_of_day: null, day_of_week: null, day_of_month: null })
-  else if (input.frequency !== undefined) merged.cron = undefined
+  else if (merged.frequency) merged.cron = undefined
   if (!merged.client_name) throw invalid('client_name is required: the client whose database the schedule backs up')
   const cron = merged.cron ?? cronOfFrequency(merged)
   assertCron(cron)

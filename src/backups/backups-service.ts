@@ -79,11 +79,11 @@ export class Backups {
   }
 
   /** the archive's bytes, streamed from the object store */
-  async open(key: string): Promise<{ backup: BackupRecord; body: Readable; contentType: string; filename: string }> {
+  async open(key: string): Promise<{ backup: BackupRecord; body: Readable; contentLength: number; contentType: string; filename: string }> {
     const backup = await this.get(key)
-    const { body } = await this.deps.objects.get({ bucket: this.bucket, key })
+    const { body, contentLength } = await this.deps.objects.get({ bucket: this.bucket, key })
     const engine = this.engines[backup.engine]
-    return { backup, body, contentType: engine.contentType, filename: key.split('/').pop() ?? `backup.${engine.extension}` }
+    return { backup, body, contentLength, contentType: engine.contentType, filename: key.split('/').pop() ?? `backup.${engine.extension}` }
   }
 
   /** an expiring URL of the archive: the S3 server's own, or one this server answers (filesystem store) */

@@ -31,6 +31,9 @@ test('scheduleFields: cron, or the SDK frequency form; bad input is invalid_requ
   const current = { ...cron, id: 1, last_run_at: null, created_at: '', updated_at: '' }
   assert.equal(scheduleFields({ frequency: 'daily' }, current).cron, '0 0 * * *')
   assert.equal(scheduleFields({ keep_last: null }, current).keep_last, null)
+  const daily = { ...scheduleFields({ client_name: 'a', frequency: 'daily', time_of_day: '03:30' }), id: 2, last_run_at: null, created_at: '', updated_at: '' }
+  assert.equal(scheduleFields({ time_of_day: '05:15' }, daily).cron, '15 5 * * *')
+  assert.equal(scheduleFields({ cron: '0 1 * * *' }, daily).frequency, null)
   for (const bad of [
     { client_name: 'a' },
     { client_name: 'a', cron: '* * * *' },

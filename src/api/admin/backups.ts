@@ -231,10 +231,10 @@ export function backupRoutes(app: FastifyInstance, { backups }: BackupRouteDeps)
     config: admin('admin.backups.download'),
     schema: { summary: 'The archive\'s bytes (PostgreSQL: pg_dump custom format; MariaDB: gzipped SQL)', tags, params: KeyParams },
   }, async (req, reply) => {
-    const { backup, body, contentType, filename } = await backups.open((req.params as Key).key)
+    const { backup, body, contentLength, contentType, filename } = await backups.open((req.params as Key).key)
     return reply
       .type(contentType)
-      .header('content-length', String(backup.size_bytes))
+      .header('content-length', String(contentLength))
       .header('content-disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
       .header('x-backup-sha256', backup.sha256)
       .send(body)
