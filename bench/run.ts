@@ -4,6 +4,7 @@
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=w1,w2 selected workloads
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
+//   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -11,6 +12,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
+import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -133,6 +135,8 @@ async function main() {
   console.log(`atrium bench${quick ? ' (quick)' : ''}: preparing fixtures`)
   await preparePostgres(SIZES)
   await prepareMysql(SIZES)
+  const backups = !only || only.some((o) => o.toLowerCase() === 'backup')
+  if (backups) await prepareBackupDatabases()
   const versions = await serverVersions()
 
   // a fresh catalog for this run, so earlier runs' request logs do not weigh on it
@@ -150,6 +154,7 @@ async function main() {
     ATRIUM_DATA_DIR: join(tmpdir(), 'atrium-bench-data'),
     ATRIUM_CLIENT_BENCH: pgUrl(),
     ATRIUM_CLIENT_BENCHMY: mysqlUrl(),
+    ...(backups ? { ATRIUM_CLIENT_BENCHBACKUP: pgUrl(BACKUP_DB), ATRIUM_CLIENT_BENCHRESTORE: pgUrl(RESTORE_DB) } : {}),
     ATRIUM_POOL_MAX: '10',
     ATRIUM_LOG_LEVEL: 'warn',
     // the fetch cache would answer repeated reads from memory; the comparison is of the query path
@@ -204,10 +209,11 @@ async function main() {
         }
       }
     }
+    const backup = backups ? await backupWorkload({ base: atrium.base, adminKey: ADMIN_KEY, rounds: ROUNDS, clients: { source: 'benchbackup', target: 'benchrestore' } }) : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, coldStart, versions, started)
+    report(rows, streamed, coldStart, backup, versions, started)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -287,7 +293,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
+function report(rows: Row[], streamed: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -318,6 +324,7 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
     ratios,
     streamed,
     coldStart,
+    backup,
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
   writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(doc, null, 2)}\n`)

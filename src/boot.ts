@@ -38,6 +38,7 @@ import { Webhooks } from './webhooks/webhooks-service.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
 import { PublicRoutes } from './public-routes/public-routes.js'
+import { Backups } from './backups/backups-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -86,6 +87,8 @@ export interface Platform {
   deferred: DeferredRequests
   /** operations published under a route key, callable without a key */
   publicRoutes: PublicRoutes
+  /** backups of client databases into the object store, restores, schedules */
+  backups: Backups
 }
 
 export interface AtriumHandle {
@@ -234,6 +237,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
+    backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
   }
 
   platform.requestLog.start()
@@ -245,6 +249,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.webhooks.start()
     await platform.deferred.start()
     await platform.publicRoutes.start()
+    await platform.backups.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

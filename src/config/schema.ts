@@ -158,6 +158,15 @@ export const ConfigSchema = Type.Object({
       secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
+  // /admin/backups: the programs that dump and restore, where archives go, how long one job may run
+  backups: Type.Object({
+    pgDumpPath: Type.String({ minLength: 1, default: 'pg_dump', description: 'pg_dump program (a path, or a name looked up in PATH); its major version must be at least the server\'s' }),
+    pgRestorePath: Type.String({ minLength: 1, default: 'pg_restore', description: 'pg_restore program' }),
+    mysqlDumpPath: Type.String({ minLength: 1, default: 'mariadb-dump', description: 'mariadb-dump (or mysqldump) program' }),
+    mysqlPath: Type.String({ minLength: 1, default: 'mariadb', description: 'mariadb (or mysql) client program, used to restore' }),
+    bucket: Type.String({ minLength: 2, maxLength: 63, default: 'backups', description: 'object store bucket holding the archives' }),
+    jobTimeoutSeconds: Type.Integer({ minimum: 5, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

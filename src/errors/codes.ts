@@ -145,6 +145,15 @@ export const codes = {
   public_route_exists: { status: 409, stage: 'request' },
   public_operation_not_allowed: { status: 405, stage: 'request' },
   public_parameter_not_allowed: { status: 400, stage: 'request' },
+  // backups (src/backups/); backup_failed and backup_checksum_mismatch are recorded on a backup job, not sent as a reply
+  backup_not_found: { status: 404, stage: 'request' },
+  backup_schedule_not_found: { status: 404, stage: 'request' },
+  backup_tool_missing: { status: 422, stage: 'request' },
+  backup_tool_too_old: { status: 422, stage: 'request' },
+  backup_target_in_use: { status: 409, stage: 'request' },
+  backup_target_mismatch: { status: 409, stage: 'request' },
+  backup_failed: { status: 500, stage: 'execute' },
+  backup_checksum_mismatch: { status: 500, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -9,6 +9,8 @@ import type { JobRouteDeps } from './jobs.js'
 import type { AdmissionRouteDeps } from './admission-events.js'
 import { admissionEventRoutes } from './admission-events.js'
 import type { WebhookRouteDeps } from './webhooks.js'
+import type { BackupRouteDeps } from './backups.js'
+import { backupRoutes } from './backups.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { auditLogRoutes } from './audit-log.js'
 import { clientStatisticsRoutes } from './client-statistics.js'
@@ -19,7 +21,7 @@ import { webhookRoutes } from './webhooks.js'
 import { publicRouteAdminRoutes, type PublicRouteAdminDeps } from './public-routes.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -31,4 +33,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   admissionEventRoutes(app, services)
   webhookRoutes(app, services)
   publicRouteAdminRoutes(app, services)
+  backupRoutes(app, services)
 }
