@@ -37,6 +37,7 @@ import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
+import { Storage } from './storage/storage.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -80,6 +81,8 @@ export interface Platform {
   objects: ObjectStore
   /** storage buckets of every client (/storage/*), their options and settings */
   buckets: BucketStore
+  /** the storage API's services: buckets, objects, folders, versions */
+  storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
 }
@@ -201,6 +204,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const buckets = new BucketStore(catalog)
   const platform: Platform = {
     config,
     logger,
@@ -224,7 +228,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
-    buckets: new BucketStore(catalog),
+    buckets,
+    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 
