@@ -38,6 +38,7 @@ import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { Storage } from './storage/storage.js'
+import { startStorageLifecycleJob } from './storage/lifecycle-job.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -243,6 +244,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
+    await startStorageLifecycleJob({ jobs, buckets: platform.buckets, objects, versions: platform.storage.versions, logger })
   } catch (err) {
     await shutdownServices(platform)
     throw err
