@@ -3,6 +3,7 @@
 // resolves the bucket of the request's client first (storage-access.ts), so another client's bucket is a 404.
 // No framework here.
 import { createHash } from 'node:crypto'
+import { requireOperation } from '../auth/operation-rights.js'
 import { AppError } from '../errors/app-error.js'
 import {
   DEFAULT_CONTENT_TYPE, validateExpiry, validateListPrefix, validateMaxKeys, validateMetadata,
@@ -148,9 +149,10 @@ export class ObjectService {
 
   /** copies within the client's buckets; the destination's limits apply and its old content becomes a version */
   async copy(ctx: RequestContext, target: ObjectTarget, from: unknown, to: unknown, destinationBucket?: unknown): Promise<ObjectInfo> {
-    const source = await this.bucket(ctx, target, 'storage.read')
+    // a copy writes the destination and reads the source: it needs both rights, the write checked first
+    const source = await this.bucket(ctx, target, 'storage.write')
+    requireOperation(ctx.principal, 'storage.read')
     const dest = destinationBucket === undefined || destinationBucket === source.name ? source : await this.bucket(ctx, { s3Id: target.s3Id, bucket: destinationBucket }, 'storage.write')
-    if (dest === source) await this.bucket(ctx, target, 'storage.write')
     const fromRef = objectRefOf(source, from)
     const toRef = objectRefOf(dest, to)
     const info = await this.deps.objects.head(fromRef)
