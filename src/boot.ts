@@ -230,7 +230,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
     buckets,
-    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
+    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 
