@@ -40,6 +40,9 @@ import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
 import { PublicRoutes } from './public-routes/public-routes.js'
 import { Backups } from './backups/backups-service.js'
 import type { ObjectStore } from './objects/object-store.js'
+import { BucketStore } from './storage/bucket-store.js'
+import { Storage } from './storage/storage.js'
+import { startStorageLifecycleJob } from './storage/lifecycle-job.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -81,6 +84,10 @@ export interface Platform {
   rawSqlGate: RawSqlGate
   /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
   objects: ObjectStore
+  /** storage buckets of every client (/storage/*), their options and settings */
+  buckets: BucketStore
+  /** the storage API's services: buckets, objects, folders, versions */
+  storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
   /** gateway calls sent with Prefer: respond-async, run by jobs */
@@ -211,6 +218,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const sessions = new JwtSessions(config.sessions)
   const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
   const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
+  const buckets = new BucketStore(catalog)
   const platform: Platform = {
     config,
     logger,
@@ -234,6 +242,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rateLimits,
     rawSqlGate,
     objects,
+    buckets,
+    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
@@ -253,6 +263,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
+    await startStorageLifecycleJob({ jobs, buckets: platform.buckets, objects, versions: platform.storage.versions, logger })
   } catch (err) {
     await shutdownServices(platform)
     throw err
