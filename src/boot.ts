@@ -35,6 +35,7 @@ import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
+import { Pipelines } from './pipelines/pipelines-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 
 /**
@@ -79,6 +80,8 @@ export interface Platform {
   objects: ObjectStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** source → transform → sink pipelines: templates, simulation, runs as jobs */
+  pipelines: Pipelines
 }
 
 export interface AtriumHandle {
@@ -198,6 +201,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
+  // a pipeline reads and writes through the data capability, as a request would
+  const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }, registry, config, logger })
   const platform: Platform = {
     config,
     logger,
@@ -219,9 +225,10 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     auth,
     sessions: new JwtSessions(config.sessions),
     rateLimits,
-    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
+    rawSqlGate,
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    pipelines,
   }
 
   platform.requestLog.start()
@@ -231,6 +238,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    await platform.pipelines.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

@@ -11,6 +11,7 @@ import { countRoute } from './count.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
 import { rpcRoutes } from './rpc.js'
+import { pipelineRoutes } from './pipelines.js'
 import { sqlRoutes } from './sql.js'
 import { writeRoutes } from './write.js'
 
@@ -36,6 +37,7 @@ export const gatewayFamily: Family<GatewayDeps> = {
     sqlRoutes(app, services)
     countRoute(app, services)
     rpcRoutes(app, services)
+    pipelineRoutes(app, services)
     await app.register(adminCatalogRoutes, { services })
     await app.register(managementRoutes, { services })
   },
