@@ -166,7 +166,7 @@ export async function runBatch(def: PipelineDefinition, env: RunEnv, before: Run
     throw new AppError('invalid_pipeline', `source rows have no cursor column "${column}"`, { hint: 'source.columns must include the cursor_column' })
   }
   state.read += rows.length
-  state.batches++
+  if (rows.length) state.batches++
   if (column && rows.length) state.cursor = rows[rows.length - 1]![column] ?? state.cursor
   const out: Row[] = []
   for (const row of rows) {

@@ -7,7 +7,8 @@ import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.j
 
 /** polls the run (bounded) until it finishes; returns its job record */
 async function finished(atrium: TestAtrium, id: string, key?: string): Promise<any> {
-  for (let i = 0; i < 300; i++) {
+  // bounded: a retried attempt waits out pg-boss's retry delay (5–10 s) first
+  for (let i = 0; i < 400; i++) {
     const res = await atrium.get(`/pipelines/runs/${id}`, { client: 'pg', key })
     assert.equal(res.status, 200, res.text)
     const job = res.body.data.job
@@ -34,7 +35,18 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
       (4, 'Dan', '51', NULL, 15);
     CREATE TABLE products (sku text PRIMARY KEY, price numeric(8,2) NOT NULL, qty integer NOT NULL);
     CREATE TABLE stock (sku text PRIMARY KEY, qty integer);
-    CREATE TABLE people_copy (LIKE people)`)
+    CREATE TABLE people_copy (LIKE people);
+    CREATE TABLE ticks (id integer PRIMARY KEY, at text);
+    INSERT INTO ticks SELECT g, 'tick ' || g FROM generate_series(1, 8) g;
+    CREATE TABLE ticks_copy (id integer PRIMARY KEY, at text);
+    -- the first write of row 5 fails as if the server were out of resources; a sequence is not rolled back with it
+    CREATE SEQUENCE ticks_failures;
+    CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.id = 5 AND nextval('ticks_failures') = 1 THEN RAISE EXCEPTION 'out of resources, for a moment' USING ERRCODE = '53000'; END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER fail_once BEFORE INSERT ON ticks_copy FOR EACH ROW EXECUTE FUNCTION fail_once()`)
   await maria.query(`CREATE TABLE contacts (id int PRIMARY KEY, full_name varchar(100) NOT NULL, age int, label varchar(200), score decimal(6,2));
     CREATE TABLE products (sku varchar(20) PRIMARY KEY, price decimal(8,2) NOT NULL, qty int NOT NULL);
     INSERT INTO products VALUES ('A-1', 9.99, 3), ('B-2', 120.00, 0), ('C-3', 5.00, 7);
@@ -92,6 +104,13 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     await runPipeline(atrium, body)
     const rows = await pg.query<any>('SELECT sku, price::text AS price, qty FROM products ORDER BY sku')
     assert.deepEqual(rows.map((x) => [x.sku, x.price, x.qty]), [['A-1', '10.99', 42], ['B-2', '132.00', 0], ['C-3', '5.50', 7]])
+  })
+
+  await t.test('a retried run continues after the last finished batch: nothing is written twice', async () => {
+    const job = await runPipeline(atrium, { source: { table_name: 'ticks', cursor_column: 'id' }, sink: { table_name: 'ticks_copy' }, batch_size: 2 })
+    assert.equal(job.attempts, 2, 'the first attempt failed on the third batch')
+    assert.deepEqual([job.result.rows_read, job.result.rows_written, job.result.rows_rejected, job.result.batches], [8, 8, 0, 4])
+    assert.deepEqual((await pg.query<any>('SELECT id FROM ticks_copy ORDER BY id')).map((x) => x.id), [1, 2, 3, 4, 5, 6, 7, 8])
   })
 
   await t.test('a read query on MariaDB as the source, with a filter', async () => {
