@@ -143,21 +143,21 @@ export class Pipelines {
     const cursor = def.name !== null && column ? await this.cursors.get(cursorOwnerOf(ctx.source.principal), def.name, column) : null
     const sample: Row[] = []
     const env = { ...this.env(def, ctx.source, null), sample, sampleSize: sampleRows }
-    // the simulation reads at most simulateMaxRows + 1 rows: the extra one tells that there are more
-    const limit = Math.min(def.source.limit ?? Infinity, simulateMaxRows + 1)
+    const wanted = def.source.limit ?? Infinity
+    const limit = Math.min(wanted, simulateMaxRows)
     const bounded: PipelineDefinition = { ...def, source: { ...def.source, limit }, batchSize: Math.min(def.batchSize, limit) }
     let state = initialState(cursor)
     while (!state.done) state = await runBatch(bounded, env, state)
     await this.checkSink(def, ctx.sink, false)
-    const truncated = state.read > simulateMaxRows
-    return {
-      ...summaryOf(def, state),
-      rows_written: 0,
-      would_write: state.written,
-      truncated,
-      dry_run: true,
-      sample,
+    // cut short by the cap: one more row, read into a state and an env that are then thrown away, tells
+    let truncated = false
+    if (state.read === simulateMaxRows && wanted > simulateMaxRows) {
+      const probe = { ...bounded, source: { ...bounded.source, limit: simulateMaxRows + 1 }, batchSize: 1 }
+      truncated = (await runBatch(probe, { ...env, sample: undefined }, state)).read > state.read
     }
+    // the names of the gateway contract's dry-run answer (rows_fetched, rows_inserted, would_insert), then ours
+    const { rows_read, rows_written, ...summary } = summaryOf(def, state)
+    return { sample, counts: { rows_fetched: rows_read, rows_inserted: 0, would_insert: rows_written, dry_run: true as const, truncated, ...summary } }
   }
 
   /** checks everything a run needs now, then enqueues it; the job record says how it goes */

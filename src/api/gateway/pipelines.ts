@@ -35,8 +35,8 @@ export function pipelineRoutes(app: FastifyInstance, services: GatewayDeps): voi
 
   const simulate = async (req: FastifyRequest) => {
     const def = pipelines.define(req.body as PipelineRequest, req.source.name)
-    const result = await pipelines.simulate(def, await contextsFor(services, req, def.source.client, def.sink.client))
-    return gatewaySuccess(`Simulated: ${plural(result.rows_read, 'row')} read, ${result.would_write} would be written, ${result.rows_rejected} rejected`, result)
+    const { sample, counts } = await pipelines.simulate(def, await contextsFor(services, req, def.source.client, def.sink.client))
+    return gatewaySuccess(`Simulated: ${plural(counts.rows_fetched, 'row')} read, ${counts.would_insert} would be written, ${counts.rows_rejected} rejected`, sample, counts)
   }
 
   app.post('/pipelines', {
@@ -72,7 +72,8 @@ export function pipelineRoutes(app: FastifyInstance, services: GatewayDeps): voi
   }, async (req) => {
     requireOperation(req.principal, 'schema.read', 'list pipeline templates')
     const templates = pipelines.listTemplates()
-    return gatewaySuccess(`Listed ${plural(templates.length, 'pipeline template')}`, { templates })
+    // the gateway contract's shape: the list at the top level
+    return { status: 'success', message: `Listed ${plural(templates.length, 'pipeline template')}`, templates }
   })
 
   app.get('/pipelines/runs/:id', {

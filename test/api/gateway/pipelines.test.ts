@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
+import { assertMatchesSpec } from '../../helpers/athena-contract.js'
 import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
 
 /** polls the run (bounded) until it finishes; returns its job record */
@@ -66,7 +67,7 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
       sink: { client: 'maria', table_name: 'contacts', mode: 'insert' },
     },
   }
-  const atrium = await startTestAtrium(t, { sources: { pg: pg.url, maria: maria.url }, settings: { 'pipelines.templates': templates, 'pipelines.batchSize': 2 } })
+  const atrium = await startTestAtrium(t, { sources: { pg: pg.url, maria: maria.url }, settings: { 'pipelines.templates': templates, 'pipelines.batchSize': 2, 'pipelines.simulateMaxRows': 7 } })
 
   await t.test('a template runs PostgreSQL → MariaDB as a job: rename, cast, map, derive, filter, drop; a failed cast is rejected with its reason', async () => {
     const job = await runPipeline(atrium, { pipeline: 'people-to-contacts' })
@@ -142,20 +143,28 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     for (const [path, extra] of [['/pipelines/simulate', {}], ['/pipelines', { dry_run: true }]] as const) {
       const res = await atrium.post(path, { client: 'pg', body: { ...body, ...extra } })
       assert.equal(res.status, 200, res.text)
-      const d = res.body.data
-      assert.deepEqual([d.dry_run, d.rows_read, d.would_write, d.rows_written, d.rows_rejected, d.rows_filtered, d.truncated], [true, 7, 5, 0, 1, 1, false])
-      assert.deepEqual(d.sample[0], { id: 1, full_name: 'Ada', age: 36, label: 'ADA from london', score: 12.5 })
+      const d = res.body
+      assert.deepEqual([d.dry_run, d.rows_fetched, d.would_insert, d.rows_inserted, d.rows_rejected, d.rows_filtered, d.truncated], [true, 7, 5, 0, 1, 1, false])
+      assert.equal(d.rejected_rows[0].row.id, 2)
+      assert.deepEqual(d.data[0], { id: 1, full_name: 'Ada', age: 36, label: 'ADA from london', score: 12.5 })
+      assert.equal(d.data.length, 5)
+      assert.ok(await assertMatchesSpec('POST', '/pipelines', 200, res.body))
     }
     assert.equal((await maria.query('SELECT count(*) AS n FROM contacts'))[0]!.n, before)
     // a simulation moves no cursor: the real run of that name still starts from the beginning
     const sim = await atrium.post('/pipelines/simulate', { client: 'pg', body })
-    assert.equal(sim.body.data.rows_read, 7)
+    assert.equal(sim.body.rows_fetched, 7)
+    const few = await atrium.post('/pipelines/simulate', { client: 'pg', body: { ...body, source: { limit: 3 } } })
+    assert.deepEqual([few.body.rows_fetched, few.body.truncated], [3, false])
+    const capped = await atrium.post('/pipelines/simulate', { client: 'pg', body: { source: { table_name: 'ticks' }, sink: { table_name: 'ticks_copy' } } })
+    assert.deepEqual([capped.body.rows_fetched, capped.body.truncated, capped.body.data.length], [7, true, 7], 'pipelines.simulateMaxRows is 7 here; ticks holds 8')
   })
 
   await t.test('templates are listed', async () => {
     const res = await atrium.get('/pipelines/templates', { client: 'pg' })
     assert.equal(res.status, 200, res.text)
-    assert.deepEqual(res.body.data.templates, [{
+    assert.ok(await assertMatchesSpec('GET', '/pipelines/templates', 200, res.body))
+    assert.deepEqual(res.body.templates, [{
       name: 'people-to-contacts', description: 'people with a score of 10 or more, as contacts', source_client: 'pg', source_table: 'people',
       sink_client: 'maria', sink_table: 'contacts', has_transform: true, incremental: true,
     }])
