@@ -40,6 +40,8 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     CREATE TABLE ticks (id integer PRIMARY KEY, at text);
     INSERT INTO ticks SELECT g, 'tick ' || g FROM generate_series(1, 8) g;
     CREATE TABLE ticks_copy (id integer PRIMARY KEY, at text);
+    CREATE TABLE readings_q (id integer PRIMARY KEY, value integer);
+    CREATE TABLE readings_t (id integer PRIMARY KEY, value integer);
     -- the first write of row 5 fails as if the server were out of resources; a sequence is not rolled back with it
     CREATE SEQUENCE ticks_failures;
     CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -51,7 +53,9 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
   await maria.query(`CREATE TABLE contacts (id int PRIMARY KEY, full_name varchar(100) NOT NULL, age int, label varchar(200), score decimal(6,2));
     CREATE TABLE products (sku varchar(20) PRIMARY KEY, price decimal(8,2) NOT NULL, qty int NOT NULL);
     INSERT INTO products VALUES ('A-1', 9.99, 3), ('B-2', 120.00, 0), ('C-3', 5.00, 7);
-    CREATE TABLE names (id int PRIMARY KEY, name varchar(4) NOT NULL)`)
+    CREATE TABLE names (id int PRIMARY KEY, name varchar(4) NOT NULL);
+    CREATE TABLE readings (id int AUTO_INCREMENT PRIMARY KEY, value int NOT NULL);
+    INSERT INTO readings (value) VALUES (10), (20), (30)`)
   const templates = {
     'people-to-contacts': {
       description: 'people with a score of 10 or more, as contacts',
@@ -126,6 +130,19 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     assert.equal(write.status, 400, write.text)
     assert.match(write.body.message, /only a read-only query/)
     assert.equal((await maria.query('SELECT count(*) AS n FROM products'))[0]!.n, 3, 'the query was never run')
+  })
+
+  await t.test('incremental runs from MariaDB, from a table and from a query, continue after their cursors', async () => {
+    const fromTable = { name: 'readings-t', source: { client: 'maria', table_name: 'readings', cursor_column: 'id' }, sink: { client: 'pg', table_name: 'readings_t' }, batch_size: 2 }
+    const fromQuery = { name: 'readings-q', source: { client: 'maria', query: 'SELECT id, value * 2 AS value FROM readings', cursor_column: 'id' }, sink: { client: 'pg', table_name: 'readings_q' }, batch_size: 2 }
+    for (const body of [fromTable, fromQuery]) assert.equal((await runPipeline(atrium, body)).result.rows_written, 3, body.name)
+    await maria.query('INSERT INTO readings (value) VALUES (40), (50)')
+    for (const body of [fromTable, fromQuery]) {
+      const job = await runPipeline(atrium, body)
+      assert.deepEqual([job.result.rows_read, job.result.rows_written, job.result.cursor], [2, 2, 5], body.name)
+    }
+    assert.deepEqual((await pg.query<any>('SELECT id, value FROM readings_t ORDER BY id')).map((x) => x.value), [10, 20, 30, 40, 50])
+    assert.deepEqual((await pg.query<any>('SELECT id, value FROM readings_q ORDER BY id')).map((x) => x.value), [20, 40, 60, 80, 100])
   })
 
   await t.test('a database refusal rejects only the offending rows, with the database\'s reason', async () => {
