@@ -3,6 +3,7 @@
 // every transform step known, every expression parsed. Errors are 400s naming the step and the position.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { AppError } from '../errors/app-error.js'
+import { parseColumns } from '../query/parse/athena.js'
 import { ExpressionError, parseExpression, type Expr } from './expression-parser.js'
 
 export const CAST_TYPES = ['text', 'integer', 'number', 'boolean', 'date', 'timestamp', 'json'] as const
@@ -123,6 +124,14 @@ export function compileSteps(transforms: StepJson[]): Step[] {
   })
 }
 
+/** the cursor is a plain column the read returns under its own name, so each batch can tell where it ended */
+function checkCursorColumn(column: string, columns: PipelineSource['columns']): void {
+  if (!/^[^\s,:()"]+$/.test(column) || column.includes('->')) throw invalid(`source.cursor_column must be a plain column name, got "${column}"`)
+  if (columns === undefined) return
+  const returned = parseColumns(columns).some((item) => item.kind === 'star' || (item.kind === 'column' && (item.alias ?? item.field.column) === column && item.field.json.length === 0))
+  if (!returned) throw invalid(`source.columns must include the cursor_column "${column}"`)
+}
+
 export interface DefineOptions {
   /** X-Athena-Client: the client of a source or sink that names none */
   client: string
@@ -149,6 +158,7 @@ export function definePipeline(req: PipelineRequest, opts: DefineOptions): Pipel
   if (source.query !== undefined && (source.columns !== undefined || source.conditions !== undefined)) {
     throw invalid('source.columns and source.conditions apply to a table; put them in the query itself')
   }
+  if (source.cursor_column !== undefined) checkCursorColumn(source.cursor_column, source.columns)
   if (!sink.table_name) throw invalid('sink.table_name is required')
   const mode = sink.mode ?? 'insert'
   if (sink.key && mode !== 'upsert') throw invalid('sink.key is the conflict target of an upsert: set sink.mode to "upsert"')

@@ -196,15 +196,3 @@ export function parseExpression(text: string): Expr {
   if (rest.kind !== 'end') throw new ExpressionError(`unexpected ${describe(rest)} after a complete expression`, rest.pos)
   return tree
 }
-
-/** the column names an expression reads */
-export function columnsOf(expr: Expr, out: Set<string> = new Set()): Set<string> {
-  switch (expr.kind) {
-    case 'column': out.add(expr.name); break
-    case 'unary': case 'isnull': columnsOf(expr.arg, out); break
-    case 'binary': columnsOf(expr.left, out); columnsOf(expr.right, out); break
-    case 'call': for (const a of expr.args) columnsOf(a, out); break
-    case 'literal': break
-  }
-  return out
-}

@@ -206,6 +206,8 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     assert.deepEqual([sink.status, sink.body.code], [400, 'unknown_table'])
     const both = await atrium.post('/pipelines', { client: 'pg', body: { source: { table_name: 'people', query: 'SELECT 1' }, sink: { table_name: 'x' } } })
     assert.deepEqual([both.status, both.body.code], [400, 'invalid_pipeline'])
+    const cursor = await atrium.post('/pipelines', { client: 'pg', body: { source: { table_name: 'people', columns: 'name,age', cursor_column: 'id' }, sink: { table_name: 'people_copy' } } })
+    assert.deepEqual([cursor.status, cursor.body.code, cursor.body.message], [400, 'invalid_pipeline', 'source.columns must include the cursor_column "id"'])
     const step = await atrium.post('/pipelines', { client: 'pg', body: { source: { table_name: 'people' }, transforms: [{ explode: 'x' }], sink: { table_name: 'x' } } })
     assert.equal(step.status, 400)
     const client = await atrium.post('/pipelines', { client: 'pg', body: { source: { table_name: 'people' }, sink: { client: 'nowhere', table_name: 'x' } } })
