@@ -15,7 +15,7 @@ import { relationOf } from '../query/parse/athena.js'
 import { plan } from '../query/pipeline.js'
 import type { RequestContext } from '../request-context.js'
 import type { SourceRegistry } from '../sources/registry.js'
-import { compileSteps, definePipeline, type PipelineDefinition, type PipelineRequest, type PipelineTemplate } from './definition.js'
+import { definePipeline, type PipelineDefinition, type PipelineRequest, type PipelineTemplate } from './definition.js'
 import type { Row } from './expression-eval.js'
 import { PipelineCursorStore } from './pipeline-cursor-store.js'
 import { PIPELINE_JOB, pipelineJobHandler, pipelineJobOptions, storedOf, summaryOf, type PipelineJobData } from './pipeline-job.js'
@@ -56,15 +56,8 @@ export class Pipelines {
 
   constructor(private readonly deps: PipelinesDeps) {
     this.cursors = new PipelineCursorStore(deps.catalog)
+    // checked when the configuration was loaded (config/load.ts)
     this.templates = deps.config.pipelines.templates
-    // a template with a bad expression fails the start, naming it, rather than every run of it
-    for (const [name, template] of Object.entries(this.templates)) {
-      try {
-        compileSteps(template.transforms ?? [])
-      } catch (err) {
-        throw new Error(`pipelines.templates.${name}: ${(err as Error).message}`)
-      }
-    }
   }
 
   /** every process defines the job kind (enqueueing needs it); only those with workers run it */
