@@ -174,4 +174,10 @@ export class Pipelines {
     if (!job || job.kind !== PIPELINE_JOB || !ownsJob(principal, job.owner)) throw new AppError('job_not_found', `no pipeline run ${id}`)
     return job
   }
+
+  /** stops a queued or running run of the caller's after the batch in hand (a finished run is returned as it is) */
+  async cancelRun(principal: Principal, id: string): Promise<JobRecord> {
+    const job = await this.getRun(principal, id)
+    return this.deps.jobs.cancel(job.id)
+  }
 }

@@ -1,5 +1,5 @@
-// POST /pipelines, POST /pipelines/simulate, GET /pipelines/templates and GET /pipelines/runs/{id}: source →
-// transform → sink pipelines. The caller's credential is checked for every client a pipeline reaches.
+// POST /pipelines, POST /pipelines/simulate, GET /pipelines/templates, GET /pipelines/runs/{id} and its cancel:
+// source → transform → sink pipelines. The caller's credential is checked for every client a pipeline reaches.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { authorizeOtherClient } from '../../http/access-control.js'
@@ -81,6 +81,14 @@ export function pipelineRoutes(app: FastifyInstance, services: GatewayDeps): voi
     schema: { summary: 'One pipeline run of the caller: status, progress, rows read/written/rejected, rejected rows', tags: ['pipelines'], headers: GatewayHeaders, params: RunParams },
   }, async (req) => {
     const job = await pipelines.getRun(req.principal, (req.params as { id: string }).id)
+    return gatewaySuccess(`Pipeline run ${job.id} is ${job.status}`, { job })
+  })
+
+  app.post('/pipelines/runs/:id/cancel', {
+    config: { operation: 'pipelines.runs.cancel', access: 'client' },
+    schema: { summary: 'Cancel a queued or running pipeline run of the caller (it stops after the batch in hand)', tags: ['pipelines'], headers: GatewayHeaders, params: RunParams },
+  }, async (req) => {
+    const job = await pipelines.cancelRun(req.principal, (req.params as { id: string }).id)
     return gatewaySuccess(`Pipeline run ${job.id} is ${job.status}`, { job })
   })
 }

@@ -5,6 +5,7 @@ import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { assertMatchesSpec } from '../../helpers/athena-contract.js'
 import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
+import pgDriver from 'pg'
 
 /** polls the run (bounded) until it finishes; returns its job record */
 async function finished(atrium: TestAtrium, id: string, key?: string): Promise<any> {
@@ -49,7 +50,15 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
       IF NEW.id = 5 AND nextval('ticks_failures') = 1 THEN RAISE EXCEPTION 'out of resources, for a moment' USING ERRCODE = '53000'; END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER fail_once BEFORE INSERT ON ticks_copy FOR EACH ROW EXECUTE FUNCTION fail_once()`)
+    CREATE TRIGGER fail_once BEFORE INSERT ON ticks_copy FOR EACH ROW EXECUTE FUNCTION fail_once();
+    -- the write of row 5 here waits for an advisory lock the test holds, so a run is surely in the middle of a batch
+    CREATE TABLE ticks_slow (id integer PRIMARY KEY, at text);
+    CREATE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.id = 5 THEN PERFORM pg_advisory_xact_lock(777); END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER wait_for_test BEFORE INSERT ON ticks_slow FOR EACH ROW EXECUTE FUNCTION wait_for_test()`)
   await maria.query(`CREATE TABLE contacts (id int PRIMARY KEY, full_name varchar(100) NOT NULL, age int, label varchar(200), score decimal(6,2));
     CREATE TABLE products (sku varchar(20) PRIMARY KEY, price decimal(8,2) NOT NULL, qty int NOT NULL);
     INSERT INTO products VALUES ('A-1', 9.99, 3), ('B-2', 120.00, 0), ('C-3', 5.00, 7);
@@ -130,6 +139,36 @@ test('pipelines: PostgreSQL ⇄ MariaDB, transforms, upsert, incremental runs, s
     assert.equal(write.status, 400, write.text)
     assert.match(write.body.message, /only a read-only query/)
     assert.equal((await maria.query('SELECT count(*) AS n FROM products'))[0]!.n, 3, 'the query was never run')
+  })
+
+  await t.test('a running run is cancelled by its owner and stops after the batch in hand', async () => {
+    const holder = new pgDriver.Client({ connectionString: pg.url })
+    holder.on('error', () => {})
+    await holder.connect()
+    try {
+      await holder.query('SELECT pg_advisory_lock(777)')
+      const res = await atrium.post('/pipelines', { client: 'pg', body: { source: { table_name: 'ticks', cursor_column: 'id' }, sink: { table_name: 'ticks_slow' }, batch_size: 2 } })
+      const id = res.body.data.job_id
+      for (let i = 0; i < 300; i++) {
+        const [row] = await pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)
+        if (row!.n === 1) break
+        await sleep(100)
+      }
+      const stranger = await createKey(atrium, { rights: ['gateway.read'] })
+      const refused = await atrium.post(`/pipelines/runs/${id}/cancel`, { client: 'pg', key: stranger.key })
+      assert.deepEqual([refused.status, refused.body.code], [404, 'job_not_found'])
+      const cancelled = await atrium.post(`/pipelines/runs/${id}/cancel`, { client: 'pg' })
+      assert.deepEqual([cancelled.status, cancelled.body.data.job.status], [200, 'cancelled'])
+      await holder.query('SELECT pg_advisory_unlock(777)')
+      for (let i = 0; i < 300; i++) {
+        if ((await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM ticks_slow'))[0]!.n === 6) break
+        await sleep(100)
+      }
+      assert.equal((await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM ticks_slow'))[0]!.n, 6, 'the batch in hand was written')
+      assert.equal((await atrium.get(`/pipelines/runs/${id}`, { client: 'pg' })).body.data.job.status, 'cancelled')
+    } finally {
+      await holder.end()
+    }
   })
 
   await t.test('incremental runs from MariaDB, from a table and from a query, continue after their cursors', async () => {
