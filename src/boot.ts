@@ -39,6 +39,7 @@ import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
 import { PublicRoutes } from './public-routes/public-routes.js'
 import { Backups } from './backups/backups-service.js'
+import { Pipelines } from './pipelines/pipelines-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { Storage } from './storage/storage.js'
@@ -96,6 +97,8 @@ export interface Platform {
   publicRoutes: PublicRoutes
   /** backups of client databases into the object store, restores, schedules */
   backups: Backups
+  /** source → transform → sink pipelines: templates, simulation, runs as jobs */
+  pipelines: Pipelines
 }
 
 export interface AtriumHandle {
@@ -219,6 +222,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
   const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
   const buckets = new BucketStore(catalog)
+  // a pipeline reads and writes through the data capability, as a request would
+  const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const platform: Platform = {
     config,
     logger,
@@ -248,6 +253,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
+    pipelines,
   }
 
   platform.requestLog.start()
@@ -260,6 +266,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.deferred.start()
     await platform.publicRoutes.start()
     await platform.backups.start()
+    await platform.pipelines.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, type Config } from './schema.js'
+import { definePipeline } from '../pipelines/definition.js'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -74,6 +75,8 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_EVENTS_REDIS_CHANNEL', 'events.redisChannel', asString],
   ['ATRIUM_ADMISSION_RETENTION_DAYS', 'admission.retentionDays', asInt],
   ['ATRIUM_WEBHOOKS_ALLOW_PRIVATE', 'webhooks.allowPrivate', asBool],
+  ['ATRIUM_PIPELINES_BATCH_SIZE', 'pipelines.batchSize', asInt],
+  ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],
   ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],
@@ -188,7 +191,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (config.objects.s3.endpoint) assertSourceUrl('objects.s3.endpoint (env S3_ENDPOINT)', config.objects.s3.endpoint, ['http:', 'https:'])
   if (config.objects.publicBaseUrl) assertSourceUrl('objects.publicBaseUrl (env ATRIUM_OBJECTS_PUBLIC_URL)', config.objects.publicBaseUrl, ['http:', 'https:'])
   if (config.sessions.jwksUrl) assertSourceUrl('sessions.jwksUrl (env ATRIUM_JWKS_URL)', config.sessions.jwksUrl, ['http:', 'https:'])
+  for (const name of Object.keys(config.pipelines.templates)) assertPipelineTemplate(name, config.pipelines.templates)
   return deepFreeze(config)
+}
+
+/** a template is checked like a request naming it: parts that belong together, cursor column, every expression */
+function assertPipelineTemplate(name: string, templates: Config['pipelines']['templates']): void {
+  try {
+    definePipeline({ pipeline: name }, { client: 'default', templates, defaultBatchSize: 1 })
+  } catch (err) {
+    throw new ConfigError(`invalid setting pipelines.templates.${name}: ${(err as Error).message}`)
+  }
 }
 
 export function assertSourceUrl(setting: string, url: string, schemes = ['postgres:', 'postgresql:', 'mysql:', 'mariadb:']): void {

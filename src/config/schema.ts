@@ -1,5 +1,6 @@
 // The one typed shape of Atrium's configuration, with its defaults. Validation only: no I/O here.
 import { Type, type Static } from '@sinclair/typebox'
+import { PipelineTemplateSchema } from '../pipelines/definition.js'
 
 const Millis = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description })
 /** a timeout where 0 would make every call fail at once, so it is not accepted */
@@ -121,6 +122,14 @@ export const ConfigSchema = Type.Object({
     retentionDays: Type.Integer({ minimum: 0, default: 7, description: 'deferred requests are deleted this many days after their answer expired, every hour; 0 keeps them' }),
     maxResultBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024, description: 'largest answer a deferred request stores; a larger one fails with deferred_result_too_large' }),
     timeoutSeconds: Type.Integer({ minimum: 1, default: 300, description: 'a deferred request running longer than this is stopped and fails' }),
+  }, { additionalProperties: false, default: {} }),
+  pipelines: Type.Object({
+    batchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'rows a pipeline reads, transforms and writes (in one transaction) per batch, unless the pipeline sets batch_size' }),
+    simulateMaxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'rows /pipelines/simulate reads at most; the reply says truncated when the source holds more' }),
+    sampleRows: Type.Integer({ minimum: 0, maximum: 1_000, default: 20, description: 'output rows /pipelines/simulate sends back as a sample' }),
+    maxRejectedRows: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'rejected rows (with their reasons) a run keeps in its result; all are counted' }),
+    jobTimeoutSeconds: Type.Integer({ minimum: 10, default: 3_600, description: 'a pipeline job running longer than this is stopped (and retried, like any failed attempt)' }),
+    templates: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), PipelineTemplateSchema, { default: {}, description: 'named pipelines, listed by GET /pipelines/templates and run with {"pipeline": "<name>"}' }),
   }, { additionalProperties: false, default: {} }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),

@@ -138,6 +138,10 @@ export const codes = {
   invalid_cursor: { status: 400, stage: 'request' },
   job_failed: { status: 500, stage: 'execute' },
   job_expired: { status: 504, stage: 'execute' },
+  // pipelines (src/pipelines/)
+  invalid_pipeline: { status: 400, stage: 'request' },
+  invalid_expression: { status: 400, stage: 'request' },
+  pipeline_template_not_found: { status: 404, stage: 'request' },
   // webhooks (src/webhooks/); webhook_delivery_failed is recorded on a delivery job, not sent as a reply
   webhook_not_found: { status: 404, stage: 'request' },
   webhook_delivery_not_found: { status: 404, stage: 'request' },

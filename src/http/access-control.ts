@@ -202,6 +202,22 @@ export async function authorizeBodyClient(services: AccessDeps, req: FastifyRequ
 }
 
 /**
+ * A second client one request reaches besides X-Athena-Client (a pipeline's source or sink): the caller's
+ * credential is checked for that client too (binding, lock-in, its key enforcement, the per-client limit).
+ * The principal must be the same one the request already has.
+ */
+export async function authorizeOtherClient(services: AccessDeps, req: FastifyRequest, client: string): Promise<Source> {
+  if (req.source && client.trim().toLowerCase() === req.source.name.toLowerCase()) return req.source
+  if (req.principal?.kind === 'admin') return services.registry.resolve(client)
+  const name = client.trim().toLowerCase()
+  const principal = await principalFor(services, presentedKey(req), sessionTokenOf(services, req), services.auth.enforced(name), { client: name, ip: req.ip, bind: false })
+  // known only once the key passed, so a caller without a valid key cannot tell which client names exist
+  const source = services.registry.resolve(client)
+  await services.rateLimits.checkCaller(principal, source.name)
+  return source
+}
+
+/**
  * The principal of a key-protected request; `enforced` says whether having no key is acceptable. With a session
  * token the caller is the user. Another credential sent alongside it (supabase-js sends `apikey` with the user's
  * `Authorization: Bearer`) is not ignored: it must pass as an API key for this request (client binding, IP

@@ -14,6 +14,7 @@ import { publicCallRoutes } from './public-call.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
 import { rpcRoutes } from './rpc.js'
+import { pipelineRoutes } from './pipelines.js'
 import { sqlRoutes } from './sql.js'
 import { writeRoutes } from './write.js'
 
@@ -43,6 +44,7 @@ export const gatewayFamily: Family<GatewayDeps> = {
     rpcRoutes(app, services)
     deferredRoutes(app, services)
     publicCallRoutes(app, services)
+    pipelineRoutes(app, services)
     await app.register(adminCatalogRoutes, { services })
     await app.register(managementRoutes, { services })
   },
