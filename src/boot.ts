@@ -27,6 +27,7 @@ import { Metrics } from './observability/metrics.js'
 import { createObjectStore } from './objects/create-object-store.js'
 import { startEventsRetentionJob } from './outbox/events-retention-job.js'
 import { Outbox } from './outbox/outbox.js'
+import { RealtimeHub } from './realtime/realtime-hub.js'
 import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
@@ -79,6 +80,8 @@ export interface Platform {
   objects: ObjectStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
+  realtime: RealtimeHub
 }
 
 export interface AtriumHandle {
@@ -222,6 +225,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 
   platform.requestLog.start()
@@ -231,6 +235,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
@@ -299,6 +304,7 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 }
 
 async function shutdownServices(platform: Platform): Promise<void> {
+  platform.realtime.stop()
   await platform.webhooks.stop()
   await platform.jobs.stop()
   // before the outbox stops, so the last batch's events are still delivered here

@@ -53,6 +53,16 @@ export const codes = {
   rate_limited: { status: 429, stage: 'auth' },
   client_frozen: { status: 423, stage: 'auth' },
 
+  // realtime: the WebSocket gateway's messages and connections (docs/realtime.md)
+  invalid_message: { status: 400, stage: 'request' },
+  unknown_action: { status: 400, stage: 'request' },
+  authentication_required: { status: 401, stage: 'auth' },
+  too_many_in_flight: { status: 429, stage: 'request' },
+  too_many_subscriptions: { status: 429, stage: 'request' },
+  subscription_not_found: { status: 404, stage: 'request' },
+  slow_consumer: { status: 429, stage: 'request' },
+  too_many_connections: { status: 503, stage: 'request' },
+
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },
   foreign_key_violation: { status: 409, stage: 'execute' },
