@@ -54,6 +54,8 @@ export class RealtimeConnection {
   awaitingPong = false
   /** set by the surface: checks the credential and each subscription's right again (realtime.recheckMs) */
   recheck: (() => Promise<void>) | undefined
+  /** set by the hub: counts the drop */
+  onSlowConsumer: (() => void) | undefined
   private nextSubscription = 1
   private closedState = false
   private cut: NodeJS.Timeout | undefined
@@ -120,6 +122,7 @@ export class RealtimeConnection {
 
   private dropSlowConsumer(): void {
     const unread = this.transport.bufferedAmount
+    this.onSlowConsumer?.()
     this.close(CLOSE.slowConsumer, 'slow consumer', {
       code: 'slow_consumer',
       message: `this connection left ${unread} bytes unread (the limit is ${this.settings.maxBufferedBytes}) and is closed; reconnect and read faster, or subscribe to fewer changes`,

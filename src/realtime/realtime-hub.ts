@@ -25,8 +25,9 @@ export class RealtimeHub {
   private readonly byTable = new Map<string, Set<Subscription>>()
   private readonly stopOutbox: Array<() => void> = []
   private timers: NodeJS.Timeout[] = []
-  /** events handed to subscribers since start (for /wss/info) */
+  /** events handed to subscribers, and slow consumers dropped, since start (for /wss/info) */
   private delivered = 0
+  private slowConsumers = 0
 
   constructor(private readonly opts: HubOptions) {}
 
@@ -55,11 +56,13 @@ export class RealtimeHub {
     for (const c of this.connections) c.close(CLOSE.goingAway, 'server shutting down')
   }
 
-  /** what /wss/info reports about this process */
-  stats(): { connections: number; subscriptions: number; events_delivered: number } {
+  /** what /wss/info reports about this process; a connection being closed is no longer counted */
+  stats(): { connections: number; subscriptions: number; events_delivered: number; slow_consumers_dropped: number } {
     let subscriptions = 0
     for (const set of this.byTable.values()) subscriptions += set.size
-    return { connections: this.connections.size, subscriptions, events_delivered: this.delivered }
+    let open = 0
+    for (const c of this.connections) if (!c.closed) open++
+    return { connections: open, subscriptions, events_delivered: this.delivered, slow_consumers_dropped: this.slowConsumers }
   }
 
   /** takes a new connection, or closes it when the process holds realtime.maxConnections */
@@ -72,6 +75,7 @@ export class RealtimeHub {
       return false
     }
     this.connections.add(connection)
+    connection.onSlowConsumer = () => { this.slowConsumers++ }
     return true
   }
 
