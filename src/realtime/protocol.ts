@@ -37,12 +37,13 @@ export interface ClientMessage {
 const MAX_ID_LENGTH = 128
 
 /** one text message → a message; throws invalid_message or unknown_action (with the id when one was readable) */
-export function parseClientMessage(text: string): ClientMessage {
+export function parseClientMessage(text: string | undefined): ClientMessage {
   let raw: unknown
   try {
+    if (text === undefined) throw new Error('binary')
     raw = JSON.parse(text)
   } catch {
-    throw new MessageError(null, new AppError('invalid_message', 'a message must be one JSON object', { hint: '{"id":"1","action":"ping"}' }))
+    throw new MessageError(null, new AppError('invalid_message', 'a message must be one JSON object in a text frame', { hint: '{"id":"1","action":"ping"}' }))
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new MessageError(null, new AppError('invalid_message', 'a message must be one JSON object', { hint: '{"id":"1","action":"ping"}' }))

@@ -46,8 +46,8 @@ export class Dispatcher {
     this.conn.principal = principal
   }
 
-  /** one text message from the client */
-  onMessage(text: string): void {
+  /** one message from the client: its text, or undefined for a binary message (never valid) */
+  onMessage(text: string | undefined): void {
     if (this.conn.closed) return
     let msg: ClientMessage
     try {
