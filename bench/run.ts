@@ -2,7 +2,7 @@
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
-//   npm run bench -- --only=w1,w2 selected workloads
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, realtime, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
+import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -204,10 +205,11 @@ async function main() {
         }
       }
     }
+    const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, coldStart, versions, started)
+    report(rows, streamed, coldStart, versions, started, realtime)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -242,6 +244,13 @@ async function streamWorkload(atrium: Server, apiKey: string) {
   const startRss = idleRss
   const figures = { rows: SIZES.big, seconds: +result.seconds.toFixed(2), rowsPerSec: Math.round(SIZES.big / result.seconds), mb: +(result.bytes / 1048576).toFixed(1), rssStartMb: Math.round(startRss), rssPeakMb: Math.round(peakRss), rssGrowthMb: Math.round(peakRss - startRss) }
   console.log(`  W5        streamed ${figures.rows} rows (${figures.mb} MB) in ${figures.seconds} s = ${figures.rowsPerSec} rows/s, RSS +${figures.rssGrowthMb} MB`)
+  return figures
+}
+
+/** change events from commit to two WebSocket subscribers (no baseline: events per second and latency) */
+async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
+  const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
+  console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers, latency p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, lost ${figures.lost}`)
   return figures
 }
 
@@ -287,7 +296,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
+function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -317,6 +326,7 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
     runs: rows,
     ratios,
     streamed,
+    realtime,
     coldStart,
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
