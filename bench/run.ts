@@ -250,7 +250,7 @@ async function streamWorkload(atrium: Server, apiKey: string) {
 /** change events from commit to two WebSocket subscribers (no baseline: events per second and latency) */
 async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
   const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
-  console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers, latency p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, lost ${figures.lost}`)
+  console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers; commit→event p50 ${figures.commitP50Ms} ms, p99 ${figures.commitP99Ms} ms; write sent→event p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; lost ${figures.lost}`)
   return figures
 }
 
