@@ -55,7 +55,9 @@ export const ROUTE_OPERATIONS: Readonly<Record<string, readonly Operation[]>> = 
 
 /** the rights a caller with a key or session may need for an operation; [] when the access alone decides */
 export function rightsOf(operation: string | null, access: Access | undefined, protectedMetadata: (setting: string) => boolean): string[] {
-  if (access === 'public' || access === 'admin' || access === undefined) return []
+  if (access === 'admin' || access === undefined) return []
+  // a public route has rights only when what it carries is checked later (the WebSocket gateway's messages)
+  if (access === 'public' && !(operation && operation in ROUTE_OPERATIONS)) return []
   const operations: Operation[] = operation ? [...(ROUTE_OPERATIONS[operation] ?? (operation in operationRights ? [operation as Operation] : []))] : []
   if (typeof access === 'object' && protectedMetadata(access.protect)) operations.push('schema.read')
   return [...new Set(operations.map((o) => operationRights[o].right))]

@@ -28,7 +28,8 @@ forEachDialect('WebSocket gateway', async (t, db) => {
   const atrium = await startTestAtrium(t, {
     sources: { shop: db.url },
     env: { ATRIUM_JWT_SECRET: JWT_SECRET },
-    settings: { 'sessions.roleRights': { reader: ['gateway.read'] } },
+    // re-checks often, so a revoked key is seen within the test
+    settings: { 'sessions.roleRights': { reader: ['gateway.read'] }, 'realtime.recheckMs': 100 },
   })
   const sockets: GatewaySocket[] = []
   t.after(() => { for (const s of sockets) s.close() })
@@ -62,6 +63,10 @@ forEachDialect('WebSocket gateway', async (t, db) => {
     const again = await s.request('auth.hello', { key })
     assert.equal(again.body.code, 'invalid_message')
 
+    const byHeader = await GatewaySocket.open(atrium.url, { headers: { authorization: `Bearer ${await signToken('reader')}` } })
+    sockets.push(byHeader)
+    assert.equal((await byHeader.next((m) => m.type === 'ready')).principal, 'user')
+
     const user = await GatewaySocket.open(atrium.url)
     sockets.push(user)
     const helloJwt = await user.request('auth.hello', { token: await signToken('reader') })
@@ -86,6 +91,36 @@ forEachDialect('WebSocket gateway', async (t, db) => {
     assert.equal(reply.status, 401)
     assert.equal(reply.body.status, 'error')
     assert.equal((await byHello.closed).code, 4401)
+  })
+
+  await t.test('a key revoked, or a right taken away, closes the connection at the next re-check', async () => {
+    const revoked = await createKey(atrium, { rights: ['gateway.read'] })
+    const a = await open(revoked.key, { 'x-athena-client': 'shop' })
+    const off = await atrium.request('PATCH', `/admin/api-keys/${revoked.id}`, { body: { is_active: false } })
+    assert.equal(off.status, 200, off.text)
+    const notice = await a.next((m) => m.type === 'error', 'the revocation notice')
+    assert.equal(notice.code, 'inactive_api_key')
+    assert.equal((await a.closed).code, 4401)
+
+    const narrowed = await createKey(atrium, { rights: ['gateway.read', 'gateway.insert'] })
+    const b = await open(narrowed.key, { 'x-athena-client': 'shop' })
+    assert.equal((await b.request('subscribe', { table: 'orders' })).status, 200)
+    const patched = await atrium.request('PATCH', `/admin/api-keys/${narrowed.id}`, { body: { rights: ['gateway.insert'] } })
+    assert.equal(patched.status, 200, patched.text)
+    const lost = await b.next((m) => m.type === 'error', 'the lost-right notice')
+    assert.equal(lost.code, 'missing_right')
+    assert.match(lost.message, /s1/)
+    assert.equal((await b.closed).code, 4403)
+  })
+
+  await t.test('a plain GET of the gateway is 426; a binary frame is an invalid message', async () => {
+    const plain = await atrium.get('/wss/gateway', { key: null })
+    assert.equal(plain.status, 426)
+    assert.equal(plain.body.code, 'upgrade_required')
+    admin.ws.send(Buffer.from('{"id":"b","action":"ping"}'), { binary: true })
+    const binary = await admin.next((m) => m.type === 'reply' && m.id === null)
+    assert.equal(binary.body.code, 'invalid_message')
+    assert.match(binary.body.message, /text frame/)
   })
 
   await t.test('data actions answer with the HTTP route\'s status and body', async () => {

@@ -41,6 +41,8 @@ test('the API registry', async (t) => {
     assert.deepEqual(byId.get('get-admin-jobs')?.rights, [])
     assert.equal(byId.get('get-admin-jobs')?.access, 'admin')
     assert.equal(byId.get('get-wss-gateway')?.operation, 'realtime.gateway')
+    assert.ok(byId.get('get-wss-gateway')?.rights.includes('gateway.read'))
+    assert.deepEqual(byId.get('get-ping')?.rights, [])
     assert.ok(byId.has('get-registry-api_registry_id'))
 
     // GET / and /registry come from the same catalog: every method of every listed path is an entry
