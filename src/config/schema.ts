@@ -121,6 +121,7 @@ export const ConfigSchema = Type.Object({
     maxInFlight: Type.Integer({ minimum: 1, default: 16, description: 'messages of one connection being answered at once; one more is answered 429 too_many_in_flight' }),
     maxSubscriptions: Type.Integer({ minimum: 1, default: 100, description: 'subscriptions one connection may hold' }),
     maxMessageBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'largest message a client may send; a larger one closes the connection (1009)' }),
+    maxFetchRows: Type.Integer({ minimum: 1, default: 1_000, description: 'a gateway.fetch over the socket must ask for at most this many rows (limit or page_size): a reply is one message, held whole, where HTTP would stream' }),
     maxBufferedBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'bytes queued for one connection that it has not read yet; past this it is a slow consumer: told and dropped' }),
     slowConsumerGraceMs: TimeoutMillis(5_000, 'a dropped slow consumer gets this long to read its backlog and the notice before its socket is cut'),
     authTimeoutMs: TimeoutMillis(10_000, 'a connection that presented no credential at the upgrade must send auth.hello within this long'),

@@ -10,6 +10,7 @@ const limitsOf = (s: RealtimeSettings) => ({
   max_in_flight_per_connection: s.maxInFlight,
   max_subscriptions_per_connection: s.maxSubscriptions,
   max_message_bytes: s.maxMessageBytes,
+  max_fetch_rows: s.maxFetchRows,
   max_buffered_bytes: s.maxBufferedBytes,
   slow_consumer_grace_ms: s.slowConsumerGraceMs,
   auth_timeout_ms: s.authTimeoutMs,

@@ -116,6 +116,7 @@ export class Dispatcher {
 
   /** the HTTP route of the action, called through the router with the connection's credential */
   private async gateway(msg: ClientMessage, action: GatewayAction): Promise<string> {
+    this.checkReadBound(action, msg.payload)
     const route = GATEWAY_ACTIONS[action]
     const cred = this.conn.credential!
     const headers: Record<string, string> = { ...msg.headers, 'content-type': 'application/json' }
@@ -132,6 +133,25 @@ export class Dispatcher {
     })
     const isJson = String(res.headers['content-type'] ?? '').includes('json') && res.body !== ''
     return replyText(msg.id, action, res.statusCode, isJson ? res.body : JSON.stringify(res.body))
+  }
+
+  /**
+   * A reply is one message, held whole in memory until sent, where HTTP streams a large read from a cursor: so
+   * a read over the socket names its size (limit or page_size, at most realtime.maxFetchRows). Raw SQL results
+   * are already capped (gateway.rawSql.maxRows / maxBytes).
+   */
+  private checkReadBound(action: GatewayAction, payload: unknown): void {
+    const body = (payload ?? {}) as { limit?: unknown; page_size?: unknown; update_body?: unknown }
+    const isRead = action === 'gateway.fetch' || (action === 'gateway.update' && body.update_body === undefined)
+    if (!isRead || typeof payload !== 'object' || payload === null) return
+    const max = this.conn.settings.maxFetchRows
+    const rows = body.page_size ?? body.limit
+    if (typeof rows === 'number' && rows <= max) return
+    throw new AppError('invalid_message', rows === undefined
+      ? `a read over the WebSocket gateway must set payload.limit or payload.page_size (at most ${max})`
+      : `a read over the WebSocket gateway may ask for at most ${max} rows`, {
+      hint: 'page through larger results with page_size and current_page, or read them over HTTP, which streams',
+    })
   }
 
   private async subscribe(msg: ClientMessage): Promise<string> {

@@ -148,10 +148,18 @@ forEachDialect('WebSocket gateway', async (t, db) => {
     assert.deepEqual(gone.body.data, [])
 
     // the same refusals as HTTP: a body the route's schema rejects, an unknown table
-    const bad = await admin.request('gateway.fetch', { table_name: 'nope_table' })
-    const badHttp = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'nope_table' } })
+    const bad = await admin.request('gateway.fetch', { table_name: 'nope_table', limit: 1 })
+    const badHttp = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'nope_table', limit: 1 } })
     assert.equal(bad.status, badHttp.status)
     assert.equal(bad.body.code, badHttp.body.code)
+    // a reply is one message: a read names its size, at most realtime.maxFetchRows
+    const unbounded = await admin.request('gateway.fetch', { table_name: 'customers' })
+    assert.equal(unbounded.status, 400)
+    assert.equal(unbounded.body.code, 'invalid_message')
+    assert.match(unbounded.body.message, /limit/)
+    const tooMany = await admin.request('gateway.fetch', { table_name: 'customers', page_size: 1_001 })
+    assert.equal(tooMany.status, 400)
+    assert.match(tooMany.body.message, /at most 1000/)
     const noClient = await admin.request('gateway.fetch', fetchBody, { client: 'no_such_client' })
     assert.equal(noClient.status, 400)
     assert.equal(noClient.body.code, 'unknown_client')
@@ -160,7 +168,7 @@ forEachDialect('WebSocket gateway', async (t, db) => {
   await t.test('rights are checked per message, as on HTTP', async () => {
     const { key } = await createKey(atrium, { rights: ['gateway.insert'] })
     const writer = await open(key, { 'x-athena-client': 'shop' })
-    const read = await writer.request('gateway.fetch', { table_name: 'customers' })
+    const read = await writer.request('gateway.fetch', { table_name: 'customers', limit: 10 })
     assert.equal(read.status, 403)
     assert.equal(read.body.code, 'missing_right')
     assert.equal(read.body.data.required_right, 'gateway.read')

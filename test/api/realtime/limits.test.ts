@@ -43,7 +43,7 @@ forEachDialect('WebSocket gateway limits', async (t, db) => {
   await t.test('messages past realtime.maxInFlight are answered 429, the others normally', async () => {
     const s = await open()
     // sent together: the first is still being answered (it reads the database) when the others arrive
-    for (let i = 0; i < 5; i++) s.ws.send(JSON.stringify({ id: `f${i}`, action: 'gateway.fetch', payload: { table_name: 'customers', columns: 'id' } }))
+    for (let i = 0; i < 5; i++) s.ws.send(JSON.stringify({ id: `f${i}`, action: 'gateway.fetch', payload: { table_name: 'customers', columns: 'id', limit: 10 } }))
     const replies = await Promise.all([0, 1, 2, 3, 4].map((i) => s.next((m) => m.id === `f${i}`)))
     assert.equal(replies[0].status, 200)
     const busy = replies.filter((r) => r.status === 429)
