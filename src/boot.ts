@@ -228,6 +228,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 
+  metrics.observeRealtime(() => platform.realtime.stats())
   platform.requestLog.start()
   platform.admissionLog.start()
   try {

@@ -97,5 +97,8 @@ forEachDialect('WebSocket gateway limits', async (t, db) => {
     assert.equal((await slow.closed).code, 4008)
     // the fast client is still served
     assert.equal((await fast.request('ping')).type, 'pong')
+    const metrics = await atrium.get('/metrics')
+    assert.match(metrics.text, /athena_realtime_slow_consumers_dropped_total [1-9]/)
+    assert.match(metrics.text, /athena_realtime_connections \d/)
   })
 })
