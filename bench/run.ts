@@ -2,7 +2,7 @@
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -14,6 +14,7 @@ import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, prepareP
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 import { storageWorkload } from './storage.js'
+import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -215,10 +216,11 @@ async function main() {
     const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
       ? await storageWorkload({ base: atrium.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
       : undefined
+    const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -253,6 +255,13 @@ async function streamWorkload(atrium: Server, apiKey: string) {
   const startRss = idleRss
   const figures = { rows: SIZES.big, seconds: +result.seconds.toFixed(2), rowsPerSec: Math.round(SIZES.big / result.seconds), mb: +(result.bytes / 1048576).toFixed(1), rssStartMb: Math.round(startRss), rssPeakMb: Math.round(peakRss), rssGrowthMb: Math.round(peakRss - startRss) }
   console.log(`  W5        streamed ${figures.rows} rows (${figures.mb} MB) in ${figures.seconds} s = ${figures.rowsPerSec} rows/s, RSS +${figures.rssGrowthMb} MB`)
+  return figures
+}
+
+/** change events from commit to two WebSocket subscribers (no baseline: events per second and latency) */
+async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
+  const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
+  console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers; commit→event p50 ${figures.commitP50Ms} ms, p99 ${figures.commitP99Ms} ms; write sent→event p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; lost ${figures.lost}`)
   return figures
 }
 
@@ -298,7 +307,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -329,6 +338,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     ratios,
     streamed,
     storage: stored,
+    realtime,
     coldStart,
     backup,
   }

@@ -22,6 +22,7 @@ const UNIT = new Set([
   'test/query/plan-steps.test.ts',
   'test/query/postgrest-request.test.ts',
   'test/query/postgrest-roundtrip.test.ts',
+  'test/realtime/row-filter.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',
 ])

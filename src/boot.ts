@@ -27,6 +27,7 @@ import { Metrics } from './observability/metrics.js'
 import { createObjectStore } from './objects/create-object-store.js'
 import { startEventsRetentionJob } from './outbox/events-retention-job.js'
 import { Outbox } from './outbox/outbox.js'
+import { RealtimeHub } from './realtime/realtime-hub.js'
 import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
@@ -99,6 +100,8 @@ export interface Platform {
   backups: Backups
   /** source → transform → sink pipelines: templates, simulation, runs as jobs */
   pipelines: Pipelines
+  /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
+  realtime: RealtimeHub
 }
 
 export interface AtriumHandle {
@@ -254,8 +257,10 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
     pipelines,
+    realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 
+  metrics.observeRealtime(() => platform.realtime.stats())
   platform.requestLog.start()
   platform.admissionLog.start()
   try {
@@ -267,6 +272,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.publicRoutes.start()
     await platform.backups.start()
     await platform.pipelines.start()
+    platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
@@ -336,6 +342,7 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 }
 
 async function shutdownServices(platform: Platform): Promise<void> {
+  platform.realtime.stop()
   await platform.webhooks.stop()
   await platform.jobs.stop()
   // before the outbox stops, so the last batch's events are still delivered here

@@ -77,6 +77,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_WEBHOOKS_ALLOW_PRIVATE', 'webhooks.allowPrivate', asBool],
   ['ATRIUM_PIPELINES_BATCH_SIZE', 'pipelines.batchSize', asInt],
   ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
+  ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],
   ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],

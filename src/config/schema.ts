@@ -131,6 +131,18 @@ export const ConfigSchema = Type.Object({
     jobTimeoutSeconds: Type.Integer({ minimum: 10, default: 3_600, description: 'a pipeline job running longer than this is stopped (and retried, like any failed attempt)' }),
     templates: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), PipelineTemplateSchema, { default: {}, description: 'named pipelines, listed by GET /pipelines/templates and run with {"pipeline": "<name>"}' }),
   }, { additionalProperties: false, default: {} }),
+  realtime: Type.Object({
+    maxConnections: Type.Integer({ minimum: 1, default: 10_000, description: 'WebSocket gateway connections this process holds at once; one more is refused with close code 4429' }),
+    maxInFlight: Type.Integer({ minimum: 1, default: 16, description: 'messages of one connection being answered at once; one more is answered 429 too_many_in_flight' }),
+    maxSubscriptions: Type.Integer({ minimum: 1, default: 100, description: 'subscriptions one connection may hold' }),
+    maxMessageBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'largest message a client may send; a larger one closes the connection (1009)' }),
+    maxFetchRows: Type.Integer({ minimum: 1, default: 1_000, description: 'a gateway.fetch over the socket must ask for at most this many rows (limit or page_size): a reply is one message, held whole, where HTTP would stream' }),
+    maxBufferedBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'bytes queued for one connection that it has not read yet; past this it is a slow consumer: told and dropped' }),
+    slowConsumerGraceMs: TimeoutMillis(5_000, 'a dropped slow consumer gets this long to read its backlog and the notice before its socket is cut'),
+    authTimeoutMs: TimeoutMillis(10_000, 'a connection that presented no credential at the upgrade must send auth.hello within this long'),
+    heartbeatMs: TimeoutMillis(30_000, 'how often the server pings each connection; one that has not answered the previous ping is cut'),
+    recheckMs: TimeoutMillis(30_000, 'how often a connection\'s credential and its subscriptions\' rights are checked again (a revoked key or expired session is closed)'),
+  }, { additionalProperties: false, default: {} }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),
   }, { additionalProperties: false, default: {} }),

@@ -16,6 +16,7 @@ export const codes = {
   body_too_large: { status: 413, stage: 'request' },
   unsupported_media_type: { status: 415, stage: 'request' },
   route_not_found: { status: 404, stage: 'request' },
+  registry_entry_not_found: { status: 404, stage: 'request' },
   missing_client_header: { status: 400, stage: 'request' },
   unknown_client: { status: 400, stage: 'request' },
   missing_tenant_header: { status: 400, stage: 'request' },
@@ -52,6 +53,17 @@ export const codes = {
   key_locked_in: { status: 403, stage: 'auth' },
   rate_limited: { status: 429, stage: 'auth' },
   client_frozen: { status: 423, stage: 'auth' },
+
+  // realtime: the WebSocket gateway's messages and connections (docs/realtime.md)
+  upgrade_required: { status: 426, stage: 'request' },
+  invalid_message: { status: 400, stage: 'request' },
+  unknown_action: { status: 400, stage: 'request' },
+  authentication_required: { status: 401, stage: 'auth' },
+  too_many_in_flight: { status: 429, stage: 'request' },
+  too_many_subscriptions: { status: 429, stage: 'request' },
+  subscription_not_found: { status: 404, stage: 'request' },
+  slow_consumer: { status: 429, stage: 'request' },
+  too_many_connections: { status: 503, stage: 'request' },
 
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },

@@ -6,10 +6,12 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
 import { gatewayFamily } from '../api/gateway/index.js'
+import { realtimeFamily } from '../api/realtime/index.js'
 import { restFamily } from '../api/rest/index.js'
 import { storageFamily } from '../api/storage/index.js'
 import { systemFamily } from '../api/system/index.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
+import type { RealtimeDeps } from '../api/realtime/deps.js'
 import type { RestDeps } from '../api/rest/deps.js'
 import type { StorageDeps } from '../api/storage/deps.js'
 import type { SystemDeps } from '../api/system/index.js'
@@ -35,7 +37,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -132,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, gatewayFamily, familyDeps)
   await mountFamily(root, restFamily, familyDeps)
   await mountFamily(root, storageFamily, familyDeps)
+  await mountFamily(root, realtimeFamily, familyDeps)
 
   return root
 }
