@@ -2,8 +2,9 @@
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
-//   npm run bench -- --only=w1,w2 selected workloads
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
+//   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -11,12 +12,16 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
+import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
+import { storageWorkload } from './storage.js'
+import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const ROOT = new URL('..', import.meta.url).pathname
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const BENCH_DATA_DIR = join(tmpdir(), 'atrium-bench-data')
 const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
 const DURATION = quick ? 2 : 4
 const WARMUP = quick ? 1 : 2
@@ -133,6 +138,8 @@ async function main() {
   console.log(`atrium bench${quick ? ' (quick)' : ''}: preparing fixtures`)
   await preparePostgres(SIZES)
   await prepareMysql(SIZES)
+  const backups = !only || only.some((o) => o.toLowerCase() === 'backup')
+  if (backups) await prepareBackupDatabases()
   const versions = await serverVersions()
 
   // a fresh catalog for this run, so earlier runs' request logs do not weigh on it
@@ -147,9 +154,10 @@ async function main() {
     DATABASE_URL: pgUrl('atrium_bench_catalog'),
     ATHENA_KEY_12: ADMIN_KEY,
     ATRIUM_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-    ATRIUM_DATA_DIR: join(tmpdir(), 'atrium-bench-data'),
+    ATRIUM_DATA_DIR: BENCH_DATA_DIR,
     ATRIUM_CLIENT_BENCH: pgUrl(),
     ATRIUM_CLIENT_BENCHMY: mysqlUrl(),
+    ...(backups ? { ATRIUM_CLIENT_BENCHBACKUP: pgUrl(BACKUP_DB), ATRIUM_CLIENT_BENCHRESTORE: pgUrl(RESTORE_DB) } : {}),
     ATRIUM_POOL_MAX: '10',
     ATRIUM_LOG_LEVEL: 'warn',
     // the fetch cache would answer repeated reads from memory; the comparison is of the query path
@@ -204,10 +212,15 @@ async function main() {
         }
       }
     }
+    const backup = backups ? await backupWorkload({ base: atrium.base, adminKey: ADMIN_KEY, rounds: ROUNDS, clients: { source: 'benchbackup', target: 'benchrestore' } }) : undefined
+    const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
+      ? await storageWorkload({ base: atrium.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
+      : undefined
+    const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, coldStart, versions, started)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -219,7 +232,7 @@ async function createBenchKey(base: string): Promise<string> {
   const res = await fetch(`${base}/admin/api-keys`, {
     method: 'POST',
     headers: { apikey: ADMIN_KEY, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', rights: ['gateway.read', 'gateway.insert', 'sql.read'] }),
+    body: JSON.stringify({ name: 'bench', rights: ['gateway.read', 'gateway.insert', 'sql.read', 'storage.read', 'storage.write'] }),
   })
   if (!res.ok) throw new Error(`could not create the bench API key: ${res.status} ${await res.text()}`)
   return ((await res.json()) as { api_key: string }).api_key
@@ -242,6 +255,13 @@ async function streamWorkload(atrium: Server, apiKey: string) {
   const startRss = idleRss
   const figures = { rows: SIZES.big, seconds: +result.seconds.toFixed(2), rowsPerSec: Math.round(SIZES.big / result.seconds), mb: +(result.bytes / 1048576).toFixed(1), rssStartMb: Math.round(startRss), rssPeakMb: Math.round(peakRss), rssGrowthMb: Math.round(peakRss - startRss) }
   console.log(`  W5        streamed ${figures.rows} rows (${figures.mb} MB) in ${figures.seconds} s = ${figures.rowsPerSec} rows/s, RSS +${figures.rssGrowthMb} MB`)
+  return figures
+}
+
+/** change events from commit to two WebSocket subscribers (no baseline: events per second and latency) */
+async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
+  const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
+  console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers; commit→event p50 ${figures.commitP50Ms} ms, p99 ${figures.commitP99Ms} ms; write sent→event p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; lost ${figures.lost}`)
   return figures
 }
 
@@ -287,7 +307,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -317,7 +337,10 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
     runs: rows,
     ratios,
     streamed,
+    storage: stored,
+    realtime,
     coldStart,
+    backup,
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
   writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(doc, null, 2)}\n`)

@@ -17,9 +17,12 @@ const UNIT = new Set([
   'test/foundation/embedded-version.test.ts',
   'test/foundation/format-ms.test.ts',
   'test/http/family-scopes.test.ts',
+  'test/pipelines/definition.test.ts',
+  'test/pipelines/expression.test.ts',
   'test/query/plan-steps.test.ts',
   'test/query/postgrest-request.test.ts',
   'test/query/postgrest-roundtrip.test.ts',
+  'test/realtime/row-filter.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',
 ])

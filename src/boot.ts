@@ -27,6 +27,7 @@ import { Metrics } from './observability/metrics.js'
 import { createObjectStore } from './objects/create-object-store.js'
 import { startEventsRetentionJob } from './outbox/events-retention-job.js'
 import { Outbox } from './outbox/outbox.js'
+import { RealtimeHub } from './realtime/realtime-hub.js'
 import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
@@ -40,7 +41,15 @@ import { IdempotencyStore } from './idempotency/idempotency-store.js'
 import { startIdempotencyRetentionJob } from './idempotency/idempotency-retention-job.js'
 import { Databases } from './provisioning/databases-service.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
+import { DeferredRequests } from './deferred/deferred-requests.js'
+import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
+import { PublicRoutes } from './public-routes/public-routes.js'
+import { Backups } from './backups/backups-service.js'
+import { Pipelines } from './pipelines/pipelines-service.js'
 import type { ObjectStore } from './objects/object-store.js'
+import { BucketStore } from './storage/bucket-store.js'
+import { Storage } from './storage/storage.js'
+import { startStorageLifecycleJob } from './storage/lifecycle-job.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -82,6 +91,10 @@ export interface Platform {
   rawSqlGate: RawSqlGate
   /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
   objects: ObjectStore
+  /** storage buckets of every client (/storage/*), their options and settings */
+  buckets: BucketStore
+  /** the storage API's services: buckets, objects, folders, versions */
+  storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
   /** Databases API keys (pk_live_…), their users and teams */
@@ -90,6 +103,16 @@ export interface Platform {
   databases: Databases
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
+  /** gateway calls sent with Prefer: respond-async, run by jobs */
+  deferred: DeferredRequests
+  /** operations published under a route key, callable without a key */
+  publicRoutes: PublicRoutes
+  /** backups of client databases into the object store, restores, schedules */
+  backups: Backups
+  /** source → transform → sink pipelines: templates, simulation, runs as jobs */
+  pipelines: Pipelines
+  /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
+  realtime: RealtimeHub
 }
 
 export interface AtriumHandle {
@@ -209,6 +232,12 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const sessions = new JwtSessions(config.sessions)
+  const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
+  const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
+  const buckets = new BucketStore(catalog)
+  // a pipeline reads and writes through the data capability, as a request would
+  const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const platform: Platform = {
     config,
     logger,
@@ -228,16 +257,24 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     clientSync,
     apiKeys,
     auth,
-    sessions: new JwtSessions(config.sessions),
+    sessions,
     rateLimits,
-    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
+    rawSqlGate,
     objects,
+    buckets,
+    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     platformKeys: new PlatformKeys(catalog),
     databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
     idempotency: new IdempotencyStore(catalog),
+    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
+    deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
+    backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
+    pipelines,
+    realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 
+  metrics.observeRealtime(() => platform.realtime.stats())
   platform.requestLog.start()
   platform.admissionLog.start()
   try {
@@ -247,9 +284,15 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.webhooks.start()
     await platform.databases.start()
     await startIdempotencyRetentionJob({ jobs, catalog, logger })
+    await platform.deferred.start()
+    await platform.publicRoutes.start()
+    await platform.backups.start()
+    await platform.pipelines.start()
+    platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
+    await startStorageLifecycleJob({ jobs, buckets: platform.buckets, objects, versions: platform.storage.versions, logger })
   } catch (err) {
     await shutdownServices(platform)
     throw err
@@ -315,6 +358,7 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 }
 
 async function shutdownServices(platform: Platform): Promise<void> {
+  platform.realtime.stop()
   await platform.webhooks.stop()
   await platform.jobs.stop()
   // before the outbox stops, so the last batch's events are still delivered here

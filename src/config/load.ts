@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, type Config } from './schema.js'
+import { definePipeline } from '../pipelines/definition.js'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -74,12 +75,16 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_EVENTS_REDIS_CHANNEL', 'events.redisChannel', asString],
   ['ATRIUM_ADMISSION_RETENTION_DAYS', 'admission.retentionDays', asInt],
   ['ATRIUM_WEBHOOKS_ALLOW_PRIVATE', 'webhooks.allowPrivate', asBool],
+  ['ATRIUM_PIPELINES_BATCH_SIZE', 'pipelines.batchSize', asInt],
+  ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
+  ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],
   ['ATRIUM_RATE_LIMIT_PER_CLIENT', 'rateLimits.perClient', asInt],
   ['ATRIUM_RATE_LIMIT_PER_IP', 'rateLimits.perIp', asInt],
   ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
   ['ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST', 'rateLimits.outboundPerHost', asInt],
   ['ATRIUM_RATE_LIMIT_PREFIX', 'rateLimits.keyPrefix', asString],
+  ['ATRIUM_RATE_LIMIT_PUBLIC_PER_IP', 'rateLimits.publicPerIp', asInt],
   ['ATRIUM_REQUEST_TIMEOUT_MS', 'deadlines.requestTimeoutMs', asInt],
   ['ATRIUM_REQUEST_READ_TIMEOUT_MS', 'deadlines.requestReadTimeoutMs', asInt],
   ['ATRIUM_HEADERS_TIMEOUT_MS', 'deadlines.headersTimeoutMs', asInt],
@@ -98,6 +103,12 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_MANAGED_POSTGRES_URL', 'provisioning.postgresUrl', asString],
   ['ATRIUM_MANAGED_MYSQL_URL', 'provisioning.mysqlUrl', asString],
   ['ATRIUM_MANAGED_NAME_PREFIX', 'provisioning.namePrefix', asString],
+  ['ATRIUM_BACKUPS_PG_DUMP_PATH', 'backups.pgDumpPath', asString],
+  ['ATRIUM_BACKUPS_PG_RESTORE_PATH', 'backups.pgRestorePath', asString],
+  ['ATRIUM_BACKUPS_MYSQL_DUMP_PATH', 'backups.mysqlDumpPath', asString],
+  ['ATRIUM_BACKUPS_MYSQL_PATH', 'backups.mysqlPath', asString],
+  ['ATRIUM_BACKUPS_BUCKET', 'backups.bucket', asString],
+  ['ATRIUM_BACKUPS_JOB_TIMEOUT_SECONDS', 'backups.jobTimeoutSeconds', asInt],
   ['ATRIUM_JWT_SECRET', 'sessions.jwtSecret', asString],
   ['ATRIUM_JWKS_URL', 'sessions.jwksUrl', asString],
   ['ATRIUM_JWT_AUDIENCE', 'sessions.audience', asString],
@@ -190,7 +201,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     if (region.mysqlUrl) assertSourceUrl(`provisioning.regions.${name}.mysqlUrl`, region.mysqlUrl, ['mysql:', 'mariadb:'])
   }
   if (config.sessions.jwksUrl) assertSourceUrl('sessions.jwksUrl (env ATRIUM_JWKS_URL)', config.sessions.jwksUrl, ['http:', 'https:'])
+  for (const name of Object.keys(config.pipelines.templates)) assertPipelineTemplate(name, config.pipelines.templates)
   return deepFreeze(config)
+}
+
+/** a template is checked like a request naming it: parts that belong together, cursor column, every expression */
+function assertPipelineTemplate(name: string, templates: Config['pipelines']['templates']): void {
+  try {
+    definePipeline({ pipeline: name }, { client: 'default', templates, defaultBatchSize: 1 })
+  } catch (err) {
+    throw new ConfigError(`invalid setting pipelines.templates.${name}: ${(err as Error).message}`)
+  }
 }
 
 export function assertSourceUrl(setting: string, url: string, schemes = ['postgres:', 'postgresql:', 'mysql:', 'mariadb:']): void {

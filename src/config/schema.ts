@@ -1,5 +1,6 @@
 // The one typed shape of Atrium's configuration, with its defaults. Validation only: no I/O here.
 import { Type, type Static } from '@sinclair/typebox'
+import { PipelineTemplateSchema } from '../pipelines/definition.js'
 
 const Millis = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description })
 /** a timeout where 0 would make every call fail at once, so it is not accepted */
@@ -116,6 +117,32 @@ export const ConfigSchema = Type.Object({
     bufferSize: Type.Integer({ minimum: 1, default: 10_000, description: 'most admission events held while the catalog is slow or down; further refusals are dropped and counted' }),
     retentionDays: Type.Integer({ minimum: 0, default: 30, description: 'admission events older than this many days are deleted every hour; 0 keeps them all' }),
   }, { additionalProperties: false, default: {} }),
+  deferred: Type.Object({
+    resultTtlSeconds: Type.Integer({ minimum: 1, default: 86_400, description: 'a finished deferred request\'s answer is served this long; then it reads as expired (and may be requeued)' }),
+    retentionDays: Type.Integer({ minimum: 0, default: 7, description: 'deferred requests are deleted this many days after their answer expired, every hour; 0 keeps them' }),
+    maxResultBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024, description: 'largest answer a deferred request stores; a larger one fails with deferred_result_too_large' }),
+    timeoutSeconds: Type.Integer({ minimum: 1, default: 300, description: 'a deferred request running longer than this is stopped and fails' }),
+  }, { additionalProperties: false, default: {} }),
+  pipelines: Type.Object({
+    batchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'rows a pipeline reads, transforms and writes (in one transaction) per batch, unless the pipeline sets batch_size' }),
+    simulateMaxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'rows /pipelines/simulate reads at most; the reply says truncated when the source holds more' }),
+    sampleRows: Type.Integer({ minimum: 0, maximum: 1_000, default: 20, description: 'output rows /pipelines/simulate sends back as a sample' }),
+    maxRejectedRows: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'rejected rows (with their reasons) a run keeps in its result; all are counted' }),
+    jobTimeoutSeconds: Type.Integer({ minimum: 10, default: 3_600, description: 'a pipeline job running longer than this is stopped (and retried, like any failed attempt)' }),
+    templates: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), PipelineTemplateSchema, { default: {}, description: 'named pipelines, listed by GET /pipelines/templates and run with {"pipeline": "<name>"}' }),
+  }, { additionalProperties: false, default: {} }),
+  realtime: Type.Object({
+    maxConnections: Type.Integer({ minimum: 1, default: 10_000, description: 'WebSocket gateway connections this process holds at once; one more is refused with close code 4429' }),
+    maxInFlight: Type.Integer({ minimum: 1, default: 16, description: 'messages of one connection being answered at once; one more is answered 429 too_many_in_flight' }),
+    maxSubscriptions: Type.Integer({ minimum: 1, default: 100, description: 'subscriptions one connection may hold' }),
+    maxMessageBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'largest message a client may send; a larger one closes the connection (1009)' }),
+    maxFetchRows: Type.Integer({ minimum: 1, default: 1_000, description: 'a gateway.fetch over the socket must ask for at most this many rows (limit or page_size): a reply is one message, held whole, where HTTP would stream' }),
+    maxBufferedBytes: Type.Integer({ minimum: 1_024, default: 1_048_576, description: 'bytes queued for one connection that it has not read yet; past this it is a slow consumer: told and dropped' }),
+    slowConsumerGraceMs: TimeoutMillis(5_000, 'a dropped slow consumer gets this long to read its backlog and the notice before its socket is cut'),
+    authTimeoutMs: TimeoutMillis(10_000, 'a connection that presented no credential at the upgrade must send auth.hello within this long'),
+    heartbeatMs: TimeoutMillis(30_000, 'how often the server pings each connection; one that has not answered the previous ping is cut'),
+    recheckMs: TimeoutMillis(30_000, 'how often a connection\'s credential and its subscriptions\' rights are checked again (a revoked key or expired session is closed)'),
+  }, { additionalProperties: false, default: {} }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),
   }, { additionalProperties: false, default: {} }),
@@ -125,6 +152,7 @@ export const ConfigSchema = Type.Object({
     perIp: Type.Integer({ minimum: 0, default: 0 }),
     windowSeconds: Type.Integer({ minimum: 1, default: 1 }),
     outboundPerHost: Type.Integer({ minimum: 0, default: 0, description: 'calls per window Atrium makes to one upstream host' }),
+    publicPerIp: Type.Integer({ minimum: 0, default: 10, description: 'calls per window one address may make to one public route, unless the route sets its own rate_limit; 0 = unlimited' }),
     keyPrefix: Type.String({ minLength: 1, default: 'atrium:rl', description: 'prefix of the counters in Redis; deployments sharing one Redis use different prefixes' }),
   }, { additionalProperties: false, default: {} }),
   // deadlines the caller cannot change, and what one key may hold of a client's raw-SQL connections
@@ -161,6 +189,15 @@ export const ConfigSchema = Type.Object({
       postgresUrl: Type.Optional(Type.String({ minLength: 1 })),
       mysqlUrl: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false }), { default: {}, additionalProperties: false, description: 'further regions and their servers (atrium.yaml)' }),
+  }, { additionalProperties: false, default: {} }),
+  // /admin/backups: the programs that dump and restore, where archives go, how long one job may run
+  backups: Type.Object({
+    pgDumpPath: Type.String({ minLength: 1, default: 'pg_dump', description: 'pg_dump program (a path, or a name looked up in PATH); its major version must be at least the server\'s' }),
+    pgRestorePath: Type.String({ minLength: 1, default: 'pg_restore', description: 'pg_restore program' }),
+    mysqlDumpPath: Type.String({ minLength: 1, default: 'mariadb-dump', description: 'mariadb-dump (or mysqldump) program' }),
+    mysqlPath: Type.String({ minLength: 1, default: 'mariadb', description: 'mariadb (or mysql) client program, used to restore' }),
+    bucket: Type.String({ minLength: 2, maxLength: 63, default: 'backups', description: 'object store bucket holding the archives' }),
+    jobTimeoutSeconds: Type.Integer({ minimum: 5, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
   }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({

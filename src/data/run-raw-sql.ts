@@ -14,8 +14,13 @@ export interface RawSqlOutcome extends SqlRunResult {
   sqlClass: SqlClass
 }
 
+export interface RawSqlOptions {
+  /** only a read may run (a pipeline's source query), whatever rights the caller holds */
+  readOnly?: boolean
+}
+
 /** the request's deadline (ctx.deadline) cancels the running SQL when it passes */
-export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: string): Promise<RawSqlOutcome> {
+export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: string, opts: RawSqlOptions = {}): Promise<RawSqlOutcome> {
   const { source, principal } = ctx
   if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
   // a NUL ends the text on the wire: the server would read a broken message and drop the connection
@@ -23,9 +28,12 @@ export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: stri
   // the dialect's own parser; on PostgreSQL, functions are resolved against the source's pg_proc and every caller
   // but the admin key is held to the exposed schemas, as on /rest/v1
   const classified = await source.dialectEntry.classifyRawSql(source, query, { isAdmin: principal.kind === 'admin' })
+  if (opts.readOnly && classified.class !== 'read') {
+    throw new AppError('invalid_request', `only a read-only query may run here; this one is classified as ${classified.class}`, { detail: classified.reason })
+  }
   requireOperation(principal, `sql.${classified.class}`, classified.reason)
   if (classified.class !== 'read') assertWritable(source)
-  const readOnly = classified.class === 'read' && !hasRight(principal, operationRights['sql.write'].right)
+  const readOnly = classified.class === 'read' && (opts.readOnly === true || !hasRight(principal, operationRights['sql.write'].right))
   const signal = ctx.deadline
   const leave = await deps.rawSqlGate.enter(principal, source.name, source.rawPoolMax, signal)
   let result: SqlRunResult

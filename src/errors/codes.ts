@@ -16,6 +16,7 @@ export const codes = {
   body_too_large: { status: 413, stage: 'request' },
   unsupported_media_type: { status: 415, stage: 'request' },
   route_not_found: { status: 404, stage: 'request' },
+  registry_entry_not_found: { status: 404, stage: 'request' },
   missing_client_header: { status: 400, stage: 'request' },
   unknown_client: { status: 400, stage: 'request' },
   missing_tenant_header: { status: 400, stage: 'request' },
@@ -52,6 +53,17 @@ export const codes = {
   key_locked_in: { status: 403, stage: 'auth' },
   rate_limited: { status: 429, stage: 'auth' },
   client_frozen: { status: 423, stage: 'auth' },
+
+  // realtime: the WebSocket gateway's messages and connections (docs/realtime.md)
+  upgrade_required: { status: 426, stage: 'request' },
+  invalid_message: { status: 400, stage: 'request' },
+  unknown_action: { status: 400, stage: 'request' },
+  authentication_required: { status: 401, stage: 'auth' },
+  too_many_in_flight: { status: 429, stage: 'request' },
+  too_many_subscriptions: { status: 429, stage: 'request' },
+  subscription_not_found: { status: 404, stage: 'request' },
+  slow_consumer: { status: 429, stage: 'request' },
+  too_many_connections: { status: 503, stage: 'request' },
 
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },
@@ -120,6 +132,15 @@ export const codes = {
   invalid_signed_url: { status: 403, stage: 'auth' },
   signed_url_expired: { status: 403, stage: 'auth' },
   object_store_error: { status: 502, stage: 'execute' },
+  // storage (/storage/*): connections (s3_id), buckets and their limits, object versions
+  storage_catalog_not_found: { status: 404, stage: 'request' },
+  bucket_not_found: { status: 404, stage: 'request' },
+  bucket_already_exists: { status: 409, stage: 'execute' },
+  bucket_not_empty: { status: 409, stage: 'execute' },
+  bucket_not_public: { status: 400, stage: 'request' },
+  mime_type_not_allowed: { status: 415, stage: 'request' },
+  object_version_not_found: { status: 404, stage: 'execute' },
+  object_exists: { status: 409, stage: 'execute' },
   // sessions: JWT bearer tokens (HS256 secret or JWKS)
   invalid_session_token: { status: 401, stage: 'auth' },
   expired_session_token: { status: 401, stage: 'auth' },
@@ -129,6 +150,10 @@ export const codes = {
   invalid_cursor: { status: 400, stage: 'request' },
   job_failed: { status: 500, stage: 'execute' },
   job_expired: { status: 504, stage: 'execute' },
+  // pipelines (src/pipelines/)
+  invalid_pipeline: { status: 400, stage: 'request' },
+  invalid_expression: { status: 400, stage: 'request' },
+  pipeline_template_not_found: { status: 404, stage: 'request' },
   // webhooks (src/webhooks/); webhook_delivery_failed is recorded on a delivery job, not sent as a reply
   webhook_not_found: { status: 404, stage: 'request' },
   webhook_delivery_not_found: { status: 404, stage: 'request' },
@@ -147,6 +172,25 @@ export const codes = {
   team_not_found: { status: 404, stage: 'request' },
   database_type_not_available: { status: 422, stage: 'request' },
   provisioning_failed: { status: 502, stage: 'execute' },
+  // deferred gateway requests (src/deferred/); deferred_result_too_large is recorded on a request, not sent as a reply
+  deferred_request_not_found: { status: 404, stage: 'request' },
+  deferred_not_supported: { status: 400, stage: 'request' },
+  deferred_not_requeueable: { status: 409, stage: 'request' },
+  deferred_result_too_large: { status: 507, stage: 'execute' },
+  // public routes (src/public-routes/)
+  public_route_not_found: { status: 404, stage: 'request' },
+  public_route_exists: { status: 409, stage: 'request' },
+  public_operation_not_allowed: { status: 405, stage: 'request' },
+  public_parameter_not_allowed: { status: 400, stage: 'request' },
+  // backups (src/backups/); backup_failed and backup_checksum_mismatch are recorded on a backup job, not sent as a reply
+  backup_not_found: { status: 404, stage: 'request' },
+  backup_schedule_not_found: { status: 404, stage: 'request' },
+  backup_tool_missing: { status: 422, stage: 'request' },
+  backup_tool_too_old: { status: 422, stage: 'request' },
+  backup_target_in_use: { status: 409, stage: 'request' },
+  backup_target_mismatch: { status: 409, stage: 'request' },
+  backup_failed: { status: 500, stage: 'execute' },
+  backup_checksum_mismatch: { status: 500, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -44,6 +44,8 @@ const sessionTokenOf = (services: AccessDeps, req: FastifyRequest) => (services.
 export interface AccessOptions {
   /** the client a request without X-Athena-Client is about (rest.defaultClient on /rest/v1) */
   defaultClient?: string
+  /** without X-Athena-Client, an API key bound to a client is about that client (/storage) */
+  clientFromKey?: boolean
 }
 
 /**
@@ -53,13 +55,7 @@ export interface AccessOptions {
 export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opts: AccessOptions = {}): void {
   const { auth, rateLimits } = services
   const sessionsOn = services.sessions.enabled
-  // hashed once: each request hashes only the presented key, then compares digests in constant time
-  const adminDigest = hashSecret(services.adminKey)
-  // An API key (ath_…) can only be the admin key if the admin key itself looks like one; the prefix is public,
-  // so skipping the hash for such keys tells nothing about the admin key's secret.
-  const adminLooksLikeApiKey = services.adminKey.startsWith('ath_')
-  const isAdminKey = (key: string) =>
-    (adminLooksLikeApiKey || !key.startsWith('ath_')) && secretMatches(key, adminDigest)
+  const isAdminKey = adminKeyMatcher(services.adminKey)
   /** X-Athena-Client; plain PostgREST clients (and Supabase-style upstream calls) send none, and rest.defaultClient serves them */
   const requestedClient = (req: FastifyRequest) => clientHeader(req) ?? opts.defaultClient
   // custom_supabase has no source of its own: only routes that declare forwardsUpstream can serve it
@@ -132,7 +128,16 @@ export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opt
       if (isClientRoute(access)) {
         const client = requestedClient(req)
         // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
-        return authorizeClient(services, req, key, session, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
+        const needsRight = access === 'client' ? undefined : 'schema.read'
+        if (client === undefined && opts.clientFromKey && key && !session) {
+          // the key's own client stands in for the header: the key is read first (no binding), then checked in
+          // full against that client; an unbound key still needs the header (400 missing_client_header)
+          return andThen(auth.authenticate(key, { ip: req.ip, bind: false }), (keyed) => {
+            const bound = keyed.clientName ?? undefined
+            return authorizeClient(services, req, key, session, bound, () => sourceFor(req, bound), needsRight)
+          })
+        }
+        return authorizeClient(services, req, key, session, client, () => sourceFor(req, client), needsRight)
       }
       if (access === 'client-in-body') {
         // the client is only known once the body is read; everything that does not depend on it is checked now
@@ -152,6 +157,15 @@ export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opt
   }
 }
 
+/** a test for the static admin key: hashed once, so each call hashes only the presented key and compares digests in constant time */
+export function adminKeyMatcher(adminKey: string): (key: string) => boolean {
+  const adminDigest = hashSecret(adminKey)
+  // An API key (ath_…) can only be the admin key if the admin key itself looks like one; the prefix is public,
+  // so skipping the hash for such keys tells nothing about the admin key's secret.
+  const adminLooksLikeApiKey = adminKey.startsWith('ath_')
+  return (key: string) => (adminLooksLikeApiKey || !key.startsWith('ath_')) && secretMatches(key, adminDigest)
+}
+
 /** runs `next` with `value` now when it is at hand, or once its promise resolves */
 function andThen<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check {
   if (value instanceof Promise) return value.then(next) as Promise<void>
@@ -159,7 +173,14 @@ function andThen<T>(value: T | Promise<T>, next: (v: T) => Check | void): Check 
 }
 
 const isClientRoute = (access: Access) => access === 'client' || (typeof access === 'object' && access.client === true)
-const setSource = (req: FastifyRequest, source: Source | undefined) => { if (source) req.source = source }
+const setSource = (req: AccessTarget, source: Source | undefined) => { if (source) req.source = source }
+
+/** what a credential check decides about: a Fastify request, or a call that arrives another way (a WebSocket message) */
+interface AccessTarget {
+  ip: string
+  principal: Principal
+  source: Source
+}
 
 /**
  * For a public route that shows more to callers allowed a protect setting (GET / lists the routes when the
@@ -191,6 +212,22 @@ export async function authorizeBodyClient(services: AccessDeps, req: FastifyRequ
 }
 
 /**
+ * A second client one request reaches besides X-Athena-Client (a pipeline's source or sink): the caller's
+ * credential is checked for that client too (binding, lock-in, its key enforcement, the per-client limit).
+ * The principal must be the same one the request already has.
+ */
+export async function authorizeOtherClient(services: AccessDeps, req: FastifyRequest, client: string): Promise<Source> {
+  if (req.source && client.trim().toLowerCase() === req.source.name.toLowerCase()) return req.source
+  if (req.principal?.kind === 'admin') return services.registry.resolve(client)
+  const name = client.trim().toLowerCase()
+  const principal = await principalFor(services, presentedKey(req), sessionTokenOf(services, req), services.auth.enforced(name), { client: name, ip: req.ip, bind: false })
+  // known only once the key passed, so a caller without a valid key cannot tell which client names exist
+  const source = services.registry.resolve(client)
+  await services.rateLimits.checkCaller(principal, source.name)
+  return source
+}
+
+/**
  * The principal of a key-protected request; `enforced` says whether having no key is acceptable. With a session
  * token the caller is the user. Another credential sent alongside it (supabase-js sends `apikey` with the user's
  * `Authorization: Bearer`) is not ignored: it must pass as an API key for this request (client binding, IP
@@ -215,7 +252,7 @@ function principalFor(services: AccessDeps, key: string | undefined, session: st
  * per-key and per-client limits. The client is resolved first, but an unknown one is reported only after the
  * key has passed, so a caller without a valid key cannot tell which client names exist.
  */
-function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: Operation): Check {
+function authorizeClient(services: AccessDeps, req: AccessTarget, key: string | undefined, session: string | undefined, client: string | undefined, resolve: () => Source | undefined, needsRight?: Operation, countCall = true): Check {
   let unresolved: unknown
   try {
     setSource(req, resolve())
@@ -229,7 +266,7 @@ function authorizeClient(services: AccessDeps, req: FastifyRequest, key: string 
     req.principal = principal
     if (unresolved) throw unresolved
     if (needsRight) requireOperation(principal, needsRight)
-    return services.rateLimits.checkCaller(principal, name)
+    return countCall ? services.rateLimits.checkCaller(principal, name) : undefined
   })
 }
 
@@ -241,4 +278,50 @@ function defaultAccess(url: string | undefined): Access {
   if (url === '/docs/json' || url === '/docs/yaml') return { protect: 'openapi' }
   if (url?.startsWith('/docs')) return 'public'
   return 'admin'
+}
+
+/** a credential presented other than in a request's headers (a WebSocket connection's): an API or admin key, a session token, or both */
+export interface Credential {
+  key?: string
+  session?: string
+}
+
+/**
+ * The caller presenting `cred`, checked as protected metadata is (not about one client: no binding, no lock-in):
+ * the admin key, an API key or a session token. A credential is required; the call counts against the address.
+ */
+export async function authenticateCredential(services: AccessDeps, isAdminKey: (key: string) => boolean, cred: Credential, ip: string): Promise<Principal> {
+  if (cred.key && isAdminKey(cred.key)) return ADMIN
+  await services.rateLimits.checkAddress(ip)
+  if (cred.session && !services.sessions.enabled) throw new AppError('invalid_api_key', 'session tokens are not accepted: this server has no sessions configured', { hint: KEY_HINT })
+  return principalFor(services, cred.key, cred.session, true, { ip, bind: false })
+}
+
+/**
+ * The principal and source of one call about `client` by the holder of `cred` (a WebSocket message): the checks
+ * of a client route (binding, lock-in, enforcement, the right `needs`, the per-key and per-client limits). A
+ * re-check of a standing grant (a subscription) passes `countCall: false`, so it does not spend the caller's limits.
+ */
+export async function authorizeClientCall(
+  services: AccessDeps,
+  isAdmin: boolean,
+  cred: Credential,
+  client: string | undefined,
+  ip: string,
+  opts: { needs?: Operation; countCall?: boolean } = {},
+): Promise<{ principal: Principal; source: Source }> {
+  if (client === CUSTOM_SUPABASE) {
+    throw new AppError('upstream_not_supported', `X-Athena-Client: ${CUSTOM_SUPABASE} cannot be used here: it has no source whose changes Atrium sees`, {
+      hint: 'name a client registered on this server',
+    })
+  }
+  const target: AccessTarget = { ip, principal: ANONYMOUS, source: undefined as unknown as Source }
+  const resolve = () => services.registry.resolve(client)
+  if (isAdmin) {
+    target.principal = ADMIN
+    target.source = resolve()
+  } else {
+    await authorizeClient(services, target, cred.key, cred.session, client, resolve, opts.needs, opts.countCall ?? true)
+  }
+  return target
 }

@@ -58,6 +58,19 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry })
   }
 
+  /** the WebSocket gateway's figures, read from its hub when scraped */
+  observeRealtime(stats: () => { connections: number; subscriptions: number; events_delivered: number; slow_consumers_dropped: number }): void {
+    const registers = [this.registry]
+    const gauge = (name: string, help: string, pick: (s: ReturnType<typeof stats>) => number) =>
+      new client.Gauge({ name, help, registers, collect() { this.set(pick(stats())) } })
+    const counter = (name: string, help: string, pick: (s: ReturnType<typeof stats>) => number) =>
+      new client.Counter({ name, help, registers, collect() { this.reset(); this.inc(pick(stats())) } })
+    gauge('athena_realtime_connections', 'Open WebSocket gateway connections on this process', (s) => s.connections)
+    gauge('athena_realtime_subscriptions', 'Table subscriptions held by this process\'s connections', (s) => s.subscriptions)
+    counter('athena_realtime_events_delivered_total', 'Change events sent to subscribers by this process', (s) => s.events_delivered)
+    counter('athena_realtime_slow_consumers_dropped_total', 'WebSocket connections dropped for leaving more than realtime.maxBufferedBytes unread', (s) => s.slow_consumers_dropped)
+  }
+
   /** per route, method and status: its labels, its request count and its latency histogram */
   private readonly requestSeries = new RequestSeriesIndex()
 

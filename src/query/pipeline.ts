@@ -24,6 +24,11 @@ function contextOf(source: Source, schema: DbSchema): PlanContext {
   return { schema, caps: source.dialectEntry.capabilities(source.driver.serverVersion), source: source.name }
 }
 
+/** the planner's view of a source (its schema cache, loaded on first use, and its dialect's capabilities) */
+export async function planContextFor(source: Source): Promise<PlanContext> {
+  return contextOf(source, await source.schema())
+}
+
 /** the compiler and runner of a source's dialect, made once per source (a compiler may cache compiled shapes) */
 function stagesOf(source: Source): Stages {
   let found = stages.get(source)

@@ -20,6 +20,8 @@ test('responses match the schemas of the Athena gateway spec', async (t) => {
     ['GET', '/schema/columns', '/schema/columns?table_name=orders', { client: 'shop' }],
     ['GET', '/schema/migrations', '/schema/migrations', { client: 'shop' }],
     ['GET', '/router/registry', '/router/registry'],
+    ['GET', '/registry', '/registry'],
+    ['GET', '/registry/{api_registry_id}', '/registry/post-gateway-fetch'],
     ['GET', '/wss/info', '/wss/info'],
   ]
   for (const [method, specPath, url, opts] of cases) {

@@ -44,6 +44,8 @@ export const GATEWAY_ROUTES: ProtectedRoute[] = [
   { method: 'GET', path: '/schema/columns?table_name=customers', right: 'schema.read' },
   { method: 'POST', path: '/gateway/rpc', right: 'gateway.rpc', body: { function_name: 'order_total', args: { customer: 1 } } },
   { method: 'GET', path: '/rpc/order_total?customer=1', right: 'gateway.rpc' },
+  { method: 'POST', path: '/pipelines/simulate', right: 'gateway.read', body: { source: { table_name: 'sentinel' }, sink: { table_name: 'sentinel' } } },
+  { method: 'GET', path: '/pipelines/templates', right: 'schema.read' },
 ]
 
 export const REST_ROUTES: ProtectedRoute[] = [

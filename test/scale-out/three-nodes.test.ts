@@ -1,6 +1,6 @@
 // Scale-out, proven: three Atrium processes on one catalog and one Redis. A job enqueued on one runs once;
-// an event published on one reaches the subscribers of all; a key revoked on one is refused by all within a
-// second; a rate limit is one budget for the three, not one each.
+// an event published on one reaches the subscribers of all (in-process ones, and WebSocket subscribers); a key
+// revoked on one is refused by all within a second; a rate limit is one budget for the three, not one each.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { ADMIN_KEY } from '../helpers/atrium.js'
 import { createPgDatabase } from '../helpers/databases.js'
+import { GatewaySocket } from '../helpers/gateway-socket.js'
 import { spawnAtrium, type AtriumProcess } from '../helpers/process.js'
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -112,6 +113,21 @@ test('three Atrium processes on one catalog and Redis behave as one service', as
     assert.deepEqual(ids[0], [ids[0][0]], 'once on node 1')
     assert.deepEqual(ids, [ids[0], ids[0], ids[0]], 'the same event, once, on each node')
     assert.equal(seenOn(two)[0].type, 'row.inserted')
+  })
+
+  await t.test('a write through a WebSocket message on node 1 reaches WebSocket subscribers on nodes 2 and 3', async () => {
+    const sockets = await Promise.all([one, two, three].map((n) => GatewaySocket.open(n.url, { headers: { apikey: ADMIN_KEY, 'x-athena-client': 'shop' } })))
+    try {
+      for (const s of sockets) await s.next((m) => m.type === 'ready')
+      for (const s of sockets.slice(1)) assert.equal((await s.request('subscribe', { table: 'sentinel', filter: 'label=eq.over the socket' })).status, 200)
+      const write = await sockets[0].request('gateway.insert', { table_name: 'sentinel', insert_body: { id: 78, label: 'over the socket' } }, { headers: { 'X-Publish-Event': 'sentinel.socket' } })
+      assert.equal(write.status, 200, JSON.stringify(write))
+      const events = await Promise.all(sockets.slice(1).map((s) => s.event()))
+      for (const e of events) assert.deepEqual([e.event, e.name, e.rows], ['INSERT', 'sentinel.socket', [{ id: 78, label: 'over the socket' }]])
+      assert.equal(events[0].event_id, events[1].event_id)
+    } finally {
+      for (const s of sockets) s.close()
+    }
   })
 
   await t.test('an API key revoked on node 1 is refused by nodes 2 and 3 within a second', async () => {

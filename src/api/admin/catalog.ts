@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, platform keys.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -11,6 +11,8 @@ import { admissionEventRoutes } from './admission-events.js'
 import type { WebhookRouteDeps } from './webhooks.js'
 import type { PlatformKeyRouteDeps } from './platform-keys.js'
 import { platformKeyRoutes } from './platform-keys.js'
+import type { BackupRouteDeps } from './backups.js'
+import { backupRoutes } from './backups.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { auditLogRoutes } from './audit-log.js'
 import { clientStatisticsRoutes } from './client-statistics.js'
@@ -18,9 +20,10 @@ import { clientRoutes } from './clients.js'
 import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
 import { webhookRoutes } from './webhooks.js'
+import { publicRouteAdminRoutes, type PublicRouteAdminDeps } from './public-routes.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PlatformKeyRouteDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -31,5 +34,7 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   jobRoutes(app, services)
   admissionEventRoutes(app, services)
   webhookRoutes(app, services)
+  publicRouteAdminRoutes(app, services)
+  backupRoutes(app, services)
   platformKeyRoutes(app, services)
 }

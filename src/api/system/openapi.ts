@@ -1,25 +1,18 @@
-// GET /openapi.yaml and /openapi.json (generated from the route schemas), /openapi-wss.yaml and /wss/info.
+// GET /openapi.yaml and /openapi.json (generated from the route schemas) and /openapi-wss.yaml (the WebSocket
+// gateway's messages, from the realtime protocol's tables).
 import type { FastifyPluginAsync } from 'fastify'
 import { stringify } from 'yaml'
-
-// Atrium has no WebSocket gateway yet; these documents say so in the gateway's shape rather than pretend.
-const WSS_DOC = {
-  openapi: '3.0.3',
-  info: {
-    title: 'Atrium WebSocket gateway',
-    version: '0',
-    description: 'The WebSocket gateway (/wss/gateway) is not available in this Atrium version. Row events (X-Publish-Event) go through the outbox to in-process subscribers on every node; use the HTTP gateway routes meanwhile.',
-  },
-  paths: {},
-  'x-state': 'unavailable',
-}
+import type { Config } from '../../config/schema.js'
+import { wssDocument } from '../../realtime/contract.js'
 
 export interface OpenapiDeps {
   version: string
+  config: Pick<Config, 'realtime'>
 }
 
 export const openapiRoutes: FastifyPluginAsync<{ services: OpenapiDeps }> = async (app, { services }) => {
   let yamlCache: string | undefined
+  let wssCache: string | undefined
   app.get('/openapi.yaml', {
     config: { operation: 'system.openapi', access: { protect: 'openapi' } },
     schema: { summary: 'Download the OpenAPI document generated from the route schemas', tags: ['system'] },
@@ -36,21 +29,8 @@ export const openapiRoutes: FastifyPluginAsync<{ services: OpenapiDeps }> = asyn
   app.get('/openapi-wss.yaml', {
     config: { operation: 'system.openapi_wss', access: { protect: 'openapi' } },
     schema: { summary: 'Download the WebSocket OpenAPI YAML', tags: ['system'] },
-  }, async (_req, reply) => reply.type('application/yaml; charset=utf-8').send(stringify(WSS_DOC)))
-
-  app.get('/wss/info', {
-    config: { operation: 'system.wss_info', access: 'public' },
-    schema: { summary: 'Read the WebSocket gateway contract', tags: ['system'] },
-  }, async () => ({
-    status: 'success',
-    message: 'Atrium WebSocket gateway is not available in this version',
-    data: {
-      transport: 'wss',
-      path: '/wss/gateway',
-      state: 'unavailable',
-      version: services.version,
-      notes: ['Use the HTTP gateway routes; row events are published internally for webhooks and metrics.'],
-      actions: [],
-    },
-  }))
+  }, async (_req, reply) => {
+    wssCache ??= stringify(wssDocument(services.config.realtime, services.version))
+    return reply.type('application/yaml; charset=utf-8').send(wssCache)
+  })
 }

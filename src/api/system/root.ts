@@ -1,8 +1,11 @@
-// GET / (status, and the route listing for callers who may read the registry), GET /ping and GET /router/registry.
+// GET / (status, and the route listing for callers who may read the registry), GET /ping, and the registry of
+// every operation: GET /router/registry (by path), GET /registry and GET /registry/{api_registry_id} (by operation).
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { mayReadProtected } from '../../http/access-control.js'
-import type { RouteCatalog } from '../../http/route-catalog.js'
+import { rightsOf, type RegisteredOperation, type RouteCatalog } from '../../http/route-catalog.js'
+import { AppError } from '../../errors/app-error.js'
+import type { Config } from '../../config/schema.js'
 import type { Catalog } from '../../catalog/catalog.js'
 import type { AccessDeps } from '../../http/access-control.js'
 
@@ -11,7 +14,18 @@ const RouteItem = Type.Object({ path: Type.String(), methods: Type.Array(Type.St
 export interface RootDeps extends AccessDeps {
   catalog: Catalog
   version: string
+  config: { security: Pick<Config['security'], 'protect'> }
 }
+
+const RegistryEntry = Type.Object({
+  api_registry_id: Type.String({ description: 'stable and URL-safe: the method and the path' }),
+  method: Type.String(),
+  path: Type.String(),
+  operation: Type.Union([Type.String(), Type.Null()], { description: 'the dotted id of logs, metrics and audit rows' }),
+  access: Type.String({ description: 'public, admin, client, client-in-body, or protect:<setting> (client+protect:<setting> about a client)' }),
+  rights: Type.Array(Type.String(), { description: 'the rights an API key or session may need (which ones depends on the request); the admin key needs none' }),
+  summary: Type.String(),
+})
 
 export const rootRoutes: FastifyPluginAsync<{ services: RootDeps; routes: RouteCatalog }> = async (app, { services, routes }) => {
   app.get('/', {
@@ -63,16 +77,65 @@ export const rootRoutes: FastifyPluginAsync<{ services: RootDeps; routes: RouteC
           summary: Type.String(),
           operation: Type.Union([Type.String(), Type.Null()]),
           access: Type.String(),
+          operations: Type.Array(Type.Omit(RegistryEntry, ['path']), { description: 'each method of the path, as GET /registry lists it' }),
         })),
       },
     },
-  }, async () => routes.list().map((r) => ({
-    path: r.path,
-    methods: r.methods,
-    summary: r.summary,
-    operation: r.operation ?? null,
-    access: accessLabel(r.access),
-  })))
+  }, async () => {
+    const byPath = new Map<string, RegisteredOperation[]>()
+    for (const o of routes.operations()) byPath.set(o.path, [...(byPath.get(o.path) ?? []), o])
+    return routes.list().map((r) => ({
+      path: r.path,
+      methods: r.methods,
+      summary: r.summary,
+      operation: r.operation ?? null,
+      access: accessLabel(r.access),
+      operations: (byPath.get(r.path) ?? []).map((o) => {
+        const { path: _path, ...entry } = entryOf(o)
+        return entry
+      }),
+    }))
+  })
+
+  /** a protect setting at `key` means the metadata needs schema.read */
+  const isProtected = (setting: string) => services.config.security.protect[setting as keyof Config['security']['protect']] !== 'public'
+  const entryOf = (o: RegisteredOperation) => ({
+    api_registry_id: o.id,
+    method: o.method,
+    path: o.path,
+    operation: o.operation,
+    access: accessLabel(o.access),
+    rights: rightsOf(o.operation, o.access, isProtected),
+    summary: o.summary,
+  })
+
+  app.get('/registry', {
+    config: { operation: 'system.registry', access: { protect: 'registry' } },
+    schema: {
+      summary: 'List API registry entries: every operation of every family',
+      tags: ['system'],
+      response: { 200: Type.Array(RegistryEntry) },
+    },
+  }, async () => routes.operations().map(entryOf))
+
+  app.get('/registry/:api_registry_id', {
+    config: { operation: 'system.registry_entry', access: { protect: 'registry' } },
+    schema: {
+      summary: 'Lookup an API registry entry by ID',
+      tags: ['system'],
+      params: Type.Object({ api_registry_id: Type.String({ minLength: 1, maxLength: 300 }) }),
+      response: { 200: Type.Array(RegistryEntry, { description: 'the entry, wrapped in an array (as the gateway spec has it)' }) },
+    },
+  }, async (req) => {
+    const { api_registry_id: id } = req.params as { api_registry_id: string }
+    const found = routes.operation(id)
+    if (!found) {
+      throw new AppError('registry_entry_not_found', `no operation with registry id "${id.slice(0, 100)}"`, {
+        hint: 'GET /registry lists every operation and its api_registry_id, e.g. post-gateway-fetch',
+      })
+    }
+    return [entryOf(found)]
+  })
 }
 
 /** `client`, `admin`, … or `protect:<setting>`; a protected client route is `client+protect:<setting>` */

@@ -163,10 +163,12 @@ test('system routes over a PostgreSQL and a MariaDB source', async (t) => {
     assert.match(await res.text(), /swagger-ui/i)
   })
 
-  await t.test('GET /openapi-wss.yaml and /wss/info say the WebSocket gateway is unavailable', async () => {
+  await t.test('GET /openapi-wss.yaml and /wss/info describe the WebSocket gateway', async () => {
     const doc = parseYaml((await atrium.get('/openapi-wss.yaml', { key: null })).text)
-    assert.equal(doc['x-state'], 'unavailable')
+    assert.ok(doc.paths['/wss/gateway'])
+    assert.ok(doc.components.schemas.ClientMessage.properties.action.enum.includes('gateway.fetch'))
     const info = await atrium.get('/wss/info', { key: null })
-    assert.equal(info.body.data.state, 'unavailable')
+    assert.equal(info.body.data.state, 'available')
+    assert.equal(info.body.data.path, '/wss/gateway')
   })
 })
