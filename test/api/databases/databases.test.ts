@@ -271,6 +271,33 @@ test('tenancy, pagination, 202 while provisioning, failures, database types and 
     assert.equal(badJson.body.error.code, 'invalid_json')
   })
 
+  await t.test('bad input is a 4xx in the Polykomos shape, never a 500', async () => {
+    const bearer = { authorization: `Bearer ${alice.key}` }
+    const json = { ...bearer, 'content-type': 'application/json' }
+    const cases: Array<[string, string, { raw?: string; headers: Record<string, string> }]> = [
+      ['POST', '/api/v1/databases', { raw: '[]', headers: json }],
+      ['POST', '/api/v1/databases', { raw: '"a string"', headers: json }],
+      ['POST', '/api/v1/databases', { raw: '{"name":"a\u0000b"}', headers: json }],
+      ['POST', '/api/v1/databases', { raw: `{"name":"${'a'.repeat(100_000)}"}`, headers: json }],
+      ['POST', '/api/v1/databases', { raw: `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`, headers: json }],
+      ['POST', '/api/v1/databases?wait=maybe', { raw: '{"name":"x"}', headers: json }],
+      ['POST', '/api/v1/databases?wait=true&timeout=0', { raw: '{"name":"x"}', headers: json }],
+      ['POST', '/api/v1/databases', { raw: 'name=x', headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' } }],
+      ['GET', '/api/v1/databases?starting_after=not-a-uuid', { headers: bearer }],
+      ['GET', '/api/v1/databases?limit=abc', { headers: bearer }],
+      ['GET', '/api/v1/databases/%00', { headers: bearer }],
+      ['PATCH', '/api/v1/databases/00000000-0000-4000-8000-000000000000', { raw: '{"name":null}', headers: json }],
+      ['PATCH', `/api/v1/databases/${made[0]!.uuid}/quotas`, { raw: '{"connection_hard_limit":-1}', headers: json }],
+      ['PATCH', `/api/v1/databases/${made[0]!.uuid}/quotas`, { raw: '{"storage_hard_limit_gb":1e400}', headers: json }],
+    ]
+    for (const [method, path, opts] of cases) {
+      const res = await atrium.request(method, path, { key: null, ...opts })
+      assert.ok(res.status >= 400 && res.status < 500, `${method} ${path.slice(0, 60)} ${opts.raw?.slice(0, 40) ?? ''}: ${res.status} ${res.text.slice(0, 200)}`)
+      assert.equal(typeof res.body.error?.code, 'string', `${method} ${path.slice(0, 60)}: ${res.text.slice(0, 200)}`)
+      assert.equal(typeof res.body.request_id, 'string')
+    }
+  })
+
   await t.test('an unknown database and an unknown route answer in the Polykomos shape', async () => {
     const res = await atrium.api('GET', '/api/v1/databases/00000000-0000-4000-8000-000000000000', alice.key)
     assert.equal(res.status, 404)
