@@ -1,4 +1,5 @@
 // What Atrium adds to Fastify's request and route config; one place so every surface agrees.
+import type { Operation } from '../auth/operation-rights.js'
 import type { Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
 import type { AppError } from '../errors/app-error.js'
@@ -16,6 +17,11 @@ declare module 'fastify' {
     /** dotted operation id: labels logs, metrics, audit rows and rights checks */
     operation?: string
     access?: Access
+    /**
+     * the rights-table operations the route may perform, for a route whose own id is not one of them and that
+     * ROUTE_OPERATIONS (http/route-catalog.ts) does not list: what /registry shows as its rights
+     */
+    operations?: readonly Operation[]
     /**
      * the route forwards X-Athena-Client: custom_supabase to a PostgREST upstream (req.source stays unset);
      * every other client route refuses that client with 400 upstream_not_supported

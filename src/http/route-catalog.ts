@@ -24,6 +24,8 @@ export interface RegisteredOperation {
   /** the dotted operation id of logs, metrics and audit rows (`gateway.fetch`) */
   operation: string | null
   access: Access | undefined
+  /** the route's own declaration of the rights-table operations it may perform (config.operations) */
+  operations?: readonly Operation[]
   summary: string
 }
 
@@ -49,16 +51,25 @@ export const ROUTE_OPERATIONS: Readonly<Record<string, readonly Operation[]>> = 
   'rest.delete': ['rows.delete'],
   'rest.rpc': ['functions.call'],
   'management.capabilities': ['management.read'],
+  // a deferred request is seen only by its sender, who needed one of these to submit it; a requeue checks it again
+  'gateway.deferred.get': ['rows.read', 'rows.count', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete'],
+  'gateway.deferred.requeue': ['rows.read', 'rows.count', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete'],
+  // a pipeline reads its source (a table, or a read query) and writes its sink; a template is a pipeline to run
+  'pipelines.run': ['rows.read', 'sql.read', 'rows.insert', 'rows.upsert'],
+  'pipelines.simulate': ['rows.read', 'sql.read'],
+  'pipelines.templates': ['rows.read'],
+  'pipelines.runs.get': ['rows.read', 'sql.read', 'rows.insert', 'rows.upsert'],
+  'pipelines.runs.cancel': ['rows.read', 'sql.read', 'rows.insert', 'rows.upsert'],
   // per message: the data actions' rights, and rows.read to subscribe
   'realtime.gateway': ['rows.read', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete', 'sql.read', 'sql.write', 'sql.ddl'],
 }
 
 /** the rights a caller with a key or session may need for an operation; [] when the access alone decides */
-export function rightsOf(operation: string | null, access: Access | undefined, protectedMetadata: (setting: string) => boolean): string[] {
+export function rightsOf(operation: string | null, access: Access | undefined, protectedMetadata: (setting: string) => boolean, declared?: readonly Operation[]): string[] {
   if (access === 'admin' || access === undefined) return []
   // a public route has rights only when what it carries is checked later (the WebSocket gateway's messages)
   if (access === 'public' && !(operation && operation in ROUTE_OPERATIONS)) return []
-  const operations: Operation[] = operation ? [...(ROUTE_OPERATIONS[operation] ?? (operation in operationRights ? [operation as Operation] : []))] : []
+  const operations: Operation[] = operation ? [...(ROUTE_OPERATIONS[operation] ?? declared ?? (operation in operationRights ? [operation as Operation] : []))] : []
   if (typeof access === 'object' && protectedMetadata(access.protect)) operations.push('schema.read')
   return [...new Set(operations.map((o) => operationRights[o].right))]
 }
@@ -81,7 +92,7 @@ export class RouteCatalog {
     for (const method of methods) {
       const id = operationId(method, path)
       if (this.byId.has(id)) continue
-      this.byId.set(id, { id, method, path, operation: route.config?.operation ?? null, access: route.config?.access, summary: schema?.summary ?? '' })
+      this.byId.set(id, { id, method, path, operation: route.config?.operation ?? null, access: route.config?.access, operations: route.config?.operations, summary: schema?.summary ?? '' })
     }
   }
 

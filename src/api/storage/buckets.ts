@@ -7,11 +7,11 @@ import type { Bucket, BucketDocument } from '../../storage/bucket-store.js'
 import { bucketRecord, normalizeCorsRules, normalizeLifecycleRules, normalizePolicy, normalizePublicAccess, type BucketService } from '../../storage/bucket-service.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
-import { body, BucketName, s3IdOf, type SelectorBody } from './request.js'
+import { body, BucketName, routeConfig, s3IdOf, type SelectorBody } from './request.js'
 
 type BucketBody = SelectorBody & { bucket: string }
 const tags = ['storage']
-const config = (operation: string) => ({ operation, access: 'client' as const })
+
 
 const BucketOnly = body({ bucket: BucketName })
 const CreateBody = body({
@@ -46,12 +46,12 @@ const settingOf: Record<BucketDocument, (b: Bucket) => Record<string, unknown>> 
 }
 
 export function bucketRoutes(app: FastifyInstance, service: BucketService): void {
-  app.post('/buckets/list', { config: config('storage.buckets.list'), schema: { summary: 'List the buckets of the client', tags, body: body({}) } }, async (req) => {
+  app.post('/buckets/list', { config: routeConfig('storage.buckets.list', 'storage.read'), schema: { summary: 'List the buckets of the client', tags, body: body({}) } }, async (req) => {
     const list = await service.list(contextOf(req), s3IdOf(req.body as SelectorBody))
     return gatewaySuccess(`Listed ${plural(list.length, 'bucket')}`, { buckets: list.map(bucketRecord) })
   })
 
-  app.post('/buckets/create', { config: config('storage.buckets.create'), schema: { summary: 'Create a bucket', tags, body: CreateBody } }, async (req, reply) => {
+  app.post('/buckets/create', { config: routeConfig('storage.buckets.create', 'storage.write'), schema: { summary: 'Create a bucket', tags, body: CreateBody } }, async (req, reply) => {
     const b = req.body as BucketBody & { public?: boolean; versioning?: boolean; file_size_limit?: number; allowed_mime_types?: string[] }
     const bucket = await service.create(contextOf(req), s3IdOf(b), b.bucket, {
       public: b.public, versioning: b.versioning, fileSizeLimit: b.file_size_limit, allowedMimeTypes: b.allowed_mime_types,
@@ -60,7 +60,7 @@ export function bucketRoutes(app: FastifyInstance, service: BucketService): void
     return gatewaySuccess(`Created bucket ${bucket.name}`, { bucket: bucketRecord(bucket) })
   })
 
-  app.post('/buckets/delete', { config: config('storage.buckets.delete'), schema: { summary: 'Delete a bucket (refused while not empty unless force)', tags, body: DeleteBody } }, async (req) => {
+  app.post('/buckets/delete', { config: routeConfig('storage.buckets.delete', 'storage.write'), schema: { summary: 'Delete a bucket (refused while not empty unless force)', tags, body: DeleteBody } }, async (req) => {
     const b = req.body as BucketBody & { force?: boolean }
     const { objectsDeleted } = await service.delete(contextOf(req), s3IdOf(b), b.bucket, b.force === true)
     return gatewaySuccess(`Deleted bucket ${b.bucket}`, { bucket: b.bucket, deleted: true, objects_deleted: objectsDeleted })
@@ -69,19 +69,19 @@ export function bucketRoutes(app: FastifyInstance, service: BucketService): void
   /** get, set and delete of one setting document */
   const setting = (path: string, document: BucketDocument, what: string, setBody: ReturnType<typeof body>, valueOf: (req: FastifyRequest) => unknown) => {
     const op = document.replace('_', '-')
-    app.post(`/buckets/${path}`, { config: config(`storage.buckets.${op}.get`), schema: { summary: `Read the bucket's ${what}`, tags, body: BucketOnly } }, async (req) => {
+    app.post(`/buckets/${path}`, { config: routeConfig(`storage.buckets.${op}.get`, 'storage.read'), schema: { summary: `Read the bucket's ${what}`, tags, body: BucketOnly } }, async (req) => {
       const b = req.body as BucketBody
       const bucket = await service.get(contextOf(req), s3IdOf(b), b.bucket)
       return gatewaySuccess(`Read the ${what} of ${bucket.name}`, settingOf[document](bucket))
     })
-    app.post(`/buckets/${path}/set`, { config: config(`storage.buckets.${op}.set`), schema: { summary: `Replace the bucket's ${what}`, tags, body: setBody } }, async (req) => {
+    app.post(`/buckets/${path}/set`, { config: routeConfig(`storage.buckets.${op}.set`, 'storage.write'), schema: { summary: `Replace the bucket's ${what}`, tags, body: setBody } }, async (req) => {
       const b = req.body as BucketBody
       // checked before the bucket is looked up: a bad document is a 400 whoever owns the bucket
       const value = valueOf(req)
       const bucket = await service.setDocument(contextOf(req), s3IdOf(b), b.bucket, document, value)
       return gatewaySuccess(`Set the ${what} of ${bucket.name}`, settingOf[document](bucket))
     })
-    app.post(`/buckets/${path}/delete`, { config: config(`storage.buckets.${op}.delete`), schema: { summary: `Remove the bucket's ${what}`, tags, body: BucketOnly } }, async (req) => {
+    app.post(`/buckets/${path}/delete`, { config: routeConfig(`storage.buckets.${op}.delete`, 'storage.write'), schema: { summary: `Remove the bucket's ${what}`, tags, body: BucketOnly } }, async (req) => {
       const b = req.body as BucketBody
       const bucket = await service.setDocument(contextOf(req), s3IdOf(b), b.bucket, document, null)
       return gatewaySuccess(`Removed the ${what} of ${bucket.name}`, settingOf[document](bucket))

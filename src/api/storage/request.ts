@@ -2,6 +2,7 @@
 // camelCase s3Id), the bucket, and the reply envelope.
 import { Type, type TObject, type TProperties } from '@sinclair/typebox'
 import { AppError } from '../../errors/app-error.js'
+import type { StorageOperation } from '../../storage/storage-access.js'
 
 /** the connection selector every SDK request carries; other fields the SDK may add are accepted and ignored */
 export const Selector = {
@@ -30,3 +31,9 @@ export function s3IdOf(b: SelectorBody | undefined): string {
   }
   throw new AppError('invalid_request', 'body/s3_id is required', { hint: 'send s3_id naming a storage connection; GET /storage/catalogs lists them ("default" is Atrium\'s own store)' })
 }
+
+/**
+ * A storage route's config: its operation id, and the storage rights it needs (what /registry lists; the
+ * storage service checks them on the bucket it resolves).
+ */
+export const routeConfig = (operation: string, ...needs: StorageOperation[]) => ({ operation, access: 'client' as const, operations: needs })

@@ -105,7 +105,7 @@ export const rootRoutes: FastifyPluginAsync<{ services: RootDeps; routes: RouteC
     path: o.path,
     operation: o.operation,
     access: accessLabel(o.access),
-    rights: rightsOf(o.operation, o.access, isProtected),
+    rights: rightsOf(o.operation, o.access, isProtected, o.operations),
     summary: o.summary,
   })
 
