@@ -36,6 +36,7 @@ import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
+import { BucketStore } from './storage/bucket-store.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -77,6 +78,8 @@ export interface Platform {
   rawSqlGate: RawSqlGate
   /** files: uploads, exports, backups and the storage API (filesystem under dataDir, or S3) */
   objects: ObjectStore
+  /** storage buckets of every client (/storage/*), their options and settings */
+  buckets: BucketStore
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
 }
@@ -221,6 +224,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
+    buckets: new BucketStore(catalog),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 

@@ -34,6 +34,9 @@ export const operationRights = {
   'management.indexes.create': { right: 'management.indexes.write', purpose: 'create indexes' },
   'management.indexes.drop': { right: 'management.indexes.drop', purpose: 'drop indexes' },
   'management.extensions.install': { right: 'management.extensions.write', purpose: 'install extensions' },
+  // storage (/storage/*): buckets, objects and their URLs
+  'storage.read': { right: 'storage.read', purpose: 'read storage buckets and objects' },
+  'storage.write': { right: 'storage.write', purpose: 'change storage buckets and objects' },
 } as const satisfies Record<string, OperationRight>
 
 export type Operation = keyof typeof operationRights

@@ -120,6 +120,15 @@ export const codes = {
   invalid_signed_url: { status: 403, stage: 'auth' },
   signed_url_expired: { status: 403, stage: 'auth' },
   object_store_error: { status: 502, stage: 'execute' },
+  // storage (/storage/*): connections (s3_id), buckets and their limits, object versions
+  storage_catalog_not_found: { status: 404, stage: 'request' },
+  bucket_not_found: { status: 404, stage: 'request' },
+  bucket_already_exists: { status: 409, stage: 'execute' },
+  bucket_not_empty: { status: 409, stage: 'execute' },
+  bucket_not_public: { status: 400, stage: 'request' },
+  mime_type_not_allowed: { status: 415, stage: 'request' },
+  object_version_not_found: { status: 404, stage: 'execute' },
+  object_exists: { status: 409, stage: 'execute' },
   // sessions: JWT bearer tokens (HS256 secret or JWKS)
   invalid_session_token: { status: 401, stage: 'auth' },
   expired_session_token: { status: 401, stage: 'auth' },

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto'
 import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
 import { gatewayFamily } from '../api/gateway/index.js'
 import { restFamily } from '../api/rest/index.js'
+import { storageFamily } from '../api/storage/index.js'
 import { systemFamily } from '../api/system/index.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
 import type { RestDeps } from '../api/rest/deps.js'
+import type { StorageDeps } from '../api/storage/deps.js'
 import type { SystemDeps } from '../api/system/index.js'
 import type { Config } from '../config/schema.js'
 import type { AccountingDeps } from './plugins/request-accounting.js'
@@ -33,7 +35,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -129,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, systemFamily, familyDeps)
   await mountFamily(root, gatewayFamily, familyDeps)
   await mountFamily(root, restFamily, familyDeps)
+  await mountFamily(root, storageFamily, familyDeps)
 
   return root
 }

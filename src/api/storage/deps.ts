@@ -1,0 +1,8 @@
+// What the storage family's routes need, passed in from boot.ts through http/app.ts.
+import type { Config } from '../../config/schema.js'
+import type { AccessDeps } from '../../http/access-control.js'
+import type { ObjectStore } from '../../objects/object-store.js'
+import type { BucketStore } from '../../storage/bucket-store.js'
+
+/** key access, the object store and the bucket store */
+export type StorageDeps = AccessDeps & { config: Config; objects: ObjectStore; buckets: BucketStore }

@@ -1,0 +1,17 @@
+// The storage family (/storage/*): buckets and objects of each client on a storage connection (s3_id), in the
+// shapes the athena-js 5 storage module sends and reads; API keys or sessions like the gateway; the Athena envelope.
+import { installKeyAccess } from '../../http/access-control.js'
+import type { Family } from '../family.js'
+import { renderAthenaError } from '../gateway/envelope.js'
+import { catalogRoutes } from './catalogs.js'
+import type { StorageDeps } from './deps.js'
+
+export const storageFamily: Family<StorageDeps> = {
+  name: 'storage',
+  prefix: '/storage',
+  readCredentials: (scope, services) => installKeyAccess(scope, services),
+  renderError: renderAthenaError,
+  async routes(app, services) {
+    catalogRoutes(app, services)
+  },
+}
