@@ -37,6 +37,7 @@ import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
+import { createFileServices, type FileServices } from './storage/file-services.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -80,6 +81,8 @@ export interface Platform {
   objects: ObjectStore
   /** storage buckets of every client (/storage/*), their options and settings */
   buckets: BucketStore
+  /** storage file records and their multipart uploads (/storage/files*, /storage/multipart/*) */
+  storageFiles: FileServices
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
 }
@@ -201,6 +204,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const buckets = new BucketStore(catalog)
   const platform: Platform = {
     config,
     logger,
@@ -224,7 +228,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rateLimits,
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
-    buckets: new BucketStore(catalog),
+    buckets,
+    storageFiles: createFileServices({ catalog, objects, buckets, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 

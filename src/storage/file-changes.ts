@@ -37,7 +37,18 @@ export interface CopyInput {
   visibility?: FileVisibility
 }
 
+export interface VisibilityInput {
+  visibility?: FileVisibility
+  public?: boolean
+}
+
 const MAX_MANY = 1000
+
+function visibilityOf(input: VisibilityInput): FileVisibility {
+  const visibility = input.visibility ?? (input.public === undefined ? undefined : input.public ? 'public' : 'private')
+  if (visibility === undefined) throw new AppError('invalid_request', 'send visibility (private, organization or public) or public (true or false)')
+  return visibility
+}
 
 const uploadInProgress = (f: StoredFile) =>
   new AppError('storage_upload_in_progress', `file ${f.id} has a multipart upload in progress (${f.upload_id})`, {
@@ -172,10 +183,14 @@ export class StorageFileChanges {
     return toManagedFileRecord((await this.store.update(clientOf(ctx), file.id, { deleted_at: null, status }))!)
   }
 
-  async setVisibility(ctx: RequestContext, ids: string[], input: { visibility?: FileVisibility; public?: boolean }): Promise<ManagedFileRecord[]> {
+  async setVisibility(ctx: RequestContext, id: string, input: VisibilityInput): Promise<ManagedFileRecord> {
+    return this.update(ctx, id, { visibility: visibilityOf(input) })
+  }
+
+  /** the same for several files; ids that are not the client's, and deleted files, are left out */
+  async setVisibilityMany(ctx: RequestContext, ids: string[], input: VisibilityInput): Promise<ManagedFileRecord[]> {
     requireOperation(ctx.principal, 'storage.write')
-    const visibility = input.visibility ?? (input.public === undefined ? undefined : input.public ? 'public' : 'private')
-    if (visibility === undefined) throw new AppError('invalid_request', 'send visibility (private, organization or public) or public (true or false)')
+    const visibility = visibilityOf(input)
     const out: ManagedFileRecord[] = []
     for (const file of await this.many(ctx, ids)) {
       if (file.deleted_at === null) out.push(toManagedFileRecord((await this.store.update(clientOf(ctx), file.id, { visibility }))!))

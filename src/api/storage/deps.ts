@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js'
 import type { AccessDeps } from '../../http/access-control.js'
 import type { ObjectStore } from '../../objects/object-store.js'
 import type { BucketStore } from '../../storage/bucket-store.js'
+import type { FileServices } from '../../storage/file-services.js'
 
 /** key access, the object store and the bucket store */
-export type StorageDeps = AccessDeps & { config: Config; objects: ObjectStore; buckets: BucketStore }
+export type StorageDeps = AccessDeps & { config: Config; objects: ObjectStore; buckets: BucketStore; storageFiles: FileServices }

@@ -5,6 +5,9 @@ import type { Family } from '../family.js'
 import { renderAthenaError } from '../gateway/envelope.js'
 import { catalogRoutes } from './catalogs.js'
 import type { StorageDeps } from './deps.js'
+import { fileByteRoutes } from './file-bytes.js'
+import { fileRoutes } from './files.js'
+import { multipartRoutes } from './multipart.js'
 
 export const storageFamily: Family<StorageDeps> = {
   name: 'storage',
@@ -13,5 +16,8 @@ export const storageFamily: Family<StorageDeps> = {
   renderError: renderAthenaError,
   async routes(app, services) {
     catalogRoutes(app, services)
+    fileRoutes(app, services)
+    multipartRoutes(app, services)
+    await fileByteRoutes(app, services)
   },
 }
