@@ -180,7 +180,9 @@ export class StorageFileChanges {
       throw new AppError('storage_file_not_uploaded', `the bytes of file ${file.id} are no longer in the store`, { hint: 'restore with force: true to get the record back as pending, then upload the bytes again', data: { file_id: file.id } })
     }
     const status = file.status === 'uploaded' && !hasBytes ? 'pending' : undefined
-    return toManagedFileRecord((await this.store.update(clientOf(ctx), file.id, { deleted_at: null, status }))!)
+    const restored = (await this.store.update(clientOf(ctx), file.id, { deleted_at: null, status }))!
+    // bytes that arrived through a signed URL before the delete are seen now
+    return toManagedFileRecord(await this.files.settle(ctx, restored))
   }
 
   async setVisibility(ctx: RequestContext, id: string, input: VisibilityInput): Promise<ManagedFileRecord> {

@@ -90,6 +90,8 @@ const COLUMNS = `f.id, f.client, f.bucket_id, b.name AS bucket, b.s3_id, f.stora
   f.content_type, f.size_bytes, f.checksum_sha256, f.etag, f.resource_id, f.metadata, f.visibility, f.status, f.upload_id,
   f.created_by, f.created_at, f.updated_at, f.deleted_at`
 const FROM = 'atrium.storage_files f JOIN atrium.storage_buckets b ON b.id = f.bucket_id'
+/** the rows an INSERT or UPDATE … RETURNING just wrote (a statement cannot see its own writes in the table) */
+const WRITTEN = 'written f JOIN atrium.storage_buckets b ON b.id = f.bucket_id'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** whether `id` can name a file (a malformed id is "not found", not a database error) */
@@ -105,13 +107,13 @@ export class FileStore {
   /** undefined when another live or deleted record already holds the key in that bucket */
   async create(f: NewFile, db: Executor = this.db): Promise<StoredFile | undefined> {
     const res = await db.query({
-      sql: `WITH f AS (
+      sql: `WITH written AS (
               INSERT INTO atrium.storage_files (id, client, bucket_id, storage_key, name, original_name, mime_type, content_type,
                 size_bytes, checksum_sha256, resource_id, metadata, visibility, created_by)
               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
               ON CONFLICT (bucket_id, storage_key) DO NOTHING
               RETURNING *)
-            SELECT ${COLUMNS} FROM ${FROM}`,
+            SELECT ${COLUMNS} FROM ${WRITTEN}`,
       params: [randomUUID(), f.client, f.bucketId, f.storageKey, f.name, f.originalName, f.mimeType, f.contentType, f.sizeBytes,
         f.checksumSha256, f.resourceId, JSON.stringify(f.metadata), f.visibility, f.createdBy],
     })
@@ -149,8 +151,8 @@ export class FileStore {
     }
     sets.push('updated_at = now()')
     const res = await db.query({
-      sql: `WITH f AS (UPDATE atrium.storage_files SET ${sets.join(', ')} WHERE id = $1 AND client = $2 RETURNING *)
-            SELECT ${COLUMNS} FROM ${FROM}`,
+      sql: `WITH written AS (UPDATE atrium.storage_files SET ${sets.join(', ')} WHERE id = $1 AND client = $2 RETURNING *)
+            SELECT ${COLUMNS} FROM ${WRITTEN}`,
       params,
     })
     return res.rows[0] ? toFile(res.rows[0]) : undefined

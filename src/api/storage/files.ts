@@ -86,6 +86,8 @@ const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 1
 
 type Id = { file_id: string }
 const tags = ['storage']
+/** the SDK sends some calls (restore, confirm-upload) without a body: validated as an empty object then */
+const emptyBodyIsObject = async (req: { body: unknown }) => { if (req.body === undefined || req.body === null) req.body = {} }
 const client = (operation: string) => ({ operation, access: 'client' as const })
 
 export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
@@ -106,8 +108,9 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
 
   app.post<{ Params: Id; Body: Static<typeof ConfirmBody> }>('/files/:file_id/confirm-upload', {
     config: client('storage.files.confirm_upload'),
-    schema: { summary: 'Confirm that a file\'s bytes are in the store (size, checksum, bucket limits)', tags, params: IdParams, body: Type.Optional(ConfirmBody) },
-  }, async (req) => gatewaySuccess('Upload confirmed', { file: await files.confirmUpload(contextOf(req), req.params.file_id, req.body ?? {}) }))
+    preValidation: emptyBodyIsObject,
+    schema: { summary: 'Confirm that a file\'s bytes are in the store (size, checksum, bucket limits)', tags, params: IdParams, body: ConfirmBody },
+  }, async (req) => gatewaySuccess('Upload confirmed', { file: await files.confirmUpload(contextOf(req), req.params.file_id, req.body) }))
 
   app.post<{ Body: Static<typeof ListBody> }>('/files/list', {
     config: client('storage.files.list'),
@@ -154,10 +157,11 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
     return gatewaySuccess(`Deleted ${plural(deleted.length, 'file')}`, { count: deleted.length, files: deleted })
   })
 
-  app.post<{ Params: Id; Querystring: Static<typeof ForceQuery>; Body: { force?: boolean } | undefined }>('/files/:file_id/restore', {
+  app.post<{ Params: Id; Querystring: Static<typeof ForceQuery>; Body: Static<typeof ForceQuery> }>('/files/:file_id/restore', {
     config: client('storage.files.restore'),
-    schema: { summary: 'Undo a file\'s soft delete', tags, params: IdParams, querystring: ForceQuery, body: Type.Optional(Type.Object({ force: Type.Optional(Type.Boolean()) })) },
-  }, async (req) => gatewaySuccess('File restored', { file: await changes.restore(contextOf(req), req.params.file_id, { force: req.body?.force ?? req.query.force }) }))
+    preValidation: emptyBodyIsObject,
+    schema: { summary: 'Undo a file\'s soft delete', tags, params: IdParams, querystring: ForceQuery, body: ForceQuery },
+  }, async (req) => gatewaySuccess('File restored', { file: await changes.restore(contextOf(req), req.params.file_id, { force: req.body.force ?? req.query.force }) }))
 
   app.delete<{ Params: Id }>('/files/:file_id/purge', {
     config: client('storage.files.purge'),
