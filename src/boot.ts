@@ -38,6 +38,7 @@ import { Webhooks } from './webhooks/webhooks-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
+import { Storage } from './storage/storage.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -83,6 +84,8 @@ export interface Platform {
   buckets: BucketStore
   /** storage file records and their multipart uploads (/storage/files*, /storage/multipart/*) */
   storageFiles: FileServices
+  /** the storage API's services: buckets, objects, folders, versions */
+  storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
 }
@@ -230,6 +233,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     objects,
     buckets,
     storageFiles: createFileServices({ catalog, objects, buckets, maxUploadBytes: config.objects.maxUploadBytes }),
+    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 

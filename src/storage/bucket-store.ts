@@ -229,8 +229,8 @@ export class BucketStore {
     return toBucket(res.rows[0])
   }
 
-  async delete(tx: Executor, bucket: Bucket): Promise<void> {
-    await tx.query({ sql: 'DELETE FROM atrium.storage_buckets WHERE id = $1', params: [bucket.id] })
+  async delete(bucket: Bucket, db: Executor = this.db): Promise<void> {
+    await db.query({ sql: 'DELETE FROM atrium.storage_buckets WHERE id = $1', params: [bucket.id] })
   }
 
   /** buckets with at least one enabled lifecycle rule, for the expiry job */

@@ -3,11 +3,14 @@
 import { installKeyAccess } from '../../http/access-control.js'
 import type { Family } from '../family.js'
 import { renderAthenaError } from '../gateway/envelope.js'
+import { bucketRoutes } from './buckets.js'
 import { catalogRoutes } from './catalogs.js'
 import type { StorageDeps } from './deps.js'
 import { fileByteRoutes } from './file-bytes.js'
 import { fileRoutes } from './files.js'
 import { multipartRoutes } from './multipart.js'
+import { objectRoutes } from './objects.js'
+import { publicObjectRoutes } from './public-objects.js'
 
 export const storageFamily: Family<StorageDeps> = {
   name: 'storage',
@@ -16,6 +19,9 @@ export const storageFamily: Family<StorageDeps> = {
   renderError: renderAthenaError,
   async routes(app, services) {
     catalogRoutes(app, services)
+    bucketRoutes(app, services.storage.bucketService)
+    objectRoutes(app, services.storage)
+    publicObjectRoutes(app, services.storage)
     fileRoutes(app, services)
     multipartRoutes(app, services)
     await fileByteRoutes(app, services)

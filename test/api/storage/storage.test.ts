@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { test, type TestContext } from 'node:test'
+import { startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
+import { createPgDatabase } from '../../helpers/databases.js'
+import { startS3Server } from '../../helpers/s3-server.js'
+
+// The /storage buckets and objects routes, black-box through HTTP with the bodies the athena-js 5 storage module
+// sends (s3_id, bucket, key, …; X-Athena-Client), on both object store backends: the filesystem (signed URLs
+// served by Atrium) and S3 (s3rver; presigned URLs answered by s3rver).
+
+interface Backend {
+  name: 'filesystem' | 's3'
+  env(t: TestContext): Promise<Record<string, string>>
+}
+
+const BACKENDS: Backend[] = [
+  { name: 'filesystem', env: async () => ({}) },
+  { name: 's3', env: async (t) => (await startS3Server(t)).env },
+]
+
+const S3_ID = 'default'
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex')
+
+/** uploads through the storage API the way the SDK does: ask for a signed URL, then PUT the bytes to it */
+async function upload(atrium: TestAtrium, client: string, bucket: string, key: string, data: Buffer, contentType = 'application/octet-stream') {
+  const signed = await atrium.post('/storage/objects/upload-url', { client, body: { s3_id: S3_ID, bucket, key, content_type: contentType } })
+  assert.equal(signed.status, 200, signed.text)
+  const put = await fetch(signed.body.data.url, { method: 'PUT', body: data, headers: signed.body.data.headers })
+  assert.ok(put.ok, `PUT to the signed URL: ${put.status} ${await put.clone().text()}`)
+  return signed.body.data
+}
+
+for (const backend of BACKENDS) {
+  test(`storage buckets and objects: ${backend.name}`, async (t) => {
+    const env = await backend.env(t)
+    const [app, other] = await Promise.all([createPgDatabase(t), createPgDatabase(t)])
+    const atrium = await startTestAtrium(t, { sources: { app: app.url, other: other.url }, env })
+    const post = (path: string, body: Record<string, unknown>, client = 'app') => atrium.post(path, { client, body: { s3_id: S3_ID, ...body } })
+
+    await t.test('buckets: create with options, list, refuse a duplicate and bad names', async () => {
+      const created = await post('/storage/buckets/create', { bucket: 'photos', public: true, versioning: true, file_size_limit: 1000, allowed_mime_types: ['image/*', 'text/plain'] })
+      assert.equal(created.status, 201, created.text)
+      assert.equal(created.body.status, 'success')
+      assert.deepEqual(
+        { name: created.body.data.bucket.name, public: created.body.data.bucket.public, versioning: created.body.data.bucket.versioning, limit: created.body.data.bucket.file_size_limit, types: created.body.data.bucket.allowed_mime_types },
+        { name: 'photos', public: true, versioning: true, limit: 1000, types: ['image/*', 'text/plain'] },
+      )
+      assert.equal((await post('/storage/buckets/create', { bucket: 'docs' })).status, 201)
+      const list = await post('/storage/buckets/list', {})
+      assert.deepEqual(list.body.data.buckets.map((b: { name: string }) => b.name), ['docs', 'photos'])
+      const dup = await post('/storage/buckets/create', { bucket: 'photos' })
+      assert.equal(dup.status, 409)
+      assert.equal(dup.body.code, 'bucket_already_exists')
+      for (const bad of ['..', 'a/b', 'UPPER', 'x']) {
+        const res = await post('/storage/buckets/create', { bucket: bad })
+        assert.equal(res.status, 400, `${bad}: ${res.text}`)
+      }
+      const badType = await post('/storage/buckets/create', { bucket: 'weird', allowed_mime_types: ['not a type'] })
+      assert.equal(badType.status, 400)
+    })
+
+    await t.test('tenancy: another client does not see the bucket (404), and may have one of the same name', async () => {
+      const res = await post('/storage/objects', { bucket: 'photos' }, 'other')
+      assert.equal(res.status, 404)
+      assert.equal(res.body.code, 'bucket_not_found')
+      assert.deepEqual((await post('/storage/buckets/list', {}, 'other')).body.data.buckets, [])
+      assert.equal((await post('/storage/buckets/create', { bucket: 'photos' }, 'other')).status, 201)
+      assert.equal((await post('/storage/buckets/delete', { bucket: 'photos' }, 'other')).status, 200)
+      assert.equal((await post('/storage/objects/head', { bucket: 'photos', key: 'x' })).body.code, 'object_not_found', 'the first client still has its bucket')
+    })
+
+    await t.test('an unknown s3_id is a 404; a missing one is a 400 naming it', async () => {
+      const res = await post('/storage/buckets/list', { s3_id: 'nope' })
+      assert.equal(res.status, 404)
+      assert.equal(res.body.code, 'storage_catalog_not_found')
+      const missing = await atrium.post('/storage/buckets/list', { client: 'app', body: {} })
+      assert.equal(missing.status, 400)
+      assert.match(missing.body.message, /s3_id/)
+    })
+
+    await t.test('upload URL, head, exists, download URL: the bytes round-trip through signed URLs', async () => {
+      const data = Buffer.from('hello storage')
+      const signed = await upload(atrium, 'app', 'docs', 'notes/a.txt', data, 'text/plain')
+      assert.ok(signed.expires_at && signed.expires_in === 3600)
+      const head = await post('/storage/objects/head', { bucket: 'docs', key: 'notes/a.txt' })
+      assert.equal(head.status, 200, head.text)
+      assert.equal(head.body.data.size, data.length)
+      assert.equal(head.body.data.content_type, 'text/plain')
+      assert.equal(head.body.data.etag, `"${md5(data)}"`)
+      assert.equal((await post('/storage/objects/exists', { bucket: 'docs', key: 'notes/a.txt' })).body.data.exists, true)
+      assert.equal((await post('/storage/objects/exists', { bucket: 'docs', key: 'notes/none' })).body.data.exists, false)
+      const url = await post('/storage/objects/url', { bucket: 'docs', key: 'notes/a.txt', expires_in: 60 })
+      assert.equal(url.status, 200, url.text)
+      assert.equal(url.body.data.expires_in, 60)
+      const got = await fetch(url.body.data.url)
+      assert.equal(got.status, 200)
+      assert.equal(await got.text(), 'hello storage')
+      const missing = await post('/storage/objects/url', { bucket: 'docs', key: 'notes/none' })
+      assert.equal(missing.status, 404)
+    })
+
+    await t.test('keys are validated: "..", NUL, leading "/" and over-long keys are 400', async () => {
+      for (const key of ['../escape', 'a/../b', 'a\u0000b', '/abs', 'x'.repeat(300)]) {
+        const res = await post('/storage/objects/upload-url', { bucket: 'docs', key })
+        assert.equal(res.status, 400, `${JSON.stringify(key)}: ${res.text}`)
+      }
+    })
+
+    await t.test('list: prefix, delimiter and pagination', async () => {
+      for (const key of ['list/a', 'list/b', 'list/sub/c', 'list/sub/d', 'other/e']) await upload(atrium, 'app', 'docs', key, Buffer.from(key))
+      const folded = await post('/storage/objects', { bucket: 'docs', prefix: 'list/', delimiter: '/' })
+      assert.equal(folded.status, 200, folded.text)
+      assert.deepEqual(folded.body.data.objects.map((o: { key: string }) => o.key), ['list/a', 'list/b'])
+      assert.deepEqual(folded.body.data.common_prefixes, ['list/sub/'])
+      const keys: string[] = []
+      let token: string | undefined
+      for (let i = 0; i < 10; i++) {
+        const page = await post('/storage/objects', { bucket: 'docs', prefix: 'list/', max_keys: 2, ...(token ? { continuation_token: token } : {}) })
+        keys.push(...page.body.data.objects.map((o: { key: string }) => o.key))
+        token = page.body.data.next_continuation_token ?? undefined
+        if (!page.body.data.is_truncated) break
+      }
+      assert.deepEqual(keys, ['list/a', 'list/b', 'list/sub/c', 'list/sub/d'])
+    })
+
+    await t.test('limits: upload URLs and copies refuse sizes and types the bucket does not take; validate reports them', async () => {
+      const big = await post('/storage/objects/upload-url', { bucket: 'photos', key: 'big.png', content_type: 'image/png', size_bytes: 5000 })
+      assert.equal(big.status, 413)
+      assert.equal(big.body.code, 'object_too_large')
+      const type = await post('/storage/objects/upload-url', { bucket: 'photos', key: 'a.pdf', content_type: 'application/pdf' })
+      assert.equal(type.status, 415)
+      assert.equal(type.body.code, 'mime_type_not_allowed')
+      // a copy from an unlimited bucket is held to the destination's limits
+      const copy = await post('/storage/objects/copy', { bucket: 'docs', source_key: 'other/e', destination_key: 'e', destination_bucket: 'photos' })
+      assert.equal(copy.status, 415)
+      await upload(atrium, 'app', 'photos', 'ok.png', Buffer.from('png bytes'), 'image/png')
+      const valid = await post('/storage/objects/validate', { bucket: 'photos', key: 'ok.png', checksum_sha256: createHash('sha256').update('png bytes').digest('hex') })
+      assert.equal(valid.body.data.valid, true, valid.text)
+      const wrong = await post('/storage/objects/validate', { bucket: 'photos', key: 'ok.png', etag: '"0000"' })
+      assert.equal(wrong.body.data.valid, false)
+      assert.equal(wrong.body.data.problems[0].code, 'etag_mismatch')
+    })
+
+    await t.test('copy, update metadata, delete one and many', async () => {
+      const copied = await post('/storage/objects/copy', { bucket: 'docs', source_key: 'notes/a.txt', destination_key: 'copies/a.txt' })
+      assert.equal(copied.status, 200, copied.text)
+      assert.equal(copied.body.data.key, 'copies/a.txt')
+      const updated = await post('/storage/objects/update', { bucket: 'docs', key: 'copies/a.txt', content_type: 'text/markdown', metadata: { owner: 'ada' }, cache_control: 'max-age=60' })
+      assert.equal(updated.status, 200, updated.text)
+      const head = await post('/storage/objects/head', { bucket: 'docs', key: 'copies/a.txt' })
+      assert.equal(head.body.data.content_type, 'text/markdown')
+      assert.deepEqual(head.body.data.metadata, { owner: 'ada', 'cache-control': 'max-age=60' })
+      const one = await post('/storage/objects/delete', { bucket: 'docs', key: 'copies/a.txt' })
+      assert.deepEqual(one.body.data.deleted, ['copies/a.txt'])
+      const many = await post('/storage/objects/delete', { bucket: 'docs', keys: ['list/a', 'list/b'] })
+      assert.deepEqual(many.body.data.deleted.sort(), ['list/a', 'list/b'])
+      assert.equal((await post('/storage/objects/exists', { bucket: 'docs', key: 'list/a' })).body.data.exists, false)
+    })
+
+    await t.test('folders: create (listed as a prefix), rename, delete', async () => {
+      assert.equal((await post('/storage/objects/folder', { bucket: 'docs', prefix: 'empty/' })).status, 200)
+      const listed = await post('/storage/objects', { bucket: 'docs', delimiter: '/' })
+      assert.ok(listed.body.data.common_prefixes.includes('empty/'), listed.text)
+      const renamed = await post('/storage/objects/folder/rename', { bucket: 'docs', from_prefix: 'list/sub', to_prefix: 'moved' })
+      assert.equal(renamed.status, 200, renamed.text)
+      assert.equal(renamed.body.data.processed_objects, 2)
+      assert.equal((await post('/storage/objects/exists', { bucket: 'docs', key: 'moved/c' })).body.data.exists, true)
+      assert.equal((await post('/storage/objects/exists', { bucket: 'docs', key: 'list/sub/c' })).body.data.exists, false)
+      const deleted = await post('/storage/objects/folder/delete', { bucket: 'docs', prefix: 'moved/' })
+      assert.equal(deleted.body.data.processed_objects, 2)
+      assert.equal((await post('/storage/objects', { bucket: 'docs', prefix: 'moved/' })).body.data.objects.length, 0)
+      assert.equal((await post('/storage/objects/folder', { bucket: 'docs', prefix: '../up' })).status, 400)
+    })
+
+    await t.test('versions: a versioned bucket keeps replaced and deleted content; restore (force) and delete versions', async () => {
+      await upload(atrium, 'app', 'photos', 'v.txt', Buffer.from('one'), 'text/plain')
+      await upload(atrium, 'app', 'photos', 'v.txt', Buffer.from('two'), 'text/plain')
+      const listed = await post('/storage/objects/versions', { bucket: 'photos', key: 'v.txt' })
+      assert.equal(listed.status, 200, listed.text)
+      const [current, old] = listed.body.data.versions
+      assert.equal(current.is_latest, true)
+      assert.equal(old.is_latest, false)
+      assert.equal(old.size, 3)
+      const refused = await post('/storage/objects/versions/restore', { bucket: 'photos', key: 'v.txt', version_id: old.version_id })
+      assert.equal(refused.status, 409)
+      assert.equal(refused.body.code, 'object_exists')
+      const restored = await post('/storage/objects/versions/restore', { bucket: 'photos', key: 'v.txt', version_id: old.version_id, force: true })
+      assert.equal(restored.status, 200, restored.text)
+      const url = await post('/storage/objects/url', { bucket: 'photos', key: 'v.txt' })
+      assert.equal(await (await fetch(url.body.data.url)).text(), 'one')
+      // "two" was kept when "one" came back, and a delete keeps "one"
+      await post('/storage/objects/delete', { bucket: 'photos', key: 'v.txt' })
+      const after = await post('/storage/objects/versions', { bucket: 'photos', key: 'v.txt' })
+      assert.equal(after.body.data.versions.length, 3, after.text)
+      assert.ok(after.body.data.versions.every((v: { is_latest: boolean }) => !v.is_latest))
+      const gone = await post('/storage/objects/versions/delete', { bucket: 'photos', key: 'v.txt', version_id: old.version_id })
+      assert.equal(gone.status, 200, gone.text)
+      assert.equal((await post('/storage/objects/versions/delete', { bucket: 'photos', key: 'v.txt', version_id: old.version_id })).body.code, 'object_version_not_found')
+    })
+
+    await t.test('public URLs: only for public buckets, readable without a key', async () => {
+      const res = await post('/storage/objects/public-url', { bucket: 'photos', key: 'ok.png' })
+      assert.equal(res.status, 200, res.text)
+      const got = await fetch(res.body.data.url)
+      assert.equal(got.status, 200)
+      assert.equal(await got.text(), 'png bytes')
+      const refused = await post('/storage/objects/public-url', { bucket: 'docs', key: 'notes/a.txt' })
+      assert.equal(refused.status, 400)
+      assert.equal(refused.body.code, 'bucket_not_public')
+      // a private bucket's object cannot be read by guessing its public path
+      const guessed = await fetch(res.body.data.url.replace('/photos/ok.png', '/docs/notes/a.txt'))
+      assert.equal(guessed.status, 404)
+      // restrict_public_buckets turns the public URL off
+      await post('/storage/buckets/public-access/set', { bucket: 'photos', restrict_public_buckets: true })
+      assert.equal((await fetch(res.body.data.url)).status, 404)
+      await post('/storage/buckets/public-access/delete', { bucket: 'photos' })
+      assert.equal((await fetch(res.body.data.url)).status, 200)
+    })
+
+    await t.test('bucket settings: CORS, lifecycle, policy and public access get/set/delete', async () => {
+      const cors = await post('/storage/buckets/cors/set', { bucket: 'docs', rules: [{ allowed_origins: ['https://app.example'], allowed_methods: ['get', 'PUT'], max_age_seconds: 600 }] })
+      assert.equal(cors.status, 200, cors.text)
+      assert.deepEqual((await post('/storage/buckets/cors', { bucket: 'docs' })).body.data.rules, [{ allowed_origins: ['https://app.example'], allowed_methods: ['GET', 'PUT'], max_age_seconds: 600 }])
+      assert.equal((await post('/storage/buckets/cors/set', { bucket: 'docs', rules: [{ allowed_origins: ['*'], allowed_methods: ['PATCH'] }] })).status, 400)
+      await post('/storage/buckets/cors/delete', { bucket: 'docs' })
+      assert.deepEqual((await post('/storage/buckets/cors', { bucket: 'docs' })).body.data.rules, [])
+
+      const life = await post('/storage/buckets/lifecycle/set', { bucket: 'docs', rules: [{ id: 'expire-tmp', prefix: 'tmp/', expiration_days: 7 }] })
+      assert.equal(life.status, 200, life.text)
+      assert.deepEqual((await post('/storage/buckets/lifecycle', { bucket: 'docs' })).body.data.rules, [{ id: 'expire-tmp', prefix: 'tmp/', status: 'Enabled', expiration_days: 7 }])
+      assert.equal((await post('/storage/buckets/lifecycle/set', { bucket: 'docs', rules: [{ prefix: 'x/' }] })).status, 400, 'a rule without an action')
+      await post('/storage/buckets/lifecycle/delete', { bucket: 'docs' })
+      assert.deepEqual((await post('/storage/buckets/lifecycle', { bucket: 'docs' })).body.data.rules, [])
+
+      const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }] }
+      assert.equal((await post('/storage/buckets/policy/set', { bucket: 'docs', policy: JSON.stringify(policy) })).status, 200)
+      assert.deepEqual((await post('/storage/buckets/policy', { bucket: 'docs' })).body.data.policy, policy)
+      assert.equal((await post('/storage/buckets/policy/set', { bucket: 'docs', policy: '{not json' })).status, 400)
+      await post('/storage/buckets/policy/delete', { bucket: 'docs' })
+      assert.equal((await post('/storage/buckets/policy', { bucket: 'docs' })).body.data.policy, null)
+
+      const block = await post('/storage/buckets/public-access/set', { bucket: 'docs', block_public_acls: true, block_public_policy: true })
+      assert.equal(block.body.data.configured, true)
+      assert.equal(block.body.data.block_public_acls, true)
+      assert.equal(block.body.data.restrict_public_buckets, false)
+      await post('/storage/buckets/public-access/delete', { bucket: 'docs' })
+      assert.equal((await post('/storage/buckets/public-access', { bucket: 'docs' })).body.data.configured, false)
+    })
+
+    await t.test('bucket delete: refused while not empty, done with force', async () => {
+      const refused = await post('/storage/buckets/delete', { bucket: 'docs' })
+      assert.equal(refused.status, 409)
+      assert.equal(refused.body.code, 'bucket_not_empty')
+      const forced = await post('/storage/buckets/delete', { bucket: 'docs', force: true })
+      assert.equal(forced.status, 200, forced.text)
+      assert.ok(forced.body.data.objects_deleted > 0)
+      assert.equal((await post('/storage/objects', { bucket: 'docs' })).status, 404)
+      // a new bucket of the same name starts empty
+      await post('/storage/buckets/create', { bucket: 'docs' })
+      assert.deepEqual((await post('/storage/objects', { bucket: 'docs' })).body.data.objects, [])
+      assert.equal((await post('/storage/buckets/delete', { bucket: 'docs' })).status, 200)
+    })
+
+    await t.test('a 1 MB object round-trips byte for byte', async () => {
+      const data = randomBytes(1024 * 1024)
+      await post('/storage/buckets/create', { bucket: 'large' })
+      await upload(atrium, 'app', 'large', 'blob.bin', data)
+      const url = await post('/storage/objects/url', { bucket: 'large', key: 'blob.bin' })
+      const got = Buffer.from(await (await fetch(url.body.data.url)).arrayBuffer())
+      assert.equal(md5(got), md5(data))
+    })
+  })
+}
