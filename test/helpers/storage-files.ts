@@ -24,11 +24,6 @@ export interface BucketOptions {
 
 export async function createBucket(atrium: TestAtrium, bucket: string, opts: BucketOptions = {}, client = 'app'): Promise<void> {
   const res = await atrium.post('/storage/buckets/create', { client, body: { s3_id: 'default', bucket, ...opts } })
-  // TEMPORARY until the bucket routes are merged
-  if (res.status === 404 && res.body.code === 'route_not_found') {
-    await atrium.handle.platform.buckets.create({ client, s3Id: 'default' }, bucket, { public: opts.public, fileSizeLimit: opts.file_size_limit, allowedMimeTypes: opts.allowed_mime_types })
-    return
-  }
   assert.equal(res.status, 201, res.text)
 }
 

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS atrium.storage_files (
   upload_id text,
   -- who created the record: the key's public id, the session's subject, or 'admin'
   created_by text,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  -- clock_timestamp(): files made in one transaction (a batch of upload URLs) list in the order they were made
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   -- soft delete: the object stays until the file is purged, so a deleted file can be restored
   deleted_at timestamptz,
