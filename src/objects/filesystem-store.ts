@@ -9,11 +9,15 @@ import { pipeline } from 'node:stream/promises'
 import { AppError } from '../errors/app-error.js'
 import {
   DEFAULT_CONTENT_TYPE, MeasureStream, notFound, resolveRange, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys,
-  validateMetadata, validateObjectRef, validatePartNumber,
+  validateMetadata, validateObjectRef, validatePartNumber, validatePostSizes,
   type ByteRange, type CopyOptions, type DeleteManyResult, type GetResult, type ListOptions, type ListResult, type ObjectInfo,
-  type ObjectMetadata, type ObjectRef, type ObjectStore, type ObjectSummary, type PutOptions, type SignedUrl, type SignOptions, type UploadedPart,
+  type ObjectMetadata, type ObjectRef, type ObjectStore, type ObjectSummary, type PostPolicyOptions, type PutOptions, type SignedPost, type SignedUrl,
+  type SignOptions, type UploadedPart,
 } from './object-store.js'
 import { signObjectToken, verifyObjectToken, type SignedClaims } from './signed-token.js'
+
+/** the largest browser form upload the filesystem store takes: the form is read whole before it is stored */
+export const FORM_POST_MAX_BYTES = 64 * 1024 * 1024
 
 export interface FilesystemStoreOptions {
   /** the store's root directory, e.g. <dataDir>/objects; created when missing */
@@ -495,12 +499,40 @@ export class FilesystemObjectStore implements ObjectStore {
     validateExpiry(opts.expiresIn)
     if (opts.method !== 'GET' && opts.method !== 'PUT') throw new AppError('invalid_request', 'signed URLs are for GET or PUT')
     const expires = Math.floor(Date.now() / 1000) + opts.expiresIn
-    const token = signObjectToken(this.opts.signingKey, { method: opts.method, bucket: ref.bucket, key: ref.key, expires, contentType: opts.method === 'PUT' ? opts.contentType : undefined })
+    const isPut = opts.method === 'PUT'
+    const maxBytes = isPut ? Math.min(opts.maxBytes ?? Infinity, opts.contentLength ?? Infinity) : Infinity
+    const token = signObjectToken(this.opts.signingKey, {
+      method: opts.method, bucket: ref.bucket, key: ref.key, expires,
+      contentType: isPut ? opts.contentType : undefined,
+      maxBytes: Number.isFinite(maxBytes) ? maxBytes : undefined,
+    })
     return this.urlFor(token, opts.method, expires)
   }
 
+  /**
+   * A form upload Atrium takes itself (POST <publicBaseUrl>/objects/signed-post): the policy field is a token
+   * naming the object, its size range and content type. The form is read whole before it is stored, so the
+   * size is capped at FORM_POST_MAX_BYTES; larger files go through signed PUT URLs.
+   */
+  async signedPost(ref: ObjectRef, opts: PostPolicyOptions): Promise<SignedPost> {
+    validateObjectRef(ref)
+    validateExpiry(opts.expiresIn)
+    validatePostSizes(opts)
+    const expires = Math.floor(Date.now() / 1000) + opts.expiresIn
+    const maxBytes = Math.min(opts.maxBytes, FORM_POST_MAX_BYTES)
+    const token = signObjectToken(this.opts.signingKey, {
+      method: 'POST', bucket: ref.bucket, key: ref.key, expires, contentType: opts.contentType,
+      maxBytes, minBytes: opts.minBytes, successStatus: opts.successActionStatus,
+    })
+    const fields: Record<string, string> = { key: ref.key, policy: token }
+    if (opts.contentType !== undefined) fields['Content-Type'] = opts.contentType
+    if (opts.successActionStatus !== undefined) fields.success_action_status = String(opts.successActionStatus)
+    const base = this.opts.publicBaseUrl().replace(/\/+$/, '')
+    return { url: `${base}/objects/signed-post`, fields, expiresAt: new Date(expires * 1000), maxBytes }
+  }
+
   /** the claims of a token this store signed; 403 invalid_signed_url or signed_url_expired otherwise */
-  verifySignedToken(token: string, method: 'GET' | 'PUT' | 'HEAD'): SignedClaims {
+  verifySignedToken(token: string, method: 'GET' | 'PUT' | 'HEAD' | 'POST'): SignedClaims {
     const claims = verifyObjectToken(this.opts.signingKey, token, method)
     validateObjectRef(claims)
     return claims

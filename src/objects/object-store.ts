@@ -106,6 +106,31 @@ export interface SignOptions {
   expiresIn: number
   /** PUT: the Content-Type the object gets (S3 makes the uploader send exactly this one) */
   contentType?: string
+  /** PUT: the exact size the body must have (S3 signs Content-Length; the filesystem refuses a longer body) */
+  contentLength?: number
+  /** PUT: refuse a longer body (filesystem: enforced by Atrium; S3 can only enforce an exact contentLength) */
+  maxBytes?: number
+}
+
+/** what a browser form upload (HTML form, multipart/form-data POST) may send */
+export interface PostPolicyOptions {
+  /** seconds, 1 to MAX_SIGNED_URL_SECONDS */
+  expiresIn: number
+  /** the Content-Type form field must be exactly this */
+  contentType?: string
+  minBytes?: number
+  maxBytes: number
+  /** the status the upload answers with (S3's success_action_status); 204 by default */
+  successActionStatus?: 200 | 201 | 204
+}
+
+/** a form upload: POST multipart/form-data to `url` with `fields` first, then the file as the field `file` */
+export interface SignedPost {
+  url: string
+  fields: Record<string, string>
+  expiresAt: Date
+  /** the largest body the store accepts (the filesystem caps form uploads, which it reads whole) */
+  maxBytes: number
 }
 
 export interface ObjectStore {
@@ -134,6 +159,8 @@ export interface ObjectStore {
   abortMultipartUpload(ref: ObjectRef, uploadId: string): Promise<void>
 
   signedUrl(ref: ObjectRef, opts: SignOptions): Promise<SignedUrl>
+  /** a signed policy for a browser form upload of `ref` (S3: a presigned POST; filesystem: a form Atrium takes) */
+  signedPost(ref: ObjectRef, opts: PostPolicyOptions): Promise<SignedPost>
   close(): Promise<void>
 }
 
@@ -217,6 +244,14 @@ export function validateMetadata(metadata: ObjectMetadata | undefined): ObjectMe
   }
   if (bytes > MAX_METADATA_BYTES) throw new AppError('invalid_object_metadata', `metadata is ${bytes} bytes; at most ${MAX_METADATA_BYTES} are allowed`)
   return out
+}
+
+/** the size bounds of a form upload: 0 ≤ min ≤ max */
+export function validatePostSizes(opts: Pick<PostPolicyOptions, 'minBytes' | 'maxBytes'>): void {
+  const min = opts.minBytes ?? 0
+  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(opts.maxBytes) || min < 0 || opts.maxBytes < min) {
+    throw new AppError('invalid_request', `the size range ${min}–${opts.maxBytes} bytes is not valid`, { hint: 'min_size and max_size are whole numbers of bytes, min_size ≤ max_size' })
+  }
 }
 
 export function validateExpiry(expiresIn: number): void {

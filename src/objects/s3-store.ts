@@ -6,14 +6,16 @@ import {
   S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
+import type { PresignedPostOptions } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { Readable } from 'node:stream'
 import { AppError } from '../errors/app-error.js'
 import {
   DEFAULT_CONTENT_TYPE, MeasureStream, notFound, resolveRange, validateBucketName, validateExpiry, validateListPrefix, validateMaxKeys, validateMetadata,
-  validateObjectRef, validatePartNumber, tooLarge,
+  validateObjectRef, validatePartNumber, validatePostSizes, tooLarge,
   type ByteRange, type CopyOptions, type DeleteManyResult, type GetResult, type ListOptions, type ListResult, type ObjectInfo,
-  type ObjectMetadata, type ObjectRef, type ObjectStore, type PutOptions, type SignedUrl, type SignOptions, type UploadedPart,
+  type ObjectMetadata, type ObjectRef, type ObjectStore, type PostPolicyOptions, type PutOptions, type SignedPost, type SignedUrl, type SignOptions, type UploadedPart,
 } from './object-store.js'
 
 export interface S3StoreOptions {
@@ -335,11 +337,27 @@ export class S3ObjectStore implements ObjectStore {
     validateObjectRef(ref)
     validateExpiry(opts.expiresIn)
     const command = opts.method === 'PUT'
-      ? new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), ContentType: opts.contentType })
+      ? new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), ContentType: opts.contentType, ContentLength: opts.contentLength })
       : new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref) })
     if (opts.method !== 'GET' && opts.method !== 'PUT') throw new AppError('invalid_request', 'signed URLs are for GET or PUT')
     const url = await getSignedUrl(this.client, command, { expiresIn: opts.expiresIn })
     return { url, method: opts.method, expiresAt: new Date(Date.now() + opts.expiresIn * 1000) }
+  }
+
+  async signedPost(ref: ObjectRef, opts: PostPolicyOptions): Promise<SignedPost> {
+    validateObjectRef(ref)
+    validateExpiry(opts.expiresIn)
+    validatePostSizes(opts)
+    // S3 checks the policy: the body's size range, and the exact Content-Type field when one is asked for
+    const conditions: NonNullable<PresignedPostOptions['Conditions']> = [['content-length-range', opts.minBytes ?? 0, opts.maxBytes]]
+    const fields: Record<string, string> = {}
+    if (opts.contentType !== undefined) {
+      conditions.push(['eq', '$Content-Type', opts.contentType])
+      fields['Content-Type'] = opts.contentType
+    }
+    if (opts.successActionStatus !== undefined) fields.success_action_status = String(opts.successActionStatus)
+    const post = await createPresignedPost(this.client, { Bucket: this.bucket, Key: this.keyOf(ref), Conditions: conditions, Fields: fields, Expires: opts.expiresIn })
+    return { url: post.url, fields: post.fields, expiresAt: new Date(Date.now() + opts.expiresIn * 1000), maxBytes: opts.maxBytes }
   }
 
   async signPartUrl(ref: ObjectRef, uploadId: string, partNumber: number, opts: { expiresIn: number }): Promise<SignedUrl> {

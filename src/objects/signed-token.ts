@@ -5,7 +5,8 @@ import { AppError } from '../errors/app-error.js'
 
 /** what a token allows: one method on one object (or one part of one multipart upload) until `expires` */
 export interface SignedClaims {
-  method: 'GET' | 'PUT'
+  /** POST: a browser form upload of one object */
+  method: 'GET' | 'PUT' | 'POST'
   bucket: string
   key: string
   /** unix seconds */
@@ -13,8 +14,14 @@ export interface SignedClaims {
   /** PUT of one part of a multipart upload */
   uploadId?: string
   partNumber?: number
-  /** PUT: the content type the object gets */
+  /** PUT, POST: the content type the object gets */
   contentType?: string
+  /** PUT, POST: the largest body accepted */
+  maxBytes?: number
+  /** POST: the smallest body accepted */
+  minBytes?: number
+  /** POST: the status a successful upload answers with */
+  successStatus?: number
 }
 
 const VERSION = 'v1'
@@ -38,6 +45,9 @@ export function signObjectToken(key: Buffer, claims: SignedClaims): string {
   if (claims.uploadId !== undefined) body.u = claims.uploadId
   if (claims.partNumber !== undefined) body.p = claims.partNumber
   if (claims.contentType !== undefined) body.t = claims.contentType
+  if (claims.maxBytes !== undefined) body.x = claims.maxBytes
+  if (claims.minBytes !== undefined) body.n = claims.minBytes
+  if (claims.successStatus !== undefined) body.s = claims.successStatus
   const payload = Buffer.from(JSON.stringify(body)).toString('base64url')
   return `${payload}.${mac(key, payload).toString('base64url')}`
 }
@@ -48,7 +58,7 @@ const refuse = (why: string) => new AppError('invalid_signed_url', `this signed 
  * Checks the signature (in constant time) before anything in the payload is trusted, then the method and
  * the expiry. Throws 403 invalid_signed_url or 403 signed_url_expired.
  */
-export function verifyObjectToken(key: Buffer, token: string, method: 'GET' | 'PUT' | 'HEAD', nowSeconds = Math.floor(Date.now() / 1000)): SignedClaims {
+export function verifyObjectToken(key: Buffer, token: string, method: 'GET' | 'PUT' | 'HEAD' | 'POST', nowSeconds = Math.floor(Date.now() / 1000)): SignedClaims {
   const dot = token.indexOf('.')
   if (dot <= 0 || dot !== token.lastIndexOf('.')) throw refuse('it is malformed')
   const payload = token.slice(0, dot)
@@ -63,13 +73,16 @@ export function verifyObjectToken(key: Buffer, token: string, method: 'GET' | 'P
     throw refuse('it is malformed')
   }
   const claims: SignedClaims = {
-    method: body.m as 'GET' | 'PUT',
+    method: body.m as SignedClaims['method'],
     bucket: String(body.b),
     key: String(body.k),
     expires: Number(body.e),
     uploadId: typeof body.u === 'string' ? body.u : undefined,
     partNumber: typeof body.p === 'number' ? body.p : undefined,
     contentType: typeof body.t === 'string' ? body.t : undefined,
+    maxBytes: typeof body.x === 'number' ? body.x : undefined,
+    minBytes: typeof body.n === 'number' ? body.n : undefined,
+    successStatus: typeof body.s === 'number' ? body.s : undefined,
   }
   // a GET URL also answers HEAD, as S3's do
   const allowed = claims.method === method || (claims.method === 'GET' && method === 'HEAD')

@@ -3,6 +3,7 @@
 // resolves the bucket of the request's client first (storage-access.ts), so another client's bucket is a 404.
 // No framework here.
 import { createHash } from 'node:crypto'
+import { requireOperation } from '../auth/operation-rights.js'
 import { AppError } from '../errors/app-error.js'
 import {
   DEFAULT_CONTENT_TYPE, validateExpiry, validateListPrefix, validateMaxKeys, validateMetadata,
@@ -21,6 +22,8 @@ export interface ObjectServiceDeps {
   versions: ObjectVersions
   /** the base URL public object URLs start with (objects.publicBaseUrl, or where this server listens) */
   publicBaseUrl: () => string
+  /** objects.maxUploadBytes: the most one upload may carry when the bucket sets no limit */
+  maxUploadBytes: number
 }
 
 /** what a request names: the connection, the bucket and (for most operations) a key */
@@ -146,9 +149,10 @@ export class ObjectService {
 
   /** copies within the client's buckets; the destination's limits apply and its old content becomes a version */
   async copy(ctx: RequestContext, target: ObjectTarget, from: unknown, to: unknown, destinationBucket?: unknown): Promise<ObjectInfo> {
-    const source = await this.bucket(ctx, target, 'storage.read')
+    // a copy writes the destination and reads the source: it needs both rights, the write checked first
+    const source = await this.bucket(ctx, target, 'storage.write')
+    requireOperation(ctx.principal, 'storage.read')
     const dest = destinationBucket === undefined || destinationBucket === source.name ? source : await this.bucket(ctx, { s3Id: target.s3Id, bucket: destinationBucket }, 'storage.write')
-    if (dest === source) await this.bucket(ctx, target, 'storage.write')
     const fromRef = objectRefOf(source, from)
     const toRef = objectRefOf(dest, to)
     const info = await this.deps.objects.head(fromRef)
@@ -190,13 +194,13 @@ export class ObjectService {
     checkUpload(bucket, { size: opts.size, contentType })
     const ref = objectRefOf(bucket, key)
     await this.deps.versions.keep(bucket, ref.key)
-    const signed = await this.deps.objects.signedUrl(ref, { method: 'PUT', expiresIn, contentType })
+    const signed = await this.deps.objects.signedUrl(ref, { method: 'PUT', expiresIn, contentType, contentLength: opts.size, maxBytes: bucket.fileSizeLimit ?? undefined })
     return {
       bucket: bucket.name,
       key: ref.key,
       url: signed.url,
       method: 'PUT' as const,
-      headers: { 'content-type': contentType },
+      headers: { 'content-type': contentType, ...(opts.size !== undefined ? { 'content-length': String(opts.size) } : {}) },
       expires_in: expiresIn,
       expires_at: signed.expiresAt.toISOString(),
     }
@@ -231,6 +235,37 @@ export class ObjectService {
   async deleteVersion(ctx: RequestContext, target: ObjectTarget, key: unknown, versionId: unknown) {
     const bucket = await this.bucket(ctx, target, 'storage.write')
     return this.deps.versions.delete(bucket, objectRefOf(bucket, key).key, versionId)
+  }
+
+  /**
+   * A POST policy for a browser form upload of `key`: the size range (never above the bucket's limit) and the
+   * content type (required when the bucket limits types) are signed into it, so the store enforces them.
+   */
+  async postPolicy(ctx: RequestContext, target: ObjectTarget, key: unknown, opts: { contentType?: string; minSize?: number; maxSize?: number; expiresIn?: number; successActionStatus?: string }) {
+    const bucket = await this.bucket(ctx, target, 'storage.write')
+    const expiresIn = opts.expiresIn ?? DEFAULT_URL_SECONDS
+    validateExpiry(expiresIn)
+    if (bucket.allowedMimeTypes && opts.contentType === undefined) {
+      throw new AppError('invalid_request', `bucket ${JSON.stringify(bucket.name)} limits content types; a POST policy must name one`, { hint: `send content_type, one of: ${bucket.allowedMimeTypes.join(', ')}` })
+    }
+    const ceiling = bucket.fileSizeLimit ?? this.deps.maxUploadBytes
+    const maxBytes = Math.min(opts.maxSize ?? ceiling, ceiling)
+    checkUpload(bucket, { size: opts.minSize, contentType: opts.contentType })
+    const status = opts.successActionStatus === undefined ? undefined : Number(opts.successActionStatus)
+    if (status !== undefined && status !== 200 && status !== 201 && status !== 204) throw new AppError('invalid_request', 'success_action_status must be "200", "201" or "204"')
+    const ref = objectRefOf(bucket, key)
+    await this.deps.versions.keep(bucket, ref.key)
+    const post = await this.deps.objects.signedPost(ref, { expiresIn, contentType: opts.contentType, minBytes: opts.minSize, maxBytes, successActionStatus: status })
+    return {
+      bucket: bucket.name,
+      key: ref.key,
+      url: post.url,
+      method: 'POST' as const,
+      fields: post.fields,
+      expires_in: expiresIn,
+      expires_at: post.expiresAt.toISOString(),
+      conditions: { min_size: opts.minSize ?? 0, max_size: post.maxBytes, content_type: opts.contentType ?? null },
+    }
   }
 
   /** the URL anyone can read the object at, for public buckets only (served by Atrium on every backend) */

@@ -110,12 +110,11 @@ export class ObjectVersions {
     return rest
   }
 
-  /** deletes the versions under `prefix` that stopped being current more than `days` ago; returns how many */
-  async expire(bucket: Bucket, prefix: string, days: number): Promise<number> {
+  /** deletes the versions under `prefix` that stopped being current before `cutoff`; returns how many */
+  async expire(bucket: Bucket, prefix: string, cutoff: Date): Promise<number> {
     const res = await this.db.query({
-      sql: `DELETE FROM atrium.storage_object_versions
-            WHERE bucket_id = $1 AND starts_with(key, $2) AND created_at < now() - make_interval(days => $3) RETURNING id`,
-      params: [bucket.id, prefix, days],
+      sql: `DELETE FROM atrium.storage_object_versions WHERE bucket_id = $1 AND starts_with(key, $2) AND created_at < $3 RETURNING id`,
+      params: [bucket.id, prefix, cutoff],
     })
     const ids = res.rows.map((r) => r.id as string)
     for (let i = 0; i < ids.length; i += 1000) await this.objects.deleteMany(versionBucketOf(bucket), ids.slice(i, i + 1000))
@@ -129,6 +128,7 @@ export class ObjectVersions {
 
   /** every version of the bucket (its delete with force); the records go with the bucket's row */
   async deleteAll(bucket: Bucket): Promise<void> {
-    await this.expire(bucket, '', 0)
+    // a moment ahead, so a version kept in this very millisecond goes too
+    await this.expire(bucket, '', new Date(Date.now() + 60_000))
   }
 }

@@ -13,6 +13,8 @@ export interface StorageCapabilityDeps {
   buckets: BucketStore
   /** the base URL of public object URLs (objects.publicBaseUrl, or where this server listens) */
   publicBaseUrl: () => string
+  /** objects.maxUploadBytes */
+  maxUploadBytes: number
 }
 
 export class Storage {
@@ -25,7 +27,7 @@ export class Storage {
     this.versions = new ObjectVersions(deps.catalog, deps.objects)
     const parts = { buckets: deps.buckets, objects: deps.objects, versions: this.versions }
     this.bucketService = new BucketService(parts)
-    this.objectService = new ObjectService({ ...parts, publicBaseUrl: deps.publicBaseUrl })
+    this.objectService = new ObjectService({ ...parts, publicBaseUrl: deps.publicBaseUrl, maxUploadBytes: deps.maxUploadBytes })
     this.folderService = new FolderService(parts)
   }
 }

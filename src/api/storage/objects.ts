@@ -44,6 +44,15 @@ const UploadUrlBody = body({
   size_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
   expires_in: ExpiresIn,
 })
+const PostPolicyBody = body({
+  bucket: BucketName,
+  key: Key,
+  content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  min_size: Type.Optional(Type.Integer({ minimum: 0 })),
+  max_size: Type.Optional(Type.Integer({ minimum: 1 })),
+  expires_in: ExpiresIn,
+  success_action_status: Type.Optional(Type.String({ maxLength: 3 })),
+})
 const VersionsBody = body({
   bucket: BucketName,
   key: Type.Optional(Key),
@@ -108,6 +117,12 @@ export function objectRoutes(app: FastifyInstance, storage: Storage): void {
   post('/objects/upload-url', 'storage.objects.upload_url', 'A signed, expiring upload (PUT) URL', UploadUrlBody, async (b, req) =>
     gatewaySuccess(`Signed an upload URL for ${b.key}`, await objects.uploadUrl(contextOf(req), target(b), b.key, {
       contentType: b.content_type as string | undefined, size: b.size_bytes as number | undefined, expiresIn: b.expires_in as number | undefined,
+    })))
+
+  post('/objects/post-policy', 'storage.objects.post_policy', 'A signed policy for a browser form upload (POST multipart/form-data)', PostPolicyBody, async (b, req) =>
+    gatewaySuccess(`Signed a form upload policy for ${b.key}`, await objects.postPolicy(contextOf(req), target(b), b.key, {
+      contentType: b.content_type as string | undefined, minSize: b.min_size as number | undefined, maxSize: b.max_size as number | undefined,
+      expiresIn: b.expires_in as number | undefined, successActionStatus: b.success_action_status as string | undefined,
     })))
 
   post('/objects/public-url', 'storage.objects.public_url', 'The public URL of an object of a public bucket', ObjectBody, async (b, req) =>

@@ -1,10 +1,11 @@
 // GET/HEAD/PUT /objects/signed/<token>: the filesystem object store's signed URLs, served by Atrium itself.
 // The token is the only credential (no key); it names one method on one object until it expires.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
+import type { ReadableStream } from 'node:stream/web'
 import { AppError } from '../../errors/app-error.js'
-import { FilesystemObjectStore } from '../../objects/filesystem-store.js'
-import { DEFAULT_CONTENT_TYPE, tooLarge, type ByteRange } from '../../objects/object-store.js'
+import { FilesystemObjectStore, FORM_POST_MAX_BYTES } from '../../objects/filesystem-store.js'
+import { DEFAULT_CONTENT_TYPE, MeasureStream, tooLarge, type ByteRange } from '../../objects/object-store.js'
 import type { Config } from '../../config/schema.js'
 import type { ObjectStore } from '../../objects/object-store.js'
 
@@ -15,6 +16,9 @@ function parseRange(header: string | undefined): ByteRange | undefined {
   if (m[1] === '') return { suffix: Number(m[2]) }
   return { start: Number(m[1]), end: m[2] === '' ? undefined : Number(m[2]) }
 }
+
+/** room for the form's boundaries and policy fields around the file */
+const FORM_OVERHEAD_BYTES = 64 * 1024
 
 const tokenOf = (req: FastifyRequest) => (req.params as Record<string, string>)['*'] ?? ''
 
@@ -95,11 +99,53 @@ export const signedObjectRoutes: FastifyPluginAsync<{ services: SignedObjectDeps
       if (claims.contentType !== undefined && sent !== undefined && sent !== claims.contentType) {
         throw new AppError('invalid_signed_url', `this signed URL uploads ${claims.contentType}, not ${sent}`, { hint: `send Content-Type: ${claims.contentType}, or none` })
       }
-      const info = await store.put(ref, body, { contentType: claims.contentType ?? sent ?? DEFAULT_CONTENT_TYPE, contentLength, maxBytes })
+      // a URL signed with a size bound (the bucket's limit, or the announced size) takes no more than that
+      const limit = Math.min(maxBytes, claims.maxBytes ?? maxBytes)
+      if (contentLength !== undefined && contentLength > limit) throw tooLarge(limit)
+      const info = await store.put(ref, body, { contentType: claims.contentType ?? sent ?? DEFAULT_CONTENT_TYPE, contentLength, maxBytes: limit })
       return reply.header('etag', info.etag).send()
     } catch (err) {
       if (!req.raw.readableEnded) reply.header('connection', 'close')
       throw err
     }
+  })
+
+  // A browser form upload (POST multipart/form-data) with the policy of store.signedPost: the fields, then the
+  // file as the field "file" (the last field, as S3 wants it). The form is read whole, within the policy's size.
+  app.post('/objects/signed-post', {
+    config: { operation: 'objects.signed_post', access: 'public' },
+    bodyLimit: FORM_POST_MAX_BYTES + FORM_OVERHEAD_BYTES,
+    schema: { summary: 'Upload an object through a browser form and a signed policy', tags: ['objects'], hide: true },
+  }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const type = req.headers['content-type'] ?? ''
+    if (!type.toLowerCase().startsWith('multipart/form-data')) {
+      throw new AppError('unsupported_media_type', 'a form upload is sent as multipart/form-data', { hint: 'post an HTML form with enctype="multipart/form-data": the policy fields, then the file' })
+    }
+    const limited = ((req.body as Readable | undefined) ?? Readable.from([])).pipe(new MeasureStream(FORM_POST_MAX_BYTES + FORM_OVERHEAD_BYTES))
+    let form: FormData
+    try {
+      form = await new Response(Readable.toWeb(limited) as ReadableStream, { headers: { 'content-type': type } }).formData()
+    } catch (err) {
+      reply.header('connection', 'close')
+      if (err instanceof AppError) throw err
+      throw new AppError('invalid_request', 'the form could not be read as multipart/form-data')
+    }
+    const claims = store.verifySignedToken(String(form.get('policy') ?? ''), 'POST')
+    const file = form.get('file')
+    if (!(file instanceof Blob)) throw new AppError('invalid_request', 'the form has no file field', { hint: 'send the file as the field "file", after the policy fields' })
+    const key = form.get('key')
+    if (key !== null && key !== claims.key) throw new AppError('invalid_signed_url', `this policy uploads ${JSON.stringify(claims.key)}, not ${JSON.stringify(key)}`)
+    const sentType = form.get('Content-Type') ?? form.get('content-type')
+    if (claims.contentType !== undefined && sentType !== claims.contentType) {
+      throw new AppError('invalid_signed_url', `this policy uploads ${claims.contentType}, not ${String(sentType ?? 'no Content-Type field')}`, { hint: `send the field Content-Type: ${claims.contentType}` })
+    }
+    const max = claims.maxBytes ?? FORM_POST_MAX_BYTES
+    if (file.size > max) throw tooLarge(max)
+    if (file.size < (claims.minBytes ?? 0)) throw new AppError('invalid_request', `the file is ${file.size} bytes; this policy takes at least ${claims.minBytes}`)
+    const contentType = claims.contentType ?? (typeof sentType === 'string' ? sentType : undefined) ?? (file.type || DEFAULT_CONTENT_TYPE)
+    const info = await store.put({ bucket: claims.bucket, key: claims.key }, Buffer.from(await file.arrayBuffer()), { contentType, maxBytes: max })
+    const status = claims.successStatus ?? 204
+    reply.status(status).header('etag', info.etag)
+    return status === 204 ? reply.send() : reply.send({ bucket: claims.bucket, key: claims.key, etag: info.etag, size: info.size })
   })
 }

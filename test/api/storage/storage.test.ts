@@ -262,6 +262,67 @@ for (const backend of BACKENDS) {
       assert.equal((await post('/storage/buckets/delete', { bucket: 'docs' })).status, 200)
     })
 
+    await t.test('upload URLs carry the bucket limit: an announced size over it is refused, a URL for a size takes no more', async () => {
+      await post('/storage/buckets/create', { bucket: 'small', file_size_limit: 100 })
+      const over = await post('/storage/objects/upload-url', { bucket: 'small', key: 'a', size_bytes: 101 })
+      assert.equal(over.status, 413)
+      const signed = await post('/storage/objects/upload-url', { bucket: 'small', key: 'a', size_bytes: 10 })
+      assert.equal(signed.body.data.headers['content-length'], '10')
+      if (backend.name === 's3') {
+        // S3 refuses a body whose length differs from the signed one (s3rver does not check): it is signed
+        assert.match(new URL(signed.body.data.url).searchParams.get('X-Amz-SignedHeaders') ?? '', /content-length/)
+      } else {
+        const longer = await fetch(signed.body.data.url, { method: 'PUT', body: Buffer.alloc(50), headers: { 'content-type': 'application/octet-stream' } })
+        assert.equal(longer.status, 413, 'a body longer than signed for is refused')
+        assert.equal((await post('/storage/objects/exists', { bucket: 'small', key: 'a' })).body.data.exists, false)
+        // without an announced size, the URL still takes no more than the bucket's limit
+        const open = await post('/storage/objects/upload-url', { bucket: 'small', key: 'b' })
+        assert.equal((await fetch(open.body.data.url, { method: 'PUT', body: Buffer.alloc(101), headers: open.body.data.headers })).status, 413)
+      }
+      const exact = await fetch(signed.body.data.url, { method: 'PUT', body: Buffer.alloc(10), headers: signed.body.data.headers })
+      assert.ok(exact.ok, `${exact.status}`)
+    })
+
+    await t.test('POST policy: a browser form upload is stored; the size range and type are signed into the policy', async () => {
+      await post('/storage/buckets/create', { bucket: 'forms', file_size_limit: 100, allowed_mime_types: ['text/plain'] })
+      const noType = await post('/storage/objects/post-policy', { bucket: 'forms', key: 'f.txt' })
+      assert.equal(noType.status, 400, 'a bucket that limits types needs content_type')
+      const badType = await post('/storage/objects/post-policy', { bucket: 'forms', key: 'f.txt', content_type: 'text/html' })
+      assert.equal(badType.status, 415)
+      const res = await post('/storage/objects/post-policy', { bucket: 'forms', key: 'up/f.txt', content_type: 'text/plain', max_size: 1000, success_action_status: '201', expires_in: 300 })
+      assert.equal(res.status, 200, res.text)
+      const policy = res.body.data
+      assert.equal(policy.method, 'POST')
+      assert.equal(policy.conditions.max_size, 100, 'never above the bucket limit')
+      const form = (text: string, fields: Record<string, string> = policy.fields) => {
+        const f = new FormData()
+        for (const [name, value] of Object.entries(fields)) f.append(name, value)
+        f.append('file', new Blob([text], { type: 'text/plain' }), 'f.txt')
+        return f
+      }
+      const sent = await fetch(policy.url, { method: 'POST', body: form('form bytes') })
+      assert.equal(sent.status, 201, await sent.clone().text())
+      const head = await post('/storage/objects/head', { bucket: 'forms', key: 'up/f.txt' })
+      assert.equal(head.body.data.size, 10)
+      assert.equal(head.body.data.content_type, 'text/plain')
+      if (backend.name === 's3') {
+        // S3 checks the signed policy itself (s3rver does not): the conditions it would check are in it
+        const doc = JSON.parse(Buffer.from(policy.fields.Policy, 'base64').toString('utf8'))
+        assert.ok(doc.conditions.some((c: unknown) => JSON.stringify(c) === JSON.stringify(['content-length-range', 0, 100])), JSON.stringify(doc))
+        assert.ok(doc.conditions.some((c: unknown) => JSON.stringify(c) === JSON.stringify(['eq', '$Content-Type', 'text/plain'])), JSON.stringify(doc))
+      } else {
+        const tooBig = await fetch(policy.url, { method: 'POST', body: form('x'.repeat(101)) })
+        assert.equal(tooBig.status, 413)
+        const otherType = await fetch(policy.url, { method: 'POST', body: form('hi', { ...policy.fields, 'Content-Type': 'text/html' }) })
+        assert.equal(otherType.status, 403)
+        const forged = await fetch(policy.url, { method: 'POST', body: form('hi', { ...policy.fields, key: 'elsewhere.txt' }) })
+        assert.equal(forged.status, 403)
+        const tampered = await fetch(policy.url, { method: 'POST', body: form('hi', { ...policy.fields, policy: `${policy.fields.policy.slice(0, -2)}xx` }) })
+        assert.equal(tampered.status, 403)
+        assert.equal((await post('/storage/objects/exists', { bucket: 'forms', key: 'elsewhere.txt' })).body.data.exists, false)
+      }
+    })
+
     await t.test('a 1 MB object round-trips byte for byte', async () => {
       const data = randomBytes(1024 * 1024)
       await post('/storage/buckets/create', { bucket: 'large' })
