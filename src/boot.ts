@@ -209,6 +209,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
   const buckets = new BucketStore(catalog)
+  const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes })
   const platform: Platform = {
     config,
     logger,
@@ -233,8 +234,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate: new RawSqlGate(config.rawSqlSessions),
     objects,
     buckets,
-    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
-    storageFiles: createFileServices({ catalog, objects, buckets, maxUploadBytes: config.objects.maxUploadBytes }),
+    storage,
+    storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
   }
 

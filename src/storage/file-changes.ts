@@ -125,7 +125,10 @@ export class StorageFileChanges {
       if (hasBytes) await this.deps.objects.copy(from, to)
       return updated
     })
-    if (hasBytes) await this.deps.objects.delete(from)
+    if (hasBytes) {
+      await this.deps.versions.keep(await this.files.bucketOf(ctx, file), file.storage_key)
+      await this.deps.objects.delete(from)
+    }
     return moved
   }
 
@@ -166,6 +169,8 @@ export class StorageFileChanges {
   private async purgeOne(ctx: RequestContext, file: StoredFile): Promise<ManagedFileRecord> {
     if (!(await this.store.remove(clientOf(ctx), file.id))) throw fileNotFound(file.id)
     if (file.upload_id !== null) await this.deps.objects.abortMultipartUpload(refOf(file), file.upload_id).catch(() => {})
+    // a versioned bucket keeps what any delete removes, a purge's too (as S3 keeps a deleted object's versions)
+    await this.deps.versions.keep(await this.files.bucketOf(ctx, file), file.storage_key)
     await this.deps.objects.delete(refOf(file))
     return { ...toManagedFileRecord(file), status: 'purged' }
   }

@@ -74,6 +74,8 @@ export interface FileFilter {
   keyPrefixes: string[]
   /** a case-insensitive part of the name */
   name?: string
+  /** a case-insensitive part of the name or the key (search) */
+  query?: string
   mimeType?: string
   contentType?: string
   resourceId?: string
@@ -176,6 +178,7 @@ export class FileStore {
     // starts_with compares text as it is: no LIKE wildcards to escape in a caller's prefix
     for (const prefix of filter.keyPrefixes) add((p) => `starts_with(f.storage_key, ${p})`, prefix)
     if (filter.name !== undefined) add((p) => `strpos(lower(f.name), lower(${p})) > 0`, filter.name)
+    if (filter.query !== undefined) add((p) => `(strpos(lower(f.name), lower(${p})) > 0 OR strpos(lower(f.storage_key), lower(${p})) > 0)`, filter.query)
     if (filter.mimeType !== undefined) add((p) => `f.mime_type = ${p}`, filter.mimeType)
     if (filter.contentType !== undefined) add((p) => `f.content_type = ${p}`, filter.contentType)
     if (filter.resourceId !== undefined) add((p) => `f.resource_id = ${p}`, filter.resourceId)
@@ -199,6 +202,36 @@ export class FileStore {
       total = Number(counted.rows[0]!.total)
     }
     return { files: res.rows.map(toFile), total }
+  }
+
+  /**
+   * What lies directly under a folder prefix among the client's live files: the sub-folders (prefix + next
+   * segment + "/") and the files whose key has no further "/". At most `limit` of each, in key order.
+   */
+  async folder(client: string, s3Id: string, prefix: string, bucketId: string | undefined, limit: number): Promise<{ folders: string[]; files: StoredFile[] }> {
+    const scope = `f.client = $1 AND b.s3_id = $2 AND f.deleted_at IS NULL AND starts_with(f.storage_key, $3) AND ($4::uuid IS NULL OR f.bucket_id = $4)`
+    const rest = 'substr(f.storage_key, char_length($3) + 1)'
+    const params = [client, s3Id, prefix, bucketId ?? null, limit]
+    const folders = await this.db.query({
+      sql: `SELECT DISTINCT $3 || split_part(${rest}, '/', 1) || '/' AS folder FROM ${FROM} WHERE ${scope} AND strpos(${rest}, '/') > 0 ORDER BY 1 LIMIT $5`,
+      params,
+    })
+    const files = await this.db.query({
+      sql: `SELECT ${COLUMNS} FROM ${FROM} WHERE ${scope} AND strpos(${rest}, '/') = 0 ORDER BY f.storage_key, b.name LIMIT $5`,
+      params,
+    })
+    return { folders: folders.rows.map((r) => r.folder as string), files: files.rows.map(toFile) }
+  }
+
+  /** the keys (and ids) of the client's live files under a prefix, in key order; at most `limit` */
+  async keysUnder(client: string, s3Id: string, prefix: string, bucketId: string | undefined, limit: number): Promise<{ id: string; storage_key: string }[]> {
+    const res = await this.db.query({
+      sql: `SELECT f.id, f.storage_key FROM ${FROM}
+            WHERE f.client = $1 AND b.s3_id = $2 AND f.deleted_at IS NULL AND starts_with(f.storage_key, $3) AND ($4::uuid IS NULL OR f.bucket_id = $4)
+            ORDER BY f.storage_key, b.name LIMIT $5`,
+      params: [client, s3Id, prefix, bucketId ?? null, limit],
+    })
+    return res.rows.map((r) => ({ id: r.id as string, storage_key: r.storage_key as string }))
   }
 
   /** the client's files among these ids (unknown ids and other clients' files are left out) */

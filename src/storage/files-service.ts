@@ -10,7 +10,8 @@ import { AppError } from '../errors/app-error.js'
 import { DEFAULT_CONTENT_TYPE, MAX_SIGNED_URL_SECONDS, type GetResult, type ObjectStore } from '../objects/object-store.js'
 import type { RequestContext } from '../request-context.js'
 import type { Executor } from '../sources/driver.js'
-import { checkUpload, type BucketStore } from './bucket-store.js'
+import { checkUpload, type Bucket, type BucketStore } from './bucket-store.js'
+import type { ObjectVersions } from './object-versions.js'
 import { requireStorageCatalog } from './storage-catalogs.js'
 import { admitObject, clientOf, creatorOf, expiresInOf, findFile, normalizeChecksum, notUploaded, refOf, sha256Of } from './file-access.js'
 import { toManagedFileRecord, type ManagedFileRecord } from './file-record.js'
@@ -20,6 +21,10 @@ export interface StorageFilesDeps {
   catalog: Catalog
   objects: ObjectStore
   buckets: BucketStore
+  /** noncurrent versions: what a versioned bucket keeps before Atrium replaces or removes an object */
+  versions: ObjectVersions
+  /** the base of the URLs Atrium hands out (objects.publicBaseUrl, or where this server listens) */
+  publicBaseUrl: () => string
   /** the filesystem store's limit for one body (objects.maxUploadBytes) */
   maxUploadBytes: number
 }
@@ -67,6 +72,8 @@ export interface ConfirmInput {
 
 export interface ListInput {
   s3_id: string
+  /** search: a part of the name or the key, any case */
+  query?: string
   bucket?: string
   prefix?: string
   key_prefix?: string
@@ -111,17 +118,21 @@ export class StorageFiles {
     requireOperation(ctx.principal, 'storage.write')
     if (inputs.length === 0 || inputs.length > MAX_BATCH) throw new AppError('invalid_request', `files must list 1 to ${MAX_BATCH} uploads, got ${inputs.length}`)
     const expiries = inputs.map((i) => expiresInOf(i.expires_in, MAX_SIGNED_URL_SECONDS))
-    const files = await this.deps.catalog.transaction(async (tx) => {
-      const made: StoredFile[] = []
-      for (const input of inputs) made.push(await this.recordFor(ctx, input, tx))
-      return made
+    const made = await this.deps.catalog.transaction(async (tx) => {
+      const records: { file: StoredFile; bucket: Bucket }[] = []
+      for (const input of inputs) records.push(await this.recordFor(ctx, input, tx))
+      return records
     })
     const out = []
-    for (const [i, file] of files.entries()) out.push({ file: toManagedFileRecord(file), upload: await this.signUpload(file, expiries[i]!) })
+    for (const [i, { file, bucket }] of made.entries()) {
+      // what the signed PUT will replace is kept first, when the bucket keeps versions
+      await this.deps.versions.keep(bucket, file.storage_key)
+      out.push({ file: toManagedFileRecord(file), upload: await this.signUpload(file, expiries[i]!) })
+    }
     return out
   }
 
-  private async recordFor(ctx: RequestContext, input: UploadUrlInput, tx: Executor): Promise<StoredFile> {
+  private async recordFor(ctx: RequestContext, input: UploadUrlInput, tx: Executor): Promise<{ file: StoredFile; bucket: Bucket }> {
     if (input.file_id !== undefined) return this.existingRecord(ctx, input, tx)
     if (input.bucket === undefined) throw new AppError('invalid_request', 'bucket is required', { hint: 'name a bucket of this client (POST /storage/buckets/list); a file lives in one bucket' })
     if (input.storage_key === undefined) throw new AppError('invalid_request', 'storage_key is required: the object key the file is stored under')
@@ -145,7 +156,7 @@ export class StorageFiles {
       visibility: input.visibility ?? (input.public ? 'public' : 'private'),
       createdBy: creatorOf(ctx.principal),
     }, tx)
-    if (file) return file
+    if (file) return { file, bucket }
     const holder = await this.store.getByKey(bucket.id, input.storage_key, tx)
     throw new AppError('storage_file_exists', `file ${holder?.id ?? ''} already holds ${JSON.stringify(input.storage_key)} in bucket ${JSON.stringify(bucket.name)}${holder?.deleted_at ? ' (deleted, not purged)' : ''}`, {
       hint: 'send its file_id to get a new upload URL for it, pick another storage_key, or delete it with ?force=true first',
@@ -154,15 +165,20 @@ export class StorageFiles {
   }
 
   /** a new upload URL for a record the caller already has: a retry, or new bytes for it */
-  private async existingRecord(ctx: RequestContext, input: UploadUrlInput, tx: Executor): Promise<StoredFile> {
+  private async existingRecord(ctx: RequestContext, input: UploadUrlInput, tx: Executor): Promise<{ file: StoredFile; bucket: Bucket }> {
     const file = await findFile(this.store, ctx, input.file_id!, { db: tx, lock: true })
     if ((input.storage_key !== undefined && input.storage_key !== file.storage_key) || (input.bucket !== undefined && input.bucket !== file.bucket)) {
       throw new AppError('invalid_request', `file ${file.id} is ${JSON.stringify(file.storage_key)} in bucket ${JSON.stringify(file.bucket)}`, { hint: 'to move it, PATCH /storage/files/{id} with the new storage_key or bucket' })
     }
-    const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket, { db: tx })
+    const bucket = await this.bucketOf(ctx, file, tx)
     const contentType = input.content_type ?? input.mime_type ?? file.content_type ?? undefined
     checkUpload(bucket, { size: input.size_bytes, contentType })
-    return (await this.store.update(clientOf(ctx), file.id, { content_type: contentType ?? null, size_bytes: input.size_bytes ?? file.size_bytes }, tx))!
+    return { file: (await this.store.update(clientOf(ctx), file.id, { content_type: contentType ?? null, size_bytes: input.size_bytes ?? file.size_bytes }, tx))!, bucket }
+  }
+
+  /** the bucket a file is in, with its options and limits */
+  bucketOf(ctx: RequestContext, file: StoredFile, db?: Executor): Promise<Bucket> {
+    return this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket, { db })
   }
 
   private async signUpload(file: StoredFile, expiresIn: number): Promise<FileUrl> {
@@ -176,9 +192,10 @@ export class StorageFiles {
   async upload(ctx: RequestContext, id: string, body: Readable | Buffer, opts: { contentType?: string; contentLength?: number }): Promise<ManagedFileRecord> {
     requireOperation(ctx.principal, 'storage.write')
     const file = await findFile(this.store, ctx, id)
-    const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket)
+    const bucket = await this.bucketOf(ctx, file)
     const contentType = opts.contentType ?? file.content_type ?? DEFAULT_CONTENT_TYPE
     checkUpload(bucket, { size: opts.contentLength, contentType })
+    await this.deps.versions.keep(bucket, file.storage_key)
     // hashed on the way in, so the record carries the SHA-256 of exactly what was stored
     const hash = createHash('sha256')
     let source: Readable | Buffer = body
@@ -211,7 +228,7 @@ export class StorageFiles {
     if (input.size_bytes !== undefined && input.size_bytes !== info.size) {
       throw new AppError('storage_upload_mismatch', `the store has ${info.size} bytes for file ${file.id}, not the ${input.size_bytes} announced`, { hint: 'upload the bytes again, then confirm', data: { size_bytes: info.size } })
     }
-    const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket)
+    const bucket = await this.bucketOf(ctx, file)
     const contentType = input.content_type ?? file.content_type ?? info.contentType
     await admitObject(this.deps.objects, ref, info, bucket, contentType)
     const claimed = normalizeChecksum(input.checksum_sha256) ?? file.checksum_sha256 ?? undefined
@@ -246,7 +263,7 @@ export class StorageFiles {
       return file
     }
     try {
-      const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket)
+      const bucket = await this.bucketOf(ctx, file)
       await admitObject(this.deps.objects, ref, info, bucket, file.content_type ?? info.contentType)
     } catch (err) {
       if (strict) throw err
@@ -284,7 +301,7 @@ export class StorageFiles {
       s3Id: input.s3_id,
       bucketId: bucket?.id,
       keyPrefixes: [input.prefix, input.key_prefix].filter((p): p is string => p !== undefined && p !== ''),
-      name: input.name, mimeType: input.mime_type, contentType: input.content_type, resourceId: input.resource_id,
+      name: input.name, query: input.query, mimeType: input.mime_type, contentType: input.content_type, resourceId: input.resource_id,
       visibility: input.visibility, status: input.status, metadata: input.metadata, limit, offset,
     })
     const settled = []

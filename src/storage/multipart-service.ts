@@ -40,11 +40,13 @@ export class StorageMultipart {
   async create(ctx: RequestContext, input: { file_id: string; content_type?: string }): Promise<MultipartUpload> {
     requireOperation(ctx.principal, 'storage.write')
     const file = await findFile(this.files.store, ctx, input.file_id)
-    const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket)
+    const bucket = await this.files.bucketOf(ctx, file)
     const contentType = input.content_type ?? file.content_type ?? DEFAULT_CONTENT_TYPE
     checkUpload(bucket, { size: file.status === 'pending' ? file.size_bytes ?? undefined : undefined, contentType })
     const ref = refOf(file)
     if (file.upload_id !== null) await this.deps.objects.abortMultipartUpload(ref, file.upload_id).catch(() => {})
+    // what the completed upload will replace is kept first, when the bucket keeps versions
+    await this.deps.versions.keep(bucket, file.storage_key)
     const { uploadId } = await this.deps.objects.createMultipartUpload(ref, { contentType })
     await this.files.store.update(clientOf(ctx), file.id, { upload_id: uploadId, content_type: contentType })
     return { file_id: file.id, upload_id: uploadId, bucket: file.bucket, storage_key: file.storage_key, content_type: contentType }
@@ -81,7 +83,7 @@ export class StorageMultipart {
     const info = await this.deps.objects.completeMultipartUpload(ref, input.upload_id, parts)
     // the upload is over either way: a refused object is removed by admitObject
     await this.files.store.update(clientOf(ctx), file.id, { upload_id: null })
-    const bucket = await this.deps.buckets.resolve({ client: ctx.source.name, s3Id: file.s3_id }, file.bucket)
+    const bucket = await this.files.bucketOf(ctx, file)
     await admitObject(this.deps.objects, ref, info, bucket, file.content_type ?? info.contentType)
     const updated = await this.files.store.update(clientOf(ctx), file.id, {
       status: 'uploaded', size_bytes: info.size, etag: info.etag, mime_type: file.mime_type ?? file.content_type ?? info.contentType,

@@ -18,6 +18,7 @@ export async function startStorageAtrium(t: TestContext, backend: BackendName, e
 
 export interface BucketOptions {
   public?: boolean
+  versioning?: boolean
   file_size_limit?: number | null
   allowed_mime_types?: string[] | null
 }

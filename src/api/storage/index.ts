@@ -7,7 +7,9 @@ import { bucketRoutes } from './buckets.js'
 import { catalogRoutes } from './catalogs.js'
 import type { StorageDeps } from './deps.js'
 import { fileByteRoutes } from './file-bytes.js'
+import { fileLinkRoutes } from './file-links.js'
 import { fileRoutes } from './files.js'
+import { folderRoutes } from './folders.js'
 import { multipartRoutes } from './multipart.js'
 import { objectRoutes } from './objects.js'
 import { publicObjectRoutes } from './public-objects.js'
@@ -23,6 +25,8 @@ export const storageFamily: Family<StorageDeps> = {
     objectRoutes(app, services.storage)
     publicObjectRoutes(app, services.storage)
     fileRoutes(app, services)
+    fileLinkRoutes(app, services)
+    folderRoutes(app, services)
     multipartRoutes(app, services)
     await fileByteRoutes(app, services)
   },

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { createKey } from '../../helpers/auth-grid.js'
 import { createBucket, startStorageAtrium, uploadFile } from '../../helpers/storage-files.js'
 
-// Every /storage/files* and /storage/multipart/* route: 401 without a key, 403 missing_right with a key that
+// Every /storage/files*, /storage/folders/* and /storage/multipart/* route: 401 without a key, 403 missing_right with a key that
 // lacks the route's right (storage.read or storage.write), and past both with a key that holds it.
 
 test('storage files and multipart: keys and rights', async (t) => {
@@ -31,6 +31,16 @@ test('storage files and multipart: keys and rights', async (t) => {
     { method: 'POST', path: '/storage/files/delete-many', right: 'storage.write', body: { file_ids: ['00000000-0000-4000-8000-000000000000'] } },
     { method: 'DELETE', path: '/storage/files/00000000-0000-4000-8000-000000000000', right: 'storage.write' },
     { method: 'DELETE', path: '/storage/files/00000000-0000-4000-8000-000000000000/purge', right: 'storage.write' },
+    { method: 'GET', path: `/storage/files/${id}/public-url`, right: 'storage.read' },
+    { method: 'GET', path: `/storage/files/${id}/proxy-url`, right: 'storage.read' },
+    { method: 'GET', path: `/storage/files/${id}/versions`, right: 'storage.read' },
+    { method: 'POST', path: `/storage/files/${id}/versions/00000000-0000-4000-8000-000000000000/restore`, right: 'storage.write' },
+    { method: 'DELETE', path: `/storage/files/${id}/versions/00000000-0000-4000-8000-000000000000`, right: 'storage.write' },
+    { method: 'POST', path: '/storage/files/search', right: 'storage.read', body: { query: 'a' } },
+    { method: 'POST', path: '/storage/folders/list', right: 'storage.read', body: { s3_id: 'default', prefix: 'grid/' } },
+    { method: 'POST', path: '/storage/folders/tree', right: 'storage.read', body: { s3_id: 'default', prefix: 'grid/' } },
+    { method: 'POST', path: '/storage/folders/delete', right: 'storage.write', body: { s3_id: 'default', prefix: 'nothing-here/' } },
+    { method: 'POST', path: '/storage/folders/move', right: 'storage.write', body: { s3_id: 'default', from_prefix: 'nothing-here/', to_prefix: 'elsewhere/' } },
     { method: 'POST', path: '/storage/multipart/create', right: 'storage.write', body: { file_id: '00000000-0000-4000-8000-000000000000' } },
     { method: 'POST', path: '/storage/multipart/sign-part', right: 'storage.write', body: { ...upload, part_number: 1 } },
     { method: 'POST', path: '/storage/multipart/list-parts', right: 'storage.read', body: upload },
