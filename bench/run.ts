@@ -2,7 +2,7 @@
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
-//   npm run bench -- --only=w1,w2 selected workloads
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
@@ -11,12 +11,14 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
+import { storageWorkload } from './storage.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const ROOT = new URL('..', import.meta.url).pathname
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const BENCH_DATA_DIR = join(tmpdir(), 'atrium-bench-data')
 const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
 const DURATION = quick ? 2 : 4
 const WARMUP = quick ? 1 : 2
@@ -147,7 +149,7 @@ async function main() {
     DATABASE_URL: pgUrl('atrium_bench_catalog'),
     ATHENA_KEY_12: ADMIN_KEY,
     ATRIUM_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-    ATRIUM_DATA_DIR: join(tmpdir(), 'atrium-bench-data'),
+    ATRIUM_DATA_DIR: BENCH_DATA_DIR,
     ATRIUM_CLIENT_BENCH: pgUrl(),
     ATRIUM_CLIENT_BENCHMY: mysqlUrl(),
     ATRIUM_POOL_MAX: '10',
@@ -204,10 +206,13 @@ async function main() {
         }
       }
     }
+    const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
+      ? await storageWorkload({ base: atrium.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
+      : undefined
     await stop(atrium)
     await stop(baseline)
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, coldStart, versions, started)
+    report(rows, streamed, stored, coldStart, versions, started)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -219,7 +224,7 @@ async function createBenchKey(base: string): Promise<string> {
   const res = await fetch(`${base}/admin/api-keys`, {
     method: 'POST',
     headers: { apikey: ADMIN_KEY, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', rights: ['gateway.read', 'gateway.insert', 'sql.read'] }),
+    body: JSON.stringify({ name: 'bench', rights: ['gateway.read', 'gateway.insert', 'sql.read', 'storage.read', 'storage.write'] }),
   })
   if (!res.ok) throw new Error(`could not create the bench API key: ${res.status} ${await res.text()}`)
   return ((await res.json()) as { api_key: string }).api_key
@@ -287,7 +292,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, versions: Record<string, string>, started: number) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -317,6 +322,7 @@ function report(rows: Row[], streamed: unknown, coldStart: unknown, versions: Re
     runs: rows,
     ratios,
     streamed,
+    storage: stored,
     coldStart,
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })

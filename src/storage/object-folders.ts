@@ -40,7 +40,8 @@ export class FolderService {
     const folder = normalizeFolder(prefix)
     let processed = 0
     await this.eachPage(bucket, folder, async (keys) => {
-      for (const key of keys) await this.deps.versions.keep(bucket, key)
+      // the placeholder holds no content: nothing to keep of it
+      for (const key of keys) if (!key.endsWith(`/${FOLDER_PLACEHOLDER}`)) await this.deps.versions.keep(bucket, key)
       const out = await this.deps.objects.deleteMany(storeBucketOf(bucket), keys)
       if (out.errors.length) throw new AppError('object_store_error', `could not delete ${out.errors[0]!.key}: ${out.errors[0]!.message}`)
       processed += out.deleted.length
@@ -58,7 +59,7 @@ export class FolderService {
     await this.eachPage(bucket, from, async (keys) => {
       for (const key of keys) {
         const dest = to + key.slice(from.length)
-        await this.deps.versions.keep(bucket, dest)
+        if (!key.endsWith(`/${FOLDER_PLACEHOLDER}`)) await this.deps.versions.keep(bucket, dest)
         await this.deps.objects.copy(objectRefOf(bucket, key), objectRefOf(bucket, dest))
       }
       await this.deps.objects.deleteMany(storeBucketOf(bucket), keys)

@@ -11,7 +11,8 @@ import {
 } from '../objects/object-store.js'
 import type { RequestContext } from '../request-context.js'
 import { isPubliclyReadable } from './bucket-service.js'
-import { checkUpload, isMimeTypeAllowed, objectRefOf, storeBucketOf, type Bucket, type BucketStore } from './bucket-store.js'
+import { checkUpload, objectRefOf, storeBucketOf, type Bucket, type BucketStore } from './bucket-store.js'
+import { unwrapListToken, wrapListToken } from './list-token.js'
 import { FOLDER_PLACEHOLDER } from './object-folders.js'
 import type { ObjectVersions } from './object-versions.js'
 import { resolveBucket, type StorageOperation } from './storage-access.js'
@@ -24,6 +25,8 @@ export interface ObjectServiceDeps {
   publicBaseUrl: () => string
   /** objects.maxUploadBytes: the most one upload may carry when the bucket sets no limit */
   maxUploadBytes: number
+  /** signs list continuation tokens (list-token.ts) */
+  listTokenKey: Buffer
 }
 
 /** what a request names: the connection, the bucket and (for most operations) a key */
@@ -68,7 +71,8 @@ export class ObjectService {
     if (opts.delimiter !== undefined && opts.delimiter !== '/' && opts.delimiter !== '') {
       throw new AppError('invalid_request', 'delimiter must be "/" (or absent)')
     }
-    const page = await this.deps.objects.list({ bucket: storeBucketOf(bucket), prefix: opts.prefix, delimiter: opts.delimiter || undefined, maxKeys, continuationToken: opts.continuationToken })
+    const continuationToken = opts.continuationToken === undefined ? undefined : unwrapListToken(this.deps.listTokenKey, bucket.id, opts.continuationToken)
+    const page = await this.deps.objects.list({ bucket: storeBucketOf(bucket), prefix: opts.prefix, delimiter: opts.delimiter || undefined, maxKeys, continuationToken })
     // a folder's placeholder is how an empty folder exists; it is shown as the folder, never as an object
     const objects = page.objects.filter((o) => !o.key.endsWith(`/${FOLDER_PLACEHOLDER}`) && o.key !== FOLDER_PLACEHOLDER)
     return {
@@ -79,7 +83,7 @@ export class ObjectService {
       common_prefixes: page.commonPrefixes,
       key_count: objects.length + page.commonPrefixes.length,
       is_truncated: page.nextContinuationToken !== undefined,
-      next_continuation_token: page.nextContinuationToken ?? null,
+      next_continuation_token: page.nextContinuationToken === undefined ? null : wrapListToken(this.deps.listTokenKey, bucket.id, page.nextContinuationToken),
     }
   }
 
@@ -143,7 +147,7 @@ export class ObjectService {
       if (value !== undefined) metadata[name] = value
     }
     const contentType = changes.contentType ?? current.contentType
-    if (changes.contentType !== undefined && !isMimeTypeAllowed(bucket, contentType)) checkUpload(bucket, { contentType })
+    if (changes.contentType !== undefined) checkUpload(bucket, { contentType })
     return keyOf(bucket, await this.deps.objects.copy(ref, ref, { metadata: validateMetadata(metadata), contentType }))
   }
 
@@ -155,6 +159,9 @@ export class ObjectService {
     const dest = destinationBucket === undefined || destinationBucket === source.name ? source : await this.bucket(ctx, { s3Id: target.s3Id, bucket: destinationBucket }, 'storage.write')
     const fromRef = objectRefOf(source, from)
     const toRef = objectRefOf(dest, to)
+    if (dest === source && fromRef.key === toRef.key) {
+      throw new AppError('invalid_request', 'the source and the destination are the same object', { hint: 'to change its content type or metadata, use /storage/objects/update' })
+    }
     const info = await this.deps.objects.head(fromRef)
     checkUpload(dest, { size: info.size, contentType: info.contentType })
     await this.deps.versions.keep(dest, toRef.key)

@@ -64,9 +64,12 @@ export class ObjectVersions {
   async list(bucket: Bucket, opts: { key?: string; prefix?: string; limit: number; after?: string }): Promise<ObjectVersion[]> {
     const after = opts.after && UUID.test(opts.after) ? opts.after : null
     const res = await this.db.query({
-      sql: `SELECT ${COLUMNS} FROM atrium.storage_object_versions
+      sql: `SELECT ${COLUMNS} FROM atrium.storage_object_versions v
             WHERE bucket_id = $1 AND ($2::text IS NULL OR key = $2) AND ($3::text IS NULL OR starts_with(key, $3))
-              AND ($4::uuid IS NULL OR (key, created_at, id) > (SELECT key, created_at, id FROM atrium.storage_object_versions WHERE id = $4))
+              AND ($4::uuid IS NULL OR EXISTS (
+                -- after the marker in the listing's order: key ascending, then newest first, then id
+                SELECT 1 FROM atrium.storage_object_versions m WHERE m.id = $4
+                  AND (v.key > m.key OR (v.key = m.key AND (v.created_at < m.created_at OR (v.created_at = m.created_at AND v.id > m.id))))))
             ORDER BY key, created_at DESC, id LIMIT $5`,
       params: [bucket.id, opts.key ?? null, opts.prefix || null, after, opts.limit],
     })

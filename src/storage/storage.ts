@@ -3,6 +3,7 @@ import type { ObjectStore } from '../objects/object-store.js'
 import type { Executor } from '../sources/driver.js'
 import { BucketService } from './bucket-service.js'
 import type { BucketStore } from './bucket-store.js'
+import { deriveListTokenKey } from './list-token.js'
 import { FolderService } from './object-folders.js'
 import { ObjectService } from './object-service.js'
 import { ObjectVersions } from './object-versions.js'
@@ -15,6 +16,8 @@ export interface StorageCapabilityDeps {
   publicBaseUrl: () => string
   /** objects.maxUploadBytes */
   maxUploadBytes: number
+  /** the server's secret key; the key of list continuation tokens is derived from it */
+  secretKey: Buffer
 }
 
 export class Storage {
@@ -27,7 +30,7 @@ export class Storage {
     this.versions = new ObjectVersions(deps.catalog, deps.objects)
     const parts = { buckets: deps.buckets, objects: deps.objects, versions: this.versions }
     this.bucketService = new BucketService(parts)
-    this.objectService = new ObjectService({ ...parts, publicBaseUrl: deps.publicBaseUrl, maxUploadBytes: deps.maxUploadBytes })
+    this.objectService = new ObjectService({ ...parts, publicBaseUrl: deps.publicBaseUrl, maxUploadBytes: deps.maxUploadBytes, listTokenKey: deriveListTokenKey(deps.secretKey) })
     this.folderService = new FolderService(parts)
   }
 }

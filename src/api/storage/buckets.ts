@@ -18,8 +18,9 @@ const CreateBody = body({
   bucket: BucketName,
   public: Type.Optional(Type.Boolean({ description: 'objects readable without a key through public URLs' })),
   versioning: Type.Optional(Type.Boolean({ description: 'keep replaced and deleted content as noncurrent versions' })),
-  file_size_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'largest object in bytes; null: the store\'s limit' })),
-  allowed_mime_types: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 255 }), { maxItems: 100 }), Type.Null()], { description: 'content types accepted ("image/png", "image/*"); null: any' })),
+  // no null variants: with the server's type coercion, 0 or false would silently become null ("no limit")
+  file_size_limit: Type.Optional(Type.Integer({ minimum: 1, description: 'largest object in bytes; absent: the store\'s limit' })),
+  allowed_mime_types: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 100, description: 'content types accepted ("image/png", "image/*"); absent: any' })),
 })
 const DeleteBody = body({ bucket: BucketName, force: Type.Optional(Type.Boolean({ description: 'delete the objects and versions too' })) })
 const RulesBody = body({ bucket: BucketName, rules: Type.Array(Type.Object({}, { additionalProperties: true }), { maxItems: 100 }) })
@@ -51,7 +52,7 @@ export function bucketRoutes(app: FastifyInstance, service: BucketService): void
   })
 
   app.post('/buckets/create', { config: config('storage.buckets.create'), schema: { summary: 'Create a bucket', tags, body: CreateBody } }, async (req, reply) => {
-    const b = req.body as BucketBody & { public?: boolean; versioning?: boolean; file_size_limit?: number | null; allowed_mime_types?: string[] | null }
+    const b = req.body as BucketBody & { public?: boolean; versioning?: boolean; file_size_limit?: number; allowed_mime_types?: string[] }
     const bucket = await service.create(contextOf(req), s3IdOf(b), b.bucket, {
       public: b.public, versioning: b.versioning, fileSizeLimit: b.file_size_limit, allowedMimeTypes: b.allowed_mime_types,
     })

@@ -58,8 +58,7 @@ const VersionsBody = body({
   key: Type.Optional(Key),
   prefix: Type.Optional(Type.String({ maxLength: 1024 })),
   max_keys: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  version_id_marker: Type.Optional(Type.String({ maxLength: 100 })),
-  key_marker: Type.Optional(Type.String({ maxLength: 1024 })),
+  version_id_marker: Type.Optional(Type.String({ maxLength: 100, description: 'next_version_id_marker of the previous page' })),
 })
 const VersionBody = body({ bucket: BucketName, key: Key, version_id: Type.String({ minLength: 1, maxLength: 100 }), force: Type.Optional(Type.Boolean()) })
 const FolderBody = body({ bucket: BucketName, prefix: Type.String({ minLength: 1, maxLength: 1024 }) })
@@ -130,7 +129,7 @@ export function objectRoutes(app: FastifyInstance, storage: Storage): void {
 
   post('/objects/versions', 'storage.objects.versions.list', 'List the versions of a key (or of every key)', VersionsBody, async (b, req) => {
     const out = await objects.versions(contextOf(req), target(b), {
-      key: b.key, prefix: (b.prefix ?? b.key_marker) as string | undefined, maxKeys: b.max_keys as number | undefined, versionIdMarker: b.version_id_marker as string | undefined,
+      key: b.key, prefix: b.prefix as string | undefined, maxKeys: b.max_keys as number | undefined, versionIdMarker: b.version_id_marker as string | undefined,
     })
     return gatewaySuccess(`Listed ${plural(out.versions.length, 'version')}`, out)
   })

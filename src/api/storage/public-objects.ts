@@ -7,7 +7,8 @@ import type { Storage } from '../../storage/storage.js'
 export function publicObjectRoutes(app: FastifyInstance, storage: Storage): void {
   app.get('/public/:client/:s3_id/:bucket/*', {
     config: { operation: 'storage.objects.public_get', access: 'public' },
-    schema: { summary: 'Read an object of a public bucket (no key)', tags: ['storage'] },
+    // hidden like the signed-URL routes: a wildcard path has no OpenAPI form; docs/storage.md describes it
+    schema: { summary: 'Read an object of a public bucket (no key)', tags: ['storage'], hide: true },
   }, async (req, reply) => {
     const p = req.params as { client: string; s3_id: string; bucket: string; '*': string }
     const got = await storage.objectService.readPublic(p.client, p.s3_id, p.bucket, p['*'])

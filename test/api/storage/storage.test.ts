@@ -107,6 +107,36 @@ for (const backend of BACKENDS) {
       }
     })
 
+    await t.test('bad input is a 4xx in the Athena envelope, never a 500', async () => {
+      const cases: [string, Record<string, unknown>][] = [
+        ['/storage/objects', { bucket: 'docs', continuation_token: 'not-a-token' }],
+        ['/storage/objects', { bucket: 'docs', max_keys: 5000 }],
+        ['/storage/objects', { bucket: 'docs', delimiter: '|' }],
+        ['/storage/objects', { bucket: 'docs', prefix: '../' }],
+        ['/storage/objects/copy', { bucket: 'docs', source_key: 'notes/a.txt', destination_key: 'notes/a.txt' }],
+        ['/storage/objects/copy', { bucket: 'docs', source_key: 'missing', destination_key: 'x' }],
+        ['/storage/objects/update', { bucket: 'docs', key: 'notes/a.txt', metadata: { 'bad name!': 'x' } }],
+        ['/storage/objects/delete', { bucket: 'docs', keys: [] }],
+        ['/storage/objects/url', { bucket: 'docs', key: 'notes/a.txt', expires_in: 0 }],
+        ['/storage/objects/url', { bucket: 'docs', key: 'notes/a.txt', expires_in: 8 * 24 * 3600 }],
+        ['/storage/objects/versions/restore', { bucket: 'docs', key: 'notes/a.txt', version_id: 'nope' }],
+        ['/storage/objects/post-policy', { bucket: 'docs', key: 'p', success_action_status: '302' }],
+        ['/storage/objects/post-policy', { bucket: 'docs', key: 'p', min_size: 10, max_size: 5 }],
+        ['/storage/buckets/create', { bucket: 'limits', file_size_limit: 0 }],
+        ['/storage/buckets/policy/set', { bucket: 'docs', policy: [1, 2] }],
+        ['/storage/buckets/lifecycle/set', { bucket: 'docs', rules: [{ expiration_days: -1 }] }],
+      ]
+      for (const [path, body] of cases) {
+        const res = await post(path, body)
+        assert.ok(res.status >= 400 && res.status < 500, `${path} ${JSON.stringify(body)}: ${res.status} ${res.text}`)
+        assert.equal(res.body.status, 'error')
+        assert.ok(res.body.code && res.body.message, res.text)
+      }
+      const noClient = await atrium.post('/storage/buckets/list', { body: { s3_id: S3_ID } })
+      assert.equal(noClient.status, 400)
+      assert.equal(noClient.body.code, 'missing_client_header')
+    })
+
     await t.test('list: prefix, delimiter and pagination', async () => {
       for (const key of ['list/a', 'list/b', 'list/sub/c', 'list/sub/d', 'other/e']) await upload(atrium, 'app', 'docs', key, Buffer.from(key))
       const folded = await post('/storage/objects', { bucket: 'docs', prefix: 'list/', delimiter: '/' })
@@ -194,6 +224,16 @@ for (const backend of BACKENDS) {
       const after = await post('/storage/objects/versions', { bucket: 'photos', key: 'v.txt' })
       assert.equal(after.body.data.versions.length, 3, after.text)
       assert.ok(after.body.data.versions.every((v: { is_latest: boolean }) => !v.is_latest))
+      // pages of one version each cover every version once
+      const seen: string[] = []
+      let marker: string | undefined
+      for (let i = 0; i < 10; i++) {
+        const page = await post('/storage/objects/versions', { bucket: 'photos', max_keys: 1, ...(marker ? { version_id_marker: marker } : {}) })
+        seen.push(...page.body.data.versions.map((v: { version_id: string }) => v.version_id))
+        marker = page.body.data.next_version_id_marker ?? undefined
+        if (!marker) break
+      }
+      assert.deepEqual(seen, after.body.data.versions.map((v: { version_id: string }) => v.version_id))
       const gone = await post('/storage/objects/versions/delete', { bucket: 'photos', key: 'v.txt', version_id: old.version_id })
       assert.equal(gone.status, 200, gone.text)
       assert.equal((await post('/storage/objects/versions/delete', { bucket: 'photos', key: 'v.txt', version_id: old.version_id })).body.code, 'object_version_not_found')

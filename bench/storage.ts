@@ -1,0 +1,85 @@
+// The storage workload of `npm run bench`: 1 MB objects uploaded and downloaded through signed URLs (ask
+// /storage/objects/upload-url, PUT the bytes; ask /storage/objects/url, GET them), against writing and reading
+// the same bytes straight to the backend (files in the same directory the filesystem store uses).
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export interface StorageBenchOptions {
+  base: string
+  apiKey: string
+  client: string
+  /** where the server's filesystem store lives (the baseline writes beside it) */
+  dataDir: string
+  /** objects per run; each run also stops after maxSeconds */
+  objects: number
+  concurrency: number
+  maxSeconds: number
+}
+
+const MB = 1024 * 1024
+
+/** runs `task(i)` for i < count, `concurrency` at a time, stopping early once `maxSeconds` have passed; returns how many ran and the seconds */
+async function timed(count: number, concurrency: number, maxSeconds: number, task: (i: number) => Promise<void>) {
+  const t0 = performance.now()
+  const deadline = t0 + maxSeconds * 1000
+  let next = 0
+  let done = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count && performance.now() < deadline) {
+      await task(next++)
+      done++
+    }
+  }))
+  return { done, seconds: (performance.now() - t0) / 1000 }
+}
+
+async function call(opts: StorageBenchOptions, path: string, body: Record<string, unknown>) {
+  const res = await fetch(`${opts.base}${path}`, {
+    method: 'POST',
+    headers: { apikey: opts.apiKey, 'x-athena-client': opts.client, 'content-type': 'application/json' },
+    body: JSON.stringify({ s3_id: 'default', bucket: 'bench', ...body }),
+  })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { data: { url: string; headers?: Record<string, string> } }).data
+}
+
+export async function storageWorkload(opts: StorageBenchOptions) {
+  const data = randomBytes(MB)
+  await call(opts, '/storage/buckets/create', {}).catch(() => undefined) // exists from an earlier run
+  const upload = await timed(opts.objects, opts.concurrency, opts.maxSeconds, async (i) => {
+    const signed = await call(opts, '/storage/objects/upload-url', { key: `obj-${i}` })
+    const res = await fetch(signed.url, { method: 'PUT', body: data, headers: signed.headers })
+    if (!res.ok) throw new Error(`signed PUT: ${res.status}`)
+  })
+  const download = await timed(upload.done, opts.concurrency, opts.maxSeconds, async (i) => {
+    const signed = await call(opts, '/storage/objects/url', { key: `obj-${i}` })
+    const res = await fetch(signed.url)
+    if ((await res.arrayBuffer()).byteLength !== MB) throw new Error('signed GET returned the wrong size')
+  })
+  await call(opts, '/storage/buckets/delete', { force: true })
+
+  // the baseline: the same bytes, written and read as files on the same disk, at the same concurrency
+  const dir = join(opts.dataDir, 'bench-direct')
+  mkdirSync(dir, { recursive: true })
+  try {
+    const write = await timed(opts.objects, opts.concurrency, opts.maxSeconds, (i) => writeFile(join(dir, `obj-${i}`), data))
+    const read = await timed(write.done, opts.concurrency, opts.maxSeconds, async (i) => { await readFile(join(dir, `obj-${i}`)) })
+    const mbps = (r: { done: number; seconds: number }) => +(r.done / r.seconds).toFixed(1)
+    const figures = {
+      objectBytes: MB,
+      concurrency: opts.concurrency,
+      uploadMbPerSec: mbps(upload),
+      downloadMbPerSec: mbps(download),
+      directWriteMbPerSec: mbps(write),
+      directReadMbPerSec: mbps(read),
+      uploadRatio: +(mbps(upload) / mbps(write)).toFixed(2),
+      downloadRatio: +(mbps(download) / mbps(read)).toFixed(2),
+    }
+    console.log(`  storage   1 MB objects, c=${opts.concurrency}: upload ${figures.uploadMbPerSec} MB/s (${figures.uploadRatio}x direct writes at ${figures.directWriteMbPerSec} MB/s), download ${figures.downloadMbPerSec} MB/s (${figures.downloadRatio}x direct reads at ${figures.directReadMbPerSec} MB/s)`)
+    return figures
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
