@@ -23,6 +23,8 @@ for (const backend of BACKENDS) {
       const { file, upload } = await uploadUrl(atrium, {
         bucket: 'docs', storage_key: 'reports/q2.bin', name: 'q2.bin', original_name: 'Q2 Report.bin', mime_type: 'application/octet-stream',
         content_type: 'application/octet-stream', size_bytes: bytes.length, resource_id: 'report_q2', public: false, metadata: { report_type: 'quarterly' },
+        // what the SDK passes through from its input; accepted, the store encrypts as configured
+        server_side_encryption: 'AES256', bucket_key_enabled: false,
       })
       assert.equal(file.status, 'pending')
       assert.equal(file.storage_key, 'reports/q2.bin')
@@ -304,6 +306,17 @@ for (const backend of BACKENDS) {
       const theirs = await uploadFile(atrium, { bucket: 'docs', storage_key: 'private/mine.txt', content_type: 'text/plain' }, 'theirs', 'other')
       assert.equal((await atrium.get(`/storage/files/${theirs.id}/proxy`, { client: 'other' })).text, 'theirs')
       assert.equal((await atrium.get(`/storage/files/${file.id}/proxy`, app)).text, 'mine')
+    })
+
+    await t.test('deleting a bucket with force deletes its files', async () => {
+      await createBucket(atrium, 'temporary')
+      const file = await uploadFile(atrium, { bucket: 'temporary', storage_key: 'gone.txt', content_type: 'text/plain' }, 'soon gone')
+      assert.equal((await get(file.id)).body.data.file.status, 'uploaded')
+      const refused = await atrium.post('/storage/buckets/delete', { ...app, body: { s3_id: 'default', bucket: 'temporary' } })
+      assert.equal(refused.status, 409, 'a bucket whose files have bytes is not empty')
+      const deleted = await atrium.post('/storage/buckets/delete', { ...app, body: { s3_id: 'default', bucket: 'temporary', force: true } })
+      assert.equal(deleted.status, 200, deleted.text)
+      assert.equal((await get(file.id)).status, 404)
     })
 
     await t.test('bad input is a 4xx that says what is wrong', async () => {
