@@ -173,7 +173,9 @@ export class StorageFiles {
     const bucket = await this.bucketOf(ctx, file, tx)
     const contentType = input.content_type ?? input.mime_type ?? file.content_type ?? undefined
     checkUpload(bucket, { size: input.size_bytes, contentType })
-    return { file: (await this.store.update(clientOf(ctx), file.id, { content_type: contentType ?? null, size_bytes: input.size_bytes ?? file.size_bytes }, tx))!, bucket }
+    // pending again: the record describes the new bytes once they are seen (the old ones, if none arrive)
+    const changes = { status: 'pending' as const, content_type: contentType ?? null, size_bytes: input.size_bytes ?? file.size_bytes, checksum_sha256: normalizeChecksum(input.checksum_sha256) ?? null }
+    return { file: (await this.store.update(clientOf(ctx), file.id, changes, tx))!, bucket }
   }
 
   /** the bucket a file is in, with its options and limits */

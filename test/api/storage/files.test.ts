@@ -286,6 +286,10 @@ for (const backend of BACKENDS) {
       assert.equal(again.file.id, file.id)
       assert.equal((await putToUploadUrl(again.upload, 'second try')).status, 200)
       assert.equal((await get(file.id)).body.data.file.status, 'uploaded')
+      // new bytes for an uploaded file: the record follows them
+      const third = await uploadUrl(atrium, { file_id: file.id, content_type: 'text/plain' })
+      assert.equal((await putToUploadUrl(third.upload, 'third and longer try')).status, 200)
+      assert.equal((await get(file.id)).body.data.file.size_bytes, 20)
       const elsewhere = await atrium.post('/storage/files/upload-url', { ...app, body: { s3_id: 'default', file_id: file.id, storage_key: 'retry/y.txt' } })
       assert.equal(elsewhere.status, 400)
     })
