@@ -40,6 +40,7 @@ import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
 import { Storage } from './storage/storage.js'
 import { startStorageLifecycleJob } from './storage/lifecycle-job.js'
+import { startAbandonedUploadsJob } from './storage/abandoned-uploads-job.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -250,6 +251,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
     await startStorageLifecycleJob({ jobs, buckets: platform.buckets, objects, versions: platform.storage.versions, logger })
+    await startAbandonedUploadsJob({ jobs, files: platform.storageFiles.files.store, buckets, objects, logger })
   } catch (err) {
     await shutdownServices(platform)
     throw err

@@ -234,6 +234,15 @@ export class FileStore {
     return res.rows.map((r) => ({ id: r.id as string, storage_key: r.storage_key as string }))
   }
 
+  /** live files still pending that nothing has touched since `before`, oldest first (the abandoned-upload sweep) */
+  async pendingSince(before: Date, limit: number): Promise<StoredFile[]> {
+    const res = await this.db.query({
+      sql: `SELECT ${COLUMNS} FROM ${FROM} WHERE f.status = 'pending' AND f.deleted_at IS NULL AND f.updated_at < $1 ORDER BY f.updated_at, f.id LIMIT $2`,
+      params: [before.toISOString(), limit],
+    })
+    return res.rows.map(toFile)
+  }
+
   /** the client's files among these ids (unknown ids and other clients' files are left out) */
   async getMany(client: string, ids: string[], db: Executor = this.db): Promise<StoredFile[]> {
     const valid = ids.filter(isFileId)
