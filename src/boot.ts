@@ -35,6 +35,9 @@ import { isCatalogDatabase } from './sources/is-catalog-database.js'
 import { SourceRegistry } from './sources/registry.js'
 import { VERSION } from './version.js'
 import { Webhooks } from './webhooks/webhooks-service.js'
+import { DeferredRequests } from './deferred/deferred-requests.js'
+import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
+import { PublicRoutes } from './public-routes/public-routes.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -90,6 +93,10 @@ export interface Platform {
   storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
   webhooks: Webhooks
+  /** gateway calls sent with Prefer: respond-async, run by jobs */
+  deferred: DeferredRequests
+  /** operations published under a route key, callable without a key */
+  publicRoutes: PublicRoutes
 }
 
 export interface AtriumHandle {
@@ -209,6 +216,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const rateLimits = new RateLimits(config.rateLimits, config.redisUrl, logger, (scope) => metrics.rateLimited.inc({ scope }))
   let listenUrl = '' // known once the server listens; signed URLs are only made after that
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
+  const sessions = new JwtSessions(config.sessions)
+  const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
+  const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
   const buckets = new BucketStore(catalog)
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
   const platform: Platform = {
@@ -230,14 +240,16 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     clientSync,
     apiKeys,
     auth,
-    sessions: new JwtSessions(config.sessions),
+    sessions,
     rateLimits,
-    rawSqlGate: new RawSqlGate(config.rawSqlSessions),
+    rawSqlGate,
     objects,
     buckets,
     storage,
     storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
+    deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
   }
 
   platform.requestLog.start()
@@ -247,6 +259,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await outbox.start()
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
+    await platform.deferred.start()
+    await platform.publicRoutes.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)

@@ -62,6 +62,13 @@ export class ApiKeyStore {
     return rows[0]
   }
 
+  /** by record id (a deferred request names the key that sent it) */
+  async findById(id: string): Promise<ApiKeyRow | undefined> {
+    if (!isUuid(id)) return undefined
+    const rows = await this.catalog.rows<ApiKeyRow>(`SELECT ${PUBLIC_COLUMNS}, secret_hash FROM atrium.api_keys WHERE id = $1`, [id])
+    return rows[0]
+  }
+
   list(): Promise<ApiKeyRecord[]> {
     return this.catalog.rows<ApiKeyRecord>(`SELECT ${PUBLIC_COLUMNS} FROM atrium.api_keys ORDER BY created_at, id`)
   }

@@ -102,8 +102,13 @@ export class JwtSessions {
       email: typeof payload.email === 'string' ? payload.email : null,
       role,
       claims: Object.freeze({ ...payload }),
-      rights: (role !== null && this.roleRights.get(role)) || NO_RIGHTS,
+      rights: this.rightsOf(role),
     })
+  }
+
+  /** the rights sessions.roleRights grants a role now (a deferred request checks them again when it runs) */
+  rightsOf(role: string | null): ReadonlySet<string> {
+    return (role !== null && this.roleRights.get(role)) || NO_RIGHTS
   }
 }
 

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { Principal } from './principal.js'
 
-type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound'
+type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound' | 'public'
 
 /**
  * What a check returns: nothing when the request is allowed without waiting (the limit is off), otherwise a
@@ -69,6 +69,8 @@ export class RateLimits {
   private readonly client: ScopedLimiter
   private readonly ip: ScopedLimiter
   private readonly outbound: ScopedLimiter
+  /** callers of public routes, per address and route */
+  private readonly publicRoutes: ScopedLimiter
 
   constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, onLimited: (scope: string) => void) {
     if (redisUrl) {
@@ -90,6 +92,7 @@ export class RateLimits {
     this.client = new ScopedLimiter(make, prefix, 'client', window, onLimited)
     this.ip = new ScopedLimiter(make, prefix, 'ip', window, onLimited)
     this.outbound = new ScopedLimiter(make, prefix, 'outbound', window, onLimited)
+    this.publicRoutes = new ScopedLimiter(make, prefix, 'public', window, onLimited)
   }
 
   /**
@@ -113,6 +116,11 @@ export class RateLimits {
 
   private checkClient(client: string): Check {
     return this.client.consume(client.toLowerCase(), this.config.perClient, `client "${client}"`)
+  }
+
+  /** a call of public route `route` from `ip`, `points` per window (rateLimits.publicPerIp or the route's own) */
+  async checkPublic(ip: string, route: string, points: number): Promise<void> {
+    await this.publicRoutes.consume(`${route}|${ip}`, points, 'this address on this public route')
   }
 
   /** waits for nothing: an upstream call over its host's limit is refused with 429 */

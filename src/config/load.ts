@@ -80,6 +80,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RATE_LIMIT_WINDOW_SECONDS', 'rateLimits.windowSeconds', asInt],
   ['ATRIUM_RATE_LIMIT_OUTBOUND_PER_HOST', 'rateLimits.outboundPerHost', asInt],
   ['ATRIUM_RATE_LIMIT_PREFIX', 'rateLimits.keyPrefix', asString],
+  ['ATRIUM_RATE_LIMIT_PUBLIC_PER_IP', 'rateLimits.publicPerIp', asInt],
   ['ATRIUM_REQUEST_TIMEOUT_MS', 'deadlines.requestTimeoutMs', asInt],
   ['ATRIUM_REQUEST_READ_TIMEOUT_MS', 'deadlines.requestReadTimeoutMs', asInt],
   ['ATRIUM_HEADERS_TIMEOUT_MS', 'deadlines.headersTimeoutMs', asInt],

@@ -116,6 +116,12 @@ export const ConfigSchema = Type.Object({
     bufferSize: Type.Integer({ minimum: 1, default: 10_000, description: 'most admission events held while the catalog is slow or down; further refusals are dropped and counted' }),
     retentionDays: Type.Integer({ minimum: 0, default: 30, description: 'admission events older than this many days are deleted every hour; 0 keeps them all' }),
   }, { additionalProperties: false, default: {} }),
+  deferred: Type.Object({
+    resultTtlSeconds: Type.Integer({ minimum: 1, default: 86_400, description: 'a finished deferred request\'s answer is served this long; then it reads as expired (and may be requeued)' }),
+    retentionDays: Type.Integer({ minimum: 0, default: 7, description: 'deferred requests are deleted this many days after their answer expired, every hour; 0 keeps them' }),
+    maxResultBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024, description: 'largest answer a deferred request stores; a larger one fails with deferred_result_too_large' }),
+    timeoutSeconds: Type.Integer({ minimum: 1, default: 300, description: 'a deferred request running longer than this is stopped and fails' }),
+  }, { additionalProperties: false, default: {} }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),
   }, { additionalProperties: false, default: {} }),
@@ -125,6 +131,7 @@ export const ConfigSchema = Type.Object({
     perIp: Type.Integer({ minimum: 0, default: 0 }),
     windowSeconds: Type.Integer({ minimum: 1, default: 1 }),
     outboundPerHost: Type.Integer({ minimum: 0, default: 0, description: 'calls per window Atrium makes to one upstream host' }),
+    publicPerIp: Type.Integer({ minimum: 0, default: 10, description: 'calls per window one address may make to one public route, unless the route sets its own rate_limit; 0 = unlimited' }),
     keyPrefix: Type.String({ minLength: 1, default: 'atrium:rl', description: 'prefix of the counters in Redis; deployments sharing one Redis use different prefixes' }),
   }, { additionalProperties: false, default: {} }),
   // deadlines the caller cannot change, and what one key may hold of a client's raw-SQL connections

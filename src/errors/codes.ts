@@ -151,6 +151,16 @@ export const codes = {
   webhook_url_not_allowed: { status: 400, stage: 'request' },
   webhook_delivery_pending: { status: 409, stage: 'request' },
   webhook_delivery_failed: { status: 502, stage: 'execute' },
+  // deferred gateway requests (src/deferred/); deferred_result_too_large is recorded on a request, not sent as a reply
+  deferred_request_not_found: { status: 404, stage: 'request' },
+  deferred_not_supported: { status: 400, stage: 'request' },
+  deferred_not_requeueable: { status: 409, stage: 'request' },
+  deferred_result_too_large: { status: 507, stage: 'execute' },
+  // public routes (src/public-routes/)
+  public_route_not_found: { status: 404, stage: 'request' },
+  public_route_exists: { status: 409, stage: 'request' },
+  public_operation_not_allowed: { status: 405, stage: 'request' },
+  public_parameter_not_allowed: { status: 400, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -44,6 +44,8 @@ const sessionTokenOf = (services: AccessDeps, req: FastifyRequest) => (services.
 export interface AccessOptions {
   /** the client a request without X-Athena-Client is about (rest.defaultClient on /rest/v1) */
   defaultClient?: string
+  /** without X-Athena-Client, an API key bound to a client is about that client (/storage) */
+  clientFromKey?: boolean
 }
 
 /**
@@ -132,7 +134,16 @@ export function installKeyAccess(app: FastifyInstance, services: AccessDeps, opt
       if (isClientRoute(access)) {
         const client = requestedClient(req)
         // a protected client route (security.protect.schema: key) needs a key whatever the client's enforcement
-        return authorizeClient(services, req, key, session, client, () => sourceFor(req, client), access === 'client' ? undefined : 'schema.read')
+        const needsRight = access === 'client' ? undefined : 'schema.read'
+        if (client === undefined && opts.clientFromKey && key && !session) {
+          // the key's own client stands in for the header: the key is read first (no binding), then checked in
+          // full against that client; an unbound key still needs the header (400 missing_client_header)
+          return andThen(auth.authenticate(key, { ip: req.ip, bind: false }), (keyed) => {
+            const bound = keyed.clientName ?? undefined
+            return authorizeClient(services, req, key, session, bound, () => sourceFor(req, bound), needsRight)
+          })
+        }
+        return authorizeClient(services, req, key, session, client, () => sourceFor(req, client), needsRight)
       }
       if (access === 'client-in-body') {
         // the client is only known once the body is read; everything that does not depend on it is checked now

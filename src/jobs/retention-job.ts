@@ -1,6 +1,6 @@
 // Retention of a catalog table: an hourly job schedule that deletes rows older than a number of days, in
-// batches, run by whichever process has workers. The request log, admission events and the outbox's events
-// each name their table here; none keeps a pruning loop of its own.
+// batches, run by whichever process has workers. The request log, admission events, the outbox's events and
+// deferred requests each name their table here; none keeps a pruning loop of its own.
 import type { Logger } from 'pino'
 import type { Executor } from '../sources/driver.js'
 import type { JobQueue } from './job-queue.js'
@@ -14,8 +14,8 @@ export interface RetainedTable {
   /** cron, hourly: each run deletes about an hour of old rows; tables use different minutes so their deletes do not start together */
   schedule: string
   /** the table and its timestamp column: constants of the code, never input, so they may stand in the SQL */
-  table: 'atrium.request_log' | 'atrium.admission_events' | 'atrium.events'
-  timeColumn: 'at' | 'created_at'
+  table: 'atrium.request_log' | 'atrium.admission_events' | 'atrium.events' | 'atrium.deferred_requests'
+  timeColumn: 'at' | 'created_at' | 'expires_at'
   /** what the log line calls the rows */
   rows: string
 }

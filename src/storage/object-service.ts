@@ -54,7 +54,8 @@ export function objectRecord(info: ObjectInfo) {
 const HEADER_FIELDS = { cache_control: 'cache-control', content_disposition: 'content-disposition', content_encoding: 'content-encoding', content_language: 'content-language' } as const
 export type HeaderField = keyof typeof HEADER_FIELDS
 
-const keyOf = (bucket: Bucket, info: ObjectInfo) => ({ ...info, bucket: bucket.name })
+/** the store's info with the bucket's own name in place of its object-store namespace (b-<id>, never shown) */
+const inBucket = (bucket: Bucket, info: ObjectInfo) => ({ ...info, bucket: bucket.name })
 
 export class ObjectService {
   constructor(private readonly deps: ObjectServiceDeps) {}
@@ -89,7 +90,7 @@ export class ObjectService {
 
   async head(ctx: RequestContext, target: ObjectTarget, key: unknown): Promise<ObjectInfo> {
     const bucket = await this.bucket(ctx, target, 'storage.read')
-    return keyOf(bucket, await this.deps.objects.head(objectRefOf(bucket, key)))
+    return inBucket(bucket, await this.deps.objects.head(objectRefOf(bucket, key)))
   }
 
   async exists(ctx: RequestContext, target: ObjectTarget, key: unknown): Promise<ObjectInfo | undefined> {
@@ -148,7 +149,7 @@ export class ObjectService {
     }
     const contentType = changes.contentType ?? current.contentType
     if (changes.contentType !== undefined) checkUpload(bucket, { contentType })
-    return keyOf(bucket, await this.deps.objects.copy(ref, ref, { metadata: validateMetadata(metadata), contentType }))
+    return inBucket(bucket, await this.deps.objects.copy(ref, ref, { metadata: validateMetadata(metadata), contentType }))
   }
 
   /** copies within the client's buckets; the destination's limits apply and its old content becomes a version */
@@ -165,7 +166,7 @@ export class ObjectService {
     const info = await this.deps.objects.head(fromRef)
     checkUpload(dest, { size: info.size, contentType: info.contentType })
     await this.deps.versions.keep(dest, toRef.key)
-    return keyOf(dest, await this.deps.objects.copy(fromRef, toRef))
+    return inBucket(dest, await this.deps.objects.copy(fromRef, toRef))
   }
 
   /** deletes keys (what does not exist is not an error); a versioned bucket keeps each as a version first */
@@ -236,7 +237,7 @@ export class ObjectService {
 
   async restoreVersion(ctx: RequestContext, target: ObjectTarget, key: unknown, versionId: unknown, force: boolean): Promise<ObjectInfo> {
     const bucket = await this.bucket(ctx, target, 'storage.write')
-    return keyOf(bucket, await this.deps.versions.restore(bucket, objectRefOf(bucket, key).key, versionId, force))
+    return inBucket(bucket, await this.deps.versions.restore(bucket, objectRefOf(bucket, key).key, versionId, force))
   }
 
   async deleteVersion(ctx: RequestContext, target: ObjectTarget, key: unknown, versionId: unknown) {

@@ -5,6 +5,7 @@ import { open } from '../auth/secret-box.js'
 import { AppError } from '../errors/app-error.js'
 import type { JobContext, JobKindOptions } from '../jobs/job-queue.js'
 import { VERSION } from '../version.js'
+import { postOutbound } from './outbound-post.js'
 import { assertPublicUrl } from './webhook-url.js'
 import type { WebhookStore } from './webhook-store.js'
 
@@ -57,8 +58,7 @@ export function webhookDeliveryHandler(deps: DeliveryJobDeps) {
     let responseStatus: number | null = null
     let error: string | null = null
     try {
-      const res = await fetch(url, {
-        method: 'POST',
+      const answer = await postOutbound(url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': `Atrium-Webhooks/${VERSION}`,
@@ -67,16 +67,15 @@ export function webhookDeliveryHandler(deps: DeliveryJobDeps) {
           'webhook-signature': signature,
         },
         body: delivery.body,
-        // a redirect is not followed: its target was never checked against the internal ranges
-        redirect: 'manual',
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]),
+        allowPrivate: deps.allowPrivate,
+        keepChars: ERROR_BODY_CHARS,
       })
-      responseStatus = res.status
-      const text = await res.text().catch(() => '')
-      if (res.status < 200 || res.status > 299) error = `the receiver answered ${res.status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`
+      responseStatus = answer.status
+      if (answer.status < 200 || answer.status > 299) error = `the receiver answered ${answer.status}${answer.text ? `: ${answer.text}` : ''}`
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } }
-      error = e.name === 'TimeoutError' ? `no answer within ${ATTEMPT_TIMEOUT_MS} ms` : `could not reach the receiver: ${e.cause?.code ?? e.message}`
+      const e = err as Error & { code?: string; cause?: { name?: string } }
+      error = e.cause?.name === 'TimeoutError' ? `no answer within ${ATTEMPT_TIMEOUT_MS} ms` : `could not reach the receiver: ${e.code === 'EINTERNALADDRESS' ? e.message : e.code ?? e.message}`
     }
     if (error === null) {
       await store.recordAttempt(id, { attempt: ctx.attempt, status: 'succeeded', responseStatus, error: null })

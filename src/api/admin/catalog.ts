@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -16,9 +16,10 @@ import { clientRoutes } from './clients.js'
 import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
 import { webhookRoutes } from './webhooks.js'
+import { publicRouteAdminRoutes, type PublicRouteAdminDeps } from './public-routes.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -29,4 +30,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   jobRoutes(app, services)
   admissionEventRoutes(app, services)
   webhookRoutes(app, services)
+  publicRouteAdminRoutes(app, services)
 }

@@ -1,41 +1,27 @@
 // POST /gateway/fetch, POST /gateway/data, GET /data and POST /gateway/update: structured reads (and updates).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { fetchRowsAt, updateRowsAt } from '../../data/data-target.js'
 import { Timings } from '../../observability/timings.js'
-import { parseAthenaFetch, parseAthenaUpdate, type AthenaFetchBody } from '../../query/parse/athena.js'
+import type { AthenaFetchBody } from '../../query/parse/athena.js'
+import { parseCall, runCall, tableOf, type CallKind } from './calls.js'
 import type { GatewayDeps } from './deps.js'
 import { cacheBypassed, publishEventHeader, stripNullsHeader } from './headers.js'
-import { plural, sendEnvelope, sendStreamedEnvelope } from './respond.js'
+import { sendCallReply } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
 import { targetOf } from './target.js'
 import { contextOf } from '../../http/request-context.js'
 
-export async function fetchRows(services: GatewayDeps, req: FastifyRequest, reply: FastifyReply, body: AthenaFetchBody) {
+/** a structured call of the route's kind, answered in the gateway envelope (large fetches stream) */
+export async function answerCall(services: GatewayDeps, req: FastifyRequest, reply: FastifyReply, kind: CallKind, body: unknown) {
   const timings = new Timings()
-  const strip = stripNullsHeader(req)
   const started = performance.now()
-  const ast = parseAthenaFetch(body, strip)
+  const parsed = parseCall({ kind, body, stripNulls: stripNullsHeader(req), publishEvent: publishEventHeader(req) })
   timings.add('parse', performance.now() - started)
-  req.logContext.table = ast.relation.name
-  const outcome = await fetchRowsAt(services, contextOf(req), targetOf(req), ast, {
-    cacheRequest: { body, strip },
-    bypassCache: cacheBypassed(req),
-    allowStream: true,
-    timings,
-  })
-  reply.header('server-timing', timings.header())
-  const totalPages = (total: number | undefined) => (body.page_size && total !== undefined ? Math.ceil(total / body.page_size) : undefined)
-  if (outcome.kind === 'stream') {
-    const { stream } = outcome
-    return sendStreamedEnvelope(reply, `Fetched ${plural(stream.rows, 'row')}`, stream, { total_pages: totalPages(stream.total) })
-  }
-  req.logContext.cached = outcome.cached
-  const { result } = outcome
-  return sendEnvelope(reply, `Fetched ${plural(result.rows, 'row')}`, result.body, {
-    cache_key: outcome.cacheKey ?? null,
-    total_pages: totalPages(result.total),
-  })
+  req.logContext.table = tableOf(parsed)
+  const out = await runCall(services, contextOf(req), targetOf(req), parsed, { timings, bypassCache: cacheBypassed(req), allowStream: true })
+  if (parsed.kind === 'fetch') reply.header('server-timing', timings.header())
+  if (out.kind === 'page' && out.cached !== undefined) req.logContext.cached = out.cached
+  return sendCallReply(reply, out)
 }
 
 const DataQuery = Type.Object({
@@ -72,7 +58,7 @@ export function fetchRoutes(app: FastifyInstance, services: GatewayDeps): void {
         headers: GatewayHeaders,
         body: FetchBody,
       },
-    }, (req, reply) => fetchRows(services, req, reply, req.body as AthenaFetchBody))
+    }, (req, reply) => answerCall(services, req, reply, 'fetch', req.body))
   }
 
   app.get('/data', {
@@ -87,7 +73,7 @@ export function fetchRoutes(app: FastifyInstance, services: GatewayDeps): void {
       conditions: eq_column !== undefined ? [{ eq_column, eq_value: eq_value ?? '' }] : [],
       sortBy: sort_by ? { field: sort_by, direction: sort_direction } : undefined,
     }
-    return fetchRows(services, req, reply, body)
+    return answerCall(services, req, reply, 'fetch', body)
   })
 
   app.post('/gateway/update', {
@@ -98,12 +84,5 @@ export function fetchRoutes(app: FastifyInstance, services: GatewayDeps): void {
       headers: GatewayHeaders,
       body: FetchBody,
     },
-  }, async (req, reply) => {
-    const body = req.body as AthenaFetchBody
-    if (body.update_body === undefined) return fetchRows(services, req, reply, body)
-    const ast = parseAthenaUpdate(body, stripNullsHeader(req))
-    req.logContext.table = ast.relation.name
-    const result = await updateRowsAt(services, contextOf(req), targetOf(req), ast, { publishEvent: publishEventHeader(req) })
-    return sendEnvelope(reply, `Updated ${plural(result.affected, 'row')}`, result.body)
-  })
+  }, (req, reply) => answerCall(services, req, reply, 'update', req.body))
 }

@@ -1,5 +1,6 @@
-// The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, the admin
-// catalog under /admin and management DDL under /management; API keys or sessions; the Athena envelope.
+// The gateway family (Athena protocol): structured CRUD, raw SQL, counts and RPC under /gateway, deferred calls,
+// published routes under /public (no key), the admin catalog under /admin and management DDL under /management;
+// API keys or sessions; the Athena envelope.
 import type { FastifyRequest } from 'fastify'
 import { adminCatalogRoutes } from '../admin/catalog.js'
 import type { Family } from '../family.js'
@@ -8,6 +9,8 @@ import { installKeyAccess } from '../../http/access-control.js'
 import { managementRoutes } from '../management/index.js'
 import { renderAthenaError } from './envelope.js'
 import { countRoute } from './count.js'
+import { deferIfAsked, deferredRoutes } from './deferred.js'
+import { publicCallRoutes } from './public-call.js'
 import { fetchRoutes } from './fetch.js'
 import { checkTenantHeaders } from './headers.js'
 import { rpcRoutes } from './rpc.js'
@@ -31,11 +34,15 @@ export const gatewayFamily: Family<GatewayDeps> = {
     if (services.config.gateway.requireTenantHeaders) {
       app.addHook('preHandler', async (req) => { if (isStructuredWrite(req)) checkTenantHeaders(req) })
     }
+    // after the checks above: a deferred call is queued instead of run (Prefer: respond-async)
+    app.addHook('preHandler', (req, reply, done) => deferIfAsked(services, req, reply, done))
     fetchRoutes(app, services)
     writeRoutes(app, services)
     sqlRoutes(app, services)
     countRoute(app, services)
     rpcRoutes(app, services)
+    deferredRoutes(app, services)
+    publicCallRoutes(app, services)
     await app.register(adminCatalogRoutes, { services })
     await app.register(managementRoutes, { services })
   },

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { StreamedRead } from '../../query/run/runner.js'
+import type { CallReply } from './calls.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -11,9 +12,19 @@ function extraText(extra: Record<string, unknown>): string {
   return out
 }
 
-/** `{"status":"success","message":…,"data":<dataJson>,…extra}` */
+/** `{"status":"success","message":…,"data":<dataJson>,…extra}` as text */
+export function envelopeText(message: string, dataJson: string, extra: Record<string, unknown> = {}): string {
+  return `{"status":"success","message":${JSON.stringify(message)},"data":${dataJson}${extraText(extra)}}`
+}
+
 export function sendEnvelope(reply: FastifyReply, message: string, dataJson: string, extra: Record<string, unknown> = {}, status = 200) {
-  return reply.status(status).type(JSON_TYPE).send(`{"status":"success","message":${JSON.stringify(message)},"data":${dataJson}${extraText(extra)}}`)
+  return reply.status(status).type(JSON_TYPE).send(envelopeText(message, dataJson, extra))
+}
+
+/** the answer of a structured call (api/gateway/calls.ts): one page, or rows streamed from a cursor */
+export function sendCallReply(reply: FastifyReply, out: CallReply) {
+  if (out.kind === 'stream') return sendStreamedEnvelope(reply, out.message, out.stream, out.extra)
+  return sendEnvelope(reply, out.message, out.dataJson, out.extra)
 }
 
 /** the same envelope with `data` streamed row by row from a cursor, so memory stays bounded */

@@ -12,6 +12,8 @@ export const GatewayHeaders = Type.Object({
   'x-company-id': Type.Optional(Type.String()),
   'x-organization-id': Type.Optional(Type.String()),
   'x-publish-event': Type.Optional(Type.String({ description: 'publish the written rows as an event with this name' })),
+  prefer: Type.Optional(Type.String({ description: 'respond-async: queue the call and answer 202 with a request id (GET /gateway/deferred/{request_id})' })),
+  'x-athena-deferred': Type.Optional(Type.String({ description: 'true: the same as Prefer: respond-async' })),
 })
 
 const Columns = Type.Union([Type.String(), Type.Array(Type.String())], { description: 'select list: "id,name,customer:customer_id(name)" or an array' })

@@ -17,7 +17,8 @@ import { publicObjectRoutes } from './public-objects.js'
 export const storageFamily: Family<StorageDeps> = {
   name: 'storage',
   prefix: '/storage',
-  readCredentials: (scope, services) => installKeyAccess(scope, services),
+  // a bucket belongs to the request's client: X-Athena-Client, or the client the API key is bound to
+  readCredentials: (scope, services) => installKeyAccess(scope, services, { clientFromKey: true }),
   renderError: renderAthenaError,
   async routes(app, services) {
     catalogRoutes(app, services)

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Webhook } from 'standardwebhooks'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
-import { createPgDatabase } from '../../helpers/databases.js'
+import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
 import { spawnAtrium } from '../../helpers/process.js'
 import type { JobContext } from '../../../src/jobs/job-queue.js'
 import { MAX_ATTEMPTS } from '../../../src/webhooks/webhook-delivery-job.js'
@@ -224,6 +224,24 @@ test('webhooks', async (t) => {
 // An endpoint that nothing reached for about a day (a delivery's last attempt failed, no success since it was
 // created) is disabled, with a webhook.disabled event. The process has no workers: the test runs the delivery
 // job's attempts itself, as the job queue would, so it need not wait out a day of backoff.
+// On a MariaDB source the event is published with the write through XA two-phase commit: the delivery
+// carries the committed row, and a write that fails publishes nothing.
+test('a MariaDB write with X-Publish-Event is delivered, and a failed write is not', async (t) => {
+  const db = await createMysqlDatabase(t)
+  await db.load('shop')
+  const receiver = await startReceiver(t)
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true' } })
+  const hook = await createWebhook(atrium, { url: `${receiver.base}/maria`, events: { clients: ['shop'], tables: ['sentinel'] } })
+  const insert = (row: Record<string, unknown>) =>
+    atrium.request('PUT', '/gateway/insert', { client: 'shop', body: { table_name: 'sentinel', insert_body: row }, headers: { 'x-publish-event': 'sentinel.created' } })
+  assert.equal((await insert({ id: 1, label: 'duplicate key' })).status, 409, 'id 1 exists: the write fails')
+  assert.equal((await insert({ id: 20, label: 'from mariadb' })).status, 200)
+  await until('the delivery at /maria', () => receiver.at('/maria').length >= 1)
+  const bodies = receiver.at('/maria').map((r) => verify(hook.secret, r))
+  assert.deepEqual(bodies.map((b) => [b.type, b.source, b.data.table, b.data.name]), [['row.inserted', 'shop', 'sentinel', 'sentinel.created']])
+  assert.deepEqual(bodies[0].data.rows, [{ id: 20, label: 'from mariadb' }])
+})
+
 test('an endpoint failing for long is disabled with an event', async (t) => {
   const receiver = await startReceiver(t)
   const atrium = await startTestAtrium(t, { env: { ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true', ATRIUM_WORKERS: '0' } })

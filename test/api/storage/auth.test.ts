@@ -5,7 +5,8 @@ import { createKey } from '../../helpers/auth-grid.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 
 // Every /storage route: 401 without a key, 403 with a key that lacks its right (storage.read or storage.write,
-// named in data.required_right), answered with the right; a key bound to another client is refused.
+// named in data.required_right), answered with the right; a key bound to another client is refused, and a
+// key bound to a client may leave out X-Athena-Client.
 const S = { s3_id: 'default', bucket: 'grid' }
 const ROUTES: { method: string; path: string; right: 'storage.read' | 'storage.write'; body?: Record<string, unknown> }[] = [
   { method: 'GET', path: '/storage/catalogs', right: 'storage.read' },
@@ -72,6 +73,20 @@ test('storage routes: who may call them', async (t) => {
       assert.ok(![401, 403].includes(allowed.status) && allowed.status < 500, `${allowed.status} ${allowed.text}`)
     })
   }
+
+  await t.test('without X-Athena-Client, a key bound to a client is about that client; an unbound key needs the header', async () => {
+    const { key: boundToApp } = await createKey(atrium, { rights: ['storage.read'], client_name: 'app' })
+    const own = await atrium.post('/storage/buckets/list', { key: boundToApp, body: { s3_id: 'default' } })
+    assert.equal(own.status, 200, own.text)
+    assert.ok(own.body.data.buckets.some((b: { name: string }) => b.name === 'grid'))
+    const unbound = await atrium.post('/storage/buckets/list', { key: reader, body: { s3_id: 'default' } })
+    assert.equal(unbound.status, 400)
+    assert.equal(unbound.body.code, 'missing_client_header')
+    const crossing = await atrium.post('/storage/buckets/list', { key: boundToApp, client: 'other', body: { s3_id: 'default' } })
+    assert.ok(crossing.status === 401 || crossing.status === 403, crossing.text)
+    const noKey = await atrium.post('/storage/buckets/list', { key: null, body: { s3_id: 'default' } })
+    assert.equal(noKey.status, 401)
+  })
 
   await t.test('the public object route needs no key, and shows only public buckets', async () => {
     const url = (await atrium.post('/storage/objects/public-url', { client: 'app', body: { ...S, key: 'k' } })).body.data.url as string

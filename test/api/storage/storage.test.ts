@@ -38,6 +38,13 @@ for (const backend of BACKENDS) {
     const atrium = await startTestAtrium(t, { sources: { app: app.url, other: other.url }, env })
     const post = (path: string, body: Record<string, unknown>, client = 'app') => atrium.post(path, { client, body: { s3_id: S3_ID, ...body } })
 
+    await t.test('GET /storage/catalogs names the default connection and its backend, never its credentials', async () => {
+      const res = await atrium.get('/storage/catalogs', { client: 'app' })
+      assert.equal(res.status, 200, res.text)
+      assert.deepEqual(res.body.data.map((c: { id: string; provider: string }) => [c.id, c.provider]), [['default', backend.name]])
+      assert.ok(!/secret|access_key/i.test(res.text), 'no credential is shown')
+    })
+
     await t.test('buckets: create with options, list, refuse a duplicate and bad names', async () => {
       const created = await post('/storage/buckets/create', { bucket: 'photos', public: true, versioning: true, file_size_limit: 1000, allowed_mime_types: ['image/*', 'text/plain'] })
       assert.equal(created.status, 201, created.text)
