@@ -6,13 +6,14 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
+import { Selector } from './request.js'
 
 const Text = (max = 1024) => Type.String({ maxLength: max })
 const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
 const VersionParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }), version_id: Type.String({ minLength: 1, maxLength: 100 }) })
 const ForceQuery = Type.Object({ force: Type.Optional(Type.Boolean({ description: 'replace the current bytes even when the bucket does not keep them as a version' })) })
 const SearchBody = Type.Object({
-  s3_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'default: "default"' })),
+  ...Selector,
   query: Type.Optional(Text()),
   bucket: Type.Optional(Text(63)),
   prefix: Type.Optional(Text()),
@@ -68,7 +69,8 @@ export function fileLinkRoutes(app: FastifyInstance, services: StorageDeps): voi
     config: client('storage.files.search'),
     schema: { summary: 'Search the client\'s files by a part of their name or key, with the list filters', tags, body: SearchBody },
   }, async (req) => {
-    const page = await files.list(contextOf(req), { ...req.body, s3_id: req.body.s3_id ?? 'default' })
+    // search may leave the connection out: Atrium's own store then
+    const page = await files.list(contextOf(req), { ...req.body, s3_id: req.body.s3_id ?? req.body.s3Id ?? 'default' })
     return gatewaySuccess(`Found ${plural(page.count, 'file')}`, page)
   })
 }

@@ -7,19 +7,19 @@ import type { FileUpdate } from '../../storage/file-changes.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
+import { s3IdOf, Selector } from './request.js'
 
 const Text = (max = 1024) => Type.String({ maxLength: max })
 const Visibility = Type.Union([Type.Literal('private'), Type.Literal('organization'), Type.Literal('public')])
 const Metadata = Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), { maxProperties: 100 })
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 const ExpiresIn = Type.Integer({ minimum: 1, description: 'seconds the URL lives (at most a week); default 3600' })
-const S3Id = Type.String({ minLength: 1, maxLength: 200, description: 'the storage connection; "default" is Atrium\'s own store' })
 const FileIds = Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 1000 })
 
 // The SDK also sends server-side encryption options (sse, kms_key_id, …); the object store encrypts as it is
 // configured, so they are accepted and not used: objects are not refused for carrying them.
 const UploadUrlBody = Type.Object({
-  s3_id: S3Id,
+  ...Selector,
   bucket: Type.Optional(Text(63)),
   storage_key: Type.Optional(Text()),
   file_id: Type.Optional(Text(100)),
@@ -52,7 +52,7 @@ const UpdateFields = {
   size_bytes: Type.Optional(Size),
 }
 const ListBody = Type.Object({
-  s3_id: S3Id,
+  ...Selector,
   bucket: Type.Optional(Text(63)),
   prefix: Type.Optional(Text()),
   key_prefix: Type.Optional(Text()),
@@ -85,6 +85,9 @@ const UrlQuery = Type.Object({ purpose: Type.Optional(Text(32)), expires_in: Typ
 const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
 
 type Id = { file_id: string }
+type UploadUrlBody = Static<typeof UploadUrlBody>
+/** the connection of an upload URL request: a request for an existing file (file_id) takes the file's own */
+const withS3Id = (b: UploadUrlBody) => ({ ...b, s3_id: b.file_id !== undefined && b.s3_id === undefined && b.s3Id === undefined ? 'default' : s3IdOf(b) })
 const tags = ['storage']
 /** the SDK sends some calls (restore, confirm-upload) without a body: validated as an empty object then */
 const emptyBodyIsObject = async (req: { body: unknown }) => { if (req.body === undefined || req.body === null) req.body = {} }
@@ -96,13 +99,13 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   app.post<{ Body: Static<typeof UploadUrlBody> }>('/files/upload-url', {
     config: client('storage.files.upload_url'),
     schema: { summary: 'Create a file record and a signed URL to PUT its bytes to', tags, body: UploadUrlBody },
-  }, async (req) => gatewaySuccess('Upload URL created', await files.createUploadUrl(contextOf(req), req.body)))
+  }, async (req) => gatewaySuccess('Upload URL created', await files.createUploadUrl(contextOf(req), withS3Id(req.body))))
 
   app.post<{ Body: { files: Static<typeof UploadUrlBody>[] } }>('/files/upload-urls', {
     config: client('storage.files.upload_urls'),
     schema: { summary: 'Create several file records and their upload URLs, all or none', tags, body: Type.Object({ files: Type.Array(UploadUrlBody, { minItems: 1, maxItems: 100 }) }) },
   }, async (req) => {
-    const made = await files.createUploadUrls(contextOf(req), req.body.files)
+    const made = await files.createUploadUrls(contextOf(req), req.body.files.map(withS3Id))
     return gatewaySuccess(`Created ${plural(made.length, 'upload URL')}`, { files: made })
   })
 
@@ -116,7 +119,7 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
     config: client('storage.files.list'),
     schema: { summary: 'List the client\'s files on a storage connection, filtered and paged', tags, body: ListBody },
   }, async (req) => {
-    const page = await files.list(contextOf(req), req.body)
+    const page = await files.list(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
     return gatewaySuccess(`Listed ${plural(page.count, 'file')}`, page)
   })
 

@@ -6,13 +6,13 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
+import { s3IdOf, Selector } from './request.js'
 
-const S3Id = Type.String({ minLength: 1, maxLength: 200 })
 const Prefix = Type.String({ maxLength: 1024 })
 const Bucket = Type.Optional(Type.String({ maxLength: 63, description: 'only this bucket\'s files; default: every bucket on the connection' }))
-const FolderBody = Type.Object({ s3_id: S3Id, prefix: Type.Optional(Prefix), bucket: Bucket })
-const DeleteBody = Type.Object({ s3_id: S3Id, prefix: Prefix, bucket: Bucket, force: Type.Optional(Type.Boolean({ description: 'purge the files instead of a soft delete' })) })
-const MoveBody = Type.Object({ s3_id: S3Id, from_prefix: Prefix, to_prefix: Prefix, bucket: Bucket })
+const FolderBody = Type.Object({ ...Selector, prefix: Type.Optional(Prefix), bucket: Bucket })
+const DeleteBody = Type.Object({ ...Selector, prefix: Prefix, bucket: Bucket, force: Type.Optional(Type.Boolean({ description: 'purge the files instead of a soft delete' })) })
+const MoveBody = Type.Object({ ...Selector, from_prefix: Prefix, to_prefix: Prefix, bucket: Bucket })
 const tags = ['storage']
 const client = (operation: string) => ({ operation, access: 'client' as const })
 
@@ -23,20 +23,20 @@ export function folderRoutes(app: FastifyInstance, services: StorageDeps): void 
     config: client('storage.folders.list'),
     schema: { summary: 'The sub-folders and files directly in a folder', tags, body: FolderBody },
   }, async (req) => {
-    const listed = await folders.list(contextOf(req), req.body)
+    const listed = await folders.list(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
     return gatewaySuccess(`Listed ${plural(listed.folders.length, 'folder')} and ${plural(listed.files.length, 'file')}`, listed)
   })
 
   app.post<{ Body: Static<typeof FolderBody> }>('/folders/tree', {
     config: client('storage.folders.tree'),
     schema: { summary: 'Every folder under a prefix, nested, with file counts', tags, body: FolderBody },
-  }, async (req) => gatewaySuccess('Folder tree', await folders.tree(contextOf(req), req.body)))
+  }, async (req) => gatewaySuccess('Folder tree', await folders.tree(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })))
 
   app.post<{ Body: Static<typeof DeleteBody> }>('/folders/delete', {
     config: client('storage.folders.delete'),
     schema: { summary: 'Delete every file in a folder (soft; force purges)', tags, body: DeleteBody },
   }, async (req) => {
-    const done = await folders.delete(contextOf(req), req.body)
+    const done = await folders.delete(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
     return gatewaySuccess(`Deleted ${plural(done.processed_files, 'file')}`, done)
   })
 
@@ -44,7 +44,7 @@ export function folderRoutes(app: FastifyInstance, services: StorageDeps): void 
     config: client('storage.folders.move'),
     schema: { summary: 'Move every file of a folder under another prefix (bytes too)', tags, body: MoveBody },
   }, async (req) => {
-    const done = await folders.move(contextOf(req), req.body)
+    const done = await folders.move(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
     return gatewaySuccess(`Moved ${plural(done.processed_files, 'file')}`, done)
   })
 }

@@ -177,6 +177,11 @@ for (const backend of BACKENDS) {
       assert.equal(past.body.data.total, 4)
       // a prefix is text, not a pattern
       assert.equal((await list({ prefix: 'listing/%' })).body.data.count, 0)
+      const camel = await atrium.post('/storage/files/list', { ...app, body: { s3Id: 'default', prefix: 'listing/' } })
+      assert.equal(camel.body.data.count, 4, 'the SDK may spell it s3Id')
+      const missing = await atrium.post('/storage/files/list', { ...app, body: { prefix: 'listing/' } })
+      assert.equal(missing.status, 400)
+      assert.match(missing.body.message, /s3_id/)
       const unknown = await list({ s3_id: 'nowhere' })
       assert.equal(unknown.status, 404)
       assert.equal(unknown.body.code, 'storage_catalog_not_found')
