@@ -7,7 +7,7 @@ import { Transform, type Readable } from 'node:stream'
 import { requireOperation } from '../auth/operation-rights.js'
 import type { Catalog } from '../catalog/catalog.js'
 import { AppError } from '../errors/app-error.js'
-import { DEFAULT_CONTENT_TYPE, MAX_SIGNED_URL_SECONDS, type GetResult, type ObjectStore } from '../objects/object-store.js'
+import { DEFAULT_CONTENT_TYPE, MAX_SIGNED_URL_SECONDS, type ByteRange, type GetResult, type ObjectStore } from '../objects/object-store.js'
 import type { RequestContext } from '../request-context.js'
 import type { Executor } from '../sources/driver.js'
 import { checkUpload, type Bucket, type BucketStore } from './bucket-store.js'
@@ -312,11 +312,19 @@ export class StorageFiles {
     return { files: settled, count: settled.length, total, limit, offset, has_more: hasMore, next_offset: hasMore ? offset + files.length : null }
   }
 
-  /** the file's record and bytes, for the proxy route to stream */
-  async open(ctx: RequestContext, id: string): Promise<{ file: ManagedFileRecord; object: GetResult }> {
+  /** the file's record and bytes (or a range of them: 416 invalid_range outside), for the proxy route to stream */
+  async open(ctx: RequestContext, id: string, opts: { range?: ByteRange } = {}): Promise<{ file: ManagedFileRecord; object: GetResult }> {
     requireOperation(ctx.principal, 'storage.read')
     const file = await this.settle(ctx, await findFile(this.store, ctx, id), true)
-    return { file: toManagedFileRecord(file), object: await this.deps.objects.get(refOf(file)) }
+    try {
+      return { file: toManagedFileRecord(file), object: await this.deps.objects.get(refOf(file), { range: opts.range }) }
+    } catch (err) {
+      // S3 does not say how large the object is when a range misses it; the record does (Content-Range: bytes */size)
+      if (err instanceof AppError && err.code === 'invalid_range' && err.extra.data?.size === undefined && file.size_bytes !== null) {
+        throw new AppError('invalid_range', err.message, { ...err.extra, data: { ...err.extra.data, size: file.size_bytes } })
+      }
+      throw err
+    }
   }
 }
 

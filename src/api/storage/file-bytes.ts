@@ -1,11 +1,12 @@
 // The bytes of a managed file through Atrium: PUT /storage/files/{id}/upload streams a body to the store, and
-// GET /storage/files/{id}/proxy streams the object back under the caller's key (no signed URL involved).
+// GET /storage/files/{id}/proxy streams the object (or one byte range of it) back under the caller's key.
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { AppError } from '../../errors/app-error.js'
 import { contextOf } from '../../http/request-context.js'
 import { DEFAULT_CONTENT_TYPE } from '../../objects/object-store.js'
+import { parseRangeHeader } from '../../http/range-header.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import type { StorageDeps } from './deps.js'
 
@@ -27,8 +28,17 @@ export async function fileByteRoutes(app: FastifyInstance, services: StorageDeps
     config: { operation: 'storage.files.proxy', access: 'client' },
     schema: { summary: 'Download a file\'s bytes through Atrium', tags, params: IdParams, querystring: ProxyQuery },
   }, async (req, reply) => {
-    const { file, object } = await files.open(contextOf(req), req.params.file_id)
+    let opened
+    try {
+      opened = await files.open(contextOf(req), req.params.file_id, { range: parseRangeHeader(req.headers.range) })
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'invalid_range' && typeof err.extra.data?.size === 'number') reply.header('content-range', `bytes */${err.extra.data.size}`)
+      throw err
+    }
+    const { file, object } = opened
+    if (object.range) reply.status(206).header('content-range', `bytes ${object.range.start}-${object.range.end}/${object.size}`)
     reply
+      .header('accept-ranges', 'bytes')
       .header('content-type', file.content_type ?? object.contentType ?? DEFAULT_CONTENT_TYPE)
       .header('content-length', String(object.contentLength))
       .header('etag', object.etag)

@@ -67,6 +67,14 @@ for (const backend of BACKENDS) {
       assert.equal(sha256(Buffer.from(await proxy.arrayBuffer())), sha256(bytes))
       const inline = await atrium.get(`/storage/files/${file.id}/proxy?purpose=stream`, app)
       assert.match(inline.headers.get('content-disposition')!, /^inline/)
+      // a byte range, as a player streaming the file asks for one
+      const part = await fetch(`${atrium.url}/storage/files/${file.id}/proxy?purpose=stream`, { headers: { apikey: 'test-admin-key-0123456789abcdef', 'x-athena-client': 'app', range: 'bytes=100-199' } })
+      assert.equal(part.status, 206)
+      assert.equal(part.headers.get('content-range'), `bytes 100-199/${bytes.length}`)
+      assert.deepEqual(Buffer.from(await part.arrayBuffer()), bytes.subarray(100, 200))
+      const outside = await atrium.get(`/storage/files/${file.id}/proxy`, { ...app, headers: { range: `bytes=${bytes.length + 10}-` } })
+      assert.equal(outside.status, 416)
+      assert.equal(outside.headers.get('content-range'), `bytes */${bytes.length}`)
     })
 
     await t.test('confirm-upload checks size and checksum of what arrived, and is repeatable', async () => {
