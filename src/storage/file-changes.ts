@@ -122,7 +122,10 @@ export class StorageFileChanges {
       await this.claimKey(tx, bucket.id, bucket.name, key)
       const updated = (await this.store.update(clientOf(ctx), file.id, { ...changes, bucket_id: bucket.id, storage_key: key }, tx))!
       // a failed copy rolls the record back; the old bytes go only once the record points at the new ones
-      if (hasBytes) await this.deps.objects.copy(from, to)
+      if (hasBytes) {
+        await this.deps.versions.keep(bucket, key)
+        await this.deps.objects.copy(from, to)
+      }
       return updated
     })
     if (hasBytes) {
@@ -221,6 +224,7 @@ export class StorageFileChanges {
         checksumSha256: file.checksum_sha256, resourceId: file.resource_id, metadata: input.metadata ?? file.metadata,
         visibility: input.visibility ?? file.visibility, createdBy: creatorOf(ctx.principal),
       }, tx))!
+      await this.deps.versions.keep(bucket, input.storage_key)
       const info = await this.deps.objects.copy(refOf(file), to)
       return (await this.store.update(clientOf(ctx), made.id, { status: 'uploaded', etag: info.etag, size_bytes: info.size }, tx))!
     })
