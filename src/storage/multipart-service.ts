@@ -59,6 +59,8 @@ export class StorageMultipart {
     const expiresIn = expiresInOf(input.expires_in, MAX_SIGNED_URL_SECONDS)
     const file = await this.uploading(ctx, input)
     const signed = await this.deps.objects.signPartUrl(refOf(file), input.upload_id, input.part_number, { expiresIn })
+    // an upload still signing parts is alive: the abandoned-upload sweep goes by when a file was last touched
+    await this.files.store.update(clientOf(ctx), file.id, {})
     return { ...urlOf(file, signed, 'upload_part', expiresIn, {}), part_number: input.part_number, upload_id: input.upload_id }
   }
 
