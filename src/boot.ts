@@ -48,8 +48,10 @@ import { Backups } from './backups/backups-service.js'
 import { Pipelines } from './pipelines/pipelines-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
+import { createFileServices, type FileServices } from './storage/file-services.js'
 import { Storage } from './storage/storage.js'
 import { startStorageLifecycleJob } from './storage/lifecycle-job.js'
+import { startAbandonedUploadsJob } from './storage/abandoned-uploads-job.js'
 
 /**
  * Every long-lived part of one process, built once by startAtrium. Only this composition root sees the whole:
@@ -93,6 +95,8 @@ export interface Platform {
   objects: ObjectStore
   /** storage buckets of every client (/storage/*), their options and settings */
   buckets: BucketStore
+  /** storage file records and their multipart uploads (/storage/files*, /storage/multipart/*) */
+  storageFiles: FileServices
   /** the storage API's services: buckets, objects, folders, versions */
   storage: Storage
   /** webhook endpoints, and the outbox consumer that turns events into signed deliveries */
@@ -238,6 +242,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const buckets = new BucketStore(catalog)
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
+  const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
   const platform: Platform = {
     config,
     logger,
@@ -262,7 +267,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     rawSqlGate,
     objects,
     buckets,
-    storage: new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey }),
+    storage,
+    storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     platformKeys: new PlatformKeys(catalog),
     databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
@@ -293,6 +299,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startRequestLogRetentionJob(platform)
     await startAdmissionRetentionJob(platform)
     await startStorageLifecycleJob({ jobs, buckets: platform.buckets, objects, versions: platform.storage.versions, logger })
+    await startAbandonedUploadsJob({ jobs, files: platform.storageFiles.files.store, buckets, objects, logger })
   } catch (err) {
     await shutdownServices(platform)
     throw err

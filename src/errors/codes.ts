@@ -141,6 +141,13 @@ export const codes = {
   mime_type_not_allowed: { status: 415, stage: 'request' },
   object_version_not_found: { status: 404, stage: 'execute' },
   object_exists: { status: 409, stage: 'execute' },
+  // storage file records (/storage/files*, /storage/multipart/*)
+  storage_file_not_found: { status: 404, stage: 'request' },
+  storage_file_deleted: { status: 410, stage: 'request' },
+  storage_file_exists: { status: 409, stage: 'execute' },
+  storage_file_not_uploaded: { status: 409, stage: 'execute' },
+  storage_upload_mismatch: { status: 400, stage: 'execute' },
+  storage_upload_in_progress: { status: 409, stage: 'execute' },
   // sessions: JWT bearer tokens (HS256 secret or JWKS)
   invalid_session_token: { status: 401, stage: 'auth' },
   expired_session_token: { status: 401, stage: 'auth' },

@@ -6,6 +6,11 @@ import { renderAthenaError } from '../gateway/envelope.js'
 import { bucketRoutes } from './buckets.js'
 import { catalogRoutes } from './catalogs.js'
 import type { StorageDeps } from './deps.js'
+import { fileByteRoutes } from './file-bytes.js'
+import { fileLinkRoutes } from './file-links.js'
+import { fileRoutes } from './files.js'
+import { folderRoutes } from './folders.js'
+import { multipartRoutes } from './multipart.js'
 import { objectRoutes } from './objects.js'
 import { publicObjectRoutes } from './public-objects.js'
 
@@ -20,5 +25,10 @@ export const storageFamily: Family<StorageDeps> = {
     bucketRoutes(app, services.storage.bucketService)
     objectRoutes(app, services.storage)
     publicObjectRoutes(app, services.storage)
+    fileRoutes(app, services)
+    fileLinkRoutes(app, services)
+    folderRoutes(app, services)
+    multipartRoutes(app, services)
+    await fileByteRoutes(app, services)
   },
 }

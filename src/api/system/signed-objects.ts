@@ -5,17 +5,10 @@ import { Readable } from 'node:stream'
 import type { ReadableStream } from 'node:stream/web'
 import { AppError } from '../../errors/app-error.js'
 import { FilesystemObjectStore, FORM_POST_MAX_BYTES } from '../../objects/filesystem-store.js'
-import { DEFAULT_CONTENT_TYPE, MeasureStream, tooLarge, type ByteRange } from '../../objects/object-store.js'
+import { DEFAULT_CONTENT_TYPE, MeasureStream, tooLarge } from '../../objects/object-store.js'
+import { parseRangeHeader } from '../../http/range-header.js'
 import type { Config } from '../../config/schema.js'
 import type { ObjectStore } from '../../objects/object-store.js'
-
-/** one range of Range: bytes=…; anything else (several ranges, other units) is ignored and the whole object sent, as RFC 9110 allows */
-function parseRange(header: string | undefined): ByteRange | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '')
-  if (!m || (m[1] === '' && m[2] === '')) return undefined
-  if (m[1] === '') return { suffix: Number(m[2]) }
-  return { start: Number(m[1]), end: m[2] === '' ? undefined : Number(m[2]) }
-}
 
 /** room for the form's boundaries and policy fields around the file */
 const FORM_OVERHEAD_BYTES = 64 * 1024
@@ -43,7 +36,7 @@ export const signedObjectRoutes: FastifyPluginAsync<{ services: SignedObjectDeps
   }, async (req, reply) => {
     const claims = store.verifySignedToken(tokenOf(req), req.method === 'HEAD' ? 'HEAD' : 'GET')
     const ref = { bucket: claims.bucket, key: claims.key }
-    const range = parseRange(req.headers.range)
+    const range = parseRangeHeader(req.headers.range)
     const ifNoneMatch = req.headers['if-none-match']
     if (req.method === 'HEAD' || ifNoneMatch) {
       const info = await store.head(ref)

@@ -1,0 +1,76 @@
+// /storage/files/{id}/public-url, /proxy-url and /versions*, and /storage/files/search: links to a file, the
+// versions its bucket keeps, and search over the client's files. Thin: one service call each.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { contextOf } from '../../http/request-context.js'
+import { gatewaySuccess } from '../gateway/envelope.js'
+import { plural } from '../gateway/respond.js'
+import type { StorageDeps } from './deps.js'
+import { Selector } from './request.js'
+
+const Text = (max = 1024) => Type.String({ maxLength: max })
+const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
+const VersionParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }), version_id: Type.String({ minLength: 1, maxLength: 100 }) })
+const ForceQuery = Type.Object({ force: Type.Optional(Type.Boolean({ description: 'replace the current bytes even when the bucket does not keep them as a version' })) })
+const SearchBody = Type.Object({
+  ...Selector,
+  query: Type.Optional(Text()),
+  bucket: Type.Optional(Text(63)),
+  prefix: Type.Optional(Text()),
+  key_prefix: Type.Optional(Text()),
+  name: Type.Optional(Text()),
+  mime_type: Type.Optional(Text(255)),
+  content_type: Type.Optional(Text(255)),
+  resource_id: Type.Optional(Text(255)),
+  status: Type.Optional(Text(32)),
+  visibility: Type.Optional(Text(32)),
+  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), { maxProperties: 100 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+})
+type Id = { file_id: string }
+type VersionId = Id & { version_id: string }
+const tags = ['storage']
+const client = (operation: string) => ({ operation, access: 'client' as const })
+
+export function fileLinkRoutes(app: FastifyInstance, services: StorageDeps): void {
+  const { files, links } = services.storageFiles
+
+  app.get<{ Params: Id }>('/files/:file_id/public-url', {
+    config: client('storage.files.public_url'),
+    schema: { summary: 'The public URL of a file in a public bucket', tags, params: IdParams },
+  }, async (req) => gatewaySuccess('Public URL', await links.publicUrl(contextOf(req), req.params.file_id)))
+
+  app.get<{ Params: Id; Querystring: { purpose?: string } }>('/files/:file_id/proxy-url', {
+    config: client('storage.files.proxy_url'),
+    schema: { summary: 'The URL that streams a file through Atrium (the caller\'s key required)', tags, params: IdParams, querystring: Type.Object({ purpose: Type.Optional(Text(32)) }) },
+  }, async (req) => gatewaySuccess('Proxy URL', await links.proxyUrl(contextOf(req), req.params.file_id, req.query.purpose)))
+
+  app.get<{ Params: Id }>('/files/:file_id/versions', {
+    config: client('storage.files.versions.list'),
+    schema: { summary: 'The noncurrent versions of a file (versioned buckets)', tags, params: IdParams },
+  }, async (req) => {
+    const listed = await links.versions(contextOf(req), req.params.file_id)
+    return gatewaySuccess(`Listed ${plural(listed.versions.length, 'version')}`, listed)
+  })
+
+  app.post<{ Params: VersionId; Querystring: Static<typeof ForceQuery>; Body: Static<typeof ForceQuery> }>('/files/:file_id/versions/:version_id/restore', {
+    config: client('storage.files.versions.restore'),
+    preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = {} },
+    schema: { summary: 'Make a version the file\'s content again', tags, params: VersionParams, querystring: ForceQuery, body: ForceQuery },
+  }, async (req) => gatewaySuccess('Version restored', { file: await links.restoreVersion(contextOf(req), req.params.file_id, req.params.version_id, { force: req.body.force ?? req.query.force }) }))
+
+  app.delete<{ Params: VersionId }>('/files/:file_id/versions/:version_id', {
+    config: client('storage.files.versions.delete'),
+    schema: { summary: 'Delete one noncurrent version of a file', tags, params: VersionParams },
+  }, async (req) => gatewaySuccess('Version deleted', { version: await links.deleteVersion(contextOf(req), req.params.file_id, req.params.version_id) }))
+
+  app.post<{ Body: Static<typeof SearchBody> }>('/files/search', {
+    config: client('storage.files.search'),
+    schema: { summary: 'Search the client\'s files by a part of their name or key, with the list filters', tags, body: SearchBody },
+  }, async (req) => {
+    // search may leave the connection out: Atrium's own store then
+    const page = await files.list(contextOf(req), { ...req.body, s3_id: req.body.s3_id ?? req.body.s3Id ?? 'default' })
+    return gatewaySuccess(`Found ${plural(page.count, 'file')}`, page)
+  })
+}
