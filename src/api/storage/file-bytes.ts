@@ -9,6 +9,7 @@ import { DEFAULT_CONTENT_TYPE } from '../../objects/object-store.js'
 import { parseRangeHeader } from '../../http/range-header.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import type { StorageDeps } from './deps.js'
+import { routeConfig } from './request.js'
 
 const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
 const ProxyQuery = Type.Object({ purpose: Type.Optional(Type.String({ maxLength: 32, description: 'download: sent as an attachment; read or stream: inline' })) })
@@ -25,7 +26,7 @@ export async function fileByteRoutes(app: FastifyInstance, services: StorageDeps
   const { files } = services.storageFiles
 
   app.get<{ Params: Id; Querystring: { purpose?: string } }>('/files/:file_id/proxy', {
-    config: { operation: 'storage.files.proxy', access: 'client' },
+    config: routeConfig('storage.files.proxy', 'storage.read'),
     schema: { summary: 'Download a file\'s bytes through Atrium', tags, params: IdParams, querystring: ProxyQuery },
   }, async (req, reply) => {
     let opened
@@ -54,7 +55,7 @@ export async function fileByteRoutes(app: FastifyInstance, services: StorageDeps
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
     scope.put<{ Params: Id }>('/files/:file_id/upload', {
-      config: { operation: 'storage.files.upload', access: 'client' },
+      config: routeConfig('storage.files.upload', 'storage.write'),
       bodyLimit: services.config.objects.maxUploadBytes,
       schema: { summary: 'Upload a file\'s bytes through Atrium (the body is the bytes)', tags, params: IdParams },
     }, async (req: FastifyRequest<{ Params: Id }>, reply) => {

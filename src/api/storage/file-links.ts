@@ -6,7 +6,7 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
-import { Selector } from './request.js'
+import { routeConfig, Selector } from './request.js'
 
 const Text = (max = 1024) => Type.String({ maxLength: max })
 const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
@@ -31,23 +31,22 @@ const SearchBody = Type.Object({
 type Id = { file_id: string }
 type VersionId = Id & { version_id: string }
 const tags = ['storage']
-const client = (operation: string) => ({ operation, access: 'client' as const })
 
 export function fileLinkRoutes(app: FastifyInstance, services: StorageDeps): void {
   const { files, links } = services.storageFiles
 
   app.get<{ Params: Id }>('/files/:file_id/public-url', {
-    config: client('storage.files.public_url'),
+    config: routeConfig('storage.files.public_url', 'storage.read'),
     schema: { summary: 'The public URL of a file in a public bucket', tags, params: IdParams },
   }, async (req) => gatewaySuccess('Public URL', await links.publicUrl(contextOf(req), req.params.file_id)))
 
   app.get<{ Params: Id; Querystring: { purpose?: string } }>('/files/:file_id/proxy-url', {
-    config: client('storage.files.proxy_url'),
+    config: routeConfig('storage.files.proxy_url', 'storage.read'),
     schema: { summary: 'The URL that streams a file through Atrium (the caller\'s key required)', tags, params: IdParams, querystring: Type.Object({ purpose: Type.Optional(Text(32)) }) },
   }, async (req) => gatewaySuccess('Proxy URL', await links.proxyUrl(contextOf(req), req.params.file_id, req.query.purpose)))
 
   app.get<{ Params: Id }>('/files/:file_id/versions', {
-    config: client('storage.files.versions.list'),
+    config: routeConfig('storage.files.versions.list', 'storage.read'),
     schema: { summary: 'The noncurrent versions of a file (versioned buckets)', tags, params: IdParams },
   }, async (req) => {
     const listed = await links.versions(contextOf(req), req.params.file_id)
@@ -55,18 +54,18 @@ export function fileLinkRoutes(app: FastifyInstance, services: StorageDeps): voi
   })
 
   app.post<{ Params: VersionId; Querystring: Static<typeof ForceQuery>; Body: Static<typeof ForceQuery> }>('/files/:file_id/versions/:version_id/restore', {
-    config: client('storage.files.versions.restore'),
+    config: routeConfig('storage.files.versions.restore', 'storage.write'),
     preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = {} },
     schema: { summary: 'Make a version the file\'s content again', tags, params: VersionParams, querystring: ForceQuery, body: ForceQuery },
   }, async (req) => gatewaySuccess('Version restored', { file: await links.restoreVersion(contextOf(req), req.params.file_id, req.params.version_id, { force: req.body.force ?? req.query.force }) }))
 
   app.delete<{ Params: VersionId }>('/files/:file_id/versions/:version_id', {
-    config: client('storage.files.versions.delete'),
+    config: routeConfig('storage.files.versions.delete', 'storage.write'),
     schema: { summary: 'Delete one noncurrent version of a file', tags, params: VersionParams },
   }, async (req) => gatewaySuccess('Version deleted', { version: await links.deleteVersion(contextOf(req), req.params.file_id, req.params.version_id) }))
 
   app.post<{ Body: Static<typeof SearchBody> }>('/files/search', {
-    config: client('storage.files.search'),
+    config: routeConfig('storage.files.search', 'storage.read'),
     schema: { summary: 'Search the client\'s files by a part of their name or key, with the list filters', tags, body: SearchBody },
   }, async (req) => {
     // search may leave the connection out: Atrium's own store then

@@ -7,7 +7,7 @@ import type { FileUpdate } from '../../storage/file-changes.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
-import { s3IdOf, Selector } from './request.js'
+import { routeConfig, s3IdOf, Selector } from './request.js'
 
 const Text = (max = 1024) => Type.String({ maxLength: max })
 const Visibility = Type.Union([Type.Literal('private'), Type.Literal('organization'), Type.Literal('public')])
@@ -91,18 +91,17 @@ const withS3Id = (b: UploadUrlBody) => ({ ...b, s3_id: b.file_id !== undefined &
 const tags = ['storage']
 /** the SDK sends some calls (restore, confirm-upload) without a body: validated as an empty object then */
 const emptyBodyIsObject = async (req: { body: unknown }) => { if (req.body === undefined || req.body === null) req.body = {} }
-const client = (operation: string) => ({ operation, access: 'client' as const })
 
 export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   const { files, changes } = services.storageFiles
 
   app.post<{ Body: Static<typeof UploadUrlBody> }>('/files/upload-url', {
-    config: client('storage.files.upload_url'),
+    config: routeConfig('storage.files.upload_url', 'storage.write'),
     schema: { summary: 'Create a file record and a signed URL to PUT its bytes to', tags, body: UploadUrlBody },
   }, async (req) => gatewaySuccess('Upload URL created', await files.createUploadUrl(contextOf(req), withS3Id(req.body))))
 
   app.post<{ Body: { files: Static<typeof UploadUrlBody>[] } }>('/files/upload-urls', {
-    config: client('storage.files.upload_urls'),
+    config: routeConfig('storage.files.upload_urls', 'storage.write'),
     schema: { summary: 'Create several file records and their upload URLs, all or none', tags, body: Type.Object({ files: Type.Array(UploadUrlBody, { minItems: 1, maxItems: 100 }) }) },
   }, async (req) => {
     const made = await files.createUploadUrls(contextOf(req), req.body.files.map(withS3Id))
@@ -110,13 +109,13 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   })
 
   app.post<{ Params: Id; Body: Static<typeof ConfirmBody> }>('/files/:file_id/confirm-upload', {
-    config: client('storage.files.confirm_upload'),
+    config: routeConfig('storage.files.confirm_upload', 'storage.write'),
     preValidation: emptyBodyIsObject,
     schema: { summary: 'Confirm that a file\'s bytes are in the store (size, checksum, bucket limits)', tags, params: IdParams, body: ConfirmBody },
   }, async (req) => gatewaySuccess('Upload confirmed', { file: await files.confirmUpload(contextOf(req), req.params.file_id, req.body) }))
 
   app.post<{ Body: Static<typeof ListBody> }>('/files/list', {
-    config: client('storage.files.list'),
+    config: routeConfig('storage.files.list', 'storage.read'),
     schema: { summary: 'List the client\'s files on a storage connection, filtered and paged', tags, body: ListBody },
   }, async (req) => {
     const page = await files.list(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
@@ -124,22 +123,22 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   })
 
   app.get<{ Params: Id }>('/files/:file_id', {
-    config: client('storage.files.get'),
+    config: routeConfig('storage.files.get', 'storage.read'),
     schema: { summary: 'Read one file record', tags, params: IdParams },
   }, async (req) => gatewaySuccess('File found', { file: await files.get(contextOf(req), req.params.file_id) }))
 
   app.get<{ Params: Id; Querystring: Static<typeof UrlQuery> }>('/files/:file_id/url', {
-    config: client('storage.files.url'),
+    config: routeConfig('storage.files.url', 'storage.read'),
     schema: { summary: 'A signed, expiring URL to download a file\'s bytes', tags, params: IdParams, querystring: UrlQuery },
   }, async (req) => gatewaySuccess('URL signed', await files.url(contextOf(req), req.params.file_id, req.query)))
 
   app.patch<{ Params: Id; Body: FileUpdate }>('/files/:file_id', {
-    config: client('storage.files.update'),
+    config: routeConfig('storage.files.update', 'storage.write'),
     schema: { summary: 'Change a file record (a new storage_key or bucket moves its bytes)', tags, params: IdParams, body: Type.Object(UpdateFields) },
   }, async (req) => gatewaySuccess('File updated', { file: await changes.update(contextOf(req), req.params.file_id, req.body) }))
 
   app.post<{ Body: FileUpdate & { file_ids: string[] } }>('/files/update-many', {
-    config: client('storage.files.update_many'),
+    config: routeConfig('storage.files.update_many', 'storage.write'),
     schema: { summary: 'The same change to several files', tags, body: Type.Object({ ...UpdateFields, file_ids: FileIds }) },
   }, async (req) => {
     const { file_ids: ids, ...update } = req.body
@@ -148,12 +147,12 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   })
 
   app.delete<{ Params: Id; Querystring: Static<typeof ForceQuery> }>('/files/:file_id', {
-    config: client('storage.files.delete'),
+    config: routeConfig('storage.files.delete', 'storage.write'),
     schema: { summary: 'Delete a file (restorable); ?force=true purges it', tags, params: IdParams, querystring: ForceQuery },
   }, async (req) => gatewaySuccess('File deleted', { file: await changes.delete(contextOf(req), req.params.file_id, req.query) }))
 
   app.post<{ Body: { file_ids: string[]; force?: boolean } }>('/files/delete-many', {
-    config: client('storage.files.delete_many'),
+    config: routeConfig('storage.files.delete_many', 'storage.write'),
     schema: { summary: 'Delete several files (ids that are not the client\'s are left out)', tags, body: Type.Object({ file_ids: FileIds, force: Type.Optional(Type.Boolean()) }) },
   }, async (req) => {
     const deleted = await changes.deleteMany(contextOf(req), req.body.file_ids, { force: req.body.force })
@@ -161,32 +160,32 @@ export function fileRoutes(app: FastifyInstance, services: StorageDeps): void {
   })
 
   app.post<{ Params: Id; Querystring: Static<typeof ForceQuery>; Body: Static<typeof ForceQuery> }>('/files/:file_id/restore', {
-    config: client('storage.files.restore'),
+    config: routeConfig('storage.files.restore', 'storage.write'),
     preValidation: emptyBodyIsObject,
     schema: { summary: 'Undo a file\'s soft delete', tags, params: IdParams, querystring: ForceQuery, body: ForceQuery },
   }, async (req) => gatewaySuccess('File restored', { file: await changes.restore(contextOf(req), req.params.file_id, { force: req.body.force ?? req.query.force }) }))
 
   app.delete<{ Params: Id }>('/files/:file_id/purge', {
-    config: client('storage.files.purge'),
+    config: routeConfig('storage.files.purge', 'storage.write'),
     schema: { summary: 'Remove a file and its bytes for good', tags, params: IdParams },
   }, async (req) => gatewaySuccess('File purged', { file: await changes.purge(contextOf(req), req.params.file_id) }))
 
   app.post<{ Params: Id; Body: Static<typeof CopyBody> }>('/files/:file_id/copy', {
-    config: client('storage.files.copy'),
+    config: routeConfig('storage.files.copy', 'storage.read', 'storage.write'),
     schema: { summary: 'Copy a file (record and bytes) to another key', tags, params: IdParams, body: CopyBody },
   }, async (req) => gatewaySuccess('File copied', { file: await changes.copy(contextOf(req), req.params.file_id, req.body) }))
 
   for (const method of ['PATCH', 'POST'] as const) {
     app.route<{ Params: Id; Body: Static<typeof VisibilityBody> }>({
       method, url: '/files/:file_id/visibility',
-      config: client('storage.files.visibility'),
+      config: routeConfig('storage.files.visibility', 'storage.write'),
       schema: { summary: 'Make a file private, organization-wide or public', tags, params: IdParams, body: VisibilityBody },
       handler: async (req) => gatewaySuccess('Visibility set', { file: await changes.setVisibility(contextOf(req), req.params.file_id, req.body) }),
     })
   }
 
   app.post<{ Body: Static<typeof VisibilityBody> & { file_ids: string[] } }>('/files/visibility-many', {
-    config: client('storage.files.visibility_many'),
+    config: routeConfig('storage.files.visibility_many', 'storage.write'),
     schema: { summary: 'Set the visibility of several files', tags, body: Type.Object({ file_ids: FileIds, visibility: Type.Optional(Visibility), public: Type.Optional(Type.Boolean()) }) },
   }, async (req) => {
     const updated = await changes.setVisibilityMany(contextOf(req), req.body.file_ids, req.body)

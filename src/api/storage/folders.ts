@@ -6,7 +6,7 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
-import { s3IdOf, Selector } from './request.js'
+import { routeConfig, s3IdOf, Selector } from './request.js'
 
 const Prefix = Type.String({ maxLength: 1024 })
 const Bucket = Type.Optional(Type.String({ maxLength: 63, description: 'only this bucket\'s files; default: every bucket on the connection' }))
@@ -14,13 +14,12 @@ const FolderBody = Type.Object({ ...Selector, prefix: Type.Optional(Prefix), buc
 const DeleteBody = Type.Object({ ...Selector, prefix: Prefix, bucket: Bucket, force: Type.Optional(Type.Boolean({ description: 'purge the files instead of a soft delete' })) })
 const MoveBody = Type.Object({ ...Selector, from_prefix: Prefix, to_prefix: Prefix, bucket: Bucket })
 const tags = ['storage']
-const client = (operation: string) => ({ operation, access: 'client' as const })
 
 export function folderRoutes(app: FastifyInstance, services: StorageDeps): void {
   const { folders } = services.storageFiles
 
   app.post<{ Body: Static<typeof FolderBody> }>('/folders/list', {
-    config: client('storage.folders.list'),
+    config: routeConfig('storage.folders.list', 'storage.read'),
     schema: { summary: 'The sub-folders and files directly in a folder', tags, body: FolderBody },
   }, async (req) => {
     const listed = await folders.list(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
@@ -28,12 +27,12 @@ export function folderRoutes(app: FastifyInstance, services: StorageDeps): void 
   })
 
   app.post<{ Body: Static<typeof FolderBody> }>('/folders/tree', {
-    config: client('storage.folders.tree'),
+    config: routeConfig('storage.folders.tree', 'storage.read'),
     schema: { summary: 'Every folder under a prefix, nested, with file counts', tags, body: FolderBody },
   }, async (req) => gatewaySuccess('Folder tree', await folders.tree(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })))
 
   app.post<{ Body: Static<typeof DeleteBody> }>('/folders/delete', {
-    config: client('storage.folders.delete'),
+    config: routeConfig('storage.folders.delete', 'storage.write'),
     schema: { summary: 'Delete every file in a folder (soft; force purges)', tags, body: DeleteBody },
   }, async (req) => {
     const done = await folders.delete(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })
@@ -41,7 +40,7 @@ export function folderRoutes(app: FastifyInstance, services: StorageDeps): void 
   })
 
   app.post<{ Body: Static<typeof MoveBody> }>('/folders/move', {
-    config: client('storage.folders.move'),
+    config: routeConfig('storage.folders.move', 'storage.write'),
     schema: { summary: 'Move every file of a folder under another prefix (bytes too)', tags, body: MoveBody },
   }, async (req) => {
     const done = await folders.move(contextOf(req), { ...req.body, s3_id: s3IdOf(req.body) })

@@ -6,6 +6,7 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
+import { routeConfig } from './request.js'
 
 const FileId = Type.String({ minLength: 1, maxLength: 100 })
 const UploadId = Type.String({ minLength: 1, maxLength: 1024 })
@@ -21,23 +22,22 @@ const CompleteBody = Type.Object({
 })
 const RefBody = Type.Object(UploadRef)
 const tags = ['storage']
-const client = (operation: string) => ({ operation, access: 'client' as const })
 
 export function multipartRoutes(app: FastifyInstance, services: StorageDeps): void {
   const { multipart } = services.storageFiles
 
   app.post<{ Body: Static<typeof CreateBody> }>('/multipart/create', {
-    config: client('storage.multipart.create'),
+    config: routeConfig('storage.multipart.create', 'storage.write'),
     schema: { summary: 'Start a multipart upload of a file record\'s bytes', tags, body: CreateBody },
   }, async (req) => gatewaySuccess('Multipart upload started', await multipart.create(contextOf(req), req.body)))
 
   app.post<{ Body: Static<typeof SignBody> }>('/multipart/sign-part', {
-    config: client('storage.multipart.sign_part'),
+    config: routeConfig('storage.multipart.sign_part', 'storage.write'),
     schema: { summary: 'A signed URL to PUT one part to (its response\'s ETag completes the upload)', tags, body: SignBody },
   }, async (req) => gatewaySuccess('Part URL signed', await multipart.signPart(contextOf(req), req.body)))
 
   app.post<{ Body: Static<typeof RefBody> }>('/multipart/list-parts', {
-    config: client('storage.multipart.list_parts'),
+    config: routeConfig('storage.multipart.list_parts', 'storage.read'),
     schema: { summary: 'The parts uploaded so far', tags, body: RefBody },
   }, async (req) => {
     const listed = await multipart.listParts(contextOf(req), req.body)
@@ -45,12 +45,12 @@ export function multipartRoutes(app: FastifyInstance, services: StorageDeps): vo
   })
 
   app.post<{ Body: Static<typeof CompleteBody> }>('/multipart/complete', {
-    config: client('storage.multipart.complete'),
+    config: routeConfig('storage.multipart.complete', 'storage.write'),
     schema: { summary: 'Join the parts into the file\'s object; the file becomes uploaded', tags, body: CompleteBody },
   }, async (req) => gatewaySuccess('Multipart upload completed', { file: await multipart.complete(contextOf(req), req.body) }))
 
   app.post<{ Body: Static<typeof RefBody> }>('/multipart/abort', {
-    config: client('storage.multipart.abort'),
+    config: routeConfig('storage.multipart.abort', 'storage.write'),
     schema: { summary: 'Abort a multipart upload; its parts are discarded', tags, body: RefBody },
   }, async (req) => gatewaySuccess('Multipart upload aborted', await multipart.abort(contextOf(req), req.body)))
 }
