@@ -62,6 +62,12 @@ export interface PlatformKeyContext {
   requestsPerMinute: number
 }
 
+/** the public id of a presented pk_live_<public id><secret> key, when it has that shape (never the secret) */
+export function platformKeyPublicId(presented: string): string | undefined {
+  const publicId = presented.slice(PREFIX.length, PREFIX.length + 16)
+  return presented.startsWith(PREFIX) && PUBLIC_ID.test(publicId) ? publicId : undefined
+}
+
 /** the text shown in place of the key: its prefix and public id, never the secret */
 export const keyPreview = (publicId: string) => `${PREFIX}${publicId}…`
 
@@ -100,9 +106,9 @@ export class PlatformKeys {
    * ip_not_allowed, 403 inactive_key_expired, 429 monthly_quota_exceeded. Counts the request against the month.
    */
   async authenticate(presented: string, ip: string): Promise<PlatformKeyContext> {
-    const publicId = presented.slice(PREFIX.length, PREFIX.length + 16)
+    const publicId = platformKeyPublicId(presented)
     const secret = presented.slice(PREFIX.length + 16)
-    if (!presented.startsWith(PREFIX) || !PUBLIC_ID.test(publicId) || !SECRET.test(secret)) throw invalidKey()
+    if (publicId === undefined || !SECRET.test(secret)) throw invalidKey()
     const row = (await this.catalog.rows<KeyRow>(
       `SELECT k.*, u.email, u.name AS user_name, u.primary_team_id,
               ARRAY(SELECT m.team_id FROM atrium.platform_team_members m WHERE m.user_id = u.id ORDER BY m.team_id) AS team_ids

@@ -15,6 +15,8 @@ export const ADMISSION_KINDS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'missing_api_key', 'invalid_api_key', 'expired_api_key', 'inactive_api_key', 'admin_key_required',
   'client_not_allowed', 'key_locked_in', 'missing_right', 'ip_not_allowed', 'rate_limited', 'client_frozen',
   'invalid_session_token', 'expired_session_token', 'request_timeout', 'too_many_concurrent_queries',
+  // platform keys (the Databases API): a missing scope, a key expired by inactivity, the monthly quota
+  'missing_scope', 'inactive_key_expired', 'monthly_quota_exceeded',
 ])
 
 /** one refusal, as recorded (field names as the listing and the event show them) */

@@ -9,6 +9,7 @@ import type { Metrics } from '../../observability/metrics.js'
 import { RequestDeadlines } from '../request-deadlines.js'
 import type { AdmissionLog } from '../../monitoring/admission-log.js'
 import { splitKey } from '../../auth/api-key-format.js'
+import { platformKeyPublicId } from '../../auth/platform-keys.js'
 import { presentedKey } from '../credentials.js'
 
 import { headerValue } from '../../query/parse/headers.js'
@@ -91,9 +92,12 @@ export const requestAccounting = fp<{ services: AccountingDeps }>(async (app, { 
   }
 })
 
-/** the public id of an API key the request presented (ath_<public id>.<secret>), capped so a forged one cannot fill the table */
+/**
+ * the public id of a key the request presented (a gateway key ath_<public id>.<secret>, or a platform key
+ * pk_live_<public id><secret>), capped so a forged one cannot fill the table
+ */
 function keyIdOf(req: FastifyRequest): string | null {
   const key = presentedKey(req)
-  const id = key === undefined ? undefined : splitKey(key)?.publicId
+  const id = key === undefined ? undefined : splitKey(key)?.publicId ?? platformKeyPublicId(key)
   return id ? id.slice(0, 64) : null
 }

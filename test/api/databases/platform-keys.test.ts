@@ -132,6 +132,22 @@ test('platform keys: creation, /me, and the refusals', async (t) => {
     assert.ok(Number(over.headers.get('retry-after')) >= 1)
   })
 
+  await t.test('the refusals are admission events: scope, inactivity and quota, with the key\'s public id', async () => {
+    const kinds = ['missing_scope', 'inactive_key_expired', 'monthly_quota_exceeded']
+    let events: Array<{ kind: string; key_id: string | null; route: string; status: number }> = []
+    for (let i = 0; i < 100; i++) {
+      events = (await atrium.get(`/admin/admission-events?limit=500`)).body.data.events
+      if (kinds.every((k) => events.some((e) => e.kind === k))) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    for (const kind of kinds) {
+      const event = events.find((e) => e.kind === kind)
+      assert.ok(event, `${kind} is recorded`)
+      assert.match(event.key_id ?? '', /^[A-Za-z0-9]{16}$/, `${kind} names the key by its public id`)
+      assert.equal(event.status, kind === 'monthly_quota_exceeded' ? 429 : 403)
+    }
+  })
+
   await t.test('the key never appears in the logs', async () => {
     assert.ok(!atrium.logs().includes(key.slice(24)))
   })
