@@ -1,7 +1,7 @@
 // The outbox: X-Publish-Event publishes only committed writes (both dialects), event order, durable
 // consumers, job outcomes, and recovery of the events a process killed mid-write left pending.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -182,8 +182,12 @@ forEachDialect('a process killed mid-write: recovery publishes exactly the commi
   await db.load('shop')
   const catalog = await createPgDatabase(null, 'atrium_catalog')
   const dataDir = mkdtempSync(join(tmpdir(), 'atrium-outbox-'))
+  // the crashing processes never sweep: on a slow machine the second one could start more than
+  // events.recoverAfterMs after the first crash and resolve its pending event before the test looks
+  const config = join(dataDir, 'crash-node.yaml')
+  writeFileSync(config, 'events:\n  recoverAfterMs: 3600000\n')
   const crashAt = async (point: string, id: number) => {
-    const child = await spawnAtrium({ DATABASE_URL: catalog.url, ATHENA_KEY_12: ADMIN_KEY, ATRIUM_DATA_DIR: dataDir, ATRIUM_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789', ATRIUM_CLIENT_SHOP: db.url, ATRIUM_WORKERS: '0', CRASH_AT: point }, 30_000, { entry: 'test/outbox/crash-node.ts' })
+    const child = await spawnAtrium({ DATABASE_URL: catalog.url, ATHENA_KEY_12: ADMIN_KEY, ATRIUM_DATA_DIR: dataDir, ATRIUM_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789', ATRIUM_CLIENT_SHOP: db.url, ATRIUM_WORKERS: '0', ATRIUM_CONFIG: config, CRASH_AT: point }, 30_000, { entry: 'test/outbox/crash-node.ts' })
     t.after(() => child.stop('SIGKILL'))
     const answer = await fetch(`${child.url}/gateway/insert`, {
       method: 'PUT',
