@@ -89,6 +89,7 @@ export const codes = {
   read_only_client: { status: 409, stage: 'request' },
   client_statistics_not_found: { status: 404, stage: 'request' },
   vacuum_health_not_found: { status: 404, stage: 'request' },
+  query_optimization_not_found: { status: 404, stage: 'request' },
   key_not_client_bound: { status: 403, stage: 'auth' },
   invalid_identifier: { status: 400, stage: 'request' },
   data_type_not_allowed: { status: 400, stage: 'request' },

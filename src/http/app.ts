@@ -20,6 +20,7 @@ import type { SystemDeps } from '../api/system/index.js'
 import type { Config } from '../config/schema.js'
 import type { AccountingDeps } from './plugins/request-accounting.js'
 import { requestAccounting } from './plugins/request-accounting.js'
+import { documentRoute, SECURITY_SCHEMES } from './openapi-document.js'
 import { RouteCatalog } from './route-catalog.js'
 import { lazySchemaCompilers } from './lazy-schema-compilers.js'
 import { lazyChildLogger } from '../observability/lazy-child-logger.js'
@@ -102,13 +103,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Atrium', version: deps.version, description: 'Athena gateway, PostgREST-compatible /rest/v1 and system routes served by Atrium.' },
-      components: {
-        securitySchemes: {
-          apikey: { type: 'apiKey', in: 'header', name: 'apikey' },
-          bearer: { type: 'http', scheme: 'bearer' },
-        },
-      },
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    // each operation's security and error responses, from its config (http/openapi-document.ts)
+    transform: documentRoute(config.security.protect) as never,
     hideUntagged: false,
   })
 

@@ -35,7 +35,7 @@ declare module 'fastify' {
     /** the data source named by X-Athena-Client, for client routes (unset when forwarded to custom_supabase) */
     source: Source
     /** what the request log records about this request beyond method, path and status */
-    logContext: { table?: string; cached?: boolean; sqlClass?: string }
+    logContext: { table?: string; cached?: boolean; sqlClass?: string; filterColumns?: string }
     /** aborts when the request passes its deadline (deadlines.requestTimeoutMs); undefined when there is none */
     deadlineSignal(): AbortSignal | undefined
     /** the refusal this request was answered with (an admission event), set by the family's error renderer */

@@ -24,6 +24,8 @@ export interface CreateIndexInput {
   columns: string[]
   unique?: boolean
   method?: string
+  /** PostgreSQL: CREATE INDEX CONCURRENTLY, so writes to the table go on while it builds */
+  concurrently?: boolean
 }
 
 const MAX_INDEX_COLUMNS = 32
@@ -50,15 +52,17 @@ export async function createIndex(deps: ManagementDeps, ctx: RequestContext, inp
     : assertIdentifier(input.index_name, 'index_name')
   const q = (n: string) => quoteIdent(dialect, n)
   const unique = input.unique ? 'UNIQUE ' : ''
+  const concurrently = dialect === 'postgres' && input.concurrently === true
   const sql = dialect === 'postgres'
-    ? `CREATE ${unique}INDEX ${q(name)} ON ${target.qualify(table)} USING ${method} (${columns.map(q).join(', ')})`
+    ? `CREATE ${unique}INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${q(name)} ON ${target.qualify(table)} USING ${method} (${columns.map(q).join(', ')})`
     : `CREATE ${unique}INDEX ${q(name)} ON ${target.qualify(table)} (${columns.map(q).join(', ')}) USING BTREE`
   const outcome = await runManagedChange(deps, ctx, {
     operation: 'management.indexes.create',
     objectSchema: target.schema,
     objectName: name,
-    details: { table_name: table, columns, unique: input.unique === true, method },
+    details: { table_name: table, columns, unique: input.unique === true, method, concurrently },
     existsCode: 'index_exists',
+    outsideTransaction: concurrently ? { cleanup: [`DROP INDEX CONCURRENTLY IF EXISTS ${target.qualify(name)}`] } : undefined,
     plan: async (db) => {
       if (!isTableKind(await relationKind(db, dialect, target.schema, table))) throw tableNotFound(target, table)
       const cols = await liveColumns(db, dialect, target.schema, table)

@@ -35,6 +35,12 @@ export interface ManagedChange {
   plan(db: Executor): Promise<string[]>
   /** the code for "already exists" errors the database raises if a concurrent change wins the race */
   existsCode?: ErrorCode
+  /**
+   * PostgreSQL: the statements cannot run in a transaction (CREATE INDEX CONCURRENTLY, which does not block
+   * writes while it builds); they run one by one, then the audit row. If they fail after the checks passed,
+   * `cleanup` runs (a failed concurrent build leaves an invalid index behind).
+   */
+  outsideTransaction?: { cleanup: string[] }
 }
 
 export interface ChangeOutcome {
@@ -55,9 +61,12 @@ export async function runManagedChange(deps: ManagementDeps, ctx: RequestContext
   const { source } = ctx
   const dialect = source.dialect
   const { actor, apiKeyId } = actorOf(ctx.principal)
+  /** the checks passed and the statements were sent: only then is there anything to clean up */
+  let ran = false
   const apply = async (db: Executor): Promise<ChangeOutcome> => {
     await assertAuditLog(db, dialect, source.name)
     const statements = await change.plan(db)
+    ran = true
     for (const sql of statements) await db.query({ sql, params: [] })
     const auditId = await writeAuditRow(db, dialect, {
       actor, apiKeyId, clientName: source.name, operation: change.operation, objectSchema: change.objectSchema,
@@ -67,7 +76,12 @@ export async function runManagedChange(deps: ManagementDeps, ctx: RequestContext
   }
   let outcome: ChangeOutcome
   try {
-    outcome = dialect === 'postgres'
+    outcome = dialect === 'postgres' && change.outsideTransaction
+      ? await apply(source.driver).catch(async (err) => {
+          if (ran) for (const sql of change.outsideTransaction!.cleanup) await source.driver.query({ sql, params: [] }).catch(() => undefined)
+          throw err
+        })
+      : dialect === 'postgres'
       ? await source.driver.transaction('read write', async (tx) => {
           await tx.query({ sql: `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`, params: [] })
           return apply(tx)

@@ -25,6 +25,8 @@ export interface RequestLogEntry {
   companyId: string | null
   organizationId: string | null
   sqlClass: string | null
+  /** the columns a structured read filtered on (top-level AND conditions), a JSON array of names: the query's shape for index advice */
+  filterColumns?: string | null
 }
 
 // Entries are turned into lines a few dozen at a time: one tight loop over a group costs less than the same
@@ -232,7 +234,7 @@ function splitLines(bytes: Buffer): Buffer[] {
 // The columns that change from request to request come first; the rest of a line is the same for most requests
 // of one route, client and key, and is reused from the previous line when it is (see lineTail).
 const COPY_SQL = `COPY atrium.request_log (at, request_id, status, duration_ms, cached, client_name, table_name, operation,
-  method, path, api_key_id, user_id, company_id, organization_id, sql_class) FROM STDIN`
+  method, path, api_key_id, user_id, company_id, organization_id, sql_class, filter_columns) FROM STDIN`
 
 // COPY's text format cannot carry a NUL at all (the column is text): it becomes U+FFFD, the replacement character
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u0000': '\ufffd' }
@@ -273,11 +275,12 @@ let tailText = ''
 function lineTail(e: RequestLogEntry): string {
   const t = tailEntry
   if (t && t.client === e.client && t.table === e.table && t.operation === e.operation && t.method === e.method && t.path === e.path
-    && t.apiKeyId === e.apiKeyId && t.userId === e.userId && t.companyId === e.companyId && t.organizationId === e.organizationId && t.sqlClass === e.sqlClass) {
+    && t.apiKeyId === e.apiKeyId && t.userId === e.userId && t.companyId === e.companyId && t.organizationId === e.organizationId && t.sqlClass === e.sqlClass
+    && t.filterColumns === e.filterColumns) {
     return tailText
   }
   tailEntry = e
-  tailText = `${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\n`
+  tailText = `${copyText(e.client)}\t${copyText(e.table)}\t${copyText(e.operation)}\t${copyText(e.method)}\t${copyText(e.path)}\t${copyText(e.apiKeyId)}\t${copyText(e.userId)}\t${copyText(e.companyId)}\t${copyText(e.organizationId)}\t${copyText(e.sqlClass)}\t${copyText(e.filterColumns ?? null)}\n`
   return tailText
 }
 

@@ -71,6 +71,41 @@ export class Metrics {
     counter('athena_realtime_slow_consumers_dropped_total', 'WebSocket connections dropped for leaving more than realtime.maxBufferedBytes unread', (s) => s.slow_consumers_dropped)
   }
 
+  /**
+   * Gauges set just before a scrape from figures the process gathers then (monitoring/scrape-figures.ts):
+   * the mirror probes of /health/cluster, and the request log's last 24 hours per client.
+   */
+  private readonly scrapeGauges = (() => {
+    const registers = [this.registry]
+    const gauge = (name: string, help: string, labelNames: string[]) => new client.Gauge({ name, help, labelNames, registers })
+    return {
+      mirrorUp: gauge('athena_cluster_mirror_up', 'Whether a configured cluster mirror answered its last probe (1) or not (0)', ['url']),
+      mirrorLatency: gauge('athena_cluster_mirror_latency_seconds', 'Latency of a cluster mirror\'s last successful probe', ['url']),
+      requests24h: gauge('athena_requests_24h', 'Requests in the request log over the last 24 hours (all processes), per client', ['client']),
+      errors24h: gauge('athena_request_errors_24h', 'Requests answered with a status of 400 or more over the last 24 hours, per client', ['client']),
+      duration24h: gauge('athena_request_duration_ms_24h', 'Request durations over the last 24 hours, per client: mean and p95', ['client', 'stat']),
+    }
+  })()
+
+  setScrapeFigures(figures: { mirrors: Array<{ url: string; status: string; latency_ms: number | null }>; day: Array<{ client: string; requests: number; errors: number; mean_ms: number; p95_ms: number }> | undefined }): void {
+    const g = this.scrapeGauges
+    g.mirrorUp.reset()
+    g.mirrorLatency.reset()
+    for (const m of figures.mirrors) {
+      g.mirrorUp.set({ url: m.url }, m.status === 'online' ? 1 : 0)
+      if (m.latency_ms !== null) g.mirrorLatency.set({ url: m.url }, m.latency_ms / 1000)
+    }
+    // the catalog unreadable: the last figures stay rather than dropping to nothing
+    if (!figures.day) return
+    for (const gauge of [g.requests24h, g.errors24h, g.duration24h]) gauge.reset()
+    for (const d of figures.day) {
+      g.requests24h.set({ client: d.client }, d.requests)
+      g.errors24h.set({ client: d.client }, d.errors)
+      g.duration24h.set({ client: d.client, stat: 'mean' }, d.mean_ms)
+      g.duration24h.set({ client: d.client, stat: 'p95' }, d.p95_ms)
+    }
+  }
+
   /** per route, method and status: its labels, its request count and its latency histogram */
   private readonly requestSeries = new RequestSeriesIndex()
 

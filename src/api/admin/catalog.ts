@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys, query optimizations.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -21,9 +21,11 @@ import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
 import { webhookRoutes } from './webhooks.js'
 import { publicRouteAdminRoutes, type PublicRouteAdminDeps } from './public-routes.js'
+import { queryOptimizationRoutes } from './query-optimizations.js'
+import type { QueryOptimizationDeps } from '../../monitoring/query-optimizations.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps & QueryOptimizationDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -37,4 +39,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   publicRouteAdminRoutes(app, services)
   backupRoutes(app, services)
   platformKeyRoutes(app, services)
+  queryOptimizationRoutes(app, services)
 }

@@ -1,6 +1,7 @@
 // POST /gateway/fetch, POST /gateway/data, GET /data and POST /gateway/update: structured reads (and updates).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { filterShape } from '../../query/filter-shape.js'
 import { Timings } from '../../observability/timings.js'
 import type { AthenaFetchBody } from '../../query/parse/athena.js'
 import { parseCall, runCall, tableOf, type CallKind } from './calls.js'
@@ -18,6 +19,7 @@ export async function answerCall(services: GatewayDeps, req: FastifyRequest, rep
   const parsed = parseCall({ kind, body, stripNulls: stripNullsHeader(req), publishEvent: publishEventHeader(req) })
   timings.add('parse', performance.now() - started)
   req.logContext.table = tableOf(parsed)
+  if (parsed.ast.kind === 'read') req.logContext.filterColumns = filterShape(parsed.ast.where)
   const out = await runCall(services, contextOf(req), targetOf(req), parsed, { timings, bypassCache: cacheBypassed(req), allowStream: true })
   if (parsed.kind === 'fetch') reply.header('server-timing', timings.header())
   if (out.kind === 'page' && out.cached !== undefined) req.logContext.cached = out.cached

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readRows } from '../../data/read-rows.js'
 import { Timings } from '../../observability/timings.js'
+import { filterShape } from '../../query/filter-shape.js'
 import { parsePostgrestRead } from '../../query/parse/postgrest-request.js'
 import type { RestDeps } from './deps.js'
 import { contentRange, pageStatus } from './range.js'
@@ -25,7 +26,9 @@ export function readRoute(app: FastifyInstance, services: RestDeps): void {
 function parseRead(services: RestDeps, req: FastifyRequest, method: 'GET' | 'HEAD') {
   const { table } = req.params as { table: string }
   req.logContext.table = table
-  return parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
+  const parsed = parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
+  req.logContext.filterColumns = filterShape(parsed.ast.where)
+  return parsed
 }
 
 async function read(services: RestDeps, req: FastifyRequest, reply: FastifyReply) {

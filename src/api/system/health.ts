@@ -1,46 +1,9 @@
 // GET /health (catalog and sources) and GET /health/cluster (probes of configured mirror URLs).
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { maskUrl } from '../../auth/secret-box.js'
 import type { Catalog } from '../../catalog/catalog.js'
 import type { Config } from '../../config/schema.js'
-
-interface MirrorHealth {
-  url: string
-  status: 'online' | 'offline'
-  latency_ms: number | null
-  download_bytes_per_sec: number | null
-  cargo_toml_version: string | null
-  message: string | null
-}
-
-async function probeMirror(url: string, timeoutMs: number): Promise<MirrorHealth> {
-  const started = performance.now()
-  try {
-    const res = await fetch(new URL('/', url), { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
-    const body = await res.arrayBuffer()
-    const elapsed = performance.now() - started
-    let version: string | null = null
-    try {
-      const doc = JSON.parse(Buffer.from(body).toString('utf8'))
-      version = doc.cargo_toml_version ?? doc.version ?? null
-    } catch {
-      /* a mirror that answers non-JSON is still reachable */
-    }
-    return {
-      url,
-      status: res.ok ? 'online' : 'offline',
-      latency_ms: Math.round(elapsed * 100) / 100,
-      download_bytes_per_sec: elapsed > 0 ? Math.round(body.byteLength / (elapsed / 1000)) : null,
-      cargo_toml_version: version,
-      message: res.ok ? null : `HTTP ${res.status}`,
-    }
-  } catch (err) {
-    const e = err as Error
-    const reason = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message)
-    return { url, status: 'offline', latency_ms: null, download_bytes_per_sec: null, cargo_toml_version: null, message: reason }
-  }
-}
+import { probeMirrors } from '../../monitoring/cluster-probe.js'
 
 export interface HealthDeps {
   catalog: Catalog
@@ -88,9 +51,8 @@ export const healthRoutes: FastifyPluginAsync<{ services: HealthDeps }> = async 
       },
     },
   }, async () => {
-    const { mirrors, probeTimeoutMs } = services.config.cluster
-    // a public route: a mirror configured with credentials in its URL must not show them
-    const results = (await Promise.all(mirrors.map((m) => probeMirror(m, probeTimeoutMs)))).map((r) => ({ ...r, url: maskUrl(r.url) }))
+    const { mirrors } = services.config.cluster
+    const results = await probeMirrors(services.config.cluster)
     const catalogUp = await services.catalog.ping().then(() => true, () => false)
     const online = results.filter((r) => r.status === 'online').length
     return {

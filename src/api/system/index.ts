@@ -1,7 +1,6 @@
 // The system family: status, health, metrics, OpenAPI and its UI, router registry, schema introspection and
 // signed object URLs. Part of the Athena contract, so it answers in the Athena envelope, and it is the family
 // that answers paths no family owns (http/app.ts).
-import swaggerUi from '@fastify/swagger-ui'
 import type { RouteCatalog } from '../../http/route-catalog.js'
 import { installKeyAccess } from '../../http/access-control.js'
 import type { AccessDeps } from '../../http/access-control.js'
@@ -13,6 +12,7 @@ import type { SchemaRouteDeps } from './schema.js'
 import type { SignedObjectDeps } from './signed-objects.js'
 import type { Family } from '../family.js'
 import { renderAthenaError } from '../gateway/envelope.js'
+import { docsUiRoutes } from './docs-ui.js'
 import { healthRoutes } from './health.js'
 import { metricsRoute } from './metrics.js'
 import { openapiRoutes } from './openapi.js'
@@ -35,6 +35,6 @@ export const systemFamily: Family<SystemDeps> = {
     await app.register(openapiRoutes, opts)
     await app.register(schemaRoutes, opts)
     await app.register(signedObjectRoutes, opts)
-    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json' } as never })
+    await app.register(docsUiRoutes, opts)
   },
 }

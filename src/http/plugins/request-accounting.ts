@@ -88,6 +88,7 @@ export const requestAccounting = fp<{ services: AccountingDeps }>(async (app, { 
       companyId: header(req, 'x-company-id'),
       organizationId: header(req, 'x-organization-id'),
       sqlClass: req.logContext.sqlClass ?? null,
+      filterColumns: req.logContext.filterColumns ?? null,
     })
   }
 })
