@@ -190,6 +190,28 @@ export const ConfigSchema = Type.Object({
       mysqlUrl: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false }), { default: {}, additionalProperties: false, description: 'further regions and their servers (atrium.yaml)' }),
   }, { additionalProperties: false, default: {} }),
+  // /admin/provision/providers/* and /api/v2/supabase/ssl_enforcement: hosting providers' public APIs. A request
+  // may bring its own token (and, where the spec allows, base URL); these are used when it does not.
+  providers: Type.Object({
+    timeoutMs: TimeoutMillis(20_000, 'one call to a provider\'s API must answer within this long, or the request gets 503 provider_unavailable'),
+    neon: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Neon API key, used when a request has no api_key' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://console.neon.tech/api/v2', description: 'Neon API v2 base URL, used when a request has no api_base_url' }),
+    }, { additionalProperties: false, default: {} }),
+    railway: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Railway API token, used when a request has no api_key' })),
+      graphqlUrl: Type.String({ minLength: 1, default: 'https://backboard.railway.com/graphql/v2', description: 'Railway public GraphQL API URL, used when a request has no graphql_url' }),
+    }, { additionalProperties: false, default: {} }),
+    render: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Render API key, used when a request has no api_key' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://api.render.com/v1', description: 'Render REST API base URL, used when a request has no api_base_url' }),
+    }, { additionalProperties: false, default: {} }),
+    supabase: Type.Object({
+      accessToken: Type.Optional(Type.String({ minLength: 1, description: 'Supabase Management API access token, used when a request has no access_token' })),
+      projectRef: Type.Optional(Type.String({ minLength: 1, description: 'Supabase project ref, used when a request has no project_ref' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://api.supabase.com', description: 'Supabase Management API base URL' }),
+    }, { additionalProperties: false, default: {} }),
+  }, { additionalProperties: false, default: {} }),
   // /admin/backups: the programs that dump and restore, where archives go, how long one job may run
   backups: Type.Object({
     pgDumpPath: Type.String({ minLength: 1, default: 'pg_dump', description: 'pg_dump program (a path, or a name looked up in PATH); its major version must be at least the server\'s' }),

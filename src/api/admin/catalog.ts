@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys.
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys, provisioning (schema, local instances, hosting providers).
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -21,9 +21,12 @@ import { jobRoutes } from './jobs.js'
 import { vacuumHealthRoutes } from './vacuum-health.js'
 import { webhookRoutes } from './webhooks.js'
 import { publicRouteAdminRoutes, type PublicRouteAdminDeps } from './public-routes.js'
+import { provisionRoutes, type ProvisionRouteDeps } from './provision.js'
+import { providerRoutes } from './provision-providers.js'
+import type { ProviderDeps } from '../../provisioning/providers/provider-provisioning.js'
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps & ProvisionRouteDeps & ProviderDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -37,4 +40,6 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   publicRouteAdminRoutes(app, services)
   backupRoutes(app, services)
   platformKeyRoutes(app, services)
+  provisionRoutes(app, services)
+  providerRoutes(app, services)
 }
