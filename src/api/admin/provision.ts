@@ -69,8 +69,9 @@ const InspectQuery = Type.Object({ client_name: Type.Optional(Type.String({ minL
 const InspectReply = Type.Object({ ...InstanceFields, client: Type.Object({ client_name: Type.String(), registered: Type.Boolean() }) })
 const DeleteBody = Type.Union([Type.Object({
   client_name: Type.Optional(Nullable(Name)),
-  remove_runtime_client: Type.Optional(Type.Boolean({ default: true })),
-  remove_catalog_client: Type.Optional(Type.Boolean({ default: true })),
+  // defaults (true) are applied by the service: ajv cannot place defaults inside a union
+  remove_runtime_client: Type.Optional(Type.Boolean({ description: 'default true' })),
+  remove_catalog_client: Type.Optional(Type.Boolean({ description: 'default true' })),
 }, { additionalProperties: false }), Type.Null()])
 const DeleteReply = Type.Object({ container_name: Type.String(), stopped: Type.Boolean(), client_name: Type.String(), client_removed: Type.Boolean() })
 
