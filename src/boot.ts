@@ -279,7 +279,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
-    instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir),
+    instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir, config.provisioning.dockerSocket),
     pipelines,
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }

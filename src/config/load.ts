@@ -103,6 +103,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_MANAGED_POSTGRES_URL', 'provisioning.postgresUrl', asString],
   ['ATRIUM_MANAGED_MYSQL_URL', 'provisioning.mysqlUrl', asString],
   ['ATRIUM_MANAGED_NAME_PREFIX', 'provisioning.namePrefix', asString],
+  ['ATRIUM_DOCKER_SOCKET', 'provisioning.dockerSocket', asString],
   ['ATRIUM_PROVIDERS_TIMEOUT_MS', 'providers.timeoutMs', asInt],
   ['NEON_API_KEY', 'providers.neon.apiKey', asString],
   ['ATRIUM_NEON_API_URL', 'providers.neon.apiBaseUrl', asString],

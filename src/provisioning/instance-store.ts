@@ -15,7 +15,7 @@ export interface InstanceRecord {
   created_at: string
 }
 
-export type NewInstance = Omit<InstanceRecord, 'created_at' | 'backend' | 'registered'>
+export type NewInstance = Omit<InstanceRecord, 'created_at' | 'registered'>
 
 export async function findInstance(catalog: Catalog, name: string): Promise<InstanceRecord | undefined> {
   return (await catalog.rows<InstanceRecord>('SELECT * FROM atrium.provision_instances WHERE container_name = $1', [name]))[0]
@@ -24,9 +24,9 @@ export async function findInstance(catalog: Catalog, name: string): Promise<Inst
 /** reserves the name; undefined when another instance holds it already (two creates racing meet here) */
 export async function insertInstance(catalog: Catalog, i: NewInstance): Promise<InstanceRecord | undefined> {
   const rows = await catalog.rows<InstanceRecord>(
-    `INSERT INTO atrium.provision_instances (container_name, client_name, data_dir, host, port, db_name, username, password_encrypted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (container_name) DO NOTHING RETURNING *`,
-    [i.container_name, i.client_name, i.data_dir, i.host, i.port, i.db_name, i.username, i.password_encrypted],
+    `INSERT INTO atrium.provision_instances (container_name, client_name, backend, data_dir, host, port, db_name, username, password_encrypted)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (container_name) DO NOTHING RETURNING *`,
+    [i.container_name, i.client_name, i.backend, i.data_dir, i.host, i.port, i.db_name, i.username, i.password_encrypted],
   )
   return rows[0]
 }

