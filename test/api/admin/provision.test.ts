@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { startTestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { forEachDialect } from '../../helpers/dialects.js'
-import { createPgDatabase } from '../../helpers/databases.js'
+import { createDatabase, createPgDatabase } from '../../helpers/databases.js'
 
 const auditTable = (dialect: string) => dialect === 'postgres'
   ? "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'database_audit_log'"
@@ -34,6 +34,15 @@ forEachDialect('POST /admin/provision and GET /admin/provision/status', async (t
   await t.test('the management API works on the provisioned client (its audit table is there)', async () => {
     const res = await atrium.get('/management/capabilities', { client: 'target' })
     assert.equal(res.status, 200, res.text)
+  })
+
+  await t.test('a database given by uri is provisioned, then registered', async () => {
+    const other = await createDatabase(t, db.dialect)
+    const res = await atrium.post('/admin/provision', { body: { uri: other.url, register: true, register_name: 'by_uri' } })
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.body.registered, 'by_uri')
+    assert.equal(Number((await other.query<{ n: number }>(auditTable(other.dialect)))[0]!.n), 1)
+    assert.equal((await atrium.get('/admin/provision/status?client_name=by_uri')).body.provisioned, true)
   })
 })
 
