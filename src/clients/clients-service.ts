@@ -74,7 +74,7 @@ export function assertClientName(name: unknown): string {
 }
 
 /** checks a connection URL without ever echoing it (it may hold a password) */
-function assertConnectionUrl(deps: ClientsDeps, url: string, what: string): void {
+export function assertConnectionUrl(deps: ClientsDeps, url: string, what: string): void {
   let parsed: URL | undefined
   try {
     parsed = url.length <= 4096 ? new URL(url) : undefined

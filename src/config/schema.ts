@@ -183,12 +183,35 @@ export const ConfigSchema = Type.Object({
   provisioning: Type.Object({
     postgresUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a role that may CREATE DATABASE and CREATE ROLE) of the PostgreSQL server of region local; unset: the catalog\'s server' })),
     mysqlUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a user that may CREATE DATABASE, CREATE USER and GRANT) of the MySQL/MariaDB server of region local; unset: no MySQL in region local' })),
+    dockerSocket: Type.String({ minLength: 1, default: '/var/run/docker.sock', description: 'Docker Engine API socket for /admin/provision/instances requests that name an image; absent: such requests get 422 docker_unavailable' }),
     namePrefix: Type.String({ pattern: '^[a-z][a-z0-9_]{0,17}$', default: 'pk_', description: 'prefix of the generated database and login names (pk_<id>, pk_u_<id>)' }),
     regions: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), Type.Object({
       label: Type.Optional(Type.String({ minLength: 1 })),
       postgresUrl: Type.Optional(Type.String({ minLength: 1 })),
       mysqlUrl: Type.Optional(Type.String({ minLength: 1 })),
     }, { additionalProperties: false }), { default: {}, additionalProperties: false, description: 'further regions and their servers (atrium.yaml)' }),
+  }, { additionalProperties: false, default: {} }),
+  // /admin/provision/providers/* and /api/v2/supabase/ssl_enforcement: hosting providers' public APIs. A request
+  // may bring its own token (and, where the spec allows, base URL); these are used when it does not.
+  providers: Type.Object({
+    timeoutMs: TimeoutMillis(20_000, 'one call to a provider\'s API must answer within this long, or the request gets 503 provider_unavailable'),
+    neon: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Neon API key, used when a request has no api_key' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://console.neon.tech/api/v2', description: 'Neon API v2 base URL, used when a request has no api_base_url' }),
+    }, { additionalProperties: false, default: {} }),
+    railway: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Railway API token, used when a request has no api_key' })),
+      graphqlUrl: Type.String({ minLength: 1, default: 'https://backboard.railway.com/graphql/v2', description: 'Railway public GraphQL API URL, used when a request has no graphql_url' }),
+    }, { additionalProperties: false, default: {} }),
+    render: Type.Object({
+      apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Render API key, used when a request has no api_key' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://api.render.com/v1', description: 'Render REST API base URL, used when a request has no api_base_url' }),
+    }, { additionalProperties: false, default: {} }),
+    supabase: Type.Object({
+      accessToken: Type.Optional(Type.String({ minLength: 1, description: 'Supabase Management API access token, used when a request has no access_token' })),
+      projectRef: Type.Optional(Type.String({ minLength: 1, description: 'Supabase project ref, used when a request has no project_ref' })),
+      apiBaseUrl: Type.String({ minLength: 1, default: 'https://api.supabase.com', description: 'Supabase Management API base URL' }),
+    }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   // /admin/backups: the programs that dump and restore, where archives go, how long one job may run
   backups: Type.Object({

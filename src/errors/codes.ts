@@ -199,6 +199,13 @@ export const codes = {
   backup_target_mismatch: { status: 409, stage: 'request' },
   backup_failed: { status: 500, stage: 'execute' },
   backup_checksum_mismatch: { status: 500, stage: 'execute' },
+  // gateway provisioning (/admin/provision*, /api/v2/supabase/*): local instances and hosting providers' APIs
+  instance_not_found: { status: 404, stage: 'request' },
+  instance_exists: { status: 409, stage: 'request' },
+  docker_unavailable: { status: 422, stage: 'request' },
+  provider_credentials_missing: { status: 400, stage: 'request' },
+  provider_error: { status: 502, stage: 'execute' },
+  provider_unavailable: { status: 503, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -1,4 +1,5 @@
-// One POST to an outside receiver, connected only to an address the internal-range check approved. The check
+// One request to an outside receiver (a webhook POST, a provider's API call), connected only to an address the
+// internal-range check approved. The check
 // runs inside the connection's own DNS lookup, so a name cannot answer with a public address when the URL is
 // checked and with an internal one when the socket connects (DNS rebinding).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
@@ -40,23 +41,36 @@ function publicOnlyLookup(): LookupFunction {
 
 /** redirects are not followed: their target was never checked against the internal ranges */
 export function postOutbound(url: URL, post: OutboundPost): Promise<OutboundAnswer> {
+  return sendOutbound(url, { ...post, method: 'POST' })
+}
+
+export interface OutboundRequest extends Omit<OutboundPost, 'body'> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** no body when undefined */
+  body?: string
+}
+
+/** any method, with the same address rule and no redirects; `truncated` when the answer was longer than keepChars */
+export function sendOutbound(url: URL, out: OutboundRequest): Promise<OutboundAnswer & { truncated: boolean }> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
     const req = send(url, {
-      method: 'POST',
-      headers: { ...post.headers, 'content-length': String(Buffer.byteLength(post.body)) },
-      signal: post.signal,
-      lookup: post.allowPrivate ? undefined : publicOnlyLookup(),
+      method: out.method,
+      headers: out.body === undefined ? out.headers : { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) },
+      signal: out.signal,
+      lookup: out.allowPrivate ? undefined : publicOnlyLookup(),
     }, (res: IncomingMessage) => {
       let text = ''
+      let truncated = false
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
-        if (text.length < post.keepChars) text += chunk.slice(0, post.keepChars - text.length)
+        if (text.length + chunk.length > out.keepChars) truncated = true
+        if (text.length < out.keepChars) text += chunk.slice(0, out.keepChars - text.length)
       })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, truncated }))
       res.on('error', reject)
     })
     req.on('error', reject)
-    req.end(post.body)
+    req.end(out.body)
   })
 }

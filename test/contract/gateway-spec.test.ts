@@ -23,6 +23,8 @@ test('responses match the schemas of the Athena gateway spec', async (t) => {
     ['GET', '/registry', '/registry'],
     ['GET', '/registry/{api_registry_id}', '/registry/post-gateway-fetch'],
     ['GET', '/wss/info', '/wss/info'],
+    ['GET', '/admin/provision/status', '/admin/provision/status?client_name=shop'],
+    ['POST', '/admin/provision', '/admin/provision', { body: { client_name: 'shop' } }],
   ]
   for (const [method, specPath, url, opts] of cases) {
     await t.test(`${method} ${specPath}`, async () => {
