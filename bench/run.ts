@@ -13,7 +13,7 @@ import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
-import { storageWorkload } from './storage.js'
+import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 
 const args = process.argv.slice(2)
@@ -165,7 +165,7 @@ async function main() {
     ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
     HOST: '127.0.0.1',
   }, 8710)
-  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10' }, 8711)
+  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10', STORAGE_DIR: join(BENCH_DATA_DIR, BASELINE_OBJECTS) }, 8711)
   const rows: Row[] = []
   try {
     await waitForPing(atrium.base, atrium.child, 30_000)
@@ -214,7 +214,7 @@ async function main() {
     }
     const backup = backups ? await backupWorkload({ base: atrium.base, adminKey: ADMIN_KEY, rounds: ROUNDS, clients: { source: 'benchbackup', target: 'benchrestore' } }) : undefined
     const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
-      ? await storageWorkload({ base: atrium.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
+      ? await storageWorkload({ base: atrium.base, baseline: baseline.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)

@@ -1,6 +1,7 @@
 // The storage workload of `npm run bench`: 1 MB objects uploaded and downloaded through signed URLs (ask
-// /storage/objects/upload-url, PUT the bytes; ask /storage/objects/url, GET them), against writing and reading
-// the same bytes straight to the backend (files in the same directory the filesystem store uses).
+// /storage/objects/upload-url, PUT the bytes; ask /storage/objects/url, GET them), against two baselines: a
+// hand-written HTTP server that streams a PUT body to a file and serves it back on GET (the baseline server's
+// /objects/:key), and writing and reading the same bytes straight to files in the same data directory.
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -8,6 +9,8 @@ import { join } from 'node:path'
 
 export interface StorageBenchOptions {
   base: string
+  /** the baseline server (bench/baseline-server.ts, started with STORAGE_DIR) */
+  baseline: string
   apiKey: string
   client: string
   /** where the server's filesystem store lives (the baseline writes beside it) */
@@ -19,6 +22,8 @@ export interface StorageBenchOptions {
 }
 
 const MB = 1024 * 1024
+/** the baseline server's directory of objects, inside the bench data directory */
+export const BASELINE_OBJECTS = 'bench-baseline-objects'
 
 /** runs `task(i)` for i < count, `concurrency` at a time, stopping early once `maxSeconds` have passed; returns how many ran and the seconds */
 async function timed(count: number, concurrency: number, maxSeconds: number, task: (i: number) => Promise<void>) {
@@ -60,6 +65,16 @@ export async function storageWorkload(opts: StorageBenchOptions) {
   })
   await call(opts, '/storage/buckets/delete', { force: true })
 
+  // the server baseline: the same client loop and concurrency, one PUT and one GET per object, no signing step
+  const serverPut = await timed(opts.objects, opts.concurrency, opts.maxSeconds, async (i) => {
+    const res = await fetch(`${opts.baseline}/objects/obj-${i}`, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } })
+    if (!res.ok) throw new Error(`baseline PUT: ${res.status}`)
+  })
+  const serverGet = await timed(serverPut.done, opts.concurrency, opts.maxSeconds, async (i) => {
+    const res = await fetch(`${opts.baseline}/objects/obj-${i}`)
+    if ((await res.arrayBuffer()).byteLength !== MB) throw new Error('baseline GET returned the wrong size')
+  })
+
   // the baseline: the same bytes, written and read as files on the same disk, at the same concurrency
   const dir = join(opts.dataDir, 'bench-direct')
   mkdirSync(dir, { recursive: true })
@@ -72,14 +87,22 @@ export async function storageWorkload(opts: StorageBenchOptions) {
       concurrency: opts.concurrency,
       uploadMbPerSec: mbps(upload),
       downloadMbPerSec: mbps(download),
+      serverPutMbPerSec: mbps(serverPut),
+      serverGetMbPerSec: mbps(serverGet),
       directWriteMbPerSec: mbps(write),
       directReadMbPerSec: mbps(read),
+      /** Atrium ÷ the hand-written server: the cost of Atrium's own path */
+      uploadRatioToServer: +(mbps(upload) / mbps(serverPut)).toFixed(2),
+      downloadRatioToServer: +(mbps(download) / mbps(serverGet)).toFixed(2),
+      /** Atrium ÷ direct file I/O: how much of the disk's speed survives HTTP at all */
       uploadRatio: +(mbps(upload) / mbps(write)).toFixed(2),
       downloadRatio: +(mbps(download) / mbps(read)).toFixed(2),
     }
-    console.log(`  storage   1 MB objects, c=${opts.concurrency}: upload ${figures.uploadMbPerSec} MB/s (${figures.uploadRatio}x direct writes at ${figures.directWriteMbPerSec} MB/s), download ${figures.downloadMbPerSec} MB/s (${figures.downloadRatio}x direct reads at ${figures.directReadMbPerSec} MB/s)`)
+    console.log(`  storage   1 MB objects, c=${opts.concurrency}: upload ${figures.uploadMbPerSec} MB/s (${figures.uploadRatioToServer}x a hand-written server at ${figures.serverPutMbPerSec} MB/s; ${figures.uploadRatio}x direct writes at ${figures.directWriteMbPerSec} MB/s)`)
+    console.log(`  storage   1 MB objects, c=${opts.concurrency}: download ${figures.downloadMbPerSec} MB/s (${figures.downloadRatioToServer}x a hand-written server at ${figures.serverGetMbPerSec} MB/s; ${figures.downloadRatio}x direct reads at ${figures.directReadMbPerSec} MB/s)`)
     return figures
   } finally {
     rmSync(dir, { recursive: true, force: true })
+    rmSync(join(opts.dataDir, BASELINE_OBJECTS), { recursive: true, force: true })
   }
 }
