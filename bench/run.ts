@@ -214,7 +214,7 @@ async function main() {
     }
     const backup = backups ? await backupWorkload({ base: atrium.base, adminKey: ADMIN_KEY, rounds: ROUNDS, clients: { source: 'benchbackup', target: 'benchrestore' } }) : undefined
     const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
-      ? await storageWorkload({ base: atrium.base, baseline: baseline.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
+      ? await storageWorkload({ base: atrium.base, baseline: baseline.base, atriumPid: atrium.pid, baselinePid: baseline.pid, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)
