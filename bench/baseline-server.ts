@@ -1,6 +1,11 @@
 // The baseline: a minimal hand-written Fastify server on the same drivers and pool size — one
 // parameterised query per route, no validation, no auth. The practical limit for a Node gateway.
 import Fastify from 'fastify'
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 
@@ -33,5 +38,25 @@ app.post<{ Body: { query: string } }>('/w6', async (req) => (await pool.query(re
 app.get<{ Params: { id: string } }>('/my/w1/:id', async (req) => (await my!.query('SELECT * FROM items WHERE id = ?', [req.params.id]))[0])
 app.get<{ Params: { cat: string } }>('/my/w2/:cat', async (req) => (await my!.query('SELECT * FROM items WHERE category = ? ORDER BY id LIMIT 100', [req.params.cat]))[0])
 app.get('/ping', async () => 'pong')
+
+// The storage workload's baseline: a PUT body streamed to a file, served back on GET; no auth, no signing, no
+// metadata. Keys are the bench's own (obj-N), so a plain file name per key is enough.
+if (process.env.STORAGE_DIR) {
+  const dir = process.env.STORAGE_DIR
+  mkdirSync(dir, { recursive: true })
+  const fileOf = (key: string) => join(dir, key.replace(/[^a-zA-Z0-9_-]/g, '_'))
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+    scope.put<{ Params: { key: string } }>('/objects/:key', async (req, reply) => {
+      await pipeline(req.body as Readable, createWriteStream(fileOf(req.params.key)))
+      return reply.status(200).send()
+    })
+    scope.get<{ Params: { key: string } }>('/objects/:key', async (req, reply) => {
+      const path = fileOf(req.params.key)
+      const { size } = await stat(path)
+      return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).send(createReadStream(path))
+    })
+  })
+}
 
 await app.listen({ port, host: '127.0.0.1' })

@@ -2,6 +2,7 @@
 // and reports Atrium/baseline ratios (absolute numbers drift between runs on shared machines; ratios do not).
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
+//   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
 //   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
@@ -13,7 +14,7 @@ import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
-import { storageWorkload } from './storage.js'
+import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 
 const args = process.argv.slice(2)
@@ -30,6 +31,9 @@ const WARMUP = quick ? 1 : 2
 // at most. Every other round runs the routes in reverse order, so neither side of a pair always goes first.
 const roundsArg = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9))
 const ROUNDS = Number.isInteger(roundsArg) && roundsArg > 0 ? roundsArg : quick ? 1 : 5
+// objects each way in the storage workload (at most 1000; it stops after maxSeconds all the same)
+const objectsArg = Number(args.find((a) => a.startsWith('--storage-objects='))?.slice(18))
+const STORAGE_OBJECTS = Number.isInteger(objectsArg) && objectsArg > 0 ? Math.min(objectsArg, 1000) : quick ? 40 : 200
 const CONCURRENCY = quick ? [32] : [32, 128]
 const hasTaskset = existsSync('/usr/bin/taskset')
 // servers on core 0, the load generator on core 1 (PostgreSQL is scheduled by the OS)
@@ -165,7 +169,7 @@ async function main() {
     ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
     HOST: '127.0.0.1',
   }, 8710)
-  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10' }, 8711)
+  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10', STORAGE_DIR: join(BENCH_DATA_DIR, BASELINE_OBJECTS) }, 8711)
   const rows: Row[] = []
   try {
     await waitForPing(atrium.base, atrium.child, 30_000)
@@ -214,7 +218,7 @@ async function main() {
     }
     const backup = backups ? await backupWorkload({ base: atrium.base, adminKey: ADMIN_KEY, rounds: ROUNDS, clients: { source: 'benchbackup', target: 'benchrestore' } }) : undefined
     const stored = !only || only.some((o) => o.toLowerCase() === 'storage')
-      ? await storageWorkload({ base: atrium.base, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: quick ? 40 : 200, concurrency: 8, maxSeconds: quick ? 10 : 30 })
+      ? await storageWorkload({ base: atrium.base, baseline: baseline.base, atriumPid: atrium.pid, baselinePid: baseline.pid, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: STORAGE_OBJECTS, concurrency: 8, maxSeconds: quick ? 10 : 30 })
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)

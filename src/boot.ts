@@ -276,7 +276,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     platformKeys: new PlatformKeys(catalog),
     databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
     idempotency: new IdempotencyStore(catalog),
-    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
+    publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger, storage: { buckets, objects, objectService: storage.objectService } }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
     instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir, config.provisioning.dockerSocket),

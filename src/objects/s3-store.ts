@@ -125,7 +125,11 @@ export class S3ObjectStore implements ObjectStore {
       const info = this.infoFrom(ref, out, size)
       return { ...info, body: out.Body as Readable, contentLength: out.ContentLength ?? size, range: span ? { start: Number(span[1]), end: Number(span[2]) } : undefined }
     } catch (err) {
-      throw this.translate(err, ref)
+      const translated = this.translate(err, ref)
+      // S3's 416 does not carry the object's size, which a 416's Content-Range (bytes */<size>) needs
+      const size = range && translated instanceof AppError && translated.code === 'invalid_range' ? (await this.stat(ref))?.size : undefined
+      if (size !== undefined) throw new AppError('invalid_range', `the range is outside the object of ${size} bytes`, { data: { size } })
+      throw translated
     }
   }
 

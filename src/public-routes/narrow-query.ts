@@ -8,7 +8,7 @@ import type { Filter, OrderTerm, ReadQuery, SelectItem } from '../query/ast.js'
 import { deepFreeze } from '../query/freeze.js'
 import { parseConditions } from '../query/parse/athena.js'
 import { parsePostgrestQuery, type QueryPairs } from '../query/parse/postgrest.js'
-import type { PublicRoute } from './public-route-store.js'
+import type { FetchRoute } from './public-route-store.js'
 
 /** what a call may send besides filters on published columns */
 const READ_KEYS = new Set(['select', 'order', 'limit', 'offset'])
@@ -19,7 +19,7 @@ export type PublicCall = 'fetch' | 'count'
 const refuse = (message: string, hint?: string) => new AppError('public_parameter_not_allowed', message, hint ? { hint } : {})
 
 /** the published read: its columns and its conditions, at most `limit` rows */
-export function publishedRead(route: Pick<PublicRoute, 'table_name' | 'columns' | 'conditions' | 'limit'>): ReadQuery {
+export function publishedRead(route: Pick<FetchRoute, 'table_name' | 'columns' | 'conditions' | 'limit'>): ReadQuery {
   return {
     kind: 'read',
     relation: { name: route.table_name },
@@ -30,7 +30,7 @@ export function publishedRead(route: Pick<PublicRoute, 'table_name' | 'columns' 
   }
 }
 
-export function narrowRead(route: PublicRoute, call: PublicCall, pairs: QueryPairs): ReadQuery {
+export function narrowRead(route: FetchRoute, call: PublicCall, pairs: QueryPairs): ReadQuery {
   const published = new Set(route.columns)
   const hint = `this route publishes the columns ${route.columns.join(', ')}`
   for (const [key] of pairs) {

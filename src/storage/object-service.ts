@@ -35,6 +35,13 @@ export interface ObjectTarget {
   bucket: unknown
 }
 
+export interface ListPageOptions {
+  prefix?: string
+  delimiter?: string
+  continuationToken?: string
+  maxKeys?: number
+}
+
 export const DEFAULT_URL_SECONDS = 3600
 const MAX_DELETE_KEYS = 1000
 
@@ -65,8 +72,12 @@ export class ObjectService {
   }
 
   /** one page of keys under a prefix; with a delimiter, deeper keys fold into common prefixes ("folders") */
-  async list(ctx: RequestContext, target: ObjectTarget, opts: { prefix?: string; delimiter?: string; continuationToken?: string; maxKeys?: number }) {
-    const bucket = await this.bucket(ctx, target, 'storage.read')
+  async list(ctx: RequestContext, target: ObjectTarget, opts: ListPageOptions) {
+    return this.listIn(await this.bucket(ctx, target, 'storage.read'), opts)
+  }
+
+  /** the same page in a bucket already resolved and authorised (a published storage read resolves its own) */
+  async listIn(bucket: Bucket, opts: ListPageOptions) {
     validateListPrefix(opts.prefix)
     const maxKeys = validateMaxKeys(opts.maxKeys)
     if (opts.delimiter !== undefined && opts.delimiter !== '/' && opts.delimiter !== '') {

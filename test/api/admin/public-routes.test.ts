@@ -25,7 +25,7 @@ forEachDialect('public routes', async (t, db) => {
     assert.equal(res.status, 201, res.text)
     assert.equal(res.body.status, 'success')
     const { route } = res.body.data
-    assert.deepEqual({ ...route, created_at: undefined, updated_at: undefined }, { ...ROUTE, rate_limit: null, description: null, enabled: true, created_at: undefined, updated_at: undefined })
+    assert.deepEqual({ ...route, created_at: undefined, updated_at: undefined }, { ...ROUTE, bucket: null, s3_id: null, prefix: null, rate_limit: null, description: null, enabled: true, created_at: undefined, updated_at: undefined })
     const again = await atrium.post('/admin/public-routes', { body: ROUTE })
     assert.equal(again.status, 409)
     assert.equal(again.body.code, 'public_route_exists')
