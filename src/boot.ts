@@ -39,6 +39,7 @@ import { Webhooks } from './webhooks/webhooks-service.js'
 import { PlatformKeys } from './auth/platform-keys.js'
 import { IdempotencyStore } from './idempotency/idempotency-store.js'
 import { startIdempotencyRetentionJob } from './idempotency/idempotency-retention-job.js'
+import { Blueprints } from './blueprints/blueprints-service.js'
 import { Databases } from './provisioning/databases-service.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
@@ -105,6 +106,8 @@ export interface Platform {
   platformKeys: PlatformKeys
   /** databases provisioned through the Databases API, on the managed servers of each region */
   databases: Databases
+  /** the Databases API's versioned SQL templates and their applications to databases */
+  blueprints: Blueprints
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
   /** gateway calls sent with Prefer: respond-async, run by jobs */
@@ -243,6 +246,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
+  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix })
   const platform: Platform = {
     config,
     logger,
@@ -271,7 +275,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
     platformKeys: new PlatformKeys(catalog),
-    databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
+    databases,
+    blueprints: new Blueprints({ catalog, jobs, outbox, databases, logger }),
     idempotency: new IdempotencyStore(catalog),
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
@@ -289,6 +294,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
     await platform.databases.start()
+    await platform.blueprints.start()
     await startIdempotencyRetentionJob({ jobs, catalog, logger })
     await platform.deferred.start()
     await platform.publicRoutes.start()

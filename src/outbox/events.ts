@@ -78,3 +78,15 @@ export interface DatabaseEventV1 extends EventPayload {
   db_type: string
   region: string
 }
+
+/** version 1 of blueprint.applied: a blueprint application (not a dry run) completed on a database */
+export interface BlueprintEventV1 extends EventPayload {
+  type: 'blueprint.applied'
+  version: 1
+  application_id: number
+  blueprint_id: string
+  blueprint_version: number
+  database_id: string
+  team_id: number
+  status: string
+}

@@ -50,7 +50,12 @@ export interface CreateDatabaseInput extends Partial<Quotas> {
   region?: string
   plan?: string
   team_id?: number
+  /** a blueprint checked beforehand (blueprints-service.ts), applied once the database is active */
+  blueprint?: { id: string; variables: Record<string, string | number | boolean> }
 }
+
+/** runs in the transaction that makes a database active (the blueprint application is enqueued there) */
+export type ActivationHook = (tx: Executor, record: DatabaseRecord) => Promise<void>
 
 export interface DeleteOutcome {
   record: DatabaseRecord
@@ -66,7 +71,13 @@ const notFound = (id: string): never => {
 }
 
 export class Databases {
+  private activationHooks: ActivationHook[] = []
+
   constructor(private readonly deps: DatabasesDeps) {}
+
+  whenActivated(hook: ActivationHook): void {
+    this.activationHooks.push(hook)
+  }
 
   /** defines the jobs (every process: enqueueing needs them; workers run them) */
   async start(): Promise<void> {
@@ -107,6 +118,8 @@ export class Databases {
         storage_hard_limit_gb: input.storage_hard_limit_gb ?? null,
         connection_hard_limit: input.connection_hard_limit ?? null,
         warning_threshold_pct: input.warning_threshold_pct ?? null,
+        blueprint_id: input.blueprint?.id ?? null,
+        blueprint_variables: input.blueprint?.variables ?? null,
       })
       const jobId = await this.deps.jobs.enqueue(PROVISION_JOB, { database_id: id }, { tx, owner: { kind: 'tenant', id: `team:${teamId}` } })
       await setJob(tx, id, jobId)
@@ -123,6 +136,11 @@ export class Databases {
       if (record.status !== 'provisioning' || Date.now() >= until || signal?.aborted) return record
       await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, until - Date.now()))))
     }
+  }
+
+  /** any record by id, deleted ones included (for jobs, which check the team themselves) */
+  async findAny(id: string): Promise<DatabaseRecord | undefined> {
+    return getDatabase(this.deps.catalog, id)
   }
 
   async get(scope: TeamScope, id: string): Promise<DatabaseRecord> {
@@ -201,6 +219,7 @@ export class Databases {
         const activated = await this.deps.catalog.transaction(async (tx) => {
           if (!(await finishProvisioning(tx, id, 'active'))) return false
           await this.writeEvent(tx, 'database.provisioned', record)
+          for (const hook of this.activationHooks) await hook(tx, record)
           return true
         })
         if (activated) this.deps.outbox.committed()

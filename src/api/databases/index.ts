@@ -3,6 +3,7 @@
 // the field for validation), and Idempotency-Key on its writes.
 import type { Family } from '../family.js'
 import { installPlatformKeyAccess } from './access.js'
+import { blueprintRoutes } from './blueprints.js'
 import { databaseRoutes } from './databases.js'
 import type { DatabasesApiDeps } from './deps.js'
 import { renderPolykomosError, validationError } from './envelope.js'
@@ -19,5 +20,6 @@ export const databasesFamily: Family<DatabasesApiDeps> = {
     installIdempotency(app, deps.idempotency)
     meRoute(app)
     databaseRoutes(app, deps)
+    blueprintRoutes(app, deps)
   },
 }

@@ -29,6 +29,8 @@ export function databaseView(databases: Databases, record: DatabaseRecord, revea
     db_password: reveal ? password : null,
     connection_string: reveal ? connection : maskUrl(connection),
     ...(record.error ? { error: record.error } : {}),
+    // the application of the blueprint named at create (GET /api/v1/blueprint_applications/{id})
+    ...(record.blueprint_id ? { blueprint_uuid: record.blueprint_id, blueprint_application_id: record.blueprint_application_id } : {}),
     created_at: new Date(record.created_at).toISOString(),
     updated_at: new Date(record.updated_at).toISOString(),
   }

@@ -1,0 +1,55 @@
+-- Blueprints of the Databases API: SQL templates of a team, each update a new version, and their applications
+-- to databases (durable jobs with per-statement results). A database may name a blueprint applied once it is made.
+
+CREATE TABLE IF NOT EXISTS atrium.blueprints (
+  id uuid PRIMARY KEY,
+  team_id bigint NOT NULL REFERENCES atrium.platform_teams (id),
+  name text NOT NULL,
+  slug text NOT NULL,
+  description text,
+  db_type text NOT NULL CHECK (db_type IN ('postgres', 'mysql')),
+  version integer NOT NULL DEFAULT 1,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz
+);
+-- a team's live blueprints, newest first (the list's cursor)
+CREATE INDEX IF NOT EXISTS blueprints_team ON atrium.blueprints (team_id, created_at DESC, id DESC) WHERE deleted_at IS NULL;
+
+-- every version is kept: applications name the version they ran
+CREATE TABLE IF NOT EXISTS atrium.blueprint_versions (
+  blueprint_id uuid NOT NULL REFERENCES atrium.blueprints (id) ON DELETE CASCADE,
+  version integer NOT NULL,
+  sql_content text NOT NULL,
+  variables jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (blueprint_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS atrium.blueprint_applications (
+  id bigserial PRIMARY KEY,
+  team_id bigint NOT NULL REFERENCES atrium.platform_teams (id),
+  blueprint_id uuid NOT NULL REFERENCES atrium.blueprints (id),
+  blueprint_version integer NOT NULL,
+  database_id uuid NOT NULL REFERENCES atrium.managed_databases (id),
+  status text NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed', 'rolled_back')),
+  is_dry_run boolean NOT NULL DEFAULT false,
+  -- the values bound to the placeholders (already checked against the declared types)
+  variable_values jsonb NOT NULL DEFAULT '{}',
+  execution_log jsonb,
+  statements_total integer NOT NULL DEFAULT 0,
+  statements_succeeded integer NOT NULL DEFAULT 0,
+  statements_failed integer NOT NULL DEFAULT 0,
+  error_message text,
+  total_duration_ms integer,
+  job_id uuid,
+  started_at timestamptz,
+  completed_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS blueprint_applications_database ON atrium.blueprint_applications (database_id, id DESC);
+
+-- the blueprint a database is created with, applied by the provisioning job once the database is active
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_id uuid REFERENCES atrium.blueprints (id);
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_variables jsonb;
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_application_id bigint;
