@@ -41,6 +41,8 @@ import { IdempotencyStore } from './idempotency/idempotency-store.js'
 import { startIdempotencyRetentionJob } from './idempotency/idempotency-retention-job.js'
 import { Blueprints } from './blueprints/blueprints-service.js'
 import { Databases } from './provisioning/databases-service.js'
+import { StorageQuotas } from './provisioning/storage-quotas.js'
+import { TeamWebhookEndpoints } from './webhooks/team-endpoints.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
@@ -108,6 +110,10 @@ export interface Platform {
   databases: Databases
   /** the Databases API's versioned SQL templates and their applications to databases */
   blueprints: Blueprints
+  /** the Databases API teams' own webhook endpoints, on the webhooks engine */
+  teamWebhooks: TeamWebhookEndpoints
+  /** measures provisioned databases' storage and enforces their limits */
+  storageQuotas: StorageQuotas
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
   /** gateway calls sent with Prefer: respond-async, run by jobs */
@@ -246,7 +252,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
-  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix })
+  const webhooks = new Webhooks({ catalog, jobs, outbox, secretKey, config, logger })
+  const servers = new ManagedServers(config.provisioning, catalog.url)
+  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers, namePrefix: config.provisioning.namePrefix })
   const platform: Platform = {
     config,
     logger,
@@ -273,7 +281,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     buckets,
     storage,
     storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
-    webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    webhooks,
+    teamWebhooks: new TeamWebhookEndpoints({ catalog, webhooks }),
+    storageQuotas: new StorageQuotas({ catalog, jobs, outbox, servers, logger, cron: config.provisioning.quotaCheckCron }),
     platformKeys: new PlatformKeys(catalog),
     databases,
     blueprints: new Blueprints({ catalog, jobs, outbox, databases, logger }),
@@ -295,6 +305,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.webhooks.start()
     await platform.databases.start()
     await platform.blueprints.start()
+    await platform.storageQuotas.start()
     await startIdempotencyRetentionJob({ jobs, catalog, logger })
     await platform.deferred.start()
     await platform.publicRoutes.start()

@@ -184,6 +184,7 @@ export const ConfigSchema = Type.Object({
     postgresUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a role that may CREATE DATABASE and CREATE ROLE) of the PostgreSQL server of region local; unset: the catalog\'s server' })),
     mysqlUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a user that may CREATE DATABASE, CREATE USER and GRANT) of the MySQL/MariaDB server of region local; unset: no MySQL in region local' })),
     namePrefix: Type.String({ pattern: '^[a-z][a-z0-9_]{0,17}$', default: 'pk_', description: 'prefix of the generated database and login names (pk_<id>, pk_u_<id>)' }),
+    quotaCheckCron: Type.String({ minLength: 9, maxLength: 100, default: '*/5 * * * *', description: 'cron (UTC) of the job that measures databases with a storage limit and enforces it' }),
     regions: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), Type.Object({
       label: Type.Optional(Type.String({ minLength: 1 })),
       postgresUrl: Type.Optional(Type.String({ minLength: 1 })),

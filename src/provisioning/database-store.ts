@@ -34,9 +34,15 @@ export interface DatabaseRecord extends Quotas {
   blueprint_id: string | null
   blueprint_variables: Record<string, string | number | boolean> | null
   blueprint_application_id: number | null
+  /** the last storage measurement (storage-quotas.ts), and whether the hard limit made the database read-only */
+  storage_used_bytes: number | null
+  storage_measured_at: string | null
+  quota_warned: boolean
+  read_only: boolean
 }
 
-export type NewDatabase = Omit<DatabaseRecord, 'team_name' | 'status' | 'error' | 'created_at' | 'updated_at' | 'deleted_at' | 'job_id' | 'blueprint_application_id'>
+export type NewDatabase = Omit<DatabaseRecord, 'team_name' | 'status' | 'error' | 'created_at' | 'updated_at' | 'deleted_at' | 'job_id' | 'blueprint_application_id'
+  | 'storage_used_bytes' | 'storage_measured_at' | 'quota_warned' | 'read_only'>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -50,6 +56,7 @@ function normalize(row: Record<string, unknown> | undefined): DatabaseRecord | u
     team_id: Number(row.team_id),
     storage_hard_limit_gb: row.storage_hard_limit_gb === null ? null : Number(row.storage_hard_limit_gb),
     blueprint_application_id: row.blueprint_application_id == null ? null : Number(row.blueprint_application_id),
+    storage_used_bytes: row.storage_used_bytes == null ? null : Number(row.storage_used_bytes),
   }
 }
 

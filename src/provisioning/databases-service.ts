@@ -17,6 +17,7 @@ import {
   type DatabaseChanges, type DatabaseRecord, type Quotas,
 } from './database-store.js'
 import { ENGINES, LOCAL_REGION, type Engine, type ManagedServer, type ManagedServers } from './managed-servers.js'
+import { QUOTA_CHECK_JOB } from './storage-quotas.js'
 import { connectionUrl, createAccount, dropAccount, setConnectionLimit } from './server-accounts.js'
 
 export type { DatabaseRecord } from './database-store.js'
@@ -162,6 +163,10 @@ export class Databases {
     if (changes.connection_hard_limit !== undefined && changes.connection_hard_limit !== before.connection_hard_limit && after.status === 'active') {
       await setConnectionLimit(this.serverOf(after), after.db_username, after.connection_hard_limit)
     }
+    // new storage quotas are measured against at once, not at the next scheduled check
+    const storageChanged = (changes.storage_hard_limit_gb !== undefined && changes.storage_hard_limit_gb !== before.storage_hard_limit_gb)
+      || (changes.warning_threshold_pct !== undefined && changes.warning_threshold_pct !== before.warning_threshold_pct)
+    if (storageChanged && after.status === 'active') await this.deps.jobs.enqueue(QUOTA_CHECK_JOB, { database_id: id })
     return after
   }
 

@@ -9,6 +9,7 @@ import type { DatabasesApiDeps } from './deps.js'
 import { renderPolykomosError, validationError } from './envelope.js'
 import { installIdempotency } from './idempotency.js'
 import { meRoute } from './me.js'
+import { webhookEndpointRoutes } from './webhook-endpoints.js'
 
 export const databasesFamily: Family<DatabasesApiDeps> = {
   name: 'databases',
@@ -21,5 +22,6 @@ export const databasesFamily: Family<DatabasesApiDeps> = {
     meRoute(app)
     databaseRoutes(app, deps)
     blueprintRoutes(app, deps)
+    webhookEndpointRoutes(app, deps)
   },
 }

@@ -1,5 +1,6 @@
--- Blueprints of the Databases API: SQL templates of a team, each update a new version, and their applications
+-- The Databases API, second part. Blueprints: SQL templates of a team, each update a new version, and their applications
 -- to databases (durable jobs with per-statement results). A database may name a blueprint applied once it is made.
+-- Then the teams' own webhook endpoints, and storage quotas (below).
 
 CREATE TABLE IF NOT EXISTS atrium.blueprints (
   id uuid PRIMARY KEY,
@@ -53,3 +54,21 @@ CREATE INDEX IF NOT EXISTS blueprint_applications_database ON atrium.blueprint_a
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_id uuid REFERENCES atrium.blueprints (id);
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_variables jsonb;
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS blueprint_application_id bigint;
+
+-- Webhook endpoints of a Databases API team (/api/v1/webhook_endpoints) on the one webhooks engine: the owner
+-- ("team:<id>"; NULL for the administrator's endpoints) receives only its own team's events. The Polykomos
+-- protocol names endpoints and deliveries by integers: `number`. A revoked endpoint is kept, disabled.
+ALTER TABLE atrium.webhook_endpoints ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE atrium.webhook_endpoints ADD COLUMN IF NOT EXISTS number bigserial;
+ALTER TABLE atrium.webhook_endpoints ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+CREATE UNIQUE INDEX IF NOT EXISTS webhook_endpoints_number ON atrium.webhook_endpoints (number);
+CREATE INDEX IF NOT EXISTS webhook_endpoints_owner ON atrium.webhook_endpoints (owner, number DESC) WHERE owner IS NOT NULL;
+ALTER TABLE atrium.webhook_deliveries ADD COLUMN IF NOT EXISTS number bigserial;
+CREATE INDEX IF NOT EXISTS webhook_deliveries_number ON atrium.webhook_deliveries (endpoint_id, number DESC);
+
+-- Storage quotas: the last measurement of each database, whether the warning for the current crossing of
+-- warning_threshold_pct was sent, and whether the hard limit made the database read-only.
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS storage_used_bytes bigint;
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS storage_measured_at timestamptz;
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS quota_warned boolean NOT NULL DEFAULT false;
+ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS read_only boolean NOT NULL DEFAULT false;
