@@ -42,6 +42,7 @@ import { startIdempotencyRetentionJob } from './idempotency/idempotency-retentio
 import { Blueprints } from './blueprints/blueprints-service.js'
 import { Databases } from './provisioning/databases-service.js'
 import { StorageQuotas } from './provisioning/storage-quotas.js'
+import { WarmPool } from './provisioning/warm-pool.js'
 import { TeamWebhookEndpoints } from './webhooks/team-endpoints.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
@@ -114,6 +115,8 @@ export interface Platform {
   teamWebhooks: TeamWebhookEndpoints
   /** measures provisioned databases' storage and enforces their limits */
   storageQuotas: StorageQuotas
+  /** databases made ahead of demand, per region and engine */
+  warmPool: WarmPool
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
   /** gateway calls sent with Prefer: respond-async, run by jobs */
@@ -254,7 +257,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
   const webhooks = new Webhooks({ catalog, jobs, outbox, secretKey, config, logger })
   const servers = new ManagedServers(config.provisioning, catalog.url)
-  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers, namePrefix: config.provisioning.namePrefix })
+  const warmPool = new WarmPool({ catalog, jobs, servers, settings: config.provisioning, namePrefix: config.provisioning.namePrefix, secretKey, logger })
+  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers, namePrefix: config.provisioning.namePrefix, warmPool })
   const platform: Platform = {
     config,
     logger,
@@ -283,6 +287,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
     webhooks,
     teamWebhooks: new TeamWebhookEndpoints({ catalog, webhooks }),
+    warmPool,
     storageQuotas: new StorageQuotas({ catalog, jobs, outbox, servers, logger, cron: config.provisioning.quotaCheckCron }),
     platformKeys: new PlatformKeys(catalog),
     databases,
@@ -306,6 +311,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.databases.start()
     await platform.blueprints.start()
     await platform.storageQuotas.start()
+    await platform.warmPool.start()
     await startIdempotencyRetentionJob({ jobs, catalog, logger })
     await platform.deferred.start()
     await platform.publicRoutes.start()

@@ -104,6 +104,8 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_MANAGED_MYSQL_URL', 'provisioning.mysqlUrl', asString],
   ['ATRIUM_MANAGED_NAME_PREFIX', 'provisioning.namePrefix', asString],
   ['ATRIUM_MANAGED_QUOTA_CHECK_CRON', 'provisioning.quotaCheckCron', asString],
+  ['ATRIUM_MANAGED_WARM_POOL_POSTGRES', 'provisioning.warmPool.postgres', asInt],
+  ['ATRIUM_MANAGED_WARM_POOL_MYSQL', 'provisioning.warmPool.mysql', asInt],
   ['ATRIUM_BACKUPS_PG_DUMP_PATH', 'backups.pgDumpPath', asString],
   ['ATRIUM_BACKUPS_PG_RESTORE_PATH', 'backups.pgRestorePath', asString],
   ['ATRIUM_BACKUPS_MYSQL_DUMP_PATH', 'backups.mysqlDumpPath', asString],

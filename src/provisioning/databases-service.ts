@@ -1,7 +1,7 @@
 // Databases of the Databases API: a record per database within a team, a durable job that creates the real
 // database and its dedicated login on the region's managed server, then registers it as a catalog client (so
 // /gateway and /rest/v1 reach it at once), and the events database.provisioned / database.deleted (outbox).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { open, seal } from '../auth/secret-box.js'
 import type { Catalog } from '../catalog/catalog.js'
@@ -18,6 +18,7 @@ import {
 } from './database-store.js'
 import { ENGINES, LOCAL_REGION, type Engine, type ManagedServer, type ManagedServers } from './managed-servers.js'
 import { QUOTA_CHECK_JOB } from './storage-quotas.js'
+import { generateAccount, type WarmPool } from './warm-pool.js'
 import { connectionUrl, createAccount, dropAccount, setConnectionLimit } from './server-accounts.js'
 
 export type { DatabaseRecord } from './database-store.js'
@@ -35,6 +36,8 @@ export interface DatabasesDeps extends ClientsDeps {
   servers: ManagedServers
   /** prefix of generated database and login names (provisioning.namePrefix) */
   namePrefix: string
+  /** ready databases taken by creates, when provisioning.warmPool asks for some */
+  warmPool?: WarmPool
   secretKey: Buffer
   logger: Logger
 }
@@ -107,14 +110,17 @@ export class Databases {
     }
     const teamId = input.team_id ?? scope.primaryTeamId
     if (!scope.teamIds.includes(teamId)) throw new AppError('team_not_found', `no team ${teamId}`, { data: { field: 'team_id' } })
-    const suffix = randomBytes(6).toString('hex')
     const id = randomUUID()
-    const password = randomBytes(24).toString('base64url')
+    let claimed = false
     const record = await this.deps.catalog.transaction(async (tx) => {
+      // a ready database of the warm pool if there is one (the provisioning job then only adjusts and registers it)
+      const warm = await this.deps.warmPool?.claim(tx, region, engine)
+      claimed = warm !== undefined
+      const fresh = warm ? undefined : generateAccount(this.deps.namePrefix)
       await insertDatabase(tx, {
         id, team_id: teamId, name: input.name, db_type: engine, region, plan: input.plan ?? 'free',
-        // generated names: lower-case, a valid client name, unique on the server
-        db_name: `${this.deps.namePrefix}${suffix}`, db_username: `${this.deps.namePrefix}u_${suffix}`, password_sealed: seal(this.deps.secretKey, password),
+        db_name: warm?.db_name ?? fresh!.dbName, db_username: warm?.db_username ?? fresh!.username,
+        password_sealed: warm?.password_sealed ?? seal(this.deps.secretKey, fresh!.password),
         host: server.host, port: server.port,
         storage_hard_limit_gb: input.storage_hard_limit_gb ?? null,
         connection_hard_limit: input.connection_hard_limit ?? null,
@@ -126,6 +132,7 @@ export class Databases {
       await setJob(tx, id, jobId)
       return (await findDatabase(tx, [teamId], id))!
     })
+    if (claimed) await this.deps.warmPool!.requestRefill()
     return record
   }
 

@@ -1,6 +1,6 @@
 -- The Databases API, second part. Blueprints: SQL templates of a team, each update a new version, and their applications
 -- to databases (durable jobs with per-statement results). A database may name a blueprint applied once it is made.
--- Then the teams' own webhook endpoints, and storage quotas (below).
+-- Then the teams' own webhook endpoints, storage quotas and the warm pool (below).
 
 CREATE TABLE IF NOT EXISTS atrium.blueprints (
   id uuid PRIMARY KEY,
@@ -72,3 +72,20 @@ ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS storage_used_bytes
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS storage_measured_at timestamptz;
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS quota_warned boolean NOT NULL DEFAULT false;
 ALTER TABLE atrium.managed_databases ADD COLUMN IF NOT EXISTS read_only boolean NOT NULL DEFAULT false;
+
+-- The warm pool: databases and logins made ahead of demand per region and engine, so a create takes one at
+-- once. A row is written before its database is made (ready = false), so a crash leaves a row the next refill
+-- finishes, never a database nothing knows of. A create deletes the row it takes, in its own transaction.
+CREATE TABLE IF NOT EXISTS atrium.warm_databases (
+  id uuid PRIMARY KEY,
+  region text NOT NULL,
+  db_type text NOT NULL CHECK (db_type IN ('postgres', 'mysql')),
+  db_name text NOT NULL UNIQUE,
+  db_username text NOT NULL,
+  password_sealed text NOT NULL,
+  host text NOT NULL,
+  port integer NOT NULL,
+  ready boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS warm_databases_ready ON atrium.warm_databases (region, db_type, created_at) WHERE ready;
