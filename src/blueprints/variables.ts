@@ -93,7 +93,16 @@ export function quoteValue(engine: Engine, type: VariableType, value: VariableVa
   if (type === 'identifier') return engine === 'postgres' ? pg.escapeIdentifier(String(value)) : mysql.escapeId(String(value), true)
   if (type === 'boolean') return value ? 'TRUE' : 'FALSE'
   if (type === 'number') return (value as number) < 0 ? `(${String(value)})` : String(value)
-  return engine === 'postgres' ? pg.escapeLiteral(String(value)) : mysql.escape(String(value))
+  return engine === 'postgres' ? pg.escapeLiteral(String(value)) : mysqlLiteral(String(value))
+}
+
+/**
+ * A MySQL string literal that no sql_mode can end early: quotes are doubled (valid with and without
+ * NO_BACKSLASH_ESCAPES, which a blueprint could switch on in its session) and backslashes doubled (the value
+ * is exact in the default mode; with NO_BACKSLASH_ESCAPES a backslash would read twice, never as SQL).
+ */
+function mysqlLiteral(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`
 }
 
 /** a stand-in value per type, to parse a template whose values are not known yet */

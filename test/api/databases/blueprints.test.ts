@@ -238,10 +238,18 @@ test('applications on MariaDB: DML failures roll back, DDL before a failure is r
   assert.equal(ok.body.data.status, 'completed', ok.text)
   assert.deepEqual(await runAs(db.connection_string, 'select id, note from notes'), [{ id: 1, note }])
 
+  // a blueprint that turns backslash escapes off cannot make a value end its literal early
+  const modes = await create("set sql_mode = 'NO_BACKSLASH_ESCAPES';\ninsert into notes values (9, {{note}})", { note: 'string' })
+  const tricky = await apply(modes.uuid, { variables: { note: "\\'); drop table notes; -- '" } })
+  assert.equal(tricky.body.data.status, 'completed', tricky.text)
+  const stored = await runAs(db.connection_string, 'select note from notes where id = 9')
+  assert.equal(stored.length, 1)
+  assert.match(stored[0].note, /drop table notes/, 'the whole value is data')
+
   const dml = await create('insert into notes values (2, "a");\ninsert into notes values (1, "duplicate")')
   const rolled = await apply(dml.uuid)
   assert.equal(rolled.body.data.status, 'rolled_back', rolled.text)
-  assert.deepEqual((await runAs(db.connection_string, 'select id from notes order by id')).map((r) => r.id), [1])
+  assert.deepEqual((await runAs(db.connection_string, 'select id from notes order by id')).map((r) => r.id), [1, 9])
 
   const ddl = await create('create table kept (id int);\ninsert into notes values (1, "duplicate")')
   const failed = await apply(ddl.uuid)
