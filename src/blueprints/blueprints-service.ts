@@ -67,8 +67,10 @@ export class Blueprints {
   constructor(private readonly deps: BlueprintsDeps) {}
 
   async start(): Promise<void> {
-    // one attempt: a PostgreSQL application that failed was rolled back, and replaying MySQL DDL is not safe
-    await this.deps.jobs.define(APPLY_JOB, (data: { application_id: number }, ctx) => this.run(data.application_id, ctx), { retryLimit: 0, expireIn: 900 })
+    // a failed application is not retried (it has its outcome); a retry only follows an attempt that was cut
+    // off (a crash, kill -9): PostgreSQL rolled that attempt back, so it runs again; on MySQL it may have
+    // committed DDL, so the retry records the application as failed instead (see run)
+    await this.deps.jobs.define(APPLY_JOB, (data: { application_id: number }, ctx) => this.run(data.application_id, ctx), { retryLimit: 1, retryDelay: 2, expireIn: 900 })
     // a database created with a blueprint gets its application in the transaction that makes it active
     this.deps.databases.whenActivated((tx, record) => this.applyOnCreate(tx, record))
   }
@@ -214,18 +216,25 @@ export class Blueprints {
     const failed = (message: string) => finish({ status: 'failed', execution_log: [], statements_succeeded: 0, statements_failed: 0, error_message: message, total_duration_ms: 0 })
     const database = await this.deps.databases.findAny(app.database_id)
     if (!database || database.deleted_at || database.status !== 'active') return failed(`database ${app.database_id} is not active`)
+    if (app.status === 'running' && database.db_type === 'mysql') {
+      return failed('the application was interrupted while it ran; MySQL may have committed its DDL, so it is not run again (check the database, then apply again)')
+    }
     const found = await findBlueprint(this.deps.catalog, [app.team_id], app.blueprint_id, app.blueprint_version)
     if (!found) return failed(`blueprint ${app.blueprint_id} version ${app.blueprint_version} no longer exists`)
     const parsed = await parseBlueprint(found.sql_content, found.db_type, found.variables, app.variable_values)
     if (!parsed.valid) return failed(`the blueprint's SQL is not valid: ${describeIssue(parsed.errors[0]!)}`)
     await markRunning(this.deps.catalog, applicationId)
     const url = this.deps.databases.connectionString(database, this.deps.databases.password(database))
+    let outcome: Awaited<ReturnType<typeof runStatements>>
     try {
-      return await finish(await runStatements(database.db_type, url, parsed.statements, app.is_dry_run, ctx.signal))
+      outcome = await runStatements(database.db_type, url, parsed.statements, app.is_dry_run, ctx.signal)
     } catch (err) {
+      // cut off by shutdown or cancellation: the job runs again (PostgreSQL rolled the attempt back)
+      if (ctx.signal.aborted) throw err
       this.deps.logger.warn({ application: applicationId, err: (err as Error).message }, 'blueprint application failed before its statements ran')
       return failed(`the database could not be reached: ${(err as Error).message}`)
     }
+    return finish(outcome)
   }
 
   private async writeEvent(tx: Executor, app: ApplicationRecord, status: string): Promise<void> {
