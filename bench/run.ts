@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, databases, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -16,6 +16,7 @@ import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
+import { databasesWorkload, type DatabasesFigures } from './databases.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -223,8 +224,9 @@ async function main() {
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     await stop(atrium)
     await stop(baseline)
+    const databases = !only || only.some((o) => o.toLowerCase() === 'databases') ? await runDatabases() : undefined
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started, realtime)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -269,6 +271,24 @@ async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigure
   return figures
 }
 
+/** Databases API: create latency from the warm pool and cold, and list page throughput, on an Atrium of its own */
+async function runDatabases(): Promise<DatabasesFigures> {
+  return databasesWorkload({
+    adminKey: ADMIN_KEY,
+    creates: quick ? 5 : 10,
+    listSeconds: DURATION * 2,
+    concurrency: 16,
+    async startAtrium(env, port) {
+      const server = start('databases', [process.execPath, 'dist/main.js'], {
+        NODE_ENV: 'production', ATHENA_KEY_12: ADMIN_KEY, ATRIUM_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
+        ATRIUM_LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env,
+      }, port)
+      await waitForPing(server.base, server.child, 30_000)
+      return { base: server.base, stop: () => stop(server) }
+    },
+  })
+}
+
 /** spawn to first /ping on the embedded default, with an already initialised data directory */
 async function coldStartWorkload() {
   const dir = mkdtempSync(join(tmpdir(), 'atrium-cold-'))
@@ -311,7 +331,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -343,6 +363,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     streamed,
     storage: stored,
     realtime,
+    databases,
     coldStart,
     backup,
   }

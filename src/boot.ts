@@ -39,7 +39,11 @@ import { Webhooks } from './webhooks/webhooks-service.js'
 import { PlatformKeys } from './auth/platform-keys.js'
 import { IdempotencyStore } from './idempotency/idempotency-store.js'
 import { startIdempotencyRetentionJob } from './idempotency/idempotency-retention-job.js'
+import { Blueprints } from './blueprints/blueprints-service.js'
 import { Databases } from './provisioning/databases-service.js'
+import { StorageQuotas } from './provisioning/storage-quotas.js'
+import { WarmPool } from './provisioning/warm-pool.js'
+import { TeamWebhookEndpoints } from './webhooks/team-endpoints.js'
 import { ManagedServers } from './provisioning/managed-servers.js'
 import { DeferredRequests } from './deferred/deferred-requests.js'
 import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
@@ -106,6 +110,14 @@ export interface Platform {
   platformKeys: PlatformKeys
   /** databases provisioned through the Databases API, on the managed servers of each region */
   databases: Databases
+  /** the Databases API's versioned SQL templates and their applications to databases */
+  blueprints: Blueprints
+  /** the Databases API teams' own webhook endpoints, on the webhooks engine */
+  teamWebhooks: TeamWebhookEndpoints
+  /** measures provisioned databases' storage and enforces their limits */
+  storageQuotas: StorageQuotas
+  /** databases made ahead of demand, per region and engine */
+  warmPool: WarmPool
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
   /** gateway calls sent with Prefer: respond-async, run by jobs */
@@ -246,6 +258,10 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
+  const webhooks = new Webhooks({ catalog, jobs, outbox, secretKey, config, logger })
+  const servers = new ManagedServers(config.provisioning, catalog.url)
+  const warmPool = new WarmPool({ catalog, jobs, servers, settings: config.provisioning, namePrefix: config.provisioning.namePrefix, secretKey, logger })
+  const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers, namePrefix: config.provisioning.namePrefix, warmPool })
   const platform: Platform = {
     config,
     logger,
@@ -272,9 +288,13 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     buckets,
     storage,
     storageFiles: createFileServices({ catalog, objects, buckets, versions: storage.versions, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes }),
-    webhooks: new Webhooks({ catalog, jobs, outbox, secretKey, config, logger }),
+    webhooks,
+    teamWebhooks: new TeamWebhookEndpoints({ catalog, webhooks }),
+    warmPool,
+    storageQuotas: new StorageQuotas({ catalog, jobs, outbox, servers, logger, cron: config.provisioning.quotaCheckCron }),
     platformKeys: new PlatformKeys(catalog),
-    databases: new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers: new ManagedServers(config.provisioning, catalog.url), namePrefix: config.provisioning.namePrefix }),
+    databases,
+    blueprints: new Blueprints({ catalog, jobs, outbox, databases, logger }),
     idempotency: new IdempotencyStore(catalog),
     publicRoutes: new PublicRoutes({ ...dataDeps, catalog, registry, logger, storage: { buckets, objects, objectService: storage.objectService } }),
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
@@ -293,6 +313,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await startEventsRetentionJob({ jobs, catalog, settings: config.events, logger })
     await platform.webhooks.start()
     await platform.databases.start()
+    await platform.blueprints.start()
+    await platform.storageQuotas.start()
+    await platform.warmPool.start()
     await startIdempotencyRetentionJob({ jobs, catalog, logger })
     await platform.deferred.start()
     await platform.publicRoutes.start()

@@ -185,10 +185,16 @@ export const ConfigSchema = Type.Object({
     mysqlUrl: Type.Optional(Type.String({ minLength: 1, description: 'admin URL (a user that may CREATE DATABASE, CREATE USER and GRANT) of the MySQL/MariaDB server of region local; unset: no MySQL in region local' })),
     dockerSocket: Type.String({ minLength: 1, default: '/var/run/docker.sock', description: 'Docker Engine API socket for /admin/provision/instances requests that name an image; absent: such requests get 422 docker_unavailable' }),
     namePrefix: Type.String({ pattern: '^[a-z][a-z0-9_]{0,17}$', default: 'pk_', description: 'prefix of the generated database and login names (pk_<id>, pk_u_<id>)' }),
+    quotaCheckCron: Type.String({ minLength: 9, maxLength: 100, default: '*/5 * * * *', description: 'cron (UTC) of the job that measures databases with a storage limit and enforces it' }),
+    warmPool: Type.Object({
+      postgres: Type.Integer({ minimum: 0, maximum: 100, default: 0, description: 'ready PostgreSQL databases kept per region that has a PostgreSQL server' }),
+      mysql: Type.Integer({ minimum: 0, maximum: 100, default: 0, description: 'ready MySQL databases kept per region that has a MySQL server' }),
+    }, { additionalProperties: false, default: {} }),
     regions: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), Type.Object({
       label: Type.Optional(Type.String({ minLength: 1 })),
       postgresUrl: Type.Optional(Type.String({ minLength: 1 })),
       mysqlUrl: Type.Optional(Type.String({ minLength: 1 })),
+      warmPool: Type.Optional(Type.Object({ postgres: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })), mysql: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) }, { additionalProperties: false })),
     }, { additionalProperties: false }), { default: {}, additionalProperties: false, description: 'further regions and their servers (atrium.yaml)' }),
   }, { additionalProperties: false, default: {} }),
   // /admin/provision/providers/* and /api/v2/supabase/ssl_enforcement: hosting providers' public APIs. A request

@@ -180,6 +180,9 @@ export const codes = {
   team_not_found: { status: 404, stage: 'request' },
   database_type_not_available: { status: 422, stage: 'request' },
   provisioning_failed: { status: 502, stage: 'execute' },
+  blueprint_not_found: { status: 404, stage: 'request' },
+  blueprint_invalid: { status: 422, stage: 'request' },
+  blueprint_application_not_found: { status: 404, stage: 'request' },
   // deferred gateway requests (src/deferred/); deferred_result_too_large is recorded on a request, not sent as a reply
   deferred_request_not_found: { status: 404, stage: 'request' },
   deferred_not_supported: { status: 400, stage: 'request' },

@@ -78,3 +78,28 @@ export interface DatabaseEventV1 extends EventPayload {
   db_type: string
   region: string
 }
+
+/** version 1 of blueprint.applied: a blueprint application (not a dry run) completed on a database */
+export interface BlueprintEventV1 extends EventPayload {
+  type: 'blueprint.applied'
+  version: 1
+  application_id: number
+  blueprint_id: string
+  blueprint_version: number
+  database_id: string
+  team_id: number
+  status: string
+}
+
+/** version 1 of database.quota_warning: a database's storage crossed warning_threshold_pct of its hard limit (once per crossing) */
+export interface QuotaWarningEventV1 extends EventPayload {
+  type: 'database.quota_warning'
+  version: 1
+  database_id: string
+  team_id: number
+  name: string
+  used_bytes: number
+  limit_bytes: number
+  warning_threshold_pct: number
+  used_pct: number
+}

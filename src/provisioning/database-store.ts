@@ -30,9 +30,19 @@ export interface DatabaseRecord extends Quotas {
   created_at: string
   updated_at: string
   deleted_at: string | null
+  /** the blueprint applied once the database is active, with its variables, and that application */
+  blueprint_id: string | null
+  blueprint_variables: Record<string, string | number | boolean> | null
+  blueprint_application_id: number | null
+  /** the last storage measurement (storage-quotas.ts), and whether the hard limit made the database read-only */
+  storage_used_bytes: number | null
+  storage_measured_at: string | null
+  quota_warned: boolean
+  read_only: boolean
 }
 
-export type NewDatabase = Omit<DatabaseRecord, 'team_name' | 'status' | 'error' | 'created_at' | 'updated_at' | 'deleted_at' | 'job_id'>
+export type NewDatabase = Omit<DatabaseRecord, 'team_name' | 'status' | 'error' | 'created_at' | 'updated_at' | 'deleted_at' | 'job_id' | 'blueprint_application_id'
+  | 'storage_used_bytes' | 'storage_measured_at' | 'quota_warned' | 'read_only'>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -45,16 +55,18 @@ function normalize(row: Record<string, unknown> | undefined): DatabaseRecord | u
     ...(row as unknown as DatabaseRecord),
     team_id: Number(row.team_id),
     storage_hard_limit_gb: row.storage_hard_limit_gb === null ? null : Number(row.storage_hard_limit_gb),
+    blueprint_application_id: row.blueprint_application_id == null ? null : Number(row.blueprint_application_id),
+    storage_used_bytes: row.storage_used_bytes == null ? null : Number(row.storage_used_bytes),
   }
 }
 
 export async function insertDatabase(tx: Executor, d: NewDatabase): Promise<void> {
   await tx.query({
     sql: `INSERT INTO atrium.managed_databases (id, team_id, name, db_type, region, plan, status, db_name, db_username, password_sealed, host, port,
-            storage_hard_limit_gb, connection_hard_limit, warning_threshold_pct)
-          VALUES ($1, $2, $3, $4, $5, $6, 'provisioning', $7, $8, $9, $10, $11, $12, $13, $14)`,
+            storage_hard_limit_gb, connection_hard_limit, warning_threshold_pct, blueprint_id, blueprint_variables)
+          VALUES ($1, $2, $3, $4, $5, $6, 'provisioning', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     params: [d.id, d.team_id, d.name, d.db_type, d.region, d.plan, d.db_name, d.db_username, d.password_sealed, d.host, d.port,
-      d.storage_hard_limit_gb, d.connection_hard_limit, d.warning_threshold_pct],
+      d.storage_hard_limit_gb, d.connection_hard_limit, d.warning_threshold_pct, d.blueprint_id, d.blueprint_variables === null ? null : JSON.stringify(d.blueprint_variables)],
   })
 }
 

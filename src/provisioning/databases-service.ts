@@ -1,7 +1,7 @@
 // Databases of the Databases API: a record per database within a team, a durable job that creates the real
 // database and its dedicated login on the region's managed server, then registers it as a catalog client (so
 // /gateway and /rest/v1 reach it at once), and the events database.provisioned / database.deleted (outbox).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { open, seal } from '../auth/secret-box.js'
 import type { Catalog } from '../catalog/catalog.js'
@@ -17,6 +17,8 @@ import {
   type DatabaseChanges, type DatabaseRecord, type Quotas,
 } from './database-store.js'
 import { ENGINES, LOCAL_REGION, type Engine, type ManagedServer, type ManagedServers } from './managed-servers.js'
+import { QUOTA_CHECK_JOB } from './storage-quotas.js'
+import { generateAccount, type WarmPool } from './warm-pool.js'
 import { connectionUrl, createAccount, dropAccount, setConnectionLimit } from './server-accounts.js'
 
 export type { DatabaseRecord } from './database-store.js'
@@ -34,6 +36,8 @@ export interface DatabasesDeps extends ClientsDeps {
   servers: ManagedServers
   /** prefix of generated database and login names (provisioning.namePrefix) */
   namePrefix: string
+  /** ready databases taken by creates, when provisioning.warmPool asks for some */
+  warmPool?: WarmPool
   secretKey: Buffer
   logger: Logger
 }
@@ -50,7 +54,12 @@ export interface CreateDatabaseInput extends Partial<Quotas> {
   region?: string
   plan?: string
   team_id?: number
+  /** a blueprint checked beforehand (blueprints-service.ts), applied once the database is active */
+  blueprint?: { id: string; variables: Record<string, string | number | boolean> }
 }
+
+/** runs in the transaction that makes a database active (the blueprint application is enqueued there) */
+export type ActivationHook = (tx: Executor, record: DatabaseRecord) => Promise<void>
 
 export interface DeleteOutcome {
   record: DatabaseRecord
@@ -66,7 +75,13 @@ const notFound = (id: string): never => {
 }
 
 export class Databases {
+  private activationHooks: ActivationHook[] = []
+
   constructor(private readonly deps: DatabasesDeps) {}
+
+  whenActivated(hook: ActivationHook): void {
+    this.activationHooks.push(hook)
+  }
 
   /** defines the jobs (every process: enqueueing needs them; workers run them) */
   async start(): Promise<void> {
@@ -95,23 +110,29 @@ export class Databases {
     }
     const teamId = input.team_id ?? scope.primaryTeamId
     if (!scope.teamIds.includes(teamId)) throw new AppError('team_not_found', `no team ${teamId}`, { data: { field: 'team_id' } })
-    const suffix = randomBytes(6).toString('hex')
     const id = randomUUID()
-    const password = randomBytes(24).toString('base64url')
+    let claimed = false
     const record = await this.deps.catalog.transaction(async (tx) => {
+      // a ready database of the warm pool if there is one (the provisioning job then only adjusts and registers it)
+      const warm = await this.deps.warmPool?.claim(tx, region, engine)
+      claimed = warm !== undefined
+      const fresh = warm ? undefined : generateAccount(this.deps.namePrefix)
       await insertDatabase(tx, {
         id, team_id: teamId, name: input.name, db_type: engine, region, plan: input.plan ?? 'free',
-        // generated names: lower-case, a valid client name, unique on the server
-        db_name: `${this.deps.namePrefix}${suffix}`, db_username: `${this.deps.namePrefix}u_${suffix}`, password_sealed: seal(this.deps.secretKey, password),
+        db_name: warm?.db_name ?? fresh!.dbName, db_username: warm?.db_username ?? fresh!.username,
+        password_sealed: warm?.password_sealed ?? seal(this.deps.secretKey, fresh!.password),
         host: server.host, port: server.port,
         storage_hard_limit_gb: input.storage_hard_limit_gb ?? null,
         connection_hard_limit: input.connection_hard_limit ?? null,
         warning_threshold_pct: input.warning_threshold_pct ?? null,
+        blueprint_id: input.blueprint?.id ?? null,
+        blueprint_variables: input.blueprint?.variables ?? null,
       })
       const jobId = await this.deps.jobs.enqueue(PROVISION_JOB, { database_id: id }, { tx, owner: { kind: 'tenant', id: `team:${teamId}` } })
       await setJob(tx, id, jobId)
       return (await findDatabase(tx, [teamId], id))!
     })
+    if (claimed) await this.deps.warmPool!.requestRefill()
     return record
   }
 
@@ -123,6 +144,11 @@ export class Databases {
       if (record.status !== 'provisioning' || Date.now() >= until || signal?.aborted) return record
       await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, until - Date.now()))))
     }
+  }
+
+  /** any record by id, deleted ones included (for jobs, which check the team themselves) */
+  async findAny(id: string): Promise<DatabaseRecord | undefined> {
+    return getDatabase(this.deps.catalog, id)
   }
 
   async get(scope: TeamScope, id: string): Promise<DatabaseRecord> {
@@ -144,6 +170,10 @@ export class Databases {
     if (changes.connection_hard_limit !== undefined && changes.connection_hard_limit !== before.connection_hard_limit && after.status === 'active') {
       await setConnectionLimit(this.serverOf(after), after.db_username, after.connection_hard_limit)
     }
+    // new storage quotas are measured against at once, not at the next scheduled check
+    const storageChanged = (changes.storage_hard_limit_gb !== undefined && changes.storage_hard_limit_gb !== before.storage_hard_limit_gb)
+      || (changes.warning_threshold_pct !== undefined && changes.warning_threshold_pct !== before.warning_threshold_pct)
+    if (storageChanged && after.status === 'active') await this.deps.jobs.enqueue(QUOTA_CHECK_JOB, { database_id: id })
     return after
   }
 
@@ -201,6 +231,7 @@ export class Databases {
         const activated = await this.deps.catalog.transaction(async (tx) => {
           if (!(await finishProvisioning(tx, id, 'active'))) return false
           await this.writeEvent(tx, 'database.provisioned', record)
+          for (const hook of this.activationHooks) await hook(tx, record)
           return true
         })
         if (activated) this.deps.outbox.committed()

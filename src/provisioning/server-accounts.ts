@@ -68,6 +68,49 @@ export async function dropAccount(server: ManagedServer, account: Pick<Account, 
   })
 }
 
+/** bytes the database takes on its server (MySQL: its tables' data and indexes, as the server's statistics say) */
+export async function databaseSize(server: ManagedServer, dbName: string): Promise<number> {
+  let size = 0
+  await withAdmin(server, {
+    postgres: async (c) => { size = Number((await c.query('SELECT pg_database_size($1) AS n', [dbName])).rows[0].n) },
+    mysql: async (c) => {
+      const [rows] = await c.query('SELECT coalesce(sum(data_length + index_length), 0) AS n FROM information_schema.tables WHERE table_schema = ?', [dbName])
+      size = Number((rows as Array<{ n: string | number }>)[0]!.n)
+    },
+  })
+  return size
+}
+
+// MySQL: what a login over its storage limit keeps, so it can read and free space (DELETE, DROP, TRUNCATE)
+const MYSQL_READ_ONLY_PRIVILEGES = 'SELECT, DELETE, DROP, SHOW VIEW, EXECUTE'
+
+/**
+ * Makes the database read-only (or writable again) for its login, and ends the login's open sessions so none
+ * keeps the old rights. PostgreSQL: the database's default_transaction_read_only; MySQL: the login keeps only
+ * MYSQL_READ_ONLY_PRIVILEGES on its schema.
+ */
+export async function setReadOnly(server: ManagedServer, account: Pick<Account, 'dbName' | 'username'>, readOnly: boolean): Promise<void> {
+  await withAdmin(server, {
+    postgres: async (c) => {
+      const db = pg.escapeIdentifier(account.dbName)
+      await c.query(readOnly ? `ALTER DATABASE ${db} SET default_transaction_read_only = on` : `ALTER DATABASE ${db} RESET default_transaction_read_only`)
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [account.dbName])
+    },
+    mysql: async (c) => {
+      const schema = `${mysqlId(account.dbName)}.*`
+      if (readOnly) {
+        await c.query(`REVOKE ALL PRIVILEGES ON ${schema} FROM ?@'%'`, [account.username])
+        await c.query(`GRANT ${MYSQL_READ_ONLY_PRIVILEGES} ON ${schema} TO ?@'%'`, [account.username])
+      } else {
+        await c.query(`GRANT ALL PRIVILEGES ON ${schema} TO ?@'%'`, [account.username])
+      }
+      // schema privileges are read when a session selects its schema: open sessions would keep the old ones
+      const [sessions] = await c.query('SELECT id FROM information_schema.processlist WHERE user = ?', [account.username])
+      for (const s of sessions as Array<{ id: number }>) await c.query(`KILL CONNECTION ${Number(s.id)}`).catch(() => {})
+    },
+  })
+}
+
 // integers from validated input; -1 is PostgreSQL's "no limit"
 const pgLimit = (limit: number | null) => String(limit === null ? -1 : Math.trunc(limit))
 const mysqlId = (name: string) => `\`${name.replaceAll('`', '``')}\``

@@ -18,6 +18,8 @@ export interface WebhookEndpoint {
   description: string | null
   events: WebhookFilter
   enabled: boolean
+  /** "team:<id>" for a Databases API team's endpoint (it receives only that team's events); null: the administrator's */
+  owner: string | null
   created_at: string
   updated_at: string
 }
@@ -51,7 +53,7 @@ export interface DeliveryPage {
   next_cursor: string | null
 }
 
-const ENDPOINT_COLUMNS = 'id, url, description, filter_clients, filter_tables, filter_types, enabled, created_at, updated_at'
+const ENDPOINT_COLUMNS = 'id, url, description, filter_clients, filter_tables, filter_types, enabled, owner, created_at, updated_at'
 const DELIVERY_COLUMNS = 'id, endpoint_id, event_id, event_type, status, attempts, response_status, last_error, job_id, created_at, updated_at, delivered_at'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_PAGE = 100
@@ -62,11 +64,11 @@ export const isUuid = (id: string): boolean => UUID.test(id)
 export class WebhookStore {
   constructor(private readonly db: Executor) {}
 
-  async createEndpoint(e: { url: string; description: string | null; events: WebhookFilter; enabled: boolean; secretSealed: string }): Promise<WebhookEndpoint> {
+  async createEndpoint(e: { url: string; description: string | null; events: WebhookFilter; enabled: boolean; secretSealed: string; owner?: string | null }): Promise<WebhookEndpoint> {
     const res = await this.db.query({
-      sql: `INSERT INTO atrium.webhook_endpoints (id, url, description, filter_clients, filter_tables, filter_types, enabled, secret_sealed)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${ENDPOINT_COLUMNS}`,
-      params: [randomUUID(), e.url, e.description, e.events.clients, e.events.tables, e.events.types, e.enabled, e.secretSealed],
+      sql: `INSERT INTO atrium.webhook_endpoints (id, url, description, filter_clients, filter_tables, filter_types, enabled, secret_sealed, owner)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ENDPOINT_COLUMNS}`,
+      params: [randomUUID(), e.url, e.description, e.events.clients, e.events.tables, e.events.types, e.enabled, e.secretSealed, e.owner ?? null],
     })
     return toEndpoint(res.rows[0]!)
   }
@@ -197,6 +199,7 @@ function toEndpoint(row: Row): WebhookEndpoint {
     description: (row.description as string | null) ?? null,
     events: { clients: row.filter_clients as string[], tables: row.filter_tables as string[], types: row.filter_types as string[] },
     enabled: row.enabled as boolean,
+    owner: (row.owner as string | null) ?? null,
     created_at: row.created_at as string,
     updated_at: row.updated_at as string,
   }

@@ -72,7 +72,8 @@ export class Webhooks {
     await this.running
   }
 
-  async create(input: { url: string; description?: string | null; events?: Partial<WebhookFilter>; enabled?: boolean }): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+  /** `owner` ("team:<id>") makes an endpoint that receives only that tenant's events */
+  async create(input: { url: string; description?: string | null; events?: Partial<WebhookFilter>; enabled?: boolean; owner?: string | null }): Promise<{ webhook: WebhookEndpoint; secret: string }> {
     const url = await this.checkedUrl(input.url)
     const secret = `whsec_${randomBytes(32).toString('base64')}`
     const webhook = await this.store.createEndpoint({
@@ -81,6 +82,7 @@ export class Webhooks {
       events: normalizeFilter(input.events),
       enabled: input.enabled ?? true,
       secretSealed: seal(this.deps.secretKey, secret),
+      owner: input.owner ?? null,
     })
     return { webhook, secret }
   }
@@ -206,8 +208,9 @@ export class Webhooks {
       const at = Date.parse(event.at)
       const body = JSON.stringify(eventBody(event))
       for (const endpoint of endpoints) {
-        // an endpoint receives the events committed after it was created
+        // an endpoint receives the events committed after it was created; a team's, only that team's
         if (!matches(endpoint.events, event) || Date.parse(endpoint.created_at) > at) continue
+        if (endpoint.owner !== null && event.tenant !== endpoint.owner) continue
         const deliveryId = await this.store.createDelivery(tx, { endpointId: endpoint.id, eventId: event.id, eventType: event.type, body })
         if (deliveryId) await this.enqueue(tx, deliveryId)
       }

@@ -40,7 +40,7 @@ const ListQuery = Type.Object({
 const UuidParams = Type.Object({ uuid: Type.String({ minLength: 1, maxLength: 100 }) })
 
 const tags = ['databases']
-const teamsOf = (req: FastifyRequest): TeamScope => {
+export const teamsOf = (req: FastifyRequest): TeamScope => {
   const p = req.principal as PlatformPrincipal
   return { teamIds: p.teamIds, primaryTeamId: p.primaryTeamId }
 }
@@ -71,12 +71,15 @@ export function databaseRoutes(app: FastifyInstance, deps: DatabasesApiDeps): vo
   }, async (req, reply) => {
     const body = req.body as Static<typeof CreateBody>
     const q = req.query as Static<typeof CreateQuery>
-    if (body.blueprint_uuid !== undefined) {
-      throw new AppError('validation_failed', 'blueprints are not available on this server yet; create the database without blueprint_uuid', { data: { field: 'blueprint_uuid' } })
-    }
     const scope = teamsOf(req)
     const started = Date.now()
-    let record = await databases.create(scope, body)
+    // the blueprint and its variables are checked before anything is made; the application runs once it is active
+    const blueprint = body.blueprint_uuid === undefined ? undefined
+      : await deps.blueprints.checkForDatabase(scope, body.blueprint_uuid, body.db_type ?? 'postgres', body.blueprint_variables)
+    if (blueprint === undefined && body.blueprint_variables) {
+      throw new AppError('validation_failed', 'blueprint_variables needs blueprint_uuid', { data: { field: 'blueprint_variables' } })
+    }
+    let record = await databases.create(scope, { ...body, blueprint })
     if (q.wait) record = await databases.waitUntilProvisioned(scope, record.id, Math.min(q.timeout ?? 30, longestWait), req.deadlineSignal())
     const data = databaseView(databases, record, true)
     if (record.status === 'active') return reply.code(201).send(ok(req, data, { message: 'Database created' }))

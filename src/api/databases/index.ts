@@ -3,11 +3,13 @@
 // the field for validation), and Idempotency-Key on its writes.
 import type { Family } from '../family.js'
 import { installPlatformKeyAccess } from './access.js'
+import { blueprintRoutes } from './blueprints.js'
 import { databaseRoutes } from './databases.js'
 import type { DatabasesApiDeps } from './deps.js'
 import { renderPolykomosError, validationError } from './envelope.js'
 import { installIdempotency } from './idempotency.js'
 import { meRoute } from './me.js'
+import { webhookEndpointRoutes } from './webhook-endpoints.js'
 
 export const databasesFamily: Family<DatabasesApiDeps> = {
   name: 'databases',
@@ -19,5 +21,7 @@ export const databasesFamily: Family<DatabasesApiDeps> = {
     installIdempotency(app, deps.idempotency)
     meRoute(app)
     databaseRoutes(app, deps)
+    blueprintRoutes(app, deps)
+    webhookEndpointRoutes(app, deps)
   },
 }
