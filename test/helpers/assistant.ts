@@ -11,7 +11,7 @@ export function sessionToken(sub: string, email = `${sub}@example.test`): Promis
 
 /** a request as `token`'s user (no API key) */
 export function asUser(atrium: TestAtrium, token: string | null) {
-  const headers = token ? { authorization: `Bearer ${token}` } : {}
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {}
   return <T = any>(method: string, path: string, body?: unknown): Promise<TestResponse<T>> => atrium.request<T>(method, path, { key: null, headers, body })
 }
 

@@ -6,6 +6,7 @@ import { chatRoutes } from './chat.js'
 import { connectionRoutes } from './connections.js'
 import type { AssistantApiDeps } from './deps.js'
 import { identityRoutes } from './identity.js'
+import { lineageRoutes } from './lineage.js'
 
 export const assistantFamily: Family<AssistantApiDeps> = {
   name: 'assistant',
@@ -19,5 +20,6 @@ export const assistantFamily: Family<AssistantApiDeps> = {
     chatRoutes(app, deps.assistant)
     connectionRoutes(app, deps.assistant)
     identityRoutes(app, deps.assistant)
+    lineageRoutes(app)
   },
 }
