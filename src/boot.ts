@@ -281,7 +281,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     deferred: new DeferredRequests({ catalog, jobs, registry, apiKeys, sessions, config, logger, execute: gatewayCallExecutor(dataDeps, config.deferred.maxResultBytes) }),
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
     pipelines,
-    assistant: { catalog, registry, clientSync, secretKey, config, providers: new Providers(config.assistant) },
+    assistant: { catalog, registry, clientSync, secretKey, config, objects, providers: new Providers(config.assistant) },
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 

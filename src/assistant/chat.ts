@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import { quoteIdent } from '../management/identifiers.js'
+import type { ObjectStore } from '../objects/object-store.js'
 import type { ResultCap } from '../sql/run-sql.js'
 import type { Source } from '../sources/source.js'
 import { connectionOf, type ConnectionsDeps } from './connections.js'
@@ -15,6 +16,8 @@ import { extractSql } from './validate-sql.js'
 
 export interface AssistantDeps extends ConnectionsDeps {
   providers: Providers
+  /** uploads go to the object store */
+  objects: ObjectStore
   config: { assistant: Config['assistant']; gateway: { rawSql: ResultCap } }
 }
 

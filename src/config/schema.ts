@@ -212,6 +212,9 @@ export const ConfigSchema = Type.Object({
     sampleRows: Type.Integer({ minimum: 0, maximum: 20, default: 0, description: 'sample rows per table shown to the model; 0 sends no row data' }),
     maxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'rows returned by auto_execute and /api/execute' }),
     correctionRounds: Type.Integer({ minimum: 0, maximum: 2, default: 2, description: 'times a parse, schema or database error is sent back to the model' }),
+    maxUploadBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'largest file /api/files/upload and /api/files/profile accept' }),
+    uploadBucket: Type.String({ minLength: 2, maxLength: 63, default: 'assistant-uploads', description: 'object store bucket holding uploaded files, one folder per user' }),
+    profileMemoryMb: Type.Integer({ minimum: 64, maximum: 65_536, default: 256, description: 'memory DuckDB may use to profile one file' }),
   }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({

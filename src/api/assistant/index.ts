@@ -5,6 +5,7 @@ import { installSessionAccess } from './access.js'
 import { chatRoutes } from './chat.js'
 import { connectionRoutes } from './connections.js'
 import type { AssistantApiDeps } from './deps.js'
+import { fileRoutes } from './files.js'
 import { identityRoutes } from './identity.js'
 import { lineageRoutes } from './lineage.js'
 
@@ -21,5 +22,6 @@ export const assistantFamily: Family<AssistantApiDeps> = {
     connectionRoutes(app, deps.assistant)
     identityRoutes(app, deps.assistant)
     lineageRoutes(app)
+    await fileRoutes(app, deps.assistant)
   },
 }
