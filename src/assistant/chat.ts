@@ -70,23 +70,38 @@ async function addSamples(source: Source, brief: SchemaBrief, rows: number): Pro
 
 export async function chat(deps: AssistantDeps, owner: string, input: ChatInput, signal?: AbortSignal): Promise<ChatAnswer> {
   const { record, source } = await connectionOf(deps, owner, input.connection_id)
-  const provider = deps.providers.get(input.provider)
   assertDialect(source, input.dialect)
+  return askSource(deps, source, { prompt: input.prompt, provider: input.provider, allowWrites: record.allow_writes, execute: input.auto_execute === true, maxRows: input.max_rows }, signal)
+}
+
+export interface AskOptions {
+  prompt: string
+  provider?: string
+  /** writes may run (never DDL) */
+  allowWrites: boolean
+  /** run the SQL once it is valid */
+  execute: boolean
+  maxRows?: number
+}
+
+/** a question about a source → validated SQL (corrected up to correctionRounds times) → results when asked */
+export async function askSource(deps: AssistantDeps, source: Source, opts: AskOptions, signal?: AbortSignal): Promise<ChatAnswer> {
+  const provider = deps.providers.get(opts.provider)
   const settings = deps.config.assistant
   const schema = await source.schema()
-  const brief = briefFor(schema, input.prompt, settings.promptTokenBudget)
+  const brief = briefFor(schema, opts.prompt, settings.promptTokenBudget)
   await addSamples(source, brief, settings.sampleRows)
-  const system = systemPrompt(brief, source.dialect, record.allow_writes)
-  const messages: ProviderMessage[] = [{ role: 'user', content: input.prompt }]
+  const system = systemPrompt(brief, source.dialect, opts.allowWrites)
+  const messages: ProviderMessage[] = [{ role: 'user', content: opts.prompt }]
   let tokens = NO_TOKENS
   for (let round = 0; ; round++) {
-    const answer = await provider.generate({ system, messages, question: input.prompt, schema: brief, dialect: source.dialect, signal })
+    const answer = await provider.generate({ system, messages, question: opts.prompt, schema: brief, dialect: source.dialect, signal })
     tokens = addTokens(tokens, answer.tokens)
     let sql: string | undefined
     try {
       sql = extractSql(answer.text)
-      const classified = await validateSql(source, schema, sql, record.allow_writes)
-      const results = input.auto_execute ? await runValidated(source, classified, capOf(deps, input.max_rows), signal) : null
+      const classified = await validateSql(source, schema, sql, opts.allowWrites)
+      const results = opts.execute ? await runValidated(source, classified, capOf(deps, opts.maxRows), signal) : null
       return { sql, provider: provider.name, model: answer.model, tokens, corrections: round, results }
     } catch (err) {
       if (!correctable(err)) throw err

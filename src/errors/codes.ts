@@ -208,6 +208,8 @@ export const codes = {
   assistant_question_not_understood: { status: 400, stage: 'plan' },
   assistant_sql_refused: { status: 403, stage: 'plan' },
   assistant_sql_invalid: { status: 400, stage: 'plan' },
+  database_not_active: { status: 409, stage: 'request' },
+  query_execution_failed: { status: 422, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -8,6 +8,7 @@ import type { DatabasesApiDeps } from './deps.js'
 import { renderPolykomosError, validationError } from './envelope.js'
 import { installIdempotency } from './idempotency.js'
 import { meRoute } from './me.js'
+import { queryExecutionRoutes } from './query-executions.js'
 
 export const databasesFamily: Family<DatabasesApiDeps> = {
   name: 'databases',
@@ -19,5 +20,6 @@ export const databasesFamily: Family<DatabasesApiDeps> = {
     installIdempotency(app, deps.idempotency)
     meRoute(app)
     databaseRoutes(app, deps)
+    queryExecutionRoutes(app, deps)
   },
 }

@@ -17,3 +17,19 @@ CREATE TABLE IF NOT EXISTS atrium.assistant_settings (
   settings jsonb NOT NULL DEFAULT '{}'::jsonb,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Natural-language query executions of the Databases API (POST /api/v1/query_executions): what was asked of
+-- which database, the SQL it became and how it ended. query_id is the id.
+CREATE TABLE IF NOT EXISTS atrium.query_executions (
+  id bigserial PRIMARY KEY,
+  database_id uuid NOT NULL,
+  platform_key_id text NOT NULL,
+  query text NOT NULL,
+  sql text,
+  provider text,
+  status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  error jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS query_executions_database ON atrium.query_executions (database_id, id);
