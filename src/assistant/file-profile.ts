@@ -56,8 +56,10 @@ export async function profileFile(dir: string, path: string, format: FileFormat,
     await db.run(`SET allowed_directories = [${literal(dir)}]`)
     await db.run('SET enable_external_access = false')
     await db.run('SET lock_configuration = true')
-    const source = `${READERS[format]}(${literal(path)})`
-    const described = await read(db, `DESCRIBE SELECT * FROM ${source}`)
+    // read once into memory: the statistics and samples below each scan it again
+    await db.run(`CREATE TABLE profiled AS SELECT * FROM ${READERS[format]}(${literal(path)})`)
+    const source = 'profiled'
+    const described = await read(db, `DESCRIBE ${source}`)
     const columns = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
     const parts = ['count(*) AS "rows"']
     columns.forEach((c, i) => {
