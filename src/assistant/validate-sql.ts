@@ -59,7 +59,9 @@ function pgNames(sql: string): Names {
     if (o.ResTarget && typeof o.ResTarget.name === 'string') names.defined.add(o.ResTarget.name)
     // subquery and function aliases with column lists, and the aliases themselves as qualifiers
     if (typeof o.aliasname === 'string') {
+      // `x.col`, and `x` alone (a whole row, or the one column of a function such as generate_series)
       names.defined.add(`${o.aliasname}.`)
+      names.defined.add(o.aliasname)
       for (const c of o.colnames ?? []) names.defined.add(String(c?.String?.sval ?? ''))
     }
     for (const value of Object.values(o)) walk(value)

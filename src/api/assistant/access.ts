@@ -19,6 +19,8 @@ export function installSessionAccess(app: FastifyInstance, deps: Pick<AssistantA
         })
       }
       req.principal = await deps.sessions.authenticate(token)
+      // the per-user limit (rateLimits.perKey): each chat may cost a provider call
+      await deps.rateLimits.checkCaller(req.principal, undefined)
     } catch (err) {
       // the body of a refused request is never read: close the connection after the answer
       reply.header('connection', 'close')

@@ -235,6 +235,8 @@ test('the Assistant chat and execute routes', async (t) => {
       assert.equal(res.status, 404, res.text)
       assert.equal(res.body.code, 'assistant_connection_not_found')
     }
+    const series = await ada('POST', '/api/execute', { connection_id: 'shop', sql: 'SELECT x FROM generate_series(1, 2) x' })
+    assert.deepEqual(series.body.results?.rows, [[1], [2]], series.text)
     const limited = await ada('POST', '/api/execute', { connection_id: 'shop', sql: 'SELECT id FROM orders ORDER BY id', max_rows: 2 })
     assert.deepEqual(limited.body.results.rows, [[1], [2]])
     assert.equal(limited.body.results.truncated, true)
