@@ -11,7 +11,7 @@ import { connectionOf, type ConnectionsDeps } from './connections.js'
 import { addTokens, NO_TOKENS, type ProviderMessage, type TokenUsage } from './provider.js'
 import type { Providers } from './providers.js'
 import { runValidated, validateSql, type QueryResults } from './run-query.js'
-import { briefFor, systemPrompt, type SchemaBrief } from './schema-brief.js'
+import { briefFor, describeTable, estimateTokens, systemPrompt, type SchemaBrief } from './schema-brief.js'
 import { extractSql } from './validate-sql.js'
 
 export interface AssistantDeps extends ConnectionsDeps {
@@ -58,13 +58,21 @@ export function capOf(deps: AssistantDeps, requested?: number): ResultCap {
   return { maxRows, maxBytes: deps.config.gateway.rawSql.maxBytes }
 }
 
-/** a few rows per described table, only when assistant.sampleRows allows it */
-async function addSamples(source: Source, brief: SchemaBrief, rows: number): Promise<void> {
+/** with sample rows allowed, the tables get this share of the token budget and the rows what is left */
+const TABLES_SHARE_WITH_SAMPLES = 0.75
+
+/** a few rows per described table (most relevant first), only when assistant.sampleRows allows it, within the budget */
+async function addSamples(source: Source, brief: SchemaBrief, rows: number, budgetTokens: number): Promise<void> {
   if (rows <= 0) return
+  let used = brief.tables.reduce((n, t) => n + estimateTokens(describeTable(t)), 0)
   for (const t of brief.tables) {
     const q = (n: string) => quoteIdent(source.dialect, n)
     const res = await source.driver.query({ sql: `SELECT * FROM ${q(t.schema)}.${q(t.name)} LIMIT ${Math.trunc(rows)}`, params: [] }).catch(() => undefined)
-    if (res) t.samples = res.rows
+    if (!res?.rows.length) continue
+    const cost = estimateTokens(JSON.stringify(res.rows)) + 5
+    if (used + cost > budgetTokens) break
+    used += cost
+    t.samples = res.rows
   }
 }
 
@@ -89,8 +97,9 @@ export async function askSource(deps: AssistantDeps, source: Source, opts: AskOp
   const provider = deps.providers.get(opts.provider)
   const settings = deps.config.assistant
   const schema = await source.schema()
-  const brief = briefFor(schema, opts.prompt, settings.promptTokenBudget)
-  await addSamples(source, brief, settings.sampleRows)
+  const budget = settings.promptTokenBudget
+  const brief = briefFor(schema, opts.prompt, settings.sampleRows > 0 ? Math.floor(budget * TABLES_SHARE_WITH_SAMPLES) : budget)
+  await addSamples(source, brief, settings.sampleRows, budget)
   const system = systemPrompt(brief, source.dialect, opts.allowWrites)
   const messages: ProviderMessage[] = [{ role: 'user', content: opts.prompt }]
   let tokens = NO_TOKENS

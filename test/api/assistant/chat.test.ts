@@ -242,3 +242,30 @@ test('the Assistant chat and execute routes', async (t) => {
     assert.equal(limited.body.results.truncated, true)
   })
 })
+
+test('the prompt: the most relevant tables within the token budget, and sample rows only when allowed', async (t) => {
+  const pg = await createPgDatabase(t)
+  await pg.load('shop')
+  // ten wide tables that have nothing to do with the question, each about 100 tokens to describe
+  for (let i = 0; i < 10; i++) {
+    await pg.query(`CREATE TABLE unrelated_${i} (${Array.from({ length: 15 }, (_, c) => `attribute_number_${c} text`).join(', ')})`)
+  }
+  const openai = await startOpenAiServer(t)
+  const atrium = await startTestAtrium(t, {
+    env: { ATRIUM_JWT_SECRET: JWT_SECRET, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseUrl, ATRIUM_ASSISTANT_PROMPT_TOKEN_BUDGET: '1000', ATRIUM_ASSISTANT_SAMPLE_ROWS: '2' },
+  })
+  const ada = asUser(atrium, await sessionToken('ada'))
+  assert.equal((await ada('POST', '/api/connections', { name: 'shop', ...connectionConfig(pg) })).status, 201)
+  openai.script({ text: 'SELECT body FROM messages' })
+  const res = await ada('POST', '/api/chat', { connection_id: 'shop', prompt: 'show the body of every message', provider: 'openai' })
+  assert.equal(res.status, 200, res.text)
+  const system: string = openai.received[0].body.messages[0].content
+  // the asked-about table comes first; the budget (4 characters a token) leaves some of the 17 tables out
+  const described = [...system.matchAll(/^- public\.(\w+)\(/gm)].map((m) => m[1])
+  assert.equal(described[0], 'messages')
+  assert.ok(described.length < 17 && described.length > 3, `only some tables fit: ${described.join(', ')}`)
+  const tablesText = system.slice(system.indexOf('Tables:'))
+  assert.ok(tablesText.length <= 4000, `${tablesText.length} characters of tables and rows`)
+  // assistant.sampleRows = 2: two rows of each described table
+  assert.match(system, /sample rows: \[\{"id":1,"sender_id":1,"receiver_id":2,"body":"hello"\},\{"id":2/)
+})
