@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, databases, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -15,6 +15,7 @@ import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, prepareP
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
+import { assistantWorkload, BENCH_JWT_SECRET, startModelStub } from './assistant.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 import { databasesWorkload, type DatabasesFigures } from './databases.js'
 
@@ -154,6 +155,8 @@ async function main() {
   await admin.query('CREATE DATABASE atrium_bench_catalog')
   await admin.end()
 
+  // the assistant workload's provider: a local OpenAI-compatible stub, so chat overhead is Atrium's own time
+  const modelStub = await startModelStub('SELECT id, name, price FROM items ORDER BY price, id LIMIT 10')
   const atrium = start('atrium', [process.execPath, 'dist/main.js'], {
     NODE_ENV: 'production',
     DATABASE_URL: pgUrl('atrium_bench_catalog'),
@@ -168,6 +171,9 @@ async function main() {
     // the fetch cache would answer repeated reads from memory; the comparison is of the query path
     ATRIUM_FETCH_CACHE_TTL_MS: '0',
     ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
+    ATRIUM_JWT_SECRET: BENCH_JWT_SECRET,
+    OPENAI_API_KEY: 'bench-key',
+    OPENAI_BASE_URL: modelStub.baseUrl,
     HOST: '127.0.0.1',
   }, 8710)
   const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10', STORAGE_DIR: join(BENCH_DATA_DIR, BASELINE_OBJECTS) }, 8711)
@@ -222,14 +228,16 @@ async function main() {
       ? await storageWorkload({ base: atrium.base, baseline: baseline.base, atriumPid: atrium.pid, baselinePid: baseline.pid, apiKey, client: 'bench', dataDir: BENCH_DATA_DIR, objects: STORAGE_OBJECTS, concurrency: 8, maxSeconds: quick ? 10 : 30 })
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
+    const assistant = !only || only.some((o) => o.toLowerCase() === 'assistant') ? await runAssistant(atrium.base, modelStub) : undefined
     await stop(atrium)
     await stop(baseline)
     const databases = !only || only.some((o) => o.toLowerCase() === 'databases') ? await runDatabases() : undefined
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant)
   } finally {
     await stop(atrium)
     await stop(baseline)
+    await modelStub.close()
   }
 }
 
@@ -265,6 +273,22 @@ async function streamWorkload(atrium: Server, apiKey: string) {
 }
 
 /** change events from commit to two WebSocket subscribers (no baseline: events per second and latency) */
+/** chat overhead (sequential chats, the stub's own time taken off) and CSV profile throughput */
+async function runAssistant(base: string, stub: Awaited<ReturnType<typeof startModelStub>>) {
+  const url = new URL(pgUrl())
+  const figures = await assistantWorkload({
+    base,
+    stub,
+    database: { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1), user: decodeURIComponent(url.username), ...(url.password ? { password: decodeURIComponent(url.password) } : {}) },
+    chats: quick ? 50 : 500,
+    csvBytes: (quick ? 4 : 32) * 2 ** 20,
+    profiles: quick ? 2 : 5,
+    maxSeconds: quick ? 10 : 30,
+  })
+  console.log(`  assistant chat: ${figures.chat.requests} chats, Atrium's overhead p50 ${figures.chat.overheadP50Ms} ms, p99 ${figures.chat.overheadP99Ms} ms (whole request p50 ${figures.chat.p50Ms} ms); profile: ${figures.profile.files} × ${figures.profile.csvMb} MB CSV at ${figures.profile.mbPerSec} MB/s`)
+  return figures
+}
+
 async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
   const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
   console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers; commit→event p50 ${figures.commitP50Ms} ms, p99 ${figures.commitP99Ms} ms; write sent→event p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; lost ${figures.lost}`)
@@ -331,7 +355,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -364,6 +388,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     storage: stored,
     realtime,
     databases,
+    assistant,
     coldStart,
     backup,
   }

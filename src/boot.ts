@@ -9,6 +9,8 @@ import { deriveKey } from './auth/secret-box.js'
 import { ApiKeyStore } from './auth/api-key-store.js'
 import { KeyAuthenticator } from './auth/key-authenticator.js'
 import { JwtSessions } from './auth/jwt-sessions.js'
+import type { AssistantDeps } from './assistant/chat.js'
+import { Providers } from './assistant/providers.js'
 import { RateLimits } from './auth/rate-limits.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './monitoring/request-log.js'
@@ -120,6 +122,8 @@ export interface Platform {
   warmPool: WarmPool
   /** stored answers of requests sent with an Idempotency-Key */
   idempotency: IdempotencyStore
+  /** the Assistant API: users' connections, language-model providers, validated generated SQL */
+  assistant: AssistantDeps
   /** gateway calls sent with Prefer: respond-async, run by jobs */
   deferred: DeferredRequests
   /** operations published under a route key, callable without a key */
@@ -301,6 +305,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
     instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir, config.provisioning.dockerSocket),
     pipelines,
+    assistant: { catalog, registry, clientSync, secretKey, config, objects, providers: new Providers(config.assistant) },
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
   }
 

@@ -228,6 +228,23 @@ export const ConfigSchema = Type.Object({
     bucket: Type.String({ minLength: 2, maxLength: 63, default: 'backups', description: 'object store bucket holding the archives' }),
     jobTimeoutSeconds: Type.Integer({ minimum: 5, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
   }, { additionalProperties: false, default: {} }),
+  // the Assistant API (/api): language-model providers and the limits of generated SQL
+  assistant: Type.Object({
+    openaiApiKey: Type.Optional(Type.String({ minLength: 1, description: 'API key of the openai provider (any OpenAI-compatible server)' })),
+    openaiBaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'base URL of the OpenAI-compatible server (Ollama, vLLM, llama.cpp…)' })),
+    openaiModel: Type.String({ minLength: 1, default: 'gpt-4o-mini', description: 'model the openai provider asks for' }),
+    anthropicApiKey: Type.Optional(Type.String({ minLength: 1, description: 'API key of the anthropic provider' })),
+    anthropicBaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'base URL of the Anthropic API' })),
+    anthropicModel: Type.String({ minLength: 1, default: 'claude-3-5-haiku-latest', description: 'model the anthropic provider asks for' }),
+    providerTimeoutMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'one call to a provider fails after this long' }),
+    promptTokenBudget: Type.Integer({ minimum: 200, maximum: 200_000, default: 4000, description: 'estimated tokens of schema description a prompt may carry' }),
+    sampleRows: Type.Integer({ minimum: 0, maximum: 20, default: 0, description: 'sample rows per table shown to the model; 0 sends no row data' }),
+    maxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'rows returned by auto_execute and /api/execute' }),
+    correctionRounds: Type.Integer({ minimum: 0, maximum: 2, default: 2, description: 'times a parse, schema or database error is sent back to the model' }),
+    maxUploadBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'largest file /api/files/upload and /api/files/profile accept' }),
+    uploadBucket: Type.String({ minLength: 2, maxLength: 63, default: 'assistant-uploads', description: 'object store bucket holding uploaded files, one folder per user' }),
+    profileMemoryMb: Type.Integer({ minimum: 64, maximum: 65_536, default: 256, description: 'memory DuckDB may use to profile one file' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

@@ -209,6 +209,18 @@ export const codes = {
   provider_credentials_missing: { status: 400, stage: 'request' },
   provider_error: { status: 502, stage: 'execute' },
   provider_unavailable: { status: 503, stage: 'execute' },
+  // the Assistant API (src/assistant/, /api)
+  missing_session_token: { status: 401, stage: 'auth' },
+  assistant_connection_not_found: { status: 404, stage: 'request' },
+  assistant_connection_exists: { status: 409, stage: 'request' },
+  assistant_connection_unavailable: { status: 503, stage: 'execute' },
+  assistant_provider_not_configured: { status: 400, stage: 'request' },
+  assistant_provider_failed: { status: 502, stage: 'execute' },
+  assistant_question_not_understood: { status: 400, stage: 'plan' },
+  assistant_sql_refused: { status: 403, stage: 'plan' },
+  assistant_sql_invalid: { status: 400, stage: 'plan' },
+  database_not_active: { status: 409, stage: 'request' },
+  query_execution_failed: { status: 422, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

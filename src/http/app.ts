@@ -5,12 +5,14 @@ import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
+import { assistantFamily } from '../api/assistant/index.js'
 import { databasesFamily } from '../api/databases/index.js'
 import { gatewayFamily } from '../api/gateway/index.js'
 import { realtimeFamily } from '../api/realtime/index.js'
 import { restFamily } from '../api/rest/index.js'
 import { storageFamily } from '../api/storage/index.js'
 import { systemFamily } from '../api/system/index.js'
+import type { AssistantApiDeps } from '../api/assistant/deps.js'
 import type { DatabasesApiDeps } from '../api/databases/deps.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
 import type { RealtimeDeps } from '../api/realtime/deps.js'
@@ -40,7 +42,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & AssistantApiDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -136,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, storageFamily, familyDeps)
   await mountFamily(root, realtimeFamily, familyDeps)
   await mountFamily(root, databasesFamily, familyDeps)
+  await mountFamily(root, assistantFamily, familyDeps)
 
   return root
 }

@@ -64,7 +64,7 @@ type Grammar = (typeof GRAMMARS)[number]
 // node-sql-parser takes about a third of a second to load and only MySQL sources need it: it loads on first use,
 // so start-up (the embedded default's cold start above all) does not pay for it
 let parserInstance: InstanceType<typeof NodeSqlParser.Parser> | undefined
-function parser(): InstanceType<typeof NodeSqlParser.Parser> {
+export function mysqlParser(): InstanceType<typeof NodeSqlParser.Parser> {
   parserInstance ??= new (createRequire(import.meta.url)('node-sql-parser') as typeof NodeSqlParser).Parser()
   return parserInstance
 }
@@ -97,7 +97,7 @@ function parseWithAnyGrammar(sql: string): { asts: any[]; grammar: Grammar } {
   let first: unknown
   for (const grammar of GRAMMARS) {
     try {
-      const parsed = parser().astify(sql, grammar)
+      const parsed = mysqlParser().astify(sql, grammar)
       return { asts: Array.isArray(parsed) ? parsed : [parsed], grammar }
     } catch (err) {
       first ??= err
@@ -123,13 +123,13 @@ function classifyStatement(ast: any, grammar: Grammar, opts: MysqlClassifyOption
  * mangles a statement (an alias holding a backtick, say), that statement is refused, not run differently.
  */
 function reemit(ast: any, grammar: Grammar): string {
-  const text = parser().sqlify(ast, grammar)
+  const text = mysqlParser().sqlify(ast, grammar)
   let again: string | undefined
   try {
     assertUnambiguous(text)
-    const reparsed = parser().astify(text, grammar)
+    const reparsed = mysqlParser().astify(text, grammar)
     const list = Array.isArray(reparsed) ? reparsed : [reparsed]
-    if (list.length === 1) again = parser().sqlify(list[0], grammar)
+    if (list.length === 1) again = mysqlParser().sqlify(list[0], grammar)
   } catch {
     again = undefined
   }

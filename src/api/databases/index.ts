@@ -10,6 +10,7 @@ import { renderPolykomosError, validationError } from './envelope.js'
 import { installIdempotency } from './idempotency.js'
 import { meRoute } from './me.js'
 import { webhookEndpointRoutes } from './webhook-endpoints.js'
+import { queryExecutionRoutes } from './query-executions.js'
 
 export const databasesFamily: Family<DatabasesApiDeps> = {
   name: 'databases',
@@ -23,5 +24,6 @@ export const databasesFamily: Family<DatabasesApiDeps> = {
     databaseRoutes(app, deps)
     blueprintRoutes(app, deps)
     webhookEndpointRoutes(app, deps)
+    queryExecutionRoutes(app, deps)
   },
 }
