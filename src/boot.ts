@@ -46,6 +46,10 @@ import { gatewayCallExecutor } from './api/gateway/deferred-calls.js'
 import { PublicRoutes } from './public-routes/public-routes.js'
 import { Backups } from './backups/backups-service.js'
 import { Pipelines } from './pipelines/pipelines-service.js'
+import { Tenancy } from './tenancy/tenancy-service.js'
+import { DuckDbEngine } from './warehouse/duckdb-engine.js'
+import type { WarehouseEngine } from './warehouse/engine.js'
+import { Warehouse } from './warehouse/warehouse-service.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -117,6 +121,11 @@ export interface Platform {
   pipelines: Pipelines
   /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
   realtime: RealtimeHub
+  /** Workspace tenants, users and invitations */
+  tenancy: Tenancy
+  /** Workspace projects, datasets and tables, and the engine holding the tables */
+  warehouse: Warehouse
+  warehouseEngine: WarehouseEngine
 }
 
 export interface AtriumHandle {
@@ -243,6 +252,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
+  // one DuckDB database per tenant in the data directory (docs/workspace.md)
+  const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
   const platform: Platform = {
     config,
     logger,
@@ -278,6 +289,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     backups: new Backups({ catalog, jobs, objects, registry, config, logger }),
     pipelines,
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
+    tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
+    warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
+    warehouseEngine,
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())
@@ -375,6 +389,7 @@ async function shutdownServices(platform: Platform): Promise<void> {
   await platform.auth.stop()
   await platform.rateLimits.close()
   await platform.objects.close()
+  await platform.warehouseEngine.close()
   await platform.registry.closeAll()
   await platform.catalog.close()
   await platform.embedded?.stop()

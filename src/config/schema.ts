@@ -199,6 +199,12 @@ export const ConfigSchema = Type.Object({
     bucket: Type.String({ minLength: 2, maxLength: 63, default: 'backups', description: 'object store bucket holding the archives' }),
     jobTimeoutSeconds: Type.Integer({ minimum: 5, default: 6 * 3600, description: 'a backup or restore job running longer is stopped (its program killed) and fails' }),
   }, { additionalProperties: false, default: {} }),
+  // the Workspace API (DataCovey, docs/workspace.md): its warehouse engine and invitations
+  workspace: Type.Object({
+    invitationTtlHours: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 168, description: 'an invitation becomes a user on the invitee\'s first sign-in within this long' }),
+    duckdbMemoryLimit: Type.String({ pattern: '^[0-9]{1,6}(\\.[0-9]{1,3})?\\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$', default: '1GB', description: 'DuckDB memory limit of each tenant\'s warehouse database' }),
+    duckdbThreads: Type.Integer({ minimum: 1, maximum: 256, default: 2, description: 'DuckDB threads of each tenant\'s warehouse database' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

@@ -198,6 +198,19 @@ export const codes = {
   backup_target_mismatch: { status: 409, stage: 'request' },
   backup_failed: { status: 500, stage: 'execute' },
   backup_checksum_mismatch: { status: 500, stage: 'execute' },
+  // the Workspace API (src/tenancy/, src/warehouse/, docs/workspace.md)
+  workspace_user_unknown: { status: 401, stage: 'auth' },
+  workspace_role_required: { status: 403, stage: 'auth' },
+  tenant_not_found: { status: 404, stage: 'request' },
+  workspace_user_not_found: { status: 404, stage: 'request' },
+  project_not_found: { status: 404, stage: 'request' },
+  dataset_not_found: { status: 404, stage: 'request' },
+  workspace_table_not_found: { status: 404, stage: 'request' },
+  workspace_email_taken: { status: 409, stage: 'request' },
+  workspace_name_taken: { status: 409, stage: 'request' },
+  workspace_not_empty: { status: 409, stage: 'request' },
+  invalid_table_schema: { status: 422, stage: 'request' },
+  table_schema_change_refused: { status: 422, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

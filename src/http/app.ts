@@ -11,12 +11,14 @@ import { realtimeFamily } from '../api/realtime/index.js'
 import { restFamily } from '../api/rest/index.js'
 import { storageFamily } from '../api/storage/index.js'
 import { systemFamily } from '../api/system/index.js'
+import { workspaceFamily } from '../api/workspace/index.js'
 import type { DatabasesApiDeps } from '../api/databases/deps.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
 import type { RealtimeDeps } from '../api/realtime/deps.js'
 import type { RestDeps } from '../api/rest/deps.js'
 import type { StorageDeps } from '../api/storage/deps.js'
 import type { SystemDeps } from '../api/system/index.js'
+import type { WorkspaceDeps } from '../api/workspace/deps.js'
 import type { Config } from '../config/schema.js'
 import type { AccountingDeps } from './plugins/request-accounting.js'
 import { requestAccounting } from './plugins/request-accounting.js'
@@ -39,7 +41,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & WorkspaceDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -138,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, storageFamily, familyDeps)
   await mountFamily(root, realtimeFamily, familyDeps)
   await mountFamily(root, databasesFamily, familyDeps)
+  await mountFamily(root, workspaceFamily, familyDeps)
 
   return root
 }
