@@ -50,6 +50,7 @@ import { Tenancy } from './tenancy/tenancy-service.js'
 import { DuckDbEngine } from './warehouse/duckdb-engine.js'
 import type { WarehouseEngine } from './warehouse/engine.js'
 import { Warehouse } from './warehouse/warehouse-service.js'
+import { QueryJobs } from './warehouse/query-jobs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -126,6 +127,8 @@ export interface Platform {
   /** Workspace projects, datasets and tables, and the engine holding the tables */
   warehouse: Warehouse
   warehouseEngine: WarehouseEngine
+  /** Workspace saved queries and their query jobs */
+  queryJobs: QueryJobs
 }
 
 export interface AtriumHandle {
@@ -292,6 +295,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
     warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
     warehouseEngine,
+    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger }),
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())
@@ -308,6 +312,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.publicRoutes.start()
     await platform.backups.start()
     await platform.pipelines.start()
+    await platform.queryJobs.start()
     platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)

@@ -211,6 +211,10 @@ export const codes = {
   workspace_not_empty: { status: 409, stage: 'request' },
   invalid_table_schema: { status: 422, stage: 'request' },
   table_schema_change_refused: { status: 422, stage: 'execute' },
+  invalid_query: { status: 422, stage: 'request' },
+  query_not_found: { status: 404, stage: 'request' },
+  query_job_not_found: { status: 404, stage: 'request' },
+  query_result_not_ready: { status: 409, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

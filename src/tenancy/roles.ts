@@ -32,6 +32,11 @@ export const OPERATION_ROLES = {
   'datasets.write': 'Dataset editor',
   'tables.read': 'Dataset user',
   'tables.write': 'Dataset editor',
+  'queries.read': 'Dataset user',
+  'queries.write': 'Dataset user',
+  'queries.run': 'Dataset user',
+  /** reading private columns unmasked, in a query or a result */
+  'columns.private': 'Dataset editor',
 } as const satisfies Record<string, Role>
 
 export type WorkspaceOperation = keyof typeof OPERATION_ROLES

@@ -196,7 +196,7 @@ export class Warehouse {
     const schema = next ? storedSchema(next) : current.schema
     const save = async () => {
       const [row] = await this.deps.catalog.rows<Table>(
-        'UPDATE atrium.ws_tables SET name = coalesce($3, name), schema = $4::jsonb WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL RETURNING *',
+        'UPDATE atrium.ws_tables SET name = coalesce($3, name), schema = $4::jsonb, changed_at = CASE WHEN schema = $4::jsonb THEN changed_at ELSE now() END WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL RETURNING *',
         [actor.tenantId, id, input.name ?? null, JSON.stringify(schema)],
       ).catch(nameTaken('table', input.name ?? ''))
       if (!row) throw notFound('table', id)

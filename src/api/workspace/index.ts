@@ -6,6 +6,7 @@ import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
 import { projectRoutes } from './projects.js'
+import { queryRoutes } from './queries.js'
 import { tableRoutes } from './tables.js'
 import { tenantRoutes } from './tenants.js'
 import { userRoutes } from './users.js'
@@ -21,5 +22,6 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     userRoutes(app, deps)
     projectRoutes(app, deps)
     tableRoutes(app, deps)
+    queryRoutes(app, deps)
   },
 }

@@ -72,7 +72,55 @@ CREATE TABLE IF NOT EXISTS atrium.ws_tables (
   dataset_id uuid NOT NULL REFERENCES atrium.ws_datasets (id),
   name text NOT NULL,
   schema jsonb NOT NULL,
+  -- when the table's columns or rows last changed: a stored query result over it is reused only if it is newer
+  changed_at timestamptz NOT NULL DEFAULT now(),
   created_at timestamptz NOT NULL DEFAULT now(),
   archived_at timestamptz
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ws_tables_live_name ON atrium.ws_tables (dataset_id, name) WHERE archived_at IS NULL;
+
+-- saved queries of a project
+CREATE TABLE IF NOT EXISTS atrium.ws_queries (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id uuid NOT NULL REFERENCES atrium.ws_tenants (id),
+  project_id uuid NOT NULL REFERENCES atrium.ws_projects (id),
+  query_text text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  archived_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS ws_queries_tenant ON atrium.ws_queries (tenant_id, created_at);
+
+-- one run of a query: the durable job (atrium.jobs, running_job_id) runs it; its status is the job record's,
+-- so a job retried or failed after a crash is never reported as running here. Statistics are BigQuery's.
+CREATE TABLE IF NOT EXISTS atrium.ws_query_jobs (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id uuid NOT NULL REFERENCES atrium.ws_tenants (id),
+  project_id uuid NOT NULL REFERENCES atrium.ws_projects (id),
+  query_id uuid NOT NULL REFERENCES atrium.ws_queries (id),
+  query_text text NOT NULL,
+  running_job_id uuid,
+  -- private columns are masked for whoever submitted it (a role below Dataset editor, at submit time)
+  mask_private boolean NOT NULL,
+  submitted_by uuid REFERENCES atrium.ws_users (id),
+  -- sha-256 of the query as run (after name resolution and masking): equal keys over unchanged tables share a result
+  cache_key text,
+  result_key text,
+  result_columns jsonb,
+  column_privacy jsonb,
+  private_row_count bigint,
+  total_rows bigint,
+  total_bytes_processed bigint,
+  total_slot_ms bigint,
+  cache_hit boolean,
+  num_dml_affected_rows bigint,
+  query_plan jsonb,
+  timeline jsonb,
+  error_result jsonb,
+  started timestamptz,
+  ended timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ws_query_jobs_tenant ON atrium.ws_query_jobs (tenant_id, created_at);
+CREATE INDEX IF NOT EXISTS ws_query_jobs_query ON atrium.ws_query_jobs (query_id, created_at);
+CREATE INDEX IF NOT EXISTS ws_query_jobs_cache ON atrium.ws_query_jobs (tenant_id, cache_key) WHERE result_key IS NOT NULL;

@@ -37,7 +37,7 @@ export interface WorkspaceBed {
 
 export async function startWorkspace(t: Pick<TestContext, 'after'>, opts: { env?: Record<string, string> } = {}): Promise<WorkspaceBed> {
   const atrium = await startTestAtrium(t, { env: { ATRIUM_JWT_SECRET: JWT_SECRET, ...opts.env } })
-  const call = <T>(who: Caller, method: string, path: string, body?: unknown) => {
+  const call = <T = any>(who: Caller, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = {}
     if (who.token && who.token !== 'admin') headers.authorization = `Bearer ${who.token}`
     if (who.tenantId) headers['x-tenant-id'] = who.tenantId
