@@ -215,6 +215,7 @@ export const codes = {
   query_not_found: { status: 404, stage: 'request' },
   query_job_not_found: { status: 404, stage: 'request' },
   query_result_not_ready: { status: 409, stage: 'request' },
+  warehouse_unavailable: { status: 503, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

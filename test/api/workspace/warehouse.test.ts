@@ -173,6 +173,13 @@ test('Workspace projects, datasets and tables', async (t) => {
     assert.equal((await call(editor, 'POST', '/api/v1/datasets', { name: 'sales', project_id: p2.body.id })).status, 201)
   })
 
+  await t.test('GET /health checks DuckDB beside the catalog', async () => {
+    const health = await atrium.get('/health', { key: null })
+    assert.equal(health.status, 200, health.text)
+    assert.equal(health.body.checks.warehouse.status, 'ok')
+    assert.equal(health.body.checks.catalog.status, 'ok')
+  })
+
   await t.test('the DuckDB sandbox: SQL cannot reach files, other databases, extensions or its own settings', async () => {
     const outside = join(atrium.handle.platform.config.dataDir, 'escape.csv')
     const attempts: Array<[string, RegExp]> = [
