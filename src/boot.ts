@@ -295,7 +295,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
     warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
     warehouseEngine,
-    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger }),
+    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())

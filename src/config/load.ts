@@ -79,6 +79,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_WORKSPACE_INVITATION_TTL_HOURS', 'workspace.invitationTtlHours', asInt],
   ['ATRIUM_WORKSPACE_DUCKDB_MEMORY_LIMIT', 'workspace.duckdbMemoryLimit', asString],
   ['ATRIUM_WORKSPACE_DUCKDB_THREADS', 'workspace.duckdbThreads', asInt],
+  ['ATRIUM_WORKSPACE_QUERY_TIMEOUT_SECONDS', 'workspace.queryTimeoutSeconds', asInt],
   ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
   ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],

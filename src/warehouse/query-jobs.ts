@@ -26,6 +26,8 @@ export interface QueryJobsDeps {
   engine: WarehouseEngine
   objects: ObjectStore
   logger: Logger
+  /** seconds a run may take before it is interrupted (and the attempt of a killed process expires) */
+  queryTimeoutSeconds: number
 }
 
 export interface SavedQuery {
@@ -76,7 +78,7 @@ export class QueryJobs {
   async start(): Promise<void> {
     // a run that fails for a reason a retry can fix (a crash, a lost connection) is retried; a refused query is
     // recorded on the query job and ends the job at once (see execute)
-    await this.deps.jobs.define<{ query_job_id: string }>(QUERY_JOB_KIND, (data, ctx) => this.execute(data.query_job_id, ctx), { retryLimit: 2, retryDelay: 2, expireIn: 3600 })
+    await this.deps.jobs.define<{ query_job_id: string }>(QUERY_JOB_KIND, (data, ctx) => this.execute(data.query_job_id, ctx), { retryLimit: 2, retryDelay: 2, expireIn: this.deps.queryTimeoutSeconds })
   }
 
   // ---- saved queries ----
