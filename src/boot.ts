@@ -51,6 +51,7 @@ import { DuckDbEngine } from './warehouse/duckdb-engine.js'
 import type { WarehouseEngine } from './warehouse/engine.js'
 import { Warehouse } from './warehouse/warehouse-service.js'
 import { QueryJobs } from './warehouse/query-jobs.js'
+import { QueryCosts } from './warehouse/query-costs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -129,6 +130,8 @@ export interface Platform {
   warehouseEngine: WarehouseEngine
   /** Workspace saved queries and their query jobs */
   queryJobs: QueryJobs
+  /** the Workspace's cost model, quotas and cost history */
+  queryCosts: QueryCosts
 }
 
 export interface AtriumHandle {
@@ -256,6 +259,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
   const storage = new Storage({ catalog, objects, buckets, publicBaseUrl: () => config.objects.publicBaseUrl ?? listenUrl, maxUploadBytes: config.objects.maxUploadBytes, secretKey })
   // one DuckDB database per tenant in the data directory (docs/workspace.md)
+  const queryCosts = new QueryCosts(catalog, config.workspace)
   const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
   const platform: Platform = {
     config,
@@ -295,7 +299,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
     warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
     warehouseEngine,
-    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    queryCosts,
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())

@@ -35,6 +35,7 @@ export const OPERATION_ROLES = {
   'queries.read': 'Dataset user',
   'queries.write': 'Dataset user',
   'queries.run': 'Dataset user',
+  'costs.read': 'Org admin',
   /** reading private columns unmasked, in a query or a result */
   'columns.private': 'Dataset editor',
 } as const satisfies Record<string, Role>

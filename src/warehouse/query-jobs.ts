@@ -15,6 +15,7 @@ import { isUuid, type Window } from '../tenancy/paging.js'
 import { mayPerform, requireRole, type WorkspaceActor } from '../tenancy/roles.js'
 import type { ReadableTable } from './duckdb-select.js'
 import type { WarehouseEngine } from './engine.js'
+import type { QueryCosts } from './query-costs.js'
 import type { TableSchema } from './table-schema.js'
 
 export const QUERY_JOB_KIND = 'workspace.query'
@@ -26,6 +27,7 @@ export interface QueryJobsDeps {
   engine: WarehouseEngine
   objects: ObjectStore
   logger: Logger
+  costs: QueryCosts
   /** seconds a run may take before it is interrupted (and the attempt of a killed process expires) */
   queryTimeoutSeconds: number
 }
@@ -138,7 +140,9 @@ export class QueryJobs {
     const saved = await this.query(actor.tenantId, input.query_id, ['body', 'query_id'])
     const mask = !mayPerform(actor, 'columns.private')
     const tables = await this.readableTables(actor.tenantId, saved.project_id)
-    await this.deps.engine.compileQuery(input.query_text, (d, t) => tables.get(`${d}.${t}`.toLowerCase()), mask)
+    const compiled = await this.deps.engine.compileQuery(input.query_text, (d, t) => tables.get(`${d}.${t}`.toLowerCase()), mask)
+    // the dry run: what it would process, priced, against what the tenant has left today and this month
+    await this.deps.costs.checkQuota(actor.tenantId, await this.deps.engine.estimateBytes(actor.tenantId, compiled.tables))
     const id = await this.deps.catalog.transaction(async (tx) => {
       const row = (await tx.query({
         sql: `INSERT INTO atrium.ws_query_jobs (tenant_id, project_id, query_id, query_text, mask_private, submitted_by)
@@ -252,11 +256,15 @@ export class QueryJobs {
     }
   }
 
+  /** the job's outcome, and what it cost (what it processed; nothing for a refused query) in the same transaction */
   private async record(id: string, fields: Record<string, unknown>): Promise<void> {
     const names = Object.keys(fields)
     const sets = names.map((n, i) => `${n} = $${i + 2}`).join(', ')
     const values = names.map((n) => (typeof fields[n] === 'object' && fields[n] !== null ? JSON.stringify(fields[n]) : fields[n]))
-    await this.deps.catalog.rows(`UPDATE atrium.ws_query_jobs SET ${sets}, ended = now(), updated_at = now() WHERE id = $1`, [id, ...values])
+    await this.deps.catalog.transaction(async (tx) => {
+      const row = (await tx.query({ sql: `UPDATE atrium.ws_query_jobs SET ${sets}, ended = now(), updated_at = now() WHERE id = $1 RETURNING tenant_id`, params: [id, ...values] })).rows[0] as { tenant_id: string } | undefined
+      if (row) await this.deps.costs.record(tx, row.tenant_id, id, Number(fields.total_bytes_processed ?? 0))
+    })
   }
 
   /** the project's tables by dataset.table (lower case, as DuckDB folds names), and when each last changed */

@@ -2,6 +2,7 @@
 import type { JwtSessions } from '../../auth/jwt-sessions.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import type { Tenancy } from '../../tenancy/tenancy-service.js'
+import type { QueryCosts } from '../../warehouse/query-costs.js'
 import type { QueryJobs } from '../../warehouse/query-jobs.js'
 import type { Warehouse } from '../../warehouse/warehouse-service.js'
 
@@ -12,4 +13,5 @@ export interface WorkspaceDeps {
   tenancy: Tenancy
   warehouse: Warehouse
   queryJobs: QueryJobs
+  queryCosts: QueryCosts
 }

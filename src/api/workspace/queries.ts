@@ -18,7 +18,7 @@ const jobParams = idParam('job_id')
 type QueryReq = FastifyRequest<{ Params: { query_id: string } }>
 type JobReq = FastifyRequest<{ Params: { job_id: string } }>
 
-export function queryRoutes(app: FastifyInstance, { queryJobs }: WorkspaceDeps): void {
+export function queryRoutes(app: FastifyInstance, { queryJobs, queryCosts }: WorkspaceDeps): void {
   app.post('/api/v1/queries', routeOptions('queries.create', 'query', 'Create Query', { body: QueryBody }), async (req, reply) => {
     reply.status(201)
     return queryJobs.createQuery(actorOf(req), req.body as { query_text: string; project_id: string })
@@ -62,4 +62,11 @@ export function queryRoutes(app: FastifyInstance, { queryJobs }: WorkspaceDeps):
   app.get('/api/v1/queries/:query_id/query_jobs', routeOptions('query_jobs.by_query', 'query_jobs', 'List Query Jobs By Query', { params: queryParams, querystring: Window }), async (req: QueryReq) => ({
     query_jobs: await queryJobs.listJobs(actorOf(req), req.query as ListWindow, req.params.query_id),
   }))
+
+  app.get('/api/v1/query-quota', routeOptions('query_quota.get', 'query-quota', 'Get Query Quota Summary'), async (req) => queryCosts.summary(actorOf(req)))
+  const HistoryQuery = Type.Object({ page: Type.Integer({ minimum: 1, default: 1 }), page_size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) })
+  app.get('/api/v1/query-quota/history', routeOptions('query_quota.history', 'query-quota', 'Get Query Cost History', { querystring: HistoryQuery }), async (req) => {
+    const { page, page_size: pageSize } = req.query as { page: number; page_size: number }
+    return queryCosts.history(actorOf(req), page, pageSize)
+  })
 }

@@ -124,3 +124,15 @@ CREATE TABLE IF NOT EXISTS atrium.ws_query_jobs (
 CREATE INDEX IF NOT EXISTS ws_query_jobs_tenant ON atrium.ws_query_jobs (tenant_id, created_at);
 CREATE INDEX IF NOT EXISTS ws_query_jobs_query ON atrium.ws_query_jobs (query_id, created_at);
 CREATE INDEX IF NOT EXISTS ws_query_jobs_cache ON atrium.ws_query_jobs (tenant_id, cache_key) WHERE result_key IS NOT NULL;
+
+-- what each query job cost: bytes processed × workspace.pricePerTbUsd, recorded when it finishes (0 on a cache hit);
+-- the daily and monthly quotas are checked against these sums (UTC days and months) before a run is accepted
+CREATE TABLE IF NOT EXISTS atrium.ws_query_costs (
+  id bigserial PRIMARY KEY,
+  tenant_id uuid NOT NULL REFERENCES atrium.ws_tenants (id),
+  query_job_id uuid NOT NULL UNIQUE REFERENCES atrium.ws_query_jobs (id),
+  bytes_processed bigint NOT NULL,
+  cost_usd numeric(24, 12) NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ws_query_costs_tenant ON atrium.ws_query_costs (tenant_id, created_at);
