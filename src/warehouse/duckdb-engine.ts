@@ -39,7 +39,7 @@ async function openSandboxed(path: string, resultsDir: string, options: DuckDbEn
   try {
     const c = await inst.connect()
     try {
-      await c.run(`SET allowed_directories = ['${resultsDir.replaceAll("'", "''")}/']`)
+      await c.run(`SET allowed_directories = [${literal(`${resultsDir}/`)}]`)
       await c.run('SET enable_external_access = false')
       await c.run('SET lock_configuration = true')
     } finally {
@@ -53,14 +53,16 @@ async function openSandboxed(path: string, resultsDir: string, options: DuckDbEn
 }
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
+/** a path as a SQL string literal (the data directory may hold any character) */
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
 const hex = (id: string) => id.replaceAll('-', '').toLowerCase()
 
 const openParser = () => DuckDBInstance.create(':memory:', SANDBOX_SETTINGS)
 
 async function describeResult(c: DuckDBConnection, file: string): Promise<{ columns: ResultColumn[]; totalRows: number }> {
-  const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)
+  const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${literal(file)})`)
   const columns = described.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }))
-  const counted = await c.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet('${file}')`)
+  const counted = await c.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${literal(file)})`)
   return { columns, totalRows: Number(counted.getRows()[0]![0]) }
 }
 
@@ -219,7 +221,7 @@ export class DuckDbEngine implements WarehouseEngine {
       try {
         const explained = await c.runAndReadAll(`EXPLAIN (FORMAT JSON) ${sql}`)
         plan = JSON.parse(String(explained.getRows()[0]?.[1] ?? 'null'))
-        await c.run(`COPY (${sql}) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`)
+        await c.run(`COPY (${sql}) TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`)
       } catch (err) {
         if (opts.signal.aborted) throw opts.signal.reason
         throw new AppError('invalid_query', `the query failed: ${(err as Error).message.split('\n')[0]}`, { cause: err })
@@ -236,7 +238,7 @@ export class DuckDbEngine implements WarehouseEngine {
     const file = this.resultFile(tenantId, resultId)
     return this.withConnection(tenantId, async (c) => {
       const { columns, totalRows } = await describeResult(c, file)
-      const stmt = await c.prepare(`SELECT * FROM read_parquet('${file}') LIMIT $1 OFFSET $2`)
+      const stmt = await c.prepare(`SELECT * FROM read_parquet(${literal(file)}) LIMIT $1 OFFSET $2`)
       stmt.bindBigInt(1, BigInt(limit))
       stmt.bindBigInt(2, BigInt(offset))
       const reader = await stmt.runAndReadAll()
