@@ -53,6 +53,12 @@ import { PublicRoutes } from './public-routes/public-routes.js'
 import { Backups } from './backups/backups-service.js'
 import { LocalInstances } from './provisioning/local-instances.js'
 import { Pipelines } from './pipelines/pipelines-service.js'
+import { Tenancy } from './tenancy/tenancy-service.js'
+import { DuckDbEngine } from './warehouse/duckdb-engine.js'
+import type { WarehouseEngine } from './warehouse/engine.js'
+import { Warehouse } from './warehouse/warehouse-service.js'
+import { QueryJobs } from './warehouse/query-jobs.js'
+import { QueryCosts } from './warehouse/query-costs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -136,6 +142,15 @@ export interface Platform {
   pipelines: Pipelines
   /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
   realtime: RealtimeHub
+  /** Workspace tenants, users and invitations */
+  tenancy: Tenancy
+  /** Workspace projects, datasets and tables, and the engine holding the tables */
+  warehouse: Warehouse
+  warehouseEngine: WarehouseEngine
+  /** Workspace saved queries and their query jobs */
+  queryJobs: QueryJobs
+  /** the Workspace's cost model, quotas and cost history */
+  queryCosts: QueryCosts
 }
 
 export interface AtriumHandle {
@@ -266,6 +281,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const servers = new ManagedServers(config.provisioning, catalog.url)
   const warmPool = new WarmPool({ catalog, jobs, servers, settings: config.provisioning, namePrefix: config.provisioning.namePrefix, secretKey, logger })
   const databases = new Databases({ catalog, jobs, outbox, secretKey, logger, registry, clientSync, servers, namePrefix: config.provisioning.namePrefix, warmPool })
+  // one DuckDB database per tenant in the data directory (docs/workspace.md)
+  const queryCosts = new QueryCosts(catalog, config.workspace)
+  const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
   const platform: Platform = {
     config,
     logger,
@@ -307,6 +325,11 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     pipelines,
     assistant: { catalog, registry, clientSync, secretKey, config, objects, providers: new Providers(config.assistant) },
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
+    tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
+    warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
+    warehouseEngine,
+    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    queryCosts,
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())
@@ -326,6 +349,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.publicRoutes.start()
     await platform.backups.start()
     await platform.pipelines.start()
+    await platform.queryJobs.start()
     platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
@@ -407,6 +431,7 @@ async function shutdownServices(platform: Platform): Promise<void> {
   await platform.auth.stop()
   await platform.rateLimits.close()
   await platform.objects.close()
+  await platform.warehouseEngine.close()
   await platform.registry.closeAll()
   await platform.catalog.close()
   await platform.embedded?.stop()

@@ -16,6 +16,11 @@ const asInt: Parser = (raw, name) => {
   if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`)
   return Number(raw)
 }
+const asNumber: Parser = (raw, name) => {
+  const n = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${raw}"`)
+  return n
+}
 const asBool: Parser = (raw, name) => {
   const v = raw.trim().toLowerCase()
   if (['1', 'true', 'yes', 'on'].includes(v)) return true
@@ -76,6 +81,13 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_ADMISSION_RETENTION_DAYS', 'admission.retentionDays', asInt],
   ['ATRIUM_WEBHOOKS_ALLOW_PRIVATE', 'webhooks.allowPrivate', asBool],
   ['ATRIUM_PIPELINES_BATCH_SIZE', 'pipelines.batchSize', asInt],
+  ['ATRIUM_WORKSPACE_INVITATION_TTL_HOURS', 'workspace.invitationTtlHours', asInt],
+  ['ATRIUM_WORKSPACE_DUCKDB_MEMORY_LIMIT', 'workspace.duckdbMemoryLimit', asString],
+  ['ATRIUM_WORKSPACE_DUCKDB_THREADS', 'workspace.duckdbThreads', asInt],
+  ['ATRIUM_WORKSPACE_PRICE_PER_TB_USD', 'workspace.pricePerTbUsd', asNumber],
+  ['ATRIUM_WORKSPACE_DAILY_QUOTA_USD', 'workspace.dailyQuotaUsd', asNumber],
+  ['ATRIUM_WORKSPACE_MONTHLY_QUOTA_USD', 'workspace.monthlyQuotaUsd', asNumber],
+  ['ATRIUM_WORKSPACE_QUERY_TIMEOUT_SECONDS', 'workspace.queryTimeoutSeconds', asInt],
   ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
   ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],

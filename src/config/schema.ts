@@ -245,6 +245,16 @@ export const ConfigSchema = Type.Object({
     uploadBucket: Type.String({ minLength: 2, maxLength: 63, default: 'assistant-uploads', description: 'object store bucket holding uploaded files, one folder per user' }),
     profileMemoryMb: Type.Integer({ minimum: 64, maximum: 65_536, default: 256, description: 'memory DuckDB may use to profile one file' }),
   }, { additionalProperties: false, default: {} }),
+  // the Workspace API (DataCovey, docs/workspace.md): its warehouse engine and invitations
+  workspace: Type.Object({
+    invitationTtlHours: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 168, description: 'an invitation becomes a user on the invitee\'s first sign-in within this long' }),
+    duckdbMemoryLimit: Type.String({ pattern: '^[0-9]{1,6}(\\.[0-9]{1,3})?\\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$', default: '1GB', description: 'DuckDB memory limit of each tenant\'s warehouse database' }),
+    duckdbThreads: Type.Integer({ minimum: 1, maximum: 256, default: 2, description: 'DuckDB threads of each tenant\'s warehouse database' }),
+    pricePerTbUsd: Type.Number({ minimum: 0, default: 6.25, description: 'what a query costs per terabyte (10^12 bytes) it processes, in USD' }),
+    dailyQuotaUsd: Type.Number({ minimum: 0, default: 10, description: 'what one tenant\'s queries may cost per UTC day; a run that would pass it is refused' }),
+    monthlyQuotaUsd: Type.Number({ minimum: 0, default: 100, description: 'what one tenant\'s queries may cost per UTC calendar month' }),
+    queryTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 86_400, default: 900, description: 'a query job running longer is interrupted and its attempt fails (then retried, as any failed attempt)' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

@@ -221,6 +221,25 @@ export const codes = {
   assistant_sql_invalid: { status: 400, stage: 'plan' },
   database_not_active: { status: 409, stage: 'request' },
   query_execution_failed: { status: 422, stage: 'execute' },
+  // the Workspace API (src/tenancy/, src/warehouse/, docs/workspace.md)
+  workspace_user_unknown: { status: 401, stage: 'auth' },
+  workspace_role_required: { status: 403, stage: 'auth' },
+  tenant_not_found: { status: 404, stage: 'request' },
+  workspace_user_not_found: { status: 404, stage: 'request' },
+  project_not_found: { status: 404, stage: 'request' },
+  dataset_not_found: { status: 404, stage: 'request' },
+  workspace_table_not_found: { status: 404, stage: 'request' },
+  workspace_email_taken: { status: 409, stage: 'request' },
+  workspace_name_taken: { status: 409, stage: 'request' },
+  workspace_not_empty: { status: 409, stage: 'request' },
+  invalid_table_schema: { status: 422, stage: 'request' },
+  table_schema_change_refused: { status: 422, stage: 'execute' },
+  invalid_query: { status: 422, stage: 'request' },
+  query_not_found: { status: 404, stage: 'request' },
+  query_job_not_found: { status: 404, stage: 'request' },
+  query_result_not_ready: { status: 409, stage: 'request' },
+  warehouse_unavailable: { status: 503, stage: 'execute' },
+  workspace_quota_exceeded: { status: 429, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -13,12 +13,14 @@ import { restFamily } from '../api/rest/index.js'
 import { storageFamily } from '../api/storage/index.js'
 import { systemFamily } from '../api/system/index.js'
 import type { AssistantApiDeps } from '../api/assistant/deps.js'
+import { workspaceFamily } from '../api/workspace/index.js'
 import type { DatabasesApiDeps } from '../api/databases/deps.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
 import type { RealtimeDeps } from '../api/realtime/deps.js'
 import type { RestDeps } from '../api/rest/deps.js'
 import type { StorageDeps } from '../api/storage/deps.js'
 import type { SystemDeps } from '../api/system/index.js'
+import type { WorkspaceDeps } from '../api/workspace/deps.js'
 import type { Config } from '../config/schema.js'
 import type { AccountingDeps } from './plugins/request-accounting.js'
 import { requestAccounting } from './plugins/request-accounting.js'
@@ -42,7 +44,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & AssistantApiDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & AssistantApiDeps & WorkspaceDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -139,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, realtimeFamily, familyDeps)
   await mountFamily(root, databasesFamily, familyDeps)
   await mountFamily(root, assistantFamily, familyDeps)
+  await mountFamily(root, workspaceFamily, familyDeps)
 
   return root
 }

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js'
 import type { Source } from '../sources/source.js'
 import type { AppError } from '../errors/app-error.js'
 import type { PlatformKeyContext } from '../auth/platform-keys.js'
+import type { WorkspaceCaller } from '../tenancy/roles.js'
 
 /**
  * who may call a route: anyone, the static admin key, a data-plane caller of the X-Athena-Client client,
@@ -42,5 +43,7 @@ declare module 'fastify' {
     refusal: AppError | null
     /** the Databases API: the presented platform key, its user and limits (set by that family's credential reader) */
     platformKey: PlatformKeyContext | null
+    /** the Workspace API: the platform administrator or the signed-in Workspace user (set by that family's credential reader) */
+    workspace: WorkspaceCaller | null
   }
 }

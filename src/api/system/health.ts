@@ -4,26 +4,37 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Catalog } from '../../catalog/catalog.js'
 import type { Config } from '../../config/schema.js'
 import { probeMirrors } from '../../monitoring/cluster-probe.js'
+import type { WarehouseEngine } from '../../warehouse/engine.js'
 
 export interface HealthDeps {
   catalog: Catalog
   config: Config
   version: string
+  /** the Workspace's analytics engine (DuckDB), checked beside the catalog */
+  warehouseEngine: Pick<WarehouseEngine, 'ping'>
+}
+
+/** one check: ok with its latency, or down with why */
+async function check(probe: () => Promise<void>): Promise<{ status: 'ok'; latency_ms: number } | { status: 'down'; error: string }> {
+  const started = performance.now()
+  return probe().then(
+    () => ({ status: 'ok' as const, latency_ms: Math.round((performance.now() - started) * 100) / 100 }),
+    (err: Error) => ({ status: 'down' as const, error: err.message }),
+  )
 }
 
 export const healthRoutes: FastifyPluginAsync<{ services: HealthDeps }> = async (app, { services }) => {
   app.get('/health', {
     config: { operation: 'system.health', access: 'public' },
-    schema: { summary: 'Process and catalog health', tags: ['system'] },
+    schema: { summary: 'Process, catalog and warehouse health', tags: ['system'] },
   }, async (_req, reply) => {
-    const started = performance.now()
-    const catalog = await services.catalog.ping().then(
-      () => ({ status: 'ok' as const, latency_ms: Math.round((performance.now() - started) * 100) / 100 }),
-      (err: Error) => ({ status: 'down' as const, error: err.message }),
-    )
-    if (catalog.status === 'ok') return { status: 'ok', checks: { catalog } }
+    const [catalog, warehouse] = await Promise.all([check(() => services.catalog.ping()), check(() => services.warehouseEngine.ping())])
+    const checks = { catalog, warehouse }
+    if (catalog.status === 'ok' && warehouse.status === 'ok') return { status: 'ok', checks }
     reply.status(503).header('retry-after', '5')
-    return { status: 'error', code: 'catalog_unavailable', message: 'the catalog database is unavailable', error: catalog.error, checks: { catalog } }
+    // the catalog first: without it nothing works
+    if (catalog.status === 'down') return { status: 'error', code: 'catalog_unavailable', message: 'the catalog database is unavailable', error: catalog.error, checks }
+    return { status: 'error', code: 'warehouse_unavailable', message: 'the Workspace warehouse engine (DuckDB) is unavailable', error: (warehouse as { error: string }).error, checks }
   })
 
   app.get('/health/cluster', {
