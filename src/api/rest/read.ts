@@ -25,7 +25,7 @@ export function readRoute(app: FastifyInstance, services: RestDeps): void {
 function parseRead(services: RestDeps, req: FastifyRequest, method: 'GET' | 'HEAD') {
   const { table } = req.params as { table: string }
   req.logContext.table = table
-  return parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
+  return parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows, aggregates: services.config.rest.aggregatesEnabled })
 }
 
 async function read(services: RestDeps, req: FastifyRequest, reply: FastifyReply) {

@@ -9,7 +9,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
 import type { JsonStep } from '../ast.js'
-import type { PlannedCondition, PlannedEmbed, PlannedFilter, PlannedInsert, PlannedRead, PlannedSelect } from '../plan/types.js'
+import type { PlannedAggregate, PlannedCondition, PlannedEmbed, PlannedFilter, PlannedInsert, PlannedRead, PlannedSelect } from '../plan/types.js'
 import { COMPARISON, Compiler, likePattern } from './compiler.js'
 
 /** a value as MySQL should receive it for a column (booleans as 1/0, JSON as text, timestamps in UTC) */
@@ -137,6 +137,12 @@ export class MysqlCompiler extends Compiler {
   compileCount(plan: PlannedRead): Statement {
     const a = this.alias()
     const where = this.conditions(plan, a)
+    if (isAggregated(plan)) {
+      // aggregates count their groups; with nothing to group by there is exactly one
+      const groupBy = this.groupBy(plan, a)
+      if (!groupBy) return this.statement('SELECT 1 AS n')
+      return this.statement(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${this.table(plan.table)} AS ${this.quote(a)}${where}${groupBy}) _g`)
+    }
     return this.statement(`SELECT COUNT(*) AS n FROM ${this.table(plan.table)} AS ${this.quote(a)}${where}`)
   }
 
@@ -153,7 +159,18 @@ export class MysqlCompiler extends Compiler {
   private readSql(plan: PlannedRead): string {
     const a = this.alias()
     const columns = plan.select.map((item) => this.selectItem(item, a)).join(', ') || `${this.quote(a)}.*`
-    return `SELECT ${columns} FROM ${this.table(plan.table)} AS ${this.quote(a)}${this.conditions(plan, a)}${this.orderBy(plan.order, a)}${this.limitOffset(plan.limit, plan.offset)}`
+    return `SELECT ${columns} FROM ${this.table(plan.table)} AS ${this.quote(a)}${this.conditions(plan, a)}${this.groupBy(plan, a)}${this.orderBy(plan.order, a)}${this.limitOffset(plan.limit, plan.offset)}`
+  }
+
+  /** with aggregates in the select, its column items are the groups */
+  private groupBy(plan: PlannedRead, a: string): string {
+    if (!isAggregated(plan)) return ''
+    const groups = plan.select.flatMap((s) => (s.kind === 'column' ? [this.column(a, s.column)] : []))
+    return groups.length ? ` GROUP BY ${groups.join(', ')}` : ''
+  }
+
+  private aggregateExpr(item: PlannedAggregate, a: string): string {
+    return `${item.fn.toUpperCase()}(${item.column ? this.column(a, item.column) : '*'})`
   }
 
   private conditions(plan: PlannedRead, a: string): string {
@@ -164,6 +181,7 @@ export class MysqlCompiler extends Compiler {
   private selectItem(item: PlannedSelect, a: string): string {
     if (item.kind === 'star') return `${this.quote(a)}.*`
     if (item.kind === 'column') return `${this.column(a, item.column)} AS ${this.quote(item.output)}`
+    if (item.kind === 'aggregate') return `${this.aggregateExpr(item, a)} AS ${this.quote(item.output)}`
     return `(${this.embedRows(item, a, false)}) AS ${this.quote(item.output)}`
   }
 
@@ -173,6 +191,7 @@ export class MysqlCompiler extends Compiler {
     for (const item of plan.select) {
       if (item.kind === 'star') for (const c of item.table.columns) pairs.push(`${this.param(c.name)}, ${this.column(a, c)}`)
       else if (item.kind === 'column') pairs.push(`${this.param(item.output)}, ${this.column(a, item.column)}`)
+      else if (item.kind === 'aggregate') throw new AppError('invalid_select', 'aggregates inside embeds are not supported')
       else pairs.push(`${this.param(item.output)}, (${this.embedRows(item, a, false)})`)
     }
     return `JSON_OBJECT(${pairs.join(', ')})`
@@ -258,6 +277,8 @@ export class MysqlCompiler extends Compiler {
     return this.statement(kind === 'function' ? `SELECT ${target}(${list}) AS v` : `CALL ${target}(${list})`)
   }
 }
+
+const isAggregated = (plan: PlannedRead) => plan.select.some((s) => s.kind === 'aggregate')
 
 function scalarOf(v: PlannedCondition['value']): unknown {
   return v.kind === 'scalar' ? v.value : v.kind === 'list' ? v.values[0] : v.kind === 'is' ? v.value : v.query

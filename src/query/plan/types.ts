@@ -1,7 +1,7 @@
 // The planned query: every name resolved against the schema cache, ready for a dialect compiler.
 import type { ColumnInfo, DbSchema, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
 import type { DialectCapabilities } from '../dialect.js'
-import type { CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
+import type { AggregateFn, CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
 
 export interface Relationship {
   /** many-to-one (this row points at one row) or one-to-many */
@@ -34,7 +34,19 @@ export interface PlannedEmbed {
   child: PlannedRead
 }
 
-export type PlannedSelect = PlannedColumn | PlannedStar | PlannedEmbed
+/** an aggregate over the rows of each group; the plan's column items are the groups (GROUP BY) */
+export interface PlannedAggregate {
+  kind: 'aggregate'
+  fn: AggregateFn
+  /** absent for `count()` */
+  column?: ColumnInfo
+  json: JsonStep[]
+  inputCast?: string
+  cast?: string
+  output: string
+}
+
+export type PlannedSelect = PlannedColumn | PlannedStar | PlannedEmbed | PlannedAggregate
 
 export interface PlannedCondition {
   kind: 'cond'

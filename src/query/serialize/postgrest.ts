@@ -20,6 +20,10 @@ export function serializeSelect(items: SelectItem[]): string {
   return items.map((item) => {
     if (item.kind === 'star') return '*'
     if (item.kind === 'column') return `${item.alias ? `${item.alias}:` : ''}${fieldText(item.field)}${item.cast ? `::${item.cast}` : ''}`
+    if (item.kind === 'aggregate') {
+      const target = item.field ? `${fieldText(item.field)}${item.inputCast ? `::${item.inputCast}` : ''}.` : ''
+      return `${item.alias ? `${item.alias}:` : ''}${target}${item.fn}()${item.cast ? `::${item.cast}` : ''}`
+    }
     const mods = `${item.hint ? `!${item.hint}` : ''}${item.inner ? '!inner' : ''}`
     return `${item.alias ? `${item.alias}:` : ''}${item.name}${mods}(${serializeSelect(item.select)})`
   }).join(',')
