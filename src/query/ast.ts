@@ -39,6 +39,10 @@ export interface EmbedItem {
   order: OrderTerm[]
   limit?: number
   offset?: number
+  /** `authors()`: no columns; the embed filters the parent rows but is not part of them */
+  empty?: boolean
+  /** `authors=is.null` keeps the parent rows with no match (anti-join), `authors=not.is.null` those with one */
+  nullFilter?: 'null' | 'not-null'
 }
 
 export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max'] as const

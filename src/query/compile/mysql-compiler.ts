@@ -158,7 +158,7 @@ export class MysqlCompiler extends Compiler {
 
   private readSql(plan: PlannedRead): string {
     const a = this.alias()
-    const columns = plan.select.map((item) => this.selectItem(item, a)).join(', ') || `${this.quote(a)}.*`
+    const columns = plan.select.filter(isOutput).map((item) => this.selectItem(item, a)).join(', ') || `${this.quote(a)}.*`
     return `SELECT ${columns} FROM ${this.table(plan.table)} AS ${this.quote(a)}${this.conditions(plan, a)}${this.groupBy(plan, a)}${this.orderBy(plan.order, a)}${this.limitOffset(plan.limit, plan.offset)}`
   }
 
@@ -174,7 +174,12 @@ export class MysqlCompiler extends Compiler {
   }
 
   private conditions(plan: PlannedRead, a: string): string {
-    const where = [...this.where(plan.where, a), ...plan.select.filter((s): s is PlannedEmbed => s.kind === 'embed' && s.inner).map((e) => `EXISTS (${this.embedRows(e, a, true)})`)]
+    const embeds = plan.select.filter((s): s is PlannedEmbed => s.kind === 'embed')
+    const where = [
+      ...this.where(plan.where, a),
+      ...embeds.filter((e) => e.inner || e.nullFilter === 'not-null').map((e) => `EXISTS (${this.embedRows(e, a, true)})`),
+      ...embeds.filter((e) => e.nullFilter === 'null').map((e) => `NOT EXISTS (${this.embedRows(e, a, true)})`),
+    ]
     return where.length ? ` WHERE ${where.join(' AND ')}` : ''
   }
 
@@ -188,7 +193,7 @@ export class MysqlCompiler extends Compiler {
   /** JSON_OBJECT of the child's columns; nested embeds come back as JSON text that the runner parses */
   private jsonObject(plan: PlannedRead, a: string): string {
     const pairs: string[] = []
-    for (const item of plan.select) {
+    for (const item of plan.select.filter(isOutput)) {
       if (item.kind === 'star') for (const c of item.table.columns) pairs.push(`${this.param(c.name)}, ${this.column(a, c)}`)
       else if (item.kind === 'column') pairs.push(`${this.param(item.output)}, ${this.column(a, item.column)}`)
       else if (item.kind === 'aggregate') throw new AppError('invalid_select', 'aggregates inside embeds are not supported')
@@ -200,7 +205,7 @@ export class MysqlCompiler extends Compiler {
   private embedRows(embed: PlannedEmbed, parent: string, existsOnly: boolean): string {
     const child = embed.child
     const c = this.alias()
-    const join = embed.relationship.pairs.map(([p, col]) => `${this.column(c, col)} = ${this.column(parent, p)}`)
+    const join = this.relationshipConditions(embed.relationship, c, parent)
     const where = [...join, ...this.where(child.where, c)]
     const from = ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
     if (existsOnly) return `SELECT 1${from}`
@@ -277,6 +282,9 @@ export class MysqlCompiler extends Compiler {
     return this.statement(kind === 'function' ? `SELECT ${target}(${list}) AS v` : `CALL ${target}(${list})`)
   }
 }
+
+/** empty embeds (`authors()`) filter rows but are not part of them */
+const isOutput = (item: PlannedSelect) => item.kind !== 'embed' || !item.empty
 
 const isAggregated = (plan: PlannedRead) => plan.select.some((s) => s.kind === 'aggregate')
 

@@ -148,12 +148,16 @@ export class PostgresCompiler extends Compiler {
         columns.push(`${value} AS ${this.quote(item.output)}`)
       } else if (item.kind === 'aggregate') {
         columns.push(`${this.aggregateExpr(item, a)} AS ${this.quote(item.output)}`)
+      } else if (item.empty && !item.inner && !item.nullFilter) {
+        continue // `authors()` that filters nothing: no join at all
       } else {
         const e = this.alias('e')
         embedAlias.set(item, e)
         joins.push(this.embedJoin(item, a, e))
-        columns.push(`${this.quote(e)}.v AS ${this.quote(item.output)}`)
-        if (item.inner) innerConditions.push(item.relationship.cardinality === 'many-to-one' ? `${this.quote(e)}.v IS NOT NULL` : `json_array_length(${this.quote(e)}.v) > 0`)
+        if (!item.empty) columns.push(`${this.quote(e)}.v AS ${this.quote(item.output)}`)
+        const found = item.relationship.cardinality === 'many-to-one' ? `${this.quote(e)}.v IS NOT NULL` : `json_array_length(${this.quote(e)}.v) > 0`
+        if (item.inner || item.nullFilter === 'not-null') innerConditions.push(found)
+        if (item.nullFilter === 'null') innerConditions.push(`NOT (${found})`)
       }
     }
     if (!columns.length) columns.push(`${this.quote(a)}.*`)
@@ -174,8 +178,7 @@ export class PostgresCompiler extends Compiler {
   }
 
   private embedJoin(embed: PlannedEmbed, parent: string, e: string): string {
-    const pairs = embed.relationship.pairs
-    const inner = this.readInner(embed.child, this.table(embed.child.table), (child) => pairs.map(([p, c]) => `${this.column(child, c)} = ${this.column(parent, p)}`))
+    const inner = this.readInner(embed.child, this.table(embed.child.table), (child) => this.relationshipConditions(embed.relationship, child, parent))
     const row = this.alias('_e')
     const value = embed.relationship.cardinality === 'many-to-one' ? `row_to_json(${row})` : `coalesce(json_agg(${row}), '[]'::json)`
     return ` LEFT JOIN LATERAL (SELECT ${value} AS v FROM (${inner.select}) AS ${row}) AS ${this.quote(e)} ON TRUE`

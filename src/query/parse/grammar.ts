@@ -154,7 +154,8 @@ function parseSelectItem(part: string, whole: string): SelectItem {
       else embed.hint = identifier(mod, 'relationship hint')
     }
     const inside = body.slice(paren + 1, -1)
-    embed.select = inside === '' ? [{ kind: 'star' }] : splitTop(inside).map((p) => parseSelectItem(p, whole))
+    if (inside === '') embed.empty = true
+    embed.select = inside === '' ? [] : splitTop(inside).map((p) => parseSelectItem(p, whole))
     return embed
   }
   let cast: string | undefined

@@ -152,7 +152,9 @@ function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): Planned
     limit: item.limit,
     offset: item.offset,
   })
-  return { kind: 'embed', output: item.alias ?? item.name, relationship, inner: item.inner, child }
+  const planned: PlannedEmbed = { kind: 'embed', output: item.alias ?? item.name, relationship, inner: item.inner, child, empty: item.empty ?? false }
+  if (item.nullFilter) planned.nullFilter = item.nullFilter
+  return planned
 }
 
 export function planFilters(ctx: PlanContext, table: TableInfo, filters: Filter[]): PlannedFilter[] {

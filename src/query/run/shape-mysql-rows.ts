@@ -52,7 +52,7 @@ export function shapeRow(plan: PlannedRead, row: Row): Row {
       row[item.output] = shapeValue(item.column, row[item.output])
     } else if (item.kind === 'aggregate') {
       row[item.output] = shapeAggregate(item, row[item.output])
-    } else {
+    } else if (!item.empty) {
       let v = row[item.output]
       if (typeof v === 'string') v = JSON.parse(v)
       if (Array.isArray(v)) v = v.map((child) => shapeRow(item.child, child as Row))
