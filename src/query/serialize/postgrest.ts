@@ -82,6 +82,10 @@ export function serializeQuery(parts: PostgrestRequestParts): string {
   const pairs: Array<[string, string]> = []
   if (parts.select) pairs.push(['select', serializeSelect(parts.select)])
   pairs.push(...serializeFilters(parts.where ?? []))
+  // null filters on top-level embeds (`authors=is.null`) travel as the filters they were parsed from
+  for (const item of parts.select ?? []) {
+    if (item.kind === 'embed' && item.nullFilter) pairs.push([item.alias ?? item.name, item.nullFilter === 'null' ? 'is.null' : 'not.is.null'])
+  }
   if (parts.order?.length) pairs.push(['order', serializeOrder(parts.order)])
   if (parts.limit !== undefined) pairs.push(['limit', String(parts.limit)])
   if (parts.offset) pairs.push(['offset', String(parts.offset)])
