@@ -205,15 +205,17 @@ export class MysqlCompiler extends Compiler {
   private embedRows(embed: PlannedEmbed, parent: string, existsOnly: boolean): string {
     const child = embed.child
     const c = this.alias()
-    const join = this.relationshipConditions(embed.relationship, c, parent)
-    const where = [...join, ...this.where(child.where, c)]
-    const from = ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
-    if (existsOnly) return `SELECT 1${from}`
+    // `?` placeholders are numbered by position: every part is built in the order it appears in the text
+    const from = () => {
+      const where = [...this.relationshipConditions(embed.relationship, c, parent), ...this.where(child.where, c)]
+      return ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
+    }
+    if (existsOnly) return `SELECT 1${from()}`
     const object = this.jsonObject(child, c)
-    if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from} LIMIT 1`
+    if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from()} LIMIT 1`
     const order = child.order.length ? this.orderBy(child.order, c) : ''
     const limit = child.limit !== undefined || child.offset ? ` LIMIT ${child.offset ? `${this.param(child.offset)}, ` : ''}${this.param(child.limit ?? 1e15)}` : ''
-    return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from}`
+    return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from()}`
   }
 
   private compileGroup(plan: PlannedRead): Statement {

@@ -16,7 +16,8 @@ import { MAX_IN_LIST, MAX_NESTING, inListTooLong, nestingTooDeep } from '../inpu
 
 const OPERATOR_SET = new Set<string>(OPERATORS)
 // letters of any script, as PostgreSQL allows in unquoted names (PostgREST does the same)
-const IDENT = /^[\p{L}_][\p{L}\p{N}_$]*$/u
+// and inner spaces, as supabase-js sends a filter on "Full Name" unquoted (select lists drop spaces before this)
+const IDENT = /^[\p{L}_](?:[\p{L}\p{N}_$ ]*[\p{L}\p{N}_$])?$/u
 const CAST = /^[A-Za-z_][A-Za-z0-9_ ]*(\[\])?$/
 // PostgREST aggregate select items (not an embed named `count` nor a relationship `total.sum`):
 // `count()`, `total.sum()`, `amount::int.avg()::text` → [column text, function, result cast]
