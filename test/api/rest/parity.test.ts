@@ -22,6 +22,9 @@ forEachDialect('/rest/v1 parity', async (t, db) => {
       { title: 'b', status: 'closed', priority: 3, note: null },
       { title: 'c', status: 'open', priority: 1, note: 'n' },
     ])
+    const dense = ok(await sb.from('tickets').insert([{ title: 'h', note: null }, { title: 'i', note: 'y' }], { defaultToNull: false }).select('title,status,note').order('title'))
+    assert.deepEqual(dense, [{ title: 'h', status: 'open', note: null }, { title: 'i', status: 'open', note: 'y' }], 'every row names every column: an explicit null stays null')
+    await db.query("DELETE FROM tickets WHERE title IN ('h', 'i')")
     const nulls = await atrium.post('/rest/v1/tickets', { client: 'shop', body: [{ title: 'd', note: 'x' }, { title: 'e', status: 'closed' }] })
     assert.equal(nulls.status, 400, 'without missing=default the omitted status is NULL, which NOT NULL refuses')
     assert.equal(nulls.body.code, pg ? '23502' : '23000')
