@@ -58,6 +58,10 @@ forEachDialect('/rest/v1 parity', async (t, db) => {
     assert.equal(refused.status, 400, 'sum of text is refused before it runs')
     const star = await sb.from('orders').select('*, count()')
     assert.equal(star.status, 400)
+    // the gateway groups with group_by; PostgREST aggregate items stay /rest/v1's
+    const gateway = await atrium.post('/gateway/fetch', { client: 'shop', body: { table_name: 'orders', columns: 'status,count()' } })
+    assert.equal(gateway.status, 400)
+    assert.equal(gateway.body.code, 'aggregates_not_supported')
   })
 
   await t.test('names that need quotes: spaces, reserved words, mixed case, non-ASCII letters', async () => {
