@@ -24,14 +24,18 @@ app.post<{ Body: FetchBody }>('/w2', async (req) => (await pool.query('SELECT * 
 app.post<{ Body: FetchBody }>('/my/w1', async (req) => (await my!.query('SELECT * FROM items WHERE id = ?', [req.body.conditions[0].eq_value]))[0])
 app.post<{ Body: FetchBody }>('/my/w2', async (req) => (await my!.query('SELECT * FROM items WHERE category = ? ORDER BY id LIMIT 100', [req.body.conditions[0].eq_value]))[0])
 app.get<{ Params: { cat: string } }>('/w2/:cat', async (req) => (await pool.query('SELECT * FROM items WHERE category = $1 ORDER BY id LIMIT 100', [req.params.cat])).rows)
-app.post<{ Body: Array<Record<string, unknown>> }>('/w3', async (req, reply) => {
-  // the natural hand-written bulk insert: one multi-row VALUES statement
+app.post<{ Body: Array<Record<string, unknown>>; Querystring: { returning?: string } }>('/w3', async (req, reply) => {
+  // the natural hand-written bulk insert: one multi-row VALUES statement (?returning=1: RETURNING *, sent back)
   const cols = ['id', 'name', 'category', 'price', 'in_stock', 'created_at']
   const values: unknown[] = []
   const tuples = req.body.map((row, i) => `(${cols.map((c, j) => { values.push(row[c]); return `$${i * cols.length + j + 1}` }).join(',')})`)
-  await pool.query(`INSERT INTO items_ins (${cols.join(',')}) VALUES ${tuples.join(',')}`, values)
-  return reply.status(201).send()
+  const returning = req.query.returning === '1'
+  const result = await pool.query(`INSERT INTO items_ins (${cols.join(',')}) VALUES ${tuples.join(',')}${returning ? ' RETURNING *' : ''}`, values)
+  return returning ? reply.status(201).send(result.rows) : reply.status(201).send()
 })
+// W7: the aggregate /rest/v1 compiles, written by hand
+app.get<{ Params: { cat: string } }>('/w7/:cat', async (req) => (await pool.query(
+  'SELECT in_stock, count(*) AS count, sum(price) AS sum, max(price) AS max FROM items WHERE category = $1 GROUP BY in_stock', [req.params.cat])).rows)
 app.get<{ Params: { offset: string } }>('/w4/:offset', async (req) => (await pool.query(
   'SELECT o.*, row_to_json(c) AS customers FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id LIMIT 50 OFFSET $1', [req.params.offset])).rows)
 app.post<{ Body: { query: string } }>('/w6', async (req) => (await pool.query(req.body.query)).rows)

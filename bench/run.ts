@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w6, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -193,7 +193,9 @@ async function main() {
       { workload: 'W1', targets: ['w1-rest', 'w1-base', 'w1-gateway', 'w1-post-base'], compare: { 'w1-rest': 'w1-base', 'w1-gateway': 'w1-post-base' } },
       { workload: 'W2', targets: ['w2-rest', 'w2-base', 'w2-gateway', 'w2-post-base'], compare: { 'w2-rest': 'w2-base', 'w2-gateway': 'w2-post-base' } },
       { workload: 'W3', targets: ['w3-rest', 'w3-base', 'w3-gateway'], compare: { 'w3-rest': 'w3-base', 'w3-gateway': 'w3-base' }, rowsPerRequest: 1000 },
+      { workload: 'W3-repr', targets: ['w3-rest-repr', 'w3-repr-base'], compare: { 'w3-rest-repr': 'w3-repr-base' }, rowsPerRequest: 1000 },
       { workload: 'W4', targets: ['w4-rest', 'w4-base'], compare: { 'w4-rest': 'w4-base' } },
+      { workload: 'W7', targets: ['w7-rest', 'w7-base'], compare: { 'w7-rest': 'w7-base' } },
       { workload: 'W6', targets: ['w6-gateway', 'w6-base'], compare: { 'w6-gateway': 'w6-base' } },
       { workload: 'W1-mysql', targets: ['w1-my-gateway', 'w1-my-base', 'w1-my-post-base'], compare: { 'w1-my-gateway': 'w1-my-post-base' } },
       { workload: 'W2-mysql', targets: ['w2-my-gateway', 'w2-my-base', 'w2-my-post-base'], compare: { 'w2-my-gateway': 'w2-my-post-base' } },

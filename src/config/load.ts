@@ -61,6 +61,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_RAW_SQL_MAX_BYTES', 'gateway.rawSql.maxBytes', asInt],
   ['ATRIUM_REST_ENVELOPE', 'rest.envelope', asString],
   ['ATRIUM_REST_MAX_ROWS', 'rest.maxRows', asInt],
+  ['ATRIUM_REST_AGGREGATES_ENABLED', 'rest.aggregatesEnabled', asBool],
   ['ATRIUM_REST_DEFAULT_CLIENT', 'rest.defaultClient', asString],
   ['ATRIUM_CLUSTER_MIRRORS', 'cluster.mirrors', asList],
   ['ATRIUM_ENFORCE_API_KEYS', 'security.enforceApiKeys', asBool],

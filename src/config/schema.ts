@@ -76,6 +76,7 @@ export const ConfigSchema = Type.Object({
     envelope: Type.Union([Type.Literal('none'), Type.Literal('data')], { default: 'none' }),
     defaultClient: Type.Optional(Type.String({ minLength: 1, description: '/rest/v1 requests without X-Athena-Client use this client' })),
     maxRows: Type.Optional(Type.Integer({ minimum: 1 })),
+    aggregatesEnabled: Type.Boolean({ default: true, description: 'count(), sum(), avg(), min() and max() in /rest/v1 select lists (PostgREST db-aggregates-enabled)' }),
   }, { additionalProperties: false, default: {} }),
   cluster: Type.Object({
     mirrors: Type.Array(Type.String(), { default: [] }),

@@ -39,9 +39,32 @@ export interface EmbedItem {
   order: OrderTerm[]
   limit?: number
   offset?: number
+  /** `authors()`: no columns; the embed filters the parent rows but is not part of them */
+  empty?: boolean
+  /** `authors=is.null` keeps the parent rows with no match (anti-join), `authors=not.is.null` those with one */
+  nullFilter?: 'null' | 'not-null'
 }
 
-export type SelectItem = ColumnItem | StarItem | EmbedItem
+export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max'] as const
+export type AggregateFn = (typeof AGGREGATES)[number]
+
+/**
+ * PostgREST aggregate: `count()`, `total.sum()`, `n:total::int.avg()::text`. The other column items of the
+ * same select list become the GROUP BY.
+ */
+export interface AggregateItem {
+  kind: 'aggregate'
+  fn: AggregateFn
+  /** the aggregated column; absent for `count()` (every row) */
+  field?: FieldRef
+  alias?: string
+  /** cast of the result: `total.sum()::text` */
+  cast?: string
+  /** cast of the column before aggregating: `total::int.sum()` */
+  inputCast?: string
+}
+
+export type SelectItem = ColumnItem | StarItem | EmbedItem | AggregateItem
 
 export const OPERATORS = [
   'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is', 'isdistinct',

@@ -12,6 +12,9 @@ const queries = [
   'select=id,price::text&name=like(any).{A*,B*}&body=wfts(english).tea%20time&total=gte.10.5',
   'select=name&note=eq.has%20"quotes",commas(and)parens',
   'select=id&or=(note.eq."a,b",note.eq."say%20\\"hi\\"",note.like."v1.2:(x)*")&status=in.("a,b",c)',
+  'select=status,count(),n:total.sum(),total::int.avg()::text&status=neq.x',
+  'select=title,authors()&authors=is.null',
+  'select=title,writers:authors(name)&writers=not.is.null',
 ]
 
 test('PostgREST queries survive serialize → parse', async (t) => {

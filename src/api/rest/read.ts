@@ -26,7 +26,7 @@ export function readRoute(app: FastifyInstance, services: RestDeps): void {
 function parseRead(services: RestDeps, req: FastifyRequest, method: 'GET' | 'HEAD') {
   const { table } = req.params as { table: string }
   req.logContext.table = table
-  const parsed = parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows })
+  const parsed = parsePostgrestRead({ method, target: table, url: req.url, headers: req.headers }, { maxRows: services.config.rest.maxRows, aggregates: services.config.rest.aggregatesEnabled })
   req.logContext.filterColumns = filterShape(parsed.ast.where)
   return parsed
 }

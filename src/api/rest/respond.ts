@@ -7,6 +7,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { Output } from '../../query/parse/accept.js'
 import type { StreamedRead } from '../../query/run/runner.js'
 import { streamJson } from '../gateway/respond.js'
+import { parseKeepingNumberText } from './csv-numbers.js'
 
 export type { Format, Output } from '../../query/parse/accept.js'
 
@@ -59,7 +60,7 @@ export function sendRows(reply: FastifyReply, output: Output, body: string, rows
     case 'object':
       return reply.type(JSON_TYPE).send(singularBody(body, rows))
     case 'csv':
-      return reply.type(CSV_TYPE).send(new CsvWriter(valueColumn).write(JSON.parse(body) as unknown[]))
+      return reply.type(CSV_TYPE).send(new CsvWriter(valueColumn).write(parseKeepingNumberText(body, 2) as unknown[]))
     default:
       return reply.type(JSON_TYPE).send(envelope ? `{"data":${body}}` : body)
   }
@@ -71,7 +72,7 @@ export function sendRows(reply: FastifyReply, output: Output, body: string, rows
  */
 export function sendValue(reply: FastifyReply, output: Output, name: string, body: string) {
   if (output.format !== 'csv') return reply.type(JSON_TYPE).send(body)
-  return reply.type(CSV_TYPE).send(stringify([[csvCell(JSON.parse(body))]], { header: true, columns: [name] }))
+  return reply.type(CSV_TYPE).send(stringify([[csvCell(parseKeepingNumberText(body, 0))]], { header: true, columns: [name] }))
 }
 
 /** a large read streamed in the chosen format (JSON or CSV; single objects are never streamed) */
@@ -90,7 +91,7 @@ function streamCsv(stream: StreamedRead): Readable {
     const writer = new CsvWriter()
     try {
       for await (const chunk of stream.chunks) {
-        const text = writer.write(chunk.map((row) => JSON.parse(row) as unknown))
+        const text = writer.write(chunk.map((row) => parseKeepingNumberText(row, 1)))
         if (text) yield text
       }
     } finally {

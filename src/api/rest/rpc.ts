@@ -20,7 +20,7 @@ async function call(services: RestDeps, req: FastifyRequest, reply: FastifyReply
   const argumentNames = method === 'GET' ? await functionArgumentNames(req.source, name) : NO_NAMES
   const { ast, prefs, window, output } = parsePostgrestRpc(
     { method, target: name, url: req.url, headers: req.headers, body: req.body, argumentNames },
-    { maxRows: services.config.rest.maxRows },
+    { maxRows: services.config.rest.maxRows, aggregates: services.config.rest.aggregatesEnabled },
   )
   const result = await callFunction(services, contextOf(req), ast)
   // a count is only given for set results on PostgreSQL: Preference-Applied must not claim one otherwise

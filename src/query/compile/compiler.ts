@@ -4,7 +4,7 @@
 import type { JsonStep } from '../ast.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
-import type { PlannedCondition, PlannedFilter, PlannedOrder } from '../plan/types.js'
+import type { PlannedCondition, PlannedFilter, PlannedOrder, Relationship } from '../plan/types.js'
 import { MAX_IN_LIST, MAX_PARAMETERS, inListsTooLong, tooManyParameters } from '../input-limits.js'
 
 export abstract class Compiler {
@@ -46,6 +46,20 @@ export abstract class Compiler {
 
   table(t: TableInfo): string {
     return `${this.quote(t.schema)}.${this.quote(t.name)}`
+  }
+
+  /**
+   * what ties an embedded row (alias `child`) to its parent row: equal key columns, or for many-to-many a
+   * junction row joining both (EXISTS, so a pair listed twice in the junction still embeds the row once)
+   */
+  relationshipConditions(r: Relationship, child: string, parent: string): string[] {
+    if (!r.through) return r.pairs.map(([p, c]) => `${this.column(child, c)} = ${this.column(parent, p)}`)
+    const j = this.alias('j')
+    const on = [
+      ...r.through.parentPairs.map(([p, jc]) => `${this.column(j, jc)} = ${this.column(parent, p)}`),
+      ...r.through.targetPairs.map(([jc, c]) => `${this.column(j, jc)} = ${this.column(child, c)}`),
+    ]
+    return [`EXISTS (SELECT 1 FROM ${this.table(r.through.table)} AS ${this.quote(j)} WHERE ${on.join(' AND ')})`]
   }
 
   column(alias: string, column: ColumnInfo | string): string {

@@ -9,7 +9,7 @@ import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
 import type { JsonStep } from '../ast.js'
-import type { PlannedCondition, PlannedEmbed, PlannedFilter, PlannedInsert, PlannedRead, PlannedSelect } from '../plan/types.js'
+import type { PlannedAggregate, PlannedCondition, PlannedEmbed, PlannedFilter, PlannedInsert, PlannedRead, PlannedSelect } from '../plan/types.js'
 import { COMPARISON, Compiler, likePattern } from './compiler.js'
 
 /** a value as MySQL should receive it for a column (booleans as 1/0, JSON as text, timestamps in UTC) */
@@ -137,6 +137,12 @@ export class MysqlCompiler extends Compiler {
   compileCount(plan: PlannedRead): Statement {
     const a = this.alias()
     const where = this.conditions(plan, a)
+    if (isAggregated(plan)) {
+      // aggregates count their groups; with nothing to group by there is exactly one
+      const groupBy = this.groupBy(plan, a)
+      if (!groupBy) return this.statement('SELECT 1 AS n')
+      return this.statement(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${this.table(plan.table)} AS ${this.quote(a)}${where}${groupBy}) _g`)
+    }
     return this.statement(`SELECT COUNT(*) AS n FROM ${this.table(plan.table)} AS ${this.quote(a)}${where}`)
   }
 
@@ -152,27 +158,45 @@ export class MysqlCompiler extends Compiler {
 
   private readSql(plan: PlannedRead): string {
     const a = this.alias()
-    const columns = plan.select.map((item) => this.selectItem(item, a)).join(', ') || `${this.quote(a)}.*`
-    return `SELECT ${columns} FROM ${this.table(plan.table)} AS ${this.quote(a)}${this.conditions(plan, a)}${this.orderBy(plan.order, a)}${this.limitOffset(plan.limit, plan.offset)}`
+    const columns = plan.select.filter(isOutput).map((item) => this.selectItem(item, a)).join(', ') || `${this.quote(a)}.*`
+    return `SELECT ${columns} FROM ${this.table(plan.table)} AS ${this.quote(a)}${this.conditions(plan, a)}${this.groupBy(plan, a)}${this.orderBy(plan.order, a)}${this.limitOffset(plan.limit, plan.offset)}`
+  }
+
+  /** with aggregates in the select, its column items are the groups */
+  private groupBy(plan: PlannedRead, a: string): string {
+    if (!isAggregated(plan)) return ''
+    const groups = plan.select.flatMap((s) => (s.kind === 'column' ? [this.column(a, s.column)] : []))
+    return groups.length ? ` GROUP BY ${groups.join(', ')}` : ''
+  }
+
+  private aggregateExpr(item: PlannedAggregate, a: string): string {
+    return `${item.fn.toUpperCase()}(${item.column ? this.column(a, item.column) : '*'})`
   }
 
   private conditions(plan: PlannedRead, a: string): string {
-    const where = [...this.where(plan.where, a), ...plan.select.filter((s): s is PlannedEmbed => s.kind === 'embed' && s.inner).map((e) => `EXISTS (${this.embedRows(e, a, true)})`)]
+    const embeds = plan.select.filter((s): s is PlannedEmbed => s.kind === 'embed')
+    const where = [
+      ...this.where(plan.where, a),
+      ...embeds.filter((e) => e.inner || e.nullFilter === 'not-null').map((e) => `EXISTS (${this.embedRows(e, a, true)})`),
+      ...embeds.filter((e) => e.nullFilter === 'null').map((e) => `NOT EXISTS (${this.embedRows(e, a, true)})`),
+    ]
     return where.length ? ` WHERE ${where.join(' AND ')}` : ''
   }
 
   private selectItem(item: PlannedSelect, a: string): string {
     if (item.kind === 'star') return `${this.quote(a)}.*`
     if (item.kind === 'column') return `${this.column(a, item.column)} AS ${this.quote(item.output)}`
+    if (item.kind === 'aggregate') return `${this.aggregateExpr(item, a)} AS ${this.quote(item.output)}`
     return `(${this.embedRows(item, a, false)}) AS ${this.quote(item.output)}`
   }
 
   /** JSON_OBJECT of the child's columns; nested embeds come back as JSON text that the runner parses */
   private jsonObject(plan: PlannedRead, a: string): string {
     const pairs: string[] = []
-    for (const item of plan.select) {
+    for (const item of plan.select.filter(isOutput)) {
       if (item.kind === 'star') for (const c of item.table.columns) pairs.push(`${this.param(c.name)}, ${this.column(a, c)}`)
       else if (item.kind === 'column') pairs.push(`${this.param(item.output)}, ${this.column(a, item.column)}`)
+      else if (item.kind === 'aggregate') throw new AppError('invalid_select', 'aggregates inside embeds are not supported')
       else pairs.push(`${this.param(item.output)}, (${this.embedRows(item, a, false)})`)
     }
     return `JSON_OBJECT(${pairs.join(', ')})`
@@ -181,15 +205,17 @@ export class MysqlCompiler extends Compiler {
   private embedRows(embed: PlannedEmbed, parent: string, existsOnly: boolean): string {
     const child = embed.child
     const c = this.alias()
-    const join = embed.relationship.pairs.map(([p, col]) => `${this.column(c, col)} = ${this.column(parent, p)}`)
-    const where = [...join, ...this.where(child.where, c)]
-    const from = ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
-    if (existsOnly) return `SELECT 1${from}`
+    // `?` placeholders are numbered by position: every part is built in the order it appears in the text
+    const from = () => {
+      const where = [...this.relationshipConditions(embed.relationship, c, parent), ...this.where(child.where, c)]
+      return ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
+    }
+    if (existsOnly) return `SELECT 1${from()}`
     const object = this.jsonObject(child, c)
-    if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from} LIMIT 1`
+    if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from()} LIMIT 1`
     const order = child.order.length ? this.orderBy(child.order, c) : ''
     const limit = child.limit !== undefined || child.offset ? ` LIMIT ${child.offset ? `${this.param(child.offset)}, ` : ''}${this.param(child.limit ?? 1e15)}` : ''
-    return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from}`
+    return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from()}`
   }
 
   private compileGroup(plan: PlannedRead): Statement {
@@ -258,6 +284,11 @@ export class MysqlCompiler extends Compiler {
     return this.statement(kind === 'function' ? `SELECT ${target}(${list}) AS v` : `CALL ${target}(${list})`)
   }
 }
+
+/** empty embeds (`authors()`) filter rows but are not part of them */
+const isOutput = (item: PlannedSelect) => item.kind !== 'embed' || !item.empty
+
+const isAggregated = (plan: PlannedRead) => plan.select.some((s) => s.kind === 'aggregate')
 
 function scalarOf(v: PlannedCondition['value']): unknown {
   return v.kind === 'scalar' ? v.value : v.kind === 'list' ? v.values[0] : v.kind === 'is' ? v.value : v.query

@@ -10,7 +10,7 @@
 import type { JsonStep } from '../ast.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
 import type { Statement } from '../../sources/driver.js'
-import type { PlannedCondition, PlannedDelete, PlannedEmbed, PlannedInsert, PlannedOrder, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
+import type { PlannedAggregate, PlannedCondition, PlannedDelete, PlannedEmbed, PlannedInsert, PlannedOrder, PlannedRead, PlannedRpc, PlannedUpdate } from '../plan/types.js'
 import { AppError } from '../../errors/app-error.js'
 import { COMPARISON, Compiler, likePattern } from './compiler.js'
 
@@ -20,10 +20,20 @@ const TEXTUAL = new Set(['string'])
 const PATTERN_OPS: Record<string, string> = { like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*' }
 
 interface InnerRead {
-  /** SELECT … FROM … WHERE … ORDER … LIMIT … */
+  /** SELECT … FROM … WHERE … [GROUP BY …] ORDER … LIMIT … */
   select: string
   /** FROM … WHERE … (for counts over the same rows) */
   fromWhere: string
+  /** ` GROUP BY …` when the select has aggregates and columns to group by, else '' */
+  groupBy: string
+  /** aggregates with nothing to group by: always exactly one row */
+  oneRow: boolean
+}
+
+/** rows a count counts: the groups when the select aggregates */
+function countOf(inner: InnerRead): string {
+  if (inner.oneRow) return 'SELECT 1::bigint'
+  return inner.groupBy ? `SELECT count(*) FROM (SELECT 1 ${inner.fromWhere}${inner.groupBy}) _g` : `SELECT count(*) ${inner.fromWhere}`
 }
 
 /** a value as PostgreSQL should receive it for a column: JSON columns get JSON text */
@@ -96,7 +106,7 @@ export class PostgresCompiler extends Compiler {
   compileRead(plan: PlannedRead, opts: { from?: string; exactCount?: boolean } = {}): Statement {
     if (plan.group) return this.compileGroup(plan)
     const inner = this.readInner(plan, opts.from ?? this.table(plan.table))
-    const total = opts.exactCount ? `, (SELECT count(*) ${inner.fromWhere}) AS total` : ''
+    const total = opts.exactCount ? `, (${countOf(inner)}) AS total` : ''
     return this.statement(`SELECT ${this.aggregate(plan)} AS body, count(*)::int AS rows${total} FROM (${inner.select}) _r`)
   }
 
@@ -109,13 +119,13 @@ export class PostgresCompiler extends Compiler {
 
   compileCount(plan: PlannedRead): Statement {
     const inner = this.readInner({ ...plan, order: [], limit: undefined, offset: undefined }, this.table(plan.table))
-    return this.statement(`SELECT count(*) ${inner.fromWhere}`)
+    return this.statement(countOf(inner))
   }
 
   /** the planner's row estimate (Prefer: count=planned); `from` replaces the table (a function call) */
   compileEstimate(plan: PlannedRead, from = this.table(plan.table)): Statement {
     const inner = this.readInner({ ...plan, order: [], limit: undefined, offset: undefined }, from)
-    return this.statement(`EXPLAIN (FORMAT JSON) SELECT 1 ${inner.fromWhere}`)
+    return this.statement(`EXPLAIN (FORMAT JSON) SELECT 1 ${inner.fromWhere}${inner.groupBy}`)
   }
 
   private aggregate(plan: PlannedRead): string {
@@ -125,6 +135,7 @@ export class PostgresCompiler extends Compiler {
   private readInner(plan: PlannedRead, from: string, joinOn?: (alias: string) => string[]): InnerRead {
     const a = this.alias()
     const columns: string[] = []
+    const groups: string[] = []
     const joins: string[] = []
     const innerConditions: string[] = []
     const embedAlias = new Map<PlannedEmbed, string>()
@@ -132,25 +143,42 @@ export class PostgresCompiler extends Compiler {
       if (item.kind === 'star') columns.push(`${this.quote(a)}.*`)
       else if (item.kind === 'column') {
         const expr = this.field(a, item.column, item.json)
-        columns.push(`${item.cast ? `CAST(${expr} AS ${item.cast})` : expr} AS ${this.quote(item.output)}`)
+        const value = item.cast ? `CAST(${expr} AS ${item.cast})` : expr
+        groups.push(value)
+        columns.push(`${value} AS ${this.quote(item.output)}`)
+      } else if (item.kind === 'aggregate') {
+        columns.push(`${this.aggregateExpr(item, a)} AS ${this.quote(item.output)}`)
+      } else if (item.empty && !item.inner && !item.nullFilter) {
+        continue // `authors()` that filters nothing: no join at all
       } else {
         const e = this.alias('e')
         embedAlias.set(item, e)
         joins.push(this.embedJoin(item, a, e))
-        columns.push(`${this.quote(e)}.v AS ${this.quote(item.output)}`)
-        if (item.inner) innerConditions.push(item.relationship.cardinality === 'many-to-one' ? `${this.quote(e)}.v IS NOT NULL` : `json_array_length(${this.quote(e)}.v) > 0`)
+        if (!item.empty) columns.push(`${this.quote(e)}.v AS ${this.quote(item.output)}`)
+        const found = item.relationship.cardinality === 'many-to-one' ? `${this.quote(e)}.v IS NOT NULL` : `json_array_length(${this.quote(e)}.v) > 0`
+        if (item.inner || item.nullFilter === 'not-null') innerConditions.push(found)
+        if (item.nullFilter === 'null') innerConditions.push(`NOT (${found})`)
       }
     }
     if (!columns.length) columns.push(`${this.quote(a)}.*`)
     const conditions = [...(joinOn?.(a) ?? []), ...this.where(plan.where, a), ...innerConditions]
     const fromWhere = `FROM ${from} AS ${this.quote(a)}${joins.join('')}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`
+    const grouped = plan.select.some((s) => s.kind === 'aggregate')
+    const groupBy = grouped && groups.length ? ` GROUP BY ${groups.join(', ')}` : ''
     const order = this.orderBy(plan.order, a, (o) => this.embedOrderExpr(o, embedAlias))
-    return { select: `SELECT ${columns.join(', ')} ${fromWhere}${order}${this.limitOffset(plan.limit, plan.offset)}`, fromWhere }
+    return { select: `SELECT ${columns.join(', ')} ${fromWhere}${groupBy}${order}${this.limitOffset(plan.limit, plan.offset)}`, fromWhere, groupBy, oneRow: grouped && !groups.length }
+  }
+
+  /** `sum("t0"."total")`, `count(*)`, with the casts PostgREST allows before and after */
+  private aggregateExpr(item: PlannedAggregate, a: string): string {
+    let input = item.column ? this.field(a, item.column, item.json) : '*'
+    if (item.inputCast) input = `CAST(${input} AS ${item.inputCast})`
+    const expr = `${item.fn}(${input})`
+    return item.cast ? `CAST(${expr} AS ${item.cast})` : expr
   }
 
   private embedJoin(embed: PlannedEmbed, parent: string, e: string): string {
-    const pairs = embed.relationship.pairs
-    const inner = this.readInner(embed.child, this.table(embed.child.table), (child) => pairs.map(([p, c]) => `${this.column(child, c)} = ${this.column(parent, p)}`))
+    const inner = this.readInner(embed.child, this.table(embed.child.table), (child) => this.relationshipConditions(embed.relationship, child, parent))
     const row = this.alias('_e')
     const value = embed.relationship.cardinality === 'many-to-one' ? `row_to_json(${row})` : `coalesce(json_agg(${row}), '[]'::json)`
     return ` LEFT JOIN LATERAL (SELECT ${value} AS v FROM (${inner.select}) AS ${row}) AS ${this.quote(e)} ON TRUE`
@@ -218,7 +246,12 @@ export class PostgresCompiler extends Compiler {
 
   /** Prefer: missing=default — keys absent from a row take the column default instead of NULL */
   private rowsWithDefaults(plan: PlannedInsert): string {
+    // a column every row names needs no per-row test; when that is every column, the rows are dense and take
+    // the one-pass statement (a per-row jsonb_populate_record is markedly slower: bench/README.md)
+    const sparse = new Set(plan.columns.filter((c) => plan.rows.some((r) => !Object.hasOwn(r, c.name))))
+    if (!sparse.size) return this.rowsFromJson(plan)
     const values = plan.columns.map((c) => {
+      if (!sparse.has(c)) return `_p.${this.quote(c.name)}`
       // the default expression comes from the database's own catalog, never from the request
       const fallback = c.default ?? 'NULL'
       return `CASE WHEN _j.r ? ${this.param(c.name)} THEN _p.${this.quote(c.name)} ELSE ${fallback} END`

@@ -77,10 +77,19 @@ export function parseColumns(columns: string | string[] | undefined): SelectItem
   if (columns === undefined || columns === null) return [{ kind: 'star' }]
   if (Array.isArray(columns)) {
     if (columns.some((c) => typeof c !== 'string')) throw new AppError('invalid_select', 'columns must be a string or an array of strings')
-    return columns.length ? parseSelect(columns.join(',')) : [{ kind: 'star' }]
+    return columns.length ? withoutAggregates(parseSelect(columns.join(','))) : [{ kind: 'star' }]
   }
   if (typeof columns !== 'string') throw new AppError('invalid_select', 'columns must be a string or an array of strings')
-  return parseSelect(columns)
+  return withoutAggregates(parseSelect(columns))
+}
+
+/** Athena bodies group with group_by / aggregation_column; PostgREST's count()/sum() items are /rest/v1's */
+function withoutAggregates(items: SelectItem[]): SelectItem[] {
+  const found = (list: SelectItem[]): boolean => list.some((s) => s.kind === 'aggregate' || (s.kind === 'embed' && found(s.select)))
+  if (found(items)) {
+    throw new AppError('aggregates_not_supported', 'aggregate functions are not supported in columns', { hint: 'use group_by with aggregation_column, or /rest/v1 with select=…,count()' })
+  }
+  return items
 }
 
 export function parseConditions(conditions: AthenaCondition[] | undefined): Filter[] {

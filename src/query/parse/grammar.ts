@@ -9,17 +9,19 @@
 import { AppError } from '../../errors/app-error.js'
 import type { ErrorCode } from '../../errors/codes.js'
 import {
-  OPERATORS, type Condition, type EmbedItem, type FieldRef, type Filter, type FilterValue, type JsonStep,
+  OPERATORS, type AggregateFn, type AggregateItem, type Condition, type EmbedItem, type FieldRef, type Filter, type FilterValue, type JsonStep,
   type LogicalFilter, type Operator, type OrderTerm, type SelectItem,
 } from '../ast.js'
 import { MAX_IN_LIST, MAX_NESTING, inListTooLong, nestingTooDeep } from '../input-limits.js'
 
 const OPERATOR_SET = new Set<string>(OPERATORS)
-const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/
+// letters of any script, as PostgreSQL allows in unquoted names (PostgREST does the same)
+// and inner spaces, as supabase-js sends a filter on "Full Name" unquoted (select lists drop spaces before this)
+const IDENT = /^[\p{L}_](?:[\p{L}\p{N}_$ ]*[\p{L}\p{N}_$])?$/u
 const CAST = /^[A-Za-z_][A-Za-z0-9_ ]*(\[\])?$/
-// PostgREST aggregate select items, recognised so they can be refused clearly rather than parsed as an embed
-// named `count` or a relationship `total.sum`: `count()`, `total.sum()`, `amount.avg()::int`
-const AGGREGATE = /^(?:[^()]+\.)?(count|sum|avg|min|max)\(\)(?:::[^()]*)?$/i
+// PostgREST aggregate select items (not an embed named `count` nor a relationship `total.sum`):
+// `count()`, `total.sum()`, `amount::int.avg()::text` → [column text, function, result cast]
+const AGGREGATE = /^(?:([^()]+)\.)?(count|sum|avg|min|max)\(\)(?:::([^()]*))?$/i
 
 const fail = (code: ErrorCode, message: string, hint?: string): never => {
   throw new AppError(code, message, hint ? { hint } : {})
@@ -132,11 +134,8 @@ function parseSelectItem(part: string, whole: string): SelectItem {
     alias = identifier(part.slice(0, colon), 'alias')
     body = part.slice(colon + 1)
   }
-  if (AGGREGATE.test(body)) {
-    throw new AppError('aggregates_not_supported', `"${part}": aggregate functions are not supported in select`, {
-      hint: 'aggregate in a view or a database function and read that instead',
-    })
-  }
+  const aggregate = AGGREGATE.exec(body)
+  if (aggregate) return parseAggregate(aggregate, alias)
   const paren = body.indexOf('(')
   if (paren >= 0 && !body.startsWith('"')) {
     if (!body.endsWith(')')) fail('invalid_select', `"${part}": an embed must end with ")"`)
@@ -156,7 +155,8 @@ function parseSelectItem(part: string, whole: string): SelectItem {
       else embed.hint = identifier(mod, 'relationship hint')
     }
     const inside = body.slice(paren + 1, -1)
-    embed.select = inside === '' ? [{ kind: 'star' }] : splitTop(inside).map((p) => parseSelectItem(p, whole))
+    if (inside === '') embed.empty = true
+    embed.select = inside === '' ? [] : splitTop(inside).map((p) => parseSelectItem(p, whole))
     return embed
   }
   let cast: string | undefined
@@ -168,6 +168,22 @@ function parseSelectItem(part: string, whole: string): SelectItem {
   }
   if (/\(\)$/.test(body)) fail('invalid_select', `"${part}" is not a column; only the aggregates count, sum, avg, min and max take "()"`)
   return { kind: 'column', field: parseField(body, 'invalid_select'), alias, cast }
+}
+
+function parseAggregate([, target, fn, cast]: RegExpExecArray, alias: string | undefined): AggregateItem {
+  const item: AggregateItem = { kind: 'aggregate', fn: fn.toLowerCase() as AggregateFn, alias }
+  if (cast !== undefined) item.cast = castName(cast)
+  if (target !== undefined) {
+    const castAt = target.lastIndexOf('::')
+    if (castAt > 0) item.inputCast = castName(target.slice(castAt + 2))
+    item.field = parseField(castAt > 0 ? target.slice(0, castAt) : target, 'invalid_select')
+  } else if (item.fn !== 'count') fail('invalid_select', `"${fn}()" needs a column: write column.${fn}()`)
+  return item
+}
+
+function castName(cast: string): string {
+  if (!CAST.test(cast)) fail('invalid_select', `"${cast}" is not a valid type to cast to`)
+  return cast
 }
 
 /** the alias separator is a single ':' before any '::' cast and outside quotes/parentheses */

@@ -3,7 +3,7 @@
 // Framework-free (plain header records) and syntax only: names are checked by the planner. The result is frozen.
 import { parse as parseCsv } from 'csv-parse/sync'
 import { AppError } from '../../errors/app-error.js'
-import type { DeleteQuery, InsertQuery, ReadQuery, RelationRef, RpcQuery, UpdateQuery } from '../ast.js'
+import type { DeleteQuery, InsertQuery, ReadQuery, RelationRef, RpcQuery, SelectItem, UpdateQuery } from '../ast.js'
 import { deepFreeze } from '../freeze.js'
 import { parseAccept, type Output } from './accept.js'
 import { parsePostgrestQuery, queryPairs } from './postgrest.js'
@@ -26,6 +26,15 @@ export interface PostgrestRequest {
 export interface PostgrestOptions {
   /** rest.maxRows: the server's cap on the rows of a read or of a set-returning function */
   maxRows?: number
+  /** rest.aggregatesEnabled: false refuses count()/sum()/… in select (PostgREST db-aggregates-enabled) */
+  aggregates?: boolean
+}
+
+/** PostgREST's answer when aggregates are turned off: the select is refused before anything runs */
+function checkAggregates(select: SelectItem[], opts: PostgrestOptions): void {
+  if (opts.aggregates !== false) return
+  const used = (items: SelectItem[]): boolean => items.some((s) => s.kind === 'aggregate' || (s.kind === 'embed' && used(s.select)))
+  if (used(select)) throw new AppError('aggregates_not_supported', 'use of aggregate functions is not allowed', { hint: 'aggregates are turned off on this server (rest.aggregatesEnabled)' })
 }
 
 export interface ParsedRead {
@@ -69,6 +78,7 @@ export function parsePostgrestRead(req: PostgrestRequest & { method: 'GET' | 'HE
   const output = parseAccept(headerValue(req.headers, 'accept'))
   const q = parsePostgrestQuery(queryPairs(req.url))
   const prefs = parsePrefer(req.headers.prefer)
+  checkAggregates(q.select, opts)
   const window = requestWindow(req.headers, q, opts.maxRows)
   const ast: ReadQuery = {
     kind: 'read', relation: relationOf(req.method, req.target, req.headers), select: q.select, where: q.where, order: q.order,
@@ -82,8 +92,16 @@ function representation(headers: RequestHeaders, prefs: Preferences): Output | u
   return prefs.return === 'representation' ? parseAccept(headerValue(headers, 'accept')) : undefined
 }
 
-/** JSON object/array, or CSV with a header row (empty fields are NULL) */
-function rowsOf(body: unknown): Record<string, unknown>[] {
+const isJson = (headers: RequestHeaders) => /json/i.test(headerValue(headers, 'content-type') ?? '')
+
+/**
+ * JSON object/array, or CSV with a header row (empty fields are NULL). A JSON body that is a bare scalar
+ * (`42`, `"x"`, `true`) reaches here coerced to text by the schema's union: it is refused, never read as CSV.
+ */
+function rowsOf(body: unknown, headers: RequestHeaders): Record<string, unknown>[] {
+  if (typeof body === 'string' && isJson(headers)) {
+    throw new AppError('invalid_request', 'the JSON body must be an object or an array of objects, not a bare value', { hint: 'send {"column": value} or [{…}, {…}]' })
+  }
   if (typeof body === 'string') {
     try {
       return parseCsv(body, { columns: true, skip_empty_lines: true, cast: (value) => (value === '' ? null : value) }) as Record<string, unknown>[]
@@ -107,7 +125,7 @@ export function parsePostgrestInsert(req: PostgrestRequest): ParsedWrite<InsertQ
   const ast: InsertQuery = {
     kind: 'insert',
     relation: relationOf('POST', req.target, req.headers),
-    rows: rowsOf(req.body),
+    rows: rowsOf(req.body, req.headers),
     columns: q.columns,
     missing: prefs.missing === 'default' ? 'default' : 'null',
     onConflict: prefs.resolution ? { columns: q.onConflict, action: prefs.resolution === 'ignore-duplicates' ? 'ignore' : 'merge' } : undefined,
@@ -158,6 +176,7 @@ export function parsePostgrestRpc(req: PostgrestRpcRequest, opts: PostgrestOptio
   const prefs = parsePrefer(req.headers.prefer)
   const body = req.method === 'POST' ? ((req.body as Record<string, unknown> | undefined) ?? {}) : undefined
   const { args, query } = splitRpcArguments(queryPairs(req.url), body, req.argumentNames)
+  checkAggregates(query.select, opts)
   const window = requestWindow(req.headers, query)
   const ast: RpcQuery = {
     kind: 'rpc', fn: { name: req.target }, args, select: query.select, where: query.where, order: query.order,

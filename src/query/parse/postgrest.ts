@@ -133,6 +133,7 @@ export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string>
     })
   }
   for (const apply of embedOptions) apply()
+  if (select.some((s) => s.kind === 'embed')) out.where = takeEmbedNullFilters(select, out.where)
   // filters are few on every ordinary request: the walk only runs when logic trees or embeds could hide many
   if (out.where.length > MAX_CONDITIONS) throw tooManyConditions(out.where.length)
   if (out.where.some((f) => f.kind !== 'cond') || out.select.some((s) => s.kind === 'embed')) {
@@ -140,6 +141,23 @@ export function parsePostgrestQuery(pairs: QueryPairs, skip: ReadonlySet<string>
     if (count > MAX_CONDITIONS) throw tooManyConditions(count)
   }
   return out
+}
+
+/**
+ * `authors=is.null` / `authors=not.is.null` where `authors` is an embed of the same select list: not a column
+ * filter but a condition on the embed (PostgREST's null filtering on embedded resources), moved onto it.
+ * Applies at every level: `books.authors=is.null` inside a `books(…)` embed.
+ */
+function takeEmbedNullFilters(select: SelectItem[], where: Filter[]): Filter[] {
+  const embeds = select.filter((s): s is EmbedItem => s.kind === 'embed')
+  for (const embed of embeds) embed.where = takeEmbedNullFilters(embed.select, embed.where)
+  return where.filter((f) => {
+    if (f.kind !== 'cond' || f.op !== 'is' || f.field.json.length || f.value.kind !== 'is' || f.value.value !== 'null') return true
+    const embed = embeds.find((e) => (e.alias ?? e.name) === f.field.column)
+    if (!embed) return true
+    embed.nullFilter = f.negated ? 'not-null' : 'null'
+    return false
+  })
 }
 
 function embedConditions(items: SelectItem[]): number {

@@ -2,11 +2,11 @@
 // Passes run in order: resolveTable → planSelect (with embeds) → planFilters → planOrder → checkRange.
 import { AppError } from '../../errors/app-error.js'
 import type { ColumnInfo, TableInfo } from '../../sources/schema.js'
-import type { EmbedItem, Filter, FieldRef, OrderTerm, ReadQuery, RelationRef, SelectItem } from '../ast.js'
+import type { AggregateItem, EmbedItem, Filter, FieldRef, OrderTerm, ReadQuery, RelationRef, SelectItem } from '../ast.js'
 import { displayName } from '../dialect.js'
 import { resolveRelationship } from './resolve-relationship.js'
 import { didYouMean } from './suggest.js'
-import type { PlanContext, PlannedEmbed, PlannedFilter, PlannedGroup, PlannedOrder, PlannedRead, PlannedSelect } from './types.js'
+import type { PlanContext, PlannedAggregate, PlannedEmbed, PlannedFilter, PlannedGroup, PlannedOrder, PlannedRead, PlannedSelect } from './types.js'
 
 // Types a select may cast to; casts are written into SQL, so only known names are accepted.
 const CASTABLE = new Set([
@@ -80,6 +80,13 @@ export function planReadOn(ctx: PlanContext, table: TableInfo, ast: Omit<ReadQue
   }
 }
 
+function checkCast(ctx: PlanContext, cast: string | undefined): string | undefined {
+  if (cast === undefined) return undefined
+  if (!ctx.caps.casts) throw new AppError('unsupported_feature', `casts ("::${cast}") are not supported on ${displayName(ctx.caps)} sources`)
+  if (!CASTABLE.has(cast.toLowerCase())) throw new AppError('invalid_select', `cannot cast to "${cast}"`, { hint: `castable types: ${[...CASTABLE].join(', ')}` })
+  return cast.toLowerCase()
+}
+
 export function planSelect(ctx: PlanContext, table: TableInfo, items: SelectItem[]): PlannedSelect[] {
   const out: PlannedSelect[] = []
   for (const item of items) {
@@ -87,15 +94,43 @@ export function planSelect(ctx: PlanContext, table: TableInfo, items: SelectItem
     else if (item.kind === 'column') {
       const column = resolveColumn(ctx, table, item.field.column)
       checkJsonPath(ctx, column, item.field)
-      if (item.cast !== undefined) {
-        if (!ctx.caps.casts) throw new AppError('unsupported_feature', `casts ("::${item.cast}") are not supported on ${displayName(ctx.caps)} sources`)
-        if (!CASTABLE.has(item.cast.toLowerCase())) throw new AppError('invalid_select', `cannot cast to "${item.cast}"`, { hint: `castable types: ${[...CASTABLE].join(', ')}` })
-      }
       const output = item.alias ?? (item.field.json.length ? item.field.json[item.field.json.length - 1].key : column.name)
-      out.push({ kind: 'column', column, json: item.field.json, cast: item.cast?.toLowerCase(), output })
-    } else out.push(planEmbed(ctx, table, item))
+      out.push({ kind: 'column', column, json: item.field.json, cast: checkCast(ctx, item.cast), output })
+    } else if (item.kind === 'aggregate') out.push(planAggregate(ctx, table, item))
+    else out.push(planEmbed(ctx, table, item))
   }
+  if (out.some((s) => s.kind === 'aggregate')) checkGrouping(out)
   return out
+}
+
+const NUMERIC_CASTS = /^(int|int2|int4|int8|integer|smallint|bigint|numeric|decimal|real|float4|float8|double precision|interval)$/
+
+/** `count()`, `total.sum()`: sum and avg need numbers (a cast before aggregating can make them so) */
+function planAggregate(ctx: PlanContext, table: TableInfo, item: AggregateItem): PlannedAggregate {
+  const planned: PlannedAggregate = { kind: 'aggregate', fn: item.fn, json: [], output: item.alias ?? item.fn }
+  if (item.field) {
+    const column = resolveColumn(ctx, table, item.field.column)
+    checkJsonPath(ctx, column, item.field)
+    planned.column = column
+    planned.json = item.field.json
+    planned.inputCast = checkCast(ctx, item.inputCast)
+    const numeric = planned.inputCast ? NUMERIC_CASTS.test(planned.inputCast) : column.category === 'number' && !item.field.json.length
+    if ((item.fn === 'sum' || item.fn === 'avg') && !numeric) {
+      throw new AppError('invalid_select', `${item.fn}() needs a numeric column; "${column.name}" is ${column.type}`, { hint: `cast it first: ${column.name}::numeric.${item.fn}()` })
+    }
+  }
+  planned.cast = checkCast(ctx, item.cast)
+  return planned
+}
+
+/** with aggregates, the other items are the groups: plain columns only, so every output is one value per group */
+function checkGrouping(select: PlannedSelect[]): void {
+  const other = select.find((s) => s.kind === 'star' || s.kind === 'embed')
+  if (other) {
+    throw new AppError('invalid_select', `aggregates group by the other selected columns, so ${other.kind === 'star' ? '"*"' : `the embed "${other.output}"`} cannot be selected beside them`, {
+      hint: 'name the columns to group by, e.g. select=status,total.sum()',
+    })
+  }
 }
 
 function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): PlannedEmbed {
@@ -107,6 +142,9 @@ function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): Planned
   if (toMany && (item.order.length || item.limit !== undefined || item.offset) && !ctx.caps.embedOrderLimit) {
     throw new AppError('unsupported_feature', `ordering or limiting embedded lists is not supported on ${displayName(ctx.caps)} sources`)
   }
+  if (item.select.some((s) => s.kind === 'aggregate')) {
+    throw new AppError('invalid_select', `aggregates inside the embed "${item.alias ?? item.name}" are not supported`, { hint: 'aggregate on the top-level resource, or read the embedded table directly' })
+  }
   const child = planReadOn(ctx, relationship.target, {
     select: item.select,
     where: item.where,
@@ -114,7 +152,9 @@ function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): Planned
     limit: item.limit,
     offset: item.offset,
   })
-  return { kind: 'embed', output: item.alias ?? item.name, relationship, inner: item.inner, child }
+  const planned: PlannedEmbed = { kind: 'embed', output: item.alias ?? item.name, relationship, inner: item.inner, child, empty: item.empty ?? false }
+  if (item.nullFilter) planned.nullFilter = item.nullFilter
+  return planned
 }
 
 export function planFilters(ctx: PlanContext, table: TableInfo, filters: Filter[]): PlannedFilter[] {

@@ -3,6 +3,7 @@
 //   customers → orders(id)            one-to-many through the same key
 //   messages → from:sender_id(name)   many-to-one picked by the FK column
 //   messages → customers!receiver_id(name)  two keys to customers; the hint picks one
+//   books → authors(name)             many-to-many through a junction table (book_authors)
 import { AppError } from '../../errors/app-error.js'
 import type { ForeignKey, TableInfo } from '../../sources/schema.js'
 import type { EmbedItem } from '../ast.js'
@@ -20,8 +21,38 @@ function oneToMany(ctx: PlanContext, fk: ForeignKey): Relationship | undefined {
   return target && { cardinality: 'one-to-many', fk, target, pairs: fk.refColumns.map((c, i) => [c, fk.columns[i]]) }
 }
 
+/**
+ * many-to-many: a table (not `from`, not the target) with one key to `from` and one to a table named `name`,
+ * both within its primary key, as PostgREST finds junctions.
+ *   books → authors(name) through book_authors (book_id → books, author_id → authors)
+ */
+function manyToMany(ctx: PlanContext, from: TableInfo, name: string, hint: string | undefined): Relationship[] {
+  const found: Relationship[] = []
+  const inKey = (j: TableInfo, fk: ForeignKey) => fk.columns.every((c) => j.primaryKey.includes(c))
+  for (const toParent of from.referencedBy) {
+    const junction = ctx.schema.findTable(toParent.table, toParent.schema)
+    if (!junction || junction === from || !inKey(junction, toParent)) continue
+    if (hint && hint !== junction.name && hint !== toParent.name) continue
+    for (const toTarget of junction.foreignKeys) {
+      if (toTarget === toParent || toTarget.refTable !== name || !inKey(junction, toTarget)) continue
+      const target = ctx.schema.findTable(toTarget.refTable, toTarget.refSchema)
+      if (!target || target === junction) continue
+      found.push({
+        cardinality: 'many-to-many', fk: toTarget, target, pairs: [],
+        through: {
+          table: junction,
+          parentPairs: toParent.refColumns.map((c, i) => [c, toParent.columns[i]]),
+          targetPairs: toTarget.columns.map((c, i) => [c, toTarget.refColumns[i]]),
+        },
+      })
+    }
+  }
+  return found
+}
+
 const describe = (r: Relationship) =>
-  `${r.target.name}!${r.fk.name} (${r.cardinality}, ${r.cardinality === 'many-to-one' ? r.fk.columns.join(',') : `${r.target.name}.${r.fk.columns.join(',')}`})`
+  r.through ? `${r.target.name}!${r.through.table.name} (many-to-many)`
+    : `${r.target.name}!${r.fk.name} (${r.cardinality}, ${r.cardinality === 'many-to-one' ? r.fk.columns.join(',') : `${r.target.name}.${r.fk.columns.join(',')}`})`
 
 export function resolveRelationship(ctx: PlanContext, from: TableInfo, embed: EmbedItem): Relationship {
   const { name, hint } = embed
@@ -40,6 +71,8 @@ export function resolveRelationship(ctx: PlanContext, from: TableInfo, embed: Em
     }
   }
   if (hint) candidates = candidates.filter((r) => r.fk.name === hint || single(r.fk, hint) || r.target.name === hint)
+  // through a junction only when no key joins the two directly (or a hint names the junction)
+  if (candidates.length === 0) candidates = manyToMany(ctx, from, name, hint)
   if (candidates.length === 1) return candidates[0]
   if (candidates.length === 0) {
     const names = [
@@ -51,7 +84,7 @@ export function resolveRelationship(ctx: PlanContext, from: TableInfo, embed: Em
     })
   }
   throw new AppError('ambiguous_relationship', `more than one relationship between "${from.name}" and "${name}"`, {
-    hint: `pick one with a hint, e.g. ${name}!${candidates[0].fk.name}(...)`,
+    hint: `pick one with a hint, e.g. ${name}!${candidates[0].through?.table.name ?? candidates[0].fk.name}(...)`,
     detail: candidates.map(describe).join('; '),
   })
 }

@@ -1,15 +1,26 @@
 // The planned query: every name resolved against the schema cache, ready for a dialect compiler.
 import type { ColumnInfo, DbSchema, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
 import type { DialectCapabilities } from '../dialect.js'
-import type { CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
+import type { AggregateFn, CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
 
 export interface Relationship {
-  /** many-to-one (this row points at one row) or one-to-many */
-  cardinality: 'many-to-one' | 'one-to-many'
+  /** many-to-one (this row points at one row), one-to-many, or many-to-many through a junction table */
+  cardinality: 'many-to-one' | 'one-to-many' | 'many-to-many'
+  /** the key the relationship follows; for many-to-many, the junction's key to the embedded table */
   fk: ForeignKey
-  /** pairs of [column on the parent side, column on the embedded side] */
+  /** pairs of [column on the parent side, column on the embedded side]; empty for many-to-many */
   pairs: Array<[string, string]>
   target: TableInfo
+  /** many-to-many: the junction table, joined to the parent and to the embedded table by its two keys */
+  through?: Junction
+}
+
+export interface Junction {
+  table: TableInfo
+  /** [parent column, junction column] */
+  parentPairs: Array<[string, string]>
+  /** [junction column, embedded column] */
+  targetPairs: Array<[string, string]>
 }
 
 export interface PlannedColumn {
@@ -32,9 +43,25 @@ export interface PlannedEmbed {
   relationship: Relationship
   inner: boolean
   child: PlannedRead
+  /** `authors()`: used for filtering only, absent from the output */
+  empty: boolean
+  /** `authors=is.null` (parent rows with no match: an anti-join) or `authors=not.is.null` (rows with one) */
+  nullFilter?: 'null' | 'not-null'
 }
 
-export type PlannedSelect = PlannedColumn | PlannedStar | PlannedEmbed
+/** an aggregate over the rows of each group; the plan's column items are the groups (GROUP BY) */
+export interface PlannedAggregate {
+  kind: 'aggregate'
+  fn: AggregateFn
+  /** absent for `count()` */
+  column?: ColumnInfo
+  json: JsonStep[]
+  inputCast?: string
+  cast?: string
+  output: string
+}
+
+export type PlannedSelect = PlannedColumn | PlannedStar | PlannedEmbed | PlannedAggregate
 
 export interface PlannedCondition {
   kind: 'cond'

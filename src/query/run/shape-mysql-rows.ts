@@ -1,7 +1,7 @@
 // Gives MySQL/MariaDB rows the JSON types PostgreSQL's to_json would: parses JSON text (MariaDB JSON columns,
 // embedded objects built by JSON_OBJECT), turns 0/1 booleans into true/false and timestamps into ISO-8601.
 import type { ColumnInfo } from '../../sources/schema.js'
-import type { PlannedRead } from '../plan/types.js'
+import type { PlannedAggregate, PlannedRead } from '../plan/types.js'
 
 type Row = Record<string, unknown>
 
@@ -38,13 +38,21 @@ function stripNulls(value: unknown): unknown {
   return value
 }
 
+/** min and max keep their column's typing; counts, sums and averages are numbers, as PostgreSQL's JSON has them */
+function shapeAggregate(item: PlannedAggregate, value: unknown): unknown {
+  if ((item.fn === 'min' || item.fn === 'max') && item.column) return shapeValue(item.column, value)
+  return typeof value === 'string' || typeof value === 'bigint' ? Number(value) : value ?? null
+}
+
 export function shapeRow(plan: PlannedRead, row: Row): Row {
   for (const item of plan.select) {
     if (item.kind === 'star') {
       for (const c of item.table.columns) if (c.name in row) row[c.name] = shapeValue(c, row[c.name])
     } else if (item.kind === 'column') {
       row[item.output] = shapeValue(item.column, row[item.output])
-    } else {
+    } else if (item.kind === 'aggregate') {
+      row[item.output] = shapeAggregate(item, row[item.output])
+    } else if (!item.empty) {
       let v = row[item.output]
       if (typeof v === 'string') v = JSON.parse(v)
       if (Array.isArray(v)) v = v.map((child) => shapeRow(item.child, child as Row))

@@ -20,6 +20,10 @@ export function serializeSelect(items: SelectItem[]): string {
   return items.map((item) => {
     if (item.kind === 'star') return '*'
     if (item.kind === 'column') return `${item.alias ? `${item.alias}:` : ''}${fieldText(item.field)}${item.cast ? `::${item.cast}` : ''}`
+    if (item.kind === 'aggregate') {
+      const target = item.field ? `${fieldText(item.field)}${item.inputCast ? `::${item.inputCast}` : ''}.` : ''
+      return `${item.alias ? `${item.alias}:` : ''}${target}${item.fn}()${item.cast ? `::${item.cast}` : ''}`
+    }
     const mods = `${item.hint ? `!${item.hint}` : ''}${item.inner ? '!inner' : ''}`
     return `${item.alias ? `${item.alias}:` : ''}${item.name}${mods}(${serializeSelect(item.select)})`
   }).join(',')
@@ -78,6 +82,10 @@ export function serializeQuery(parts: PostgrestRequestParts): string {
   const pairs: Array<[string, string]> = []
   if (parts.select) pairs.push(['select', serializeSelect(parts.select)])
   pairs.push(...serializeFilters(parts.where ?? []))
+  // null filters on top-level embeds (`authors=is.null`) travel as the filters they were parsed from
+  for (const item of parts.select ?? []) {
+    if (item.kind === 'embed' && item.nullFilter) pairs.push([item.alias ?? item.name, item.nullFilter === 'null' ? 'is.null' : 'not.is.null'])
+  }
   if (parts.order?.length) pairs.push(['order', serializeOrder(parts.order)])
   if (parts.limit !== undefined) pairs.push(['limit', String(parts.limit)])
   if (parts.offset) pairs.push(['offset', String(parts.offset)])
