@@ -6,28 +6,12 @@ import { contextOf } from '../../http/request-context.js'
 import { gatewaySuccess } from '../gateway/envelope.js'
 import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
-import { routeConfig, Selector } from './request.js'
+import { FileListFields, IdParams, Text } from './files.js'
+import { routeConfig } from './request.js'
 
-const Text = (max = 1024) => Type.String({ maxLength: max })
-const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
 const VersionParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }), version_id: Type.String({ minLength: 1, maxLength: 100 }) })
 const ForceQuery = Type.Object({ force: Type.Optional(Type.Boolean({ description: 'replace the current bytes even when the bucket does not keep them as a version' })) })
-const SearchBody = Type.Object({
-  ...Selector,
-  query: Type.Optional(Text()),
-  bucket: Type.Optional(Text(63)),
-  prefix: Type.Optional(Text()),
-  key_prefix: Type.Optional(Text()),
-  name: Type.Optional(Text()),
-  mime_type: Type.Optional(Text(255)),
-  content_type: Type.Optional(Text(255)),
-  resource_id: Type.Optional(Text(255)),
-  status: Type.Optional(Text(32)),
-  visibility: Type.Optional(Text(32)),
-  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), { maxProperties: 100 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-})
+const SearchBody = Type.Object({ ...FileListFields, query: Type.Optional(Text()) })
 type Id = { file_id: string }
 type VersionId = Id & { version_id: string }
 const tags = ['storage']

@@ -9,7 +9,7 @@ import { plural } from '../gateway/respond.js'
 import type { StorageDeps } from './deps.js'
 import { routeConfig, s3IdOf, Selector } from './request.js'
 
-const Text = (max = 1024) => Type.String({ maxLength: max })
+export const Text = (max = 1024) => Type.String({ maxLength: max })
 const Visibility = Type.Union([Type.Literal('private'), Type.Literal('organization'), Type.Literal('public')])
 const Metadata = Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), { maxProperties: 100 })
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
@@ -51,7 +51,8 @@ const UpdateFields = {
   status: Type.Optional(Text(32)),
   size_bytes: Type.Optional(Size),
 }
-const ListBody = Type.Object({
+/** what /storage/files/list filters on; /storage/files/search takes the same and a free-text query */
+export const FileListFields = {
   ...Selector,
   bucket: Type.Optional(Text(63)),
   prefix: Type.Optional(Text()),
@@ -65,7 +66,8 @@ const ListBody = Type.Object({
   metadata: Type.Optional(Metadata),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 100' })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-})
+}
+const ListBody = Type.Object(FileListFields)
 const ConfirmBody = Type.Object({
   checksum_sha256: Type.Optional(Text(64)),
   content_type: Type.Optional(Text(255)),
@@ -82,7 +84,7 @@ const CopyBody = Type.Object({
 })
 const ForceQuery = Type.Object({ force: Type.Optional(Type.Boolean({ description: 'delete: purge (record and bytes, for good); restore: even when the bytes are gone' })) })
 const UrlQuery = Type.Object({ purpose: Type.Optional(Text(32)), expires_in: Type.Optional(ExpiresIn) })
-const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
+export const IdParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 100 }) })
 
 type Id = { file_id: string }
 type UploadUrlBody = Static<typeof UploadUrlBody>
