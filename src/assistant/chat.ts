@@ -8,6 +8,7 @@ import type { ObjectStore } from '../objects/object-store.js'
 import type { ResultCap } from '../sql/run-sql.js'
 import type { Source } from '../sources/source.js'
 import { connectionOf, type ConnectionsDeps } from './connections.js'
+import type { ConnectionUser } from './database-connections.js'
 import { addTokens, NO_TOKENS, type ProviderMessage, type TokenUsage } from './provider.js'
 import type { Providers } from './providers.js'
 import { runValidated, validateSql, type QueryResults } from './run-query.js'
@@ -76,8 +77,8 @@ async function addSamples(source: Source, brief: SchemaBrief, rows: number, budg
   }
 }
 
-export async function chat(deps: AssistantDeps, owner: string, input: ChatInput, signal?: AbortSignal): Promise<ChatAnswer> {
-  const { record, source } = await connectionOf(deps, owner, input.connection_id)
+export async function chat(deps: AssistantDeps, user: ConnectionUser, input: ChatInput, signal?: AbortSignal): Promise<ChatAnswer> {
+  const { record, source } = await connectionOf(deps, user, input.connection_id)
   assertDialect(source, input.dialect)
   return askSource(deps, source, { prompt: input.prompt, provider: input.provider, allowWrites: record.allow_writes, execute: input.auto_execute === true, maxRows: input.max_rows }, signal)
 }
@@ -127,8 +128,8 @@ export async function askSource(deps: AssistantDeps, source: Source, opts: AskOp
 }
 
 /** hand-written SQL: the same validation and rights as generated SQL */
-export async function execute(deps: AssistantDeps, owner: string, input: { connection_id: string; sql: string; max_rows?: number }, signal?: AbortSignal): Promise<{ results: QueryResults }> {
-  const { record, source } = await connectionOf(deps, owner, input.connection_id)
+export async function execute(deps: AssistantDeps, user: ConnectionUser, input: { connection_id: string; sql: string; max_rows?: number }, signal?: AbortSignal): Promise<{ results: QueryResults }> {
+  const { record, source } = await connectionOf(deps, user, input.connection_id)
   const sql = input.sql.trim().replace(/;\s*$/, '')
   if (!sql) throw new AppError('invalid_request', 'sql must hold one statement')
   if (sql.includes('\u0000')) throw new AppError('invalid_request', 'sql must not contain NUL characters')

@@ -6,6 +6,7 @@ import { createClient, deleteClient, type ClientsDeps } from '../clients/clients
 import { AppError } from '../errors/app-error.js'
 import type { Source } from '../sources/source.js'
 import { deleteConnectionRow, findConnection, insertConnection, type ConnectionRecord } from './connections-store.js'
+import { findDatabaseConnection, type ConnectionUser } from './database-connections.js'
 
 export type ConnectionsDeps = ClientsDeps
 
@@ -69,11 +70,24 @@ const notFound = (name: string) => new AppError('assistant_connection_not_found'
   hint: 'POST /api/connections creates one; connections are seen only by the user who created them',
 })
 
-/** the caller's connection, or a 404 (also for another user's) */
-export async function connectionOf(deps: ConnectionsDeps, owner: string, name: string): Promise<{ record: ConnectionRecord; source: Source }> {
-  const record = typeof name === 'string' && NAME.test(name) ? await findConnection(deps.catalog, owner, name) : undefined
-  if (!record) throw notFound(String(name))
-  const source = deps.registry.get(record.client_name)
+/** what chat, execute and describe need of a connection, whichever kind it is */
+export interface ResolvedConnection {
+  name: string
+  provider: 'postgres' | 'mysql'
+  allow_writes: boolean
+  /** a connection the user created, or a provisioned database of one of their teams */
+  origin: 'connection' | 'database'
+}
+
+/** the caller's connection, else a provisioned database of their team named by its uuid (read-only), or a 404 */
+export async function connectionOf(deps: ConnectionsDeps, user: ConnectionUser, name: string): Promise<{ record: ResolvedConnection; source: Source }> {
+  const own = typeof name === 'string' && NAME.test(name) ? await findConnection(deps.catalog, user.sub, name) : undefined
+  const database = own ? undefined : await findDatabaseConnection(deps.catalog, user, String(name))
+  if (!own && !database) throw notFound(String(name))
+  const record: ResolvedConnection = own
+    ? { name: own.name, provider: own.provider, allow_writes: own.allow_writes, origin: 'connection' }
+    : { name: database!.name, provider: database!.provider, allow_writes: false, origin: 'database' }
+  const source = deps.registry.get(own ? own.client_name : database!.client_name)
   if (!source) throw new AppError('assistant_connection_unavailable', `connection "${name}" is not loaded in this process`, { hint: 'try again in a moment' })
   return { record, source }
 }
@@ -99,13 +113,15 @@ export async function createConnection(deps: ConnectionsDeps, owner: string, inp
   return { name: record.name, provider: record.provider, allow_writes: record.allow_writes, status: await statusOf(deps.registry.get(clientName)) }
 }
 
-export async function describeConnection(deps: ConnectionsDeps, owner: string, name: string) {
-  const { record, source } = await connectionOf(deps, owner, name)
+export async function describeConnection(deps: ConnectionsDeps, user: ConnectionUser, name: string) {
+  const { record, source } = await connectionOf(deps, user, name)
   return {
     name: record.name,
     // the spec names the connection class here, where POST answers the provider's name
     provider: record.provider === 'postgres' ? 'PostgresConnection' : 'MysqlConnection',
     allow_writes: record.allow_writes,
+    // a provisioned database says so; the user's own connections answer as they always did
+    ...(record.origin === 'database' ? { source: 'database' } : {}),
     status: await statusOf(source),
   }
 }

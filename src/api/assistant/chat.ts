@@ -27,7 +27,7 @@ export function chatRoutes(app: FastifyInstance, deps: AssistantDeps): void {
         max_rows: MAX_ROWS,
       }),
     },
-  }, async (req) => chat(deps, userOf(req).sub, req.body as never, req.deadlineSignal()))
+  }, async (req) => chat(deps, userOf(req), req.body as never, req.deadlineSignal()))
 
   app.post('/execute', {
     config: { operation: 'assistant.execute' },
@@ -36,5 +36,5 @@ export function chatRoutes(app: FastifyInstance, deps: AssistantDeps): void {
       tags: ['assistant'],
       body: Type.Object({ connection_id: CONNECTION_ID, sql: Type.String({ minLength: 1, maxLength: 100_000 }), max_rows: MAX_ROWS }),
     },
-  }, async (req) => execute(deps, userOf(req).sub, req.body as never, req.deadlineSignal()))
+  }, async (req) => execute(deps, userOf(req), req.body as never, req.deadlineSignal()))
 }

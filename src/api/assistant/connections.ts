@@ -34,7 +34,7 @@ export function connectionRoutes(app: FastifyInstance, deps: AssistantDeps): voi
   app.get('/connections/:connection_id', {
     config: { operation: 'assistant.connections.get' },
     schema: { summary: 'A connection with its live status', tags: ['assistant'], params: PARAMS },
-  }, async (req) => describeConnection(deps, userOf(req).sub, (req.params as { connection_id: string }).connection_id))
+  }, async (req) => describeConnection(deps, userOf(req), (req.params as { connection_id: string }).connection_id))
 
   app.delete('/connections/:connection_id', {
     config: { operation: 'assistant.connections.delete' },
