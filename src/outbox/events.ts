@@ -68,9 +68,12 @@ export interface WebhookDisabledEventV1 extends EventPayload {
   reason: string
 }
 
-/** version 1 of database.provisioned / database.deleted: a database of the Databases API became usable or went away */
+/**
+ * version 1 of database.provisioned / database.deleted / database.paused / database.resumed: a database of the
+ * Databases API became usable, went away, or its login was shut out or let in again
+ */
 export interface DatabaseEventV1 extends EventPayload {
-  type: 'database.provisioned' | 'database.deleted'
+  type: 'database.provisioned' | 'database.deleted' | 'database.paused' | 'database.resumed'
   version: 1
   database_id: string
   team_id: number

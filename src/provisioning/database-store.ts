@@ -130,6 +130,15 @@ export async function finishProvisioning(tx: Executor, id: string, status: 'acti
   return res.rows.length === 1
 }
 
+/** active ⇄ paused of a live database; true when it changed */
+export async function changeStatus(tx: Executor, id: string, from: 'active' | 'paused', to: 'active' | 'paused'): Promise<boolean> {
+  const res = await tx.query({
+    sql: `UPDATE atrium.managed_databases SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 AND deleted_at IS NULL RETURNING id`,
+    params: [id, from, to],
+  })
+  return res.rows.length === 1
+}
+
 /** marks a live database deleted; the record (as it was) when there was one */
 export async function softDeleteDatabase(tx: Executor, teamIds: readonly number[], id: string): Promise<DatabaseRecord | undefined> {
   const before = await findDatabase(tx, teamIds, id)

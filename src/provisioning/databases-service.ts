@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { open, seal } from '../auth/secret-box.js'
 import type { Catalog } from '../catalog/catalog.js'
-import { createClient, deleteClient, type ClientsDeps } from '../clients/clients-service.js'
+import { createClient, deleteClient, updateClientSettings, type ClientsDeps } from '../clients/clients-service.js'
 import { AppError } from '../errors/app-error.js'
 import type { JobContext, JobQueue } from '../jobs/job-queue.js'
 import { withDatabaseLock } from './database-lock.js'
@@ -13,13 +13,13 @@ import type { DatabaseEventV1 } from '../outbox/events.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { Executor } from '../sources/driver.js'
 import {
-  finishProvisioning, findDatabase, getDatabase, insertDatabase, listDatabases, setJob, softDeleteDatabase, updateDatabase,
+  changeStatus, finishProvisioning, findDatabase, getDatabase, insertDatabase, listDatabases, setJob, softDeleteDatabase, updateDatabase,
   type DatabaseChanges, type DatabaseRecord, type Quotas,
 } from './database-store.js'
 import { ENGINES, LOCAL_REGION, type Engine, type ManagedServer, type ManagedServers } from './managed-servers.js'
 import { QUOTA_CHECK_JOB } from './storage-quotas.js'
 import { generateAccount, type WarmPool } from './warm-pool.js'
-import { connectionUrl, createAccount, dropAccount, setConnectionLimit } from './server-accounts.js'
+import { connectionUrl, createAccount, dropAccount, setConnectionLimit, setLoginEnabled } from './server-accounts.js'
 
 export type { DatabaseRecord } from './database-store.js'
 
@@ -167,7 +167,9 @@ export class Databases {
   async update(scope: TeamScope, id: string, changes: DatabaseChanges): Promise<DatabaseRecord> {
     const before = await this.get(scope, id)
     const after = (await this.deps.catalog.transaction((tx) => updateDatabase(tx, scope.teamIds, id, changes))) ?? notFound(id)
-    if (changes.connection_hard_limit !== undefined && changes.connection_hard_limit !== before.connection_hard_limit && after.status === 'active') {
+    // a paused login keeps its limit for when it is resumed
+    const live = after.status === 'active' || after.status === 'paused'
+    if (changes.connection_hard_limit !== undefined && changes.connection_hard_limit !== before.connection_hard_limit && live) {
       await setConnectionLimit(this.serverOf(after), after.db_username, after.connection_hard_limit)
     }
     // new storage quotas are measured against at once, not at the next scheduled check
@@ -201,6 +203,34 @@ export class Databases {
       await this.deps.jobs.enqueue(DESTROY_JOB, { database_id: id })
       return { record, cancelledProvisionJobs, destroyScheduledAt: new Date().toISOString() }
     }
+  }
+
+  /**
+   * Pause (`paused` true) or resume: the login is shut out (its sessions ended) or let in again, the catalog
+   * client it is registered as is deactivated or activated (the gateway refuses a paused one as an unknown
+   * client), and the status and its event change in one transaction. Under the database's lock, so it never
+   * races provisioning, a drop, a quota check or another pause. Pausing a paused database (or resuming an
+   * active one) is a no-op; each step is idempotent, so a pause that failed half-way can be repeated.
+   */
+  async setPaused(scope: TeamScope, id: string, paused: boolean): Promise<DatabaseRecord> {
+    const [from, to] = paused ? ['active', 'paused'] as const : ['paused', 'active'] as const
+    await this.get(scope, id)
+    await withDatabaseLock(this.deps.catalog.url, id, async () => {
+      const record = await this.get(scope, id)
+      if (record.status === to) return
+      if (record.status !== from) {
+        throw new AppError('database_not_active', `database ${id} is ${record.status}; only ${paused ? 'an active database can be paused' : 'a paused database can be resumed'}`, { data: { status: record.status } })
+      }
+      await setLoginEnabled(this.serverOf(record), { username: record.db_username }, !paused)
+      await updateClientSettings(this.deps, record.db_name, { is_active: !paused })
+      const changed = await this.deps.catalog.transaction(async (tx) => {
+        if (!(await changeStatus(tx, id, from, to))) return false
+        await this.writeEvent(tx, paused ? 'database.paused' : 'database.resumed', record)
+        return true
+      })
+      if (changed) this.deps.outbox.committed()
+    })
+    return this.get(scope, id)
   }
 
   /** the login's password, for create and single-get answers */

@@ -81,6 +81,24 @@ export async function databaseSize(server: ManagedServer, dbName: string): Promi
   return size
 }
 
+/**
+ * Lets the login connect again, or not (a paused database), and then ends its open sessions so a paused login
+ * keeps none. PostgreSQL: the role's LOGIN attribute; MySQL/MariaDB: ACCOUNT LOCK. Both leave the login's
+ * rights, connection limit and read-only state as they are, so pause never undoes a storage quota.
+ */
+export async function setLoginEnabled(server: ManagedServer, account: Pick<Account, 'username'>, enabled: boolean): Promise<void> {
+  await withAdmin(server, {
+    postgres: async (c) => {
+      await c.query(`ALTER ROLE ${pg.escapeIdentifier(account.username)} ${enabled ? 'LOGIN' : 'NOLOGIN'}`)
+      if (!enabled) await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [account.username])
+    },
+    mysql: async (c) => {
+      await c.query(`ALTER USER ?@'%' ACCOUNT ${enabled ? 'UNLOCK' : 'LOCK'}`, [account.username])
+      if (!enabled) await killSessions(c, account.username)
+    },
+  })
+}
+
 // MySQL: what a login over its storage limit keeps, so it can read and free space (DELETE, DROP, TRUNCATE)
 const MYSQL_READ_ONLY_PRIVILEGES = 'SELECT, DELETE, DROP, SHOW VIEW, EXECUTE'
 
@@ -105,10 +123,15 @@ export async function setReadOnly(server: ManagedServer, account: Pick<Account, 
         await c.query(`GRANT ALL PRIVILEGES ON ${schema} TO ?@'%'`, [account.username])
       }
       // schema privileges are read when a session selects its schema: open sessions would keep the old ones
-      const [sessions] = await c.query('SELECT id FROM information_schema.processlist WHERE user = ?', [account.username])
-      for (const s of sessions as Array<{ id: number }>) await c.query(`KILL CONNECTION ${Number(s.id)}`).catch(() => {})
+      await killSessions(c, account.username)
     },
   })
+}
+
+/** ends every open session of a MySQL login (one that ended meanwhile is no error) */
+async function killSessions(c: mysql.Connection, username: string): Promise<void> {
+  const [sessions] = await c.query('SELECT id FROM information_schema.processlist WHERE user = ?', [username])
+  for (const s of sessions as Array<{ id: number }>) await c.query(`KILL CONNECTION ${Number(s.id)}`).catch(() => {})
 }
 
 // integers from validated input; -1 is PostgreSQL's "no limit"

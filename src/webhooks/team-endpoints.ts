@@ -8,7 +8,7 @@ import type { Row } from '../sources/driver.js'
 import type { WebhookDelivery, Webhooks } from './webhooks-service.js'
 
 /** the events a team endpoint can subscribe to (all of them when it names none) */
-export const TEAM_EVENT_TYPES = ['database.provisioned', 'database.deleted', 'database.quota_warning', 'blueprint.applied'] as const
+export const TEAM_EVENT_TYPES = ['database.provisioned', 'database.deleted', 'database.paused', 'database.resumed', 'database.quota_warning', 'blueprint.applied'] as const
 
 export interface TeamEndpoint {
   number: number

@@ -1,5 +1,5 @@
 // /api/v1/databases*, /api/v1/database_types: create (waiting for provisioning when asked), list, get, update,
-// quotas and delete, each held to the caller's teams (another team's database is 404).
+// quotas, pause, resume and delete, each held to the caller's teams (another team's database is 404).
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { PlatformPrincipal } from '../../auth/principal.js'
@@ -106,6 +106,22 @@ export function databaseRoutes(app: FastifyInstance, deps: DatabasesApiDeps): vo
   }, async (req) => {
     const record = await databases.update(teamsOf(req), (req.params as { uuid: string }).uuid, req.body as Static<typeof QuotasBody>)
     return ok(req, databaseView(databases, record, false), { message: 'Database quotas updated' })
+  })
+
+  app.post('/databases/:uuid/pause', {
+    config: { operation: 'databases.pause', scope: 'databases:write' },
+    schema: { summary: "Pause a database: its login can no longer connect and the gateway refuses its client (no-op when paused)", tags, params: UuidParams },
+  }, async (req) => {
+    const record = await databases.setPaused(teamsOf(req), (req.params as { uuid: string }).uuid, true)
+    return ok(req, databaseView(databases, record, false), { message: 'Database paused' })
+  })
+
+  app.post('/databases/:uuid/resume', {
+    config: { operation: 'databases.resume', scope: 'databases:write' },
+    schema: { summary: 'Resume a paused database: its login and gateway client work again (no-op when active)', tags, params: UuidParams },
+  }, async (req) => {
+    const record = await databases.setPaused(teamsOf(req), (req.params as { uuid: string }).uuid, false)
+    return ok(req, databaseView(databases, record, false), { message: 'Database resumed' })
   })
 
   app.delete('/databases/:uuid', {
