@@ -56,7 +56,7 @@ test('webhook endpoints of a team', async (t) => {
   assert.equal(all.object, 'webhook_endpoint')
   assert.equal(typeof all.id, 'number')
   assert.equal(all.status, 'active')
-  assert.deepEqual(all.events, ['database.provisioned', 'database.deleted', 'database.quota_warning', 'blueprint.applied'])
+  assert.deepEqual(all.events, ['database.provisioned', 'database.deleted', 'database.paused', 'database.resumed', 'database.quota_warning', 'blueprint.applied'])
   const onlyDeleted = (await atrium.api('POST', '/api/v1/webhook_endpoints', key, { body: { url: `${receiver.base}/deleted`, events: ['database.deleted'] } })).body
   const otherTeam = (await atrium.api('POST', '/api/v1/webhook_endpoints', other, { body: { url: `${receiver.base}/other` } })).body.data
 
