@@ -214,6 +214,7 @@ export class Databases {
    */
   async setPaused(scope: TeamScope, id: string, paused: boolean): Promise<DatabaseRecord> {
     const [from, to] = paused ? ['active', 'paused'] as const : ['paused', 'active'] as const
+    // another team's or an unknown id is 404 before a lock connection is opened for it
     await this.get(scope, id)
     await withDatabaseLock(this.deps.catalog.url, id, async () => {
       const record = await this.get(scope, id)
