@@ -4,11 +4,13 @@
 import { randomBytes } from 'node:crypto'
 import { createClient, deleteClient, type ClientsDeps } from '../clients/clients-service.js'
 import { AppError } from '../errors/app-error.js'
+import type { Config } from '../config/schema.js'
 import type { Source } from '../sources/source.js'
+import { assertConnectableHost, hostOfUrl } from './connection-address.js'
 import { deleteConnectionRow, findConnection, insertConnection, type ConnectionRecord } from './connections-store.js'
 import { findDatabaseConnection, type ConnectionUser } from './database-connections.js'
 
-export type ConnectionsDeps = ClientsDeps
+export type ConnectionsDeps = ClientsDeps & { config: { assistant: Pick<Config['assistant'], 'allowPrivateConnections'> } }
 
 export interface ConnectionInput {
   provider?: unknown
@@ -50,7 +52,7 @@ const text = (value: unknown, field: string, required: boolean): string | undefi
 }
 
 /** the connection URL of the input; user, password and database are percent-encoded, never interpolated raw */
-function connectionUrl(input: ConnectionInput): { url: string; provider: 'postgres' | 'mysql' } {
+function connectionUrl(input: ConnectionInput): { url: string; host: string; provider: 'postgres' | 'mysql' } {
   const kind = typeof input.provider === 'string' ? PROVIDERS[input.provider.toLowerCase()] : undefined
   if (!kind) throw invalid('provider must be "postgres" or "mysql"')
   const config = input.config
@@ -63,7 +65,7 @@ function connectionUrl(input: ConnectionInput): { url: string; provider: 'postgr
   const user = text(config.user, 'user', true)!
   const password = text(config.password, 'password', false)
   const auth = `${encodeURIComponent(user)}${password === undefined ? '' : `:${encodeURIComponent(password)}`}`
-  return { url: `${kind.scheme}://${auth}@${host}:${port}/${encodeURIComponent(database)}`, provider: kind.dialect }
+  return { url: `${kind.scheme}://${auth}@${host}:${port}/${encodeURIComponent(database)}`, host, provider: kind.dialect }
 }
 
 const notFound = (name: string) => new AppError('assistant_connection_not_found', `no connection named "${name}"`, {
@@ -89,19 +91,27 @@ export async function connectionOf(deps: ConnectionsDeps, user: ConnectionUser, 
     : { name: database!.name, provider: database!.provider, allow_writes: false, origin: 'database' }
   const source = deps.registry.get(own ? own.client_name : database!.client_name)
   if (!source) throw new AppError('assistant_connection_unavailable', `connection "${name}" is not loaded in this process`, { hint: 'try again in a moment' })
+  if (own) {
+    // the client itself must say it is this user's (a row and its client are written together; this is the guard)
+    if (source.owner !== user.sub) throw notFound(String(name))
+    // checked again on every use: the host's DNS answer, or the setting, may have changed since it was created
+    await assertConnectableHost(hostOfUrl(source.url), deps.config.assistant.allowPrivateConnections)
+  }
   return { record, source }
 }
 
 export async function createConnection(deps: ConnectionsDeps, owner: string, input: ConnectionInput) {
   const name = assertConnectionName(input.name)
-  const { url, provider } = connectionUrl(input)
+  const { url, host, provider } = connectionUrl(input)
   if (input.allow_writes !== undefined && typeof input.allow_writes !== 'boolean') throw invalid('allow_writes must be true or false')
+  await assertConnectableHost(host, deps.config.assistant.allowPrivateConnections)
   if (await findConnection(deps.catalog, owner, name)) {
     throw new AppError('assistant_connection_exists', `you already have a connection named "${name}"`, { hint: 'DELETE /api/connections/{name} first, or pick another name' })
   }
   const clientName = `assistant_${randomBytes(8).toString('hex')}`
   // the client (and its sealed URL) first: a connection row never points at a client that is not there
-  await createClient(deps, { client_name: clientName, description: `Assistant connection "${name}"`, pg_uri: url })
+  // private to its owner: no key, session or other surface can name this client (SourceRegistry.resolve)
+  await createClient(deps, { client_name: clientName, description: `Assistant connection "${name}"`, pg_uri: url }, owner)
   let record: ConnectionRecord
   try {
     record = await insertConnection(deps.catalog, { owner_sub: owner, name, provider, client_name: clientName, allow_writes: input.allow_writes === true })

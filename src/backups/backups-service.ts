@@ -215,7 +215,8 @@ export class Backups {
   private source(name: string | undefined): Source {
     if (!name?.trim()) throw new AppError('invalid_request', 'client_name is required', { hint: 'name a registered client; GET /admin/clients lists them' })
     const source = this.deps.registry.get(name.trim().toLowerCase()) ?? this.deps.registry.get(name.trim())
-    if (!source) throw new AppError('unknown_client', `unknown client_name "${name}"`, { hint: 'client names are case-insensitive; GET /admin/clients lists them' })
+    // a private source (an Assistant connection) is its owner's alone, as on every other surface
+    if (!source || source.owner !== null) throw new AppError('unknown_client', `unknown client_name "${name}"`, { hint: 'client names are case-insensitive; GET /admin/clients lists them' })
     return source
   }
 

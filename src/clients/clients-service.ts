@@ -39,6 +39,8 @@ export interface ClientView {
   source: string
   is_active: boolean
   is_frozen: boolean
+  /** private: an Assistant connection, served only to its owner through /api */
+  visibility: 'shared' | 'private'
   last_synced_from_config_at: string | null
   last_seen_at: string | null
   metadata: Record<string, unknown>
@@ -56,6 +58,7 @@ export interface RuntimeClientView {
   config_uri_template: string | null
   is_active: boolean
   is_frozen: boolean
+  visibility: 'shared' | 'private'
   pool_connected: boolean
   /** null until the database could be asked */
   superuser: boolean | null
@@ -138,6 +141,7 @@ export function toClientView(deps: ClientsDeps, row: ClientRecord): ClientView {
     source: row.source,
     is_active: row.is_active,
     is_frozen: row.is_frozen,
+    visibility: row.owner_sub ? 'private' : 'shared',
     last_synced_from_config_at: row.last_synced_from_config_at,
     last_seen_at: row.last_seen_at,
     metadata: row.metadata ?? {},
@@ -175,6 +179,7 @@ export async function listClients(deps: ClientsDeps): Promise<{ clients: ClientV
       config_uri_template: null,
       is_active: true,
       is_frozen: source.frozen,
+      visibility: source.owner ? 'private' as const : 'shared' as const,
       pool_connected: source.hasDriver && source.driver.stats().connected,
       superuser: source.privileges?.superuser ?? null,
       warnings: source.privileges?.warnings ?? [],
@@ -183,7 +188,11 @@ export async function listClients(deps: ClientsDeps): Promise<{ clients: ClientV
   return { clients: rows.map((r) => toClientView(deps, r)), runtime }
 }
 
-export async function createClient(deps: ClientsDeps, input: ClientInput): Promise<ClientView> {
+/**
+ * Creates a catalog client. `owner` (never from a request body) makes it private to that session user: see
+ * SourceRegistry.resolve, which answers unknown_client for it on every surface.
+ */
+export async function createClient(deps: ClientsDeps, input: ClientInput, owner?: string): Promise<ClientView> {
   const name = assertClientName(input.client_name)
   const existing = deps.registry.get(name)
   if (existing && existing.origin !== 'catalog') {
@@ -199,6 +208,7 @@ export async function createClient(deps: ClientsDeps, input: ClientInput): Promi
       pg_uri_encrypted: connection.pg_uri_encrypted ?? null,
       pg_uri_env_var: connection.pg_uri_env_var ?? null,
       is_active: input.is_active ?? true,
+      owner_sub: owner ?? null,
     })
     await deps.clientSync.announceClientChange(tx, name)
     return inserted

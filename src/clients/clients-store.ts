@@ -13,6 +13,8 @@ export interface ClientRecord {
   is_active: boolean
   is_frozen: boolean
   metadata: Record<string, unknown>
+  /** the session user a private client belongs to (an Assistant connection); null for a shared client */
+  owner_sub: string | null
   last_synced_from_config_at: string | null
   last_seen_at: string | null
   created_at: string
@@ -36,13 +38,14 @@ export interface NewClient {
   pg_uri_encrypted: string | null
   pg_uri_env_var: string | null
   is_active: boolean
+  owner_sub?: string | null
 }
 
 export async function insertClient(db: Executor, c: NewClient): Promise<ClientRecord> {
   const res = await db.query({
-    sql: `INSERT INTO atrium.clients (client_name, description, pg_uri_encrypted, pg_uri_env_var, is_active, source)
-          VALUES ($1, $2, $3, $4, $5, 'database') RETURNING *`,
-    params: [c.client_name, c.description, c.pg_uri_encrypted, c.pg_uri_env_var, c.is_active],
+    sql: `INSERT INTO atrium.clients (client_name, description, pg_uri_encrypted, pg_uri_env_var, is_active, owner_sub, source)
+          VALUES ($1, $2, $3, $4, $5, $6, 'database') RETURNING *`,
+    params: [c.client_name, c.description, c.pg_uri_encrypted, c.pg_uri_env_var, c.is_active, c.owner_sub ?? null],
   })
   return res.rows[0] as unknown as ClientRecord
 }

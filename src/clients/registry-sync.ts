@@ -124,7 +124,7 @@ export class RegistrySync {
       if (current) await registry.unregister(name)
       return
     }
-    if (current && current.url === url) {
+    if (current && current.url === url && current.owner === (row.owner_sub ?? null)) {
       // same database: keep the pool, change what can change in place
       current.frozen = row.is_frozen
       current.description = row.description
@@ -139,6 +139,7 @@ export class RegistrySync {
       statementTimeoutMs: config.gateway.statementTimeoutMs,
       rawPoolMax: config.rawSqlSessions.poolMax,
       frozen: row.is_frozen,
+      owner: row.owner_sub,
     })
   }
 

@@ -150,6 +150,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_ASSISTANT_MAX_UPLOAD_BYTES', 'assistant.maxUploadBytes', asInt],
   ['ATRIUM_ASSISTANT_UPLOAD_BUCKET', 'assistant.uploadBucket', asString],
   ['ATRIUM_ASSISTANT_PROFILE_MEMORY_MB', 'assistant.profileMemoryMb', asInt],
+  ['ATRIUM_ASSISTANT_ALLOW_PRIVATE', 'assistant.allowPrivateConnections', asBool],
   ['ATRIUM_JWT_SECRET', 'sessions.jwtSecret', asString],
   ['ATRIUM_JWKS_URL', 'sessions.jwksUrl', asString],
   ['ATRIUM_JWT_AUDIENCE', 'sessions.audience', asString],

@@ -245,6 +245,7 @@ export const ConfigSchema = Type.Object({
     maxUploadBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'largest file /api/files/upload and /api/files/profile accept' }),
     uploadBucket: Type.String({ minLength: 2, maxLength: 63, default: 'assistant-uploads', description: 'object store bucket holding uploaded files, one folder per user' }),
     profileMemoryMb: Type.Integer({ minimum: 64, maximum: 65_536, default: 256, description: 'memory DuckDB may use to profile one file' }),
+    allowPrivateConnections: Type.Boolean({ default: false, description: 'allow connections whose host resolves to a loopback, private or link-local address' }),
   }, { additionalProperties: false, default: {} }),
   // the Workspace API (DataCovey, docs/workspace.md): its warehouse engine and invitations
   workspace: Type.Object({

@@ -214,6 +214,7 @@ export const codes = {
   assistant_connection_not_found: { status: 404, stage: 'request' },
   assistant_connection_exists: { status: 409, stage: 'request' },
   assistant_connection_unavailable: { status: 503, stage: 'execute' },
+  assistant_connection_not_allowed: { status: 400, stage: 'request' },
   assistant_provider_not_configured: { status: 400, stage: 'request' },
   assistant_provider_failed: { status: 502, stage: 'execute' },
   assistant_question_not_understood: { status: 400, stage: 'plan' },

@@ -32,11 +32,16 @@ export class SourceRegistry {
     return true
   }
 
+  /** the source by its exact name, private ones included: only for callers that checked who may use it */
   get(name: string): Source | undefined {
     return this.sources.get(name)
   }
 
-  /** the source named by X-Athena-Client, or a 400 that names the problem */
+  /**
+   * The source named by X-Athena-Client (or a body's client_name), or a 400 that names the problem. Every surface
+   * that lets a caller name a client goes through here, so a private source (an Assistant connection) answers as
+   * an unknown client to everyone, the admin key included: its owner reaches it only through /api.
+   */
   resolve(name: string | undefined): Source {
     if (name === undefined || name.trim() === '') {
       throw new AppError('missing_client_header', 'X-Athena-Client header is required', {
@@ -44,7 +49,7 @@ export class SourceRegistry {
       })
     }
     const source = this.sources.get(name.trim().toLowerCase()) ?? this.sources.get(name.trim())
-    if (!source) {
+    if (!source || source.owner !== null) {
       throw new AppError('unknown_client', `unknown X-Athena-Client "${name}"`, {
         hint: 'client names are case-insensitive; GET /clients (admin key) lists them',
       })
@@ -56,8 +61,9 @@ export class SourceRegistry {
     return [...this.sources.values()]
   }
 
+  /** the names a caller may send as X-Athena-Client: private sources are left out */
   names(): string[] {
-    return [...this.sources.keys()].sort()
+    return this.list().filter((s) => s.owner === null).map((s) => s.name).sort()
   }
 
   async closeAll(): Promise<void> {

@@ -18,6 +18,8 @@ export interface SourceDefinition {
   /** connections of the separate raw-SQL pool; unset or 0 = half of pool.max, at least 1 */
   rawPoolMax?: number
   frozen?: boolean
+  /** the session user a private source belongs to (an Assistant connection); resolve() never returns it */
+  owner?: string | null
 }
 
 /** the raw-SQL pool size a definition asks for */
@@ -31,6 +33,8 @@ export class Source {
   readonly dialectEntry: DialectEntry
   description: string | null
   frozen: boolean
+  /** set: private to this session user, reached only through registry.get() by the code that checked the owner */
+  readonly owner: string | null
   private driverInstance: Driver | undefined
   private schemaLoad: Promise<DbSchema> | undefined
   private schemaValue: DbSchema | undefined
@@ -45,6 +49,7 @@ export class Source {
     this.dialectEntry = dialectNamed(this.dialect)
     this.description = def.description ?? null
     this.frozen = def.frozen ?? false
+    this.owner = def.owner ?? null
   }
 
   /** the connection URL; callers must never send it out unmasked */

@@ -34,6 +34,13 @@ export function parseWebhookUrl(raw: string): URL {
   return url
 }
 
+/** every address a host name (or bracketed IP literal) resolves to; a failed lookup rejects with the resolver's error */
+export async function addressesOf(hostname: string): Promise<string[]> {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1')
+  if (isIP(host)) return [host]
+  return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address)
+}
+
 /**
  * Refuses a URL whose host resolves to an internal address (every address it resolves to is checked).
  * Checked when the endpoint is saved and again before each attempt, since a DNS name can change its answer.
@@ -42,13 +49,10 @@ export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<
   if (allowPrivate) return
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   let addresses: string[]
-  if (isIP(host)) addresses = [host]
-  else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address)
-    } catch (err) {
-      throw new AppError('webhook_url_not_allowed', `url: the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { hint: 'give a host name that resolves to a public address' })
-    }
+  try {
+    addresses = await addressesOf(host)
+  } catch (err) {
+    throw new AppError('webhook_url_not_allowed', `url: the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { hint: 'give a host name that resolves to a public address' })
   }
   const internal = addresses.find(isInternalAddress)
   if (internal !== undefined) {

@@ -19,7 +19,7 @@ test('the Assistant chat and execute routes', async (t) => {
   const anthropic = await startAnthropicServer(t)
   const atrium = await startTestAtrium(t, {
     env: {
-      ATRIUM_JWT_SECRET: JWT_SECRET,
+      ATRIUM_JWT_SECRET: JWT_SECRET, ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true',
       OPENAI_API_KEY: 'sk-test-openai', OPENAI_BASE_URL: openai.baseUrl,
       ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: anthropic.baseUrl,
     },
@@ -252,7 +252,7 @@ test('the prompt: the most relevant tables within the token budget, and sample r
   }
   const openai = await startOpenAiServer(t)
   const atrium = await startTestAtrium(t, {
-    env: { ATRIUM_JWT_SECRET: JWT_SECRET, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseUrl, ATRIUM_ASSISTANT_PROMPT_TOKEN_BUDGET: '1000', ATRIUM_ASSISTANT_SAMPLE_ROWS: '2' },
+    env: { ATRIUM_JWT_SECRET: JWT_SECRET, ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseUrl, ATRIUM_ASSISTANT_PROMPT_TOKEN_BUDGET: '1000', ATRIUM_ASSISTANT_SAMPLE_ROWS: '2' },
   })
   const ada = asUser(atrium, await sessionToken('ada'))
   assert.equal((await ada('POST', '/api/connections', { name: 'shop', ...connectionConfig(pg) })).status, 201)

@@ -11,7 +11,7 @@ test('Assistant connections, identity and settings', async (t) => {
   await pg.load('shop')
   await pg.query(`CREATE ROLE assistant_reader_${pg.name.slice(-6)} LOGIN PASSWORD 's3cret-pa$$word'`)
   t.after(() => pg.query(`DROP ROLE IF EXISTS assistant_reader_${pg.name.slice(-6)}`).catch(() => {}))
-  const atrium = await startTestAtrium(t, { env: { ATRIUM_JWT_SECRET: JWT_SECRET } })
+  const atrium = await startTestAtrium(t, { env: { ATRIUM_JWT_SECRET: JWT_SECRET, ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true' } })
   const ada = asUser(atrium, await sessionToken('ada', 'ada@example.test'))
   const bob = asUser(atrium, await sessionToken('bob'))
 
