@@ -172,6 +172,8 @@ async function main() {
     ATRIUM_FETCH_CACHE_TTL_MS: '0',
     ATRIUM_BODY_LIMIT_BYTES: String(64 * 1024 * 1024),
     ATRIUM_JWT_SECRET: BENCH_JWT_SECRET,
+    // the assistant workload's connection is the local bench database
+    ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true',
     OPENAI_API_KEY: 'bench-key',
     OPENAI_BASE_URL: modelStub.baseUrl,
     HOST: '127.0.0.1',
