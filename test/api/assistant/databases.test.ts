@@ -3,26 +3,13 @@
 // read-only; another e-mail, an unverified one, or a deleted database is the unknown-connection 404.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import mysql from 'mysql2/promise'
-import pg from 'pg'
 import { asUser, JWT_SECRET, sessionToken } from '../../helpers/assistant.js'
-import { startDatabasesAtrium } from '../databases/helpers.js'
+import { runStatements, startDatabasesAtrium } from '../databases/helpers.js'
 
 const SETUP = [
   'CREATE TABLE products (id integer PRIMARY KEY, name varchar(40) NOT NULL, price numeric(10,2) NOT NULL)',
   "INSERT INTO products VALUES (1, 'Lamp', 19.99), (2, 'Desk', 149.50), (3, 'Pen', 1.25)",
 ]
-
-async function setUp(url: string): Promise<void> {
-  if (url.startsWith('postgresql:')) {
-    const c = new pg.Client({ connectionString: url })
-    await c.connect()
-    try { for (const s of SETUP) await c.query(s) } finally { await c.end() }
-    return
-  }
-  const c = await mysql.createConnection({ uri: url })
-  try { for (const s of SETUP) await c.query(s) } finally { await c.end() }
-}
 
 let run = 0
 
@@ -36,7 +23,7 @@ for (const engine of ['postgres', 'mysql'] as const) {
     atrium.track(created.body.data)
     const db = created.body.data
     assert.equal(db.status, 'active')
-    await setUp(db.connection_string)
+    await runStatements(db.connection_string, SETUP)
     // the tables were made outside Atrium: the schema cache learns them on its next load
     await atrium.handle.platform.registry.get(db.db_name)!.refreshSchema()
 

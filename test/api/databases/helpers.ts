@@ -102,3 +102,15 @@ export async function mysqlHas(kind: 'user' | 'database', name: string): Promise
     await c.end()
   }
 }
+
+/** runs statements, one after another, on a provisioned database through its returned connection string */
+export async function runStatements(url: string, statements: string[]): Promise<void> {
+  if (url.startsWith('postgresql:')) {
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    try { for (const s of statements) await c.query(s) } finally { await c.end() }
+    return
+  }
+  const c = await mysql.createConnection({ uri: url })
+  try { for (const s of statements) await c.query(s) } finally { await c.end() }
+}

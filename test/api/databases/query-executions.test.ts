@@ -3,26 +3,13 @@
 // run with maxRows and recorded; another team's database is a 404.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import mysql from 'mysql2/promise'
-import pg from 'pg'
 import { startOpenAiServer } from '../../helpers/model-servers.js'
-import { startDatabasesAtrium } from './helpers.js'
+import { runStatements, startDatabasesAtrium } from './helpers.js'
 
 const SETUP = [
   'CREATE TABLE products (id integer PRIMARY KEY, name varchar(40) NOT NULL, price numeric(10,2) NOT NULL, category varchar(20))',
   'INSERT INTO products VALUES (1, \'Lamp\', 19.99, \'home\'), (2, \'Desk\', 149.50, \'office\'), (3, \'Pen\', 1.25, \'office\'), (4, \'Rug\', 80, \'home\')',
 ]
-
-async function setUp(url: string): Promise<void> {
-  if (url.startsWith('postgresql:')) {
-    const c = new pg.Client({ connectionString: url })
-    await c.connect()
-    try { for (const s of SETUP) await c.query(s) } finally { await c.end() }
-    return
-  }
-  const c = await mysql.createConnection({ uri: url })
-  try { for (const s of SETUP) await c.query(s) } finally { await c.end() }
-}
 
 for (const engine of ['postgres', 'mysql'] as const) {
   test(`query executions on a ${engine} database`, async (t) => {
@@ -35,7 +22,7 @@ for (const engine of ['postgres', 'mysql'] as const) {
     assert.equal(created.status, 201, created.text)
     atrium.track(created.body.data)
     const db = created.body.data
-    await setUp(db.connection_string)
+    await runStatements(db.connection_string, SETUP)
     // the tables were made outside Atrium: the schema cache learns them on its next load
     await atrium.handle.platform.registry.get(db.db_name)!.refreshSchema()
     const ask = (k: string, body: Record<string, unknown>) => atrium.api('POST', '/api/v1/query_executions', k, { body: { database_uuid: db.uuid, ...body } })
