@@ -58,6 +58,7 @@ import { DuckDbEngine } from './warehouse/duckdb-engine.js'
 import type { WarehouseEngine } from './warehouse/engine.js'
 import { Warehouse } from './warehouse/warehouse-service.js'
 import { QueryJobs } from './warehouse/query-jobs.js'
+import { Approvals } from './tenancy/approvals.js'
 import { QueryCosts } from './warehouse/query-costs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
@@ -151,6 +152,10 @@ export interface Platform {
   queryJobs: QueryJobs
   /** the Workspace's cost model, quotas and cost history */
   queryCosts: QueryCosts
+  /** Workspace approval requests and the associations they create */
+  approvals: Approvals
+  /** the token of POST /api/v1/approvals/expire, for an external scheduler */
+  approvalsInternalToken: string | undefined
 }
 
 export interface AtriumHandle {
@@ -330,6 +335,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     warehouseEngine,
     queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
     queryCosts,
+    approvals: new Approvals({ catalog, jobs, ttlDays: config.workspace.approvalTtlDays }),
+    approvalsInternalToken: config.workspace.approvalsInternalToken,
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())
@@ -350,6 +357,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.backups.start()
     await platform.pipelines.start()
     await platform.queryJobs.start()
+    await platform.approvals.start()
     platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)

@@ -241,6 +241,10 @@ export const codes = {
   query_result_not_ready: { status: 409, stage: 'request' },
   warehouse_unavailable: { status: 503, stage: 'execute' },
   workspace_quota_exceeded: { status: 429, stage: 'request' },
+  approval_not_found: { status: 404, stage: 'request' },
+  approval_review_forbidden: { status: 403, stage: 'auth' },
+  approval_not_pending: { status: 409, stage: 'request' },
+  approval_duplicate: { status: 409, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

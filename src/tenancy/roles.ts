@@ -35,6 +35,12 @@ export const OPERATION_ROLES = {
   'queries.read': 'Dataset user',
   'queries.write': 'Dataset user',
   'queries.run': 'Dataset user',
+  /** INSERT, UPDATE, DELETE in a query job, on tables of the project's own datasets */
+  'queries.dml': 'Dataset editor',
+  /** asking another tenant to join a project, or for a dataset to be shared into it */
+  'approvals.request': 'Dataset editor',
+  /** listing, reading, approving and rejecting the requests addressed to the tenant */
+  'approvals.review': 'Org admin',
   'costs.read': 'Org admin',
   /** reading private columns unmasked, in a query or a result */
   'columns.private': 'Dataset editor',

@@ -1,6 +1,7 @@
 // What the Workspace API family (DataCovey, /api/v1 and /health) needs, passed in from boot.ts through http/app.ts.
 import type { JwtSessions } from '../../auth/jwt-sessions.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
+import type { Approvals } from '../../tenancy/approvals.js'
 import type { Tenancy } from '../../tenancy/tenancy-service.js'
 import type { QueryCosts } from '../../warehouse/query-costs.js'
 import type { QueryJobs } from '../../warehouse/query-jobs.js'
@@ -14,4 +15,7 @@ export interface WorkspaceDeps {
   warehouse: Warehouse
   queryJobs: QueryJobs
   queryCosts: QueryCosts
+  approvals: Approvals
+  /** the token an external scheduler presents to POST /api/v1/approvals/expire (workspace.approvalsInternalToken) */
+  approvalsInternalToken: string | undefined
 }

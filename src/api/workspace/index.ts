@@ -2,6 +2,7 @@
 // beside the Databases family on the same prefix (the two never share a path). FastAPI's conventions: {detail}
 // errors, 422 with loc/msg, skip/limit lists. Credentials: session JWTs, or the admin key as platform administrator.
 import type { Family } from '../family.js'
+import { approvalRoutes } from './approvals.js'
 import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
@@ -23,5 +24,6 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     projectRoutes(app, deps)
     tableRoutes(app, deps)
     queryRoutes(app, deps)
+    approvalRoutes(app, deps)
   },
 }
