@@ -3,14 +3,16 @@
 // COPY … TO and extension installs), no extension loading, and the configuration locked so query text cannot
 // change any of it. Tables are "ds_<dataset id>"."t_<table id>"; column names were checked by table-schema.ts
 // and are quoted here as well.
-import { mkdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../errors/app-error.js'
-import type { QueryRun, ResultColumn, TableRef, WarehouseEngine } from './engine.js'
+import type { CompiledStatement, QueryRun, ResultColumn, TableRef, WarehouseEngine } from './engine.js'
+import { compileDml, dmlStatement } from './duckdb-dml.js'
 import { isUuid } from '../tenancy/paging.js'
 import type { ColumnSpec, SchemaChange } from './table-schema.js'
-import { compileSelect, warehouseNames, type CompiledSelect, type ReadableTable } from './duckdb-select.js'
+import { compileSelect, warehouseNames, type ReadableTable } from './duckdb-select.js'
 
 /** settings every tenant database opens with; lock_configuration makes SET/PRAGMA of them fail from SQL */
 export const SANDBOX_SETTINGS: Record<string, string> = {
@@ -197,11 +199,13 @@ export class DuckDbEngine implements WarehouseEngine {
     return join(this.resultsDir(tenantId), `${hex(resultId)}.parquet`)
   }
 
-  async compileQuery(text: string, resolve: (dataset: string, table: string) => ReadableTable | undefined, mask: boolean): Promise<CompiledSelect> {
+  async compileQuery(text: string, resolve: (dataset: string, table: string) => ReadableTable | undefined, mask: boolean): Promise<CompiledStatement> {
     this.parser ??= openParser()
+    const dml = await dmlStatement(text)
     const conn = await (await this.parser).connect()
     try {
-      return await compileSelect(conn, text, resolve, mask)
+      if (dml) return await compileDml(conn, text, dml, resolve)
+      return { kind: 'select', ...await compileSelect(conn, text, resolve, mask) }
     } finally {
       conn.closeSync()
     }
@@ -233,6 +237,63 @@ export class DuckDbEngine implements WarehouseEngine {
     })
   }
 
+  async runDml(tenantId: string, sql: string, opts: { runId: string; signal: AbortSignal }): Promise<{ affectedRows: number; plan: unknown }> {
+    if (!isUuid(opts.runId)) throw new AppError('invalid_request', 'a run id is a UUID')
+    return this.withConnection(tenantId, async (c) => {
+      // a table of Atrium's in the tenant's database: query text cannot name it (only dataset.table resolves)
+      await c.run(`CREATE TABLE IF NOT EXISTS main.atrium_dml_runs (run_id UUID PRIMARY KEY, affected_rows BIGINT NOT NULL, ran_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+      const earlier = await c.runAndReadAll(`SELECT affected_rows FROM main.atrium_dml_runs WHERE run_id = ${literal(opts.runId)}::UUID`)
+      if (earlier.getRows().length > 0) return { affectedRows: Number(earlier.getRows()[0]![0]), plan: null }
+      const stop = () => c.interrupt()
+      if (opts.signal.aborted) throw opts.signal.reason
+      opts.signal.addEventListener('abort', stop, { once: true })
+      try {
+        const explained = await c.runAndReadAll(`EXPLAIN (FORMAT JSON) ${sql}`)
+        const plan = JSON.parse(String(explained.getRows()[0]?.[1] ?? 'null'))
+        await c.run('BEGIN TRANSACTION')
+        try {
+          const counted = await c.runAndReadAll(sql)
+          const affectedRows = Number(counted.getRows()[0]?.[0] ?? 0)
+          await c.run(`INSERT INTO main.atrium_dml_runs (run_id, affected_rows) VALUES (${literal(opts.runId)}::UUID, ${affectedRows})`)
+          await c.run('COMMIT')
+          return { affectedRows, plan }
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => {})
+          throw err
+        }
+      } catch (err) {
+        if (opts.signal.aborted) throw opts.signal.reason
+        throw new AppError('invalid_query', `the statement failed: ${(err as Error).message.split('\n')[0]}`, { cause: err })
+      } finally {
+        opts.signal.removeEventListener('abort', stop)
+      }
+    })
+  }
+
+  snapshotFile(readerTenantId: string, table: { tableId: string }, stamp: string): string {
+    const version = createHash('sha256').update(stamp).digest('hex').slice(0, 16)
+    return join(this.resultsDir(readerTenantId), 'shared', `${hex(table.tableId)}_${version}.parquet`)
+  }
+
+  async materializeSnapshot(readerTenantId: string, table: ReadableTable): Promise<void> {
+    const target = table.snapshot
+    if (!target || !table.ownerTenantId || existsSync(target)) return
+    // the owner's database may write only in its own results folder: the copy is made there, then moved over
+    const ownerDir = join(this.resultsDir(table.ownerTenantId), 'outgoing')
+    mkdirSync(ownerDir, { recursive: true, mode: 0o700 })
+    mkdirSync(join(this.resultsDir(readerTenantId), 'shared'), { recursive: true, mode: 0o700 })
+    const staged = join(ownerDir, `${hex(table.tableId)}_${process.pid}_${Date.now()}.parquet`)
+    const list = table.columns.map((col) => (col.private ? `CAST(NULL AS ${col.type}) AS ${quote(col.name)}` : quote(col.name))).join(', ')
+    try {
+      await this.withConnection(table.ownerTenantId, (c) => c.run(`COPY (SELECT ${list} FROM ${tableNameOf({ tenantId: table.ownerTenantId!, ...table })}) TO ${literal(staged)} (FORMAT parquet, COMPRESSION zstd)`))
+      const partial = `${target}.${process.pid}.part`
+      copyFileSync(staged, partial)
+      renameSync(partial, target)
+    } finally {
+      if (existsSync(staged)) unlinkSync(staged)
+    }
+  }
+
   /** rows [offset, offset+limit) of a result file, values as JSON */
   async readResult(tenantId: string, resultId: string, offset: number, limit: number): Promise<{ columns: ResultColumn[]; totalRows: number; rows: Record<string, unknown>[] }> {
     const file = this.resultFile(tenantId, resultId)
@@ -248,16 +309,14 @@ export class DuckDbEngine implements WarehouseEngine {
 
   /** rows × nominal column widths of the tables a query reads: what it processes at most */
   async estimateBytes(tenantId: string, tables: readonly ReadableTable[]): Promise<number> {
-    if (tables.length === 0) return 0
-    return this.withConnection(tenantId, async (c) => {
-      let bytes = 0
-      for (const t of tables) {
-        const reader = await c.runAndReadAll(`SELECT count(*)::BIGINT FROM ${tableNameOf({ tenantId, ...t })}`)
-        const rows = Number(reader.getRows()[0]![0])
-        bytes += rows * t.columns.reduce((sum, col) => sum + widthOf(col.type), 0)
-      }
-      return bytes
-    })
+    let bytes = 0
+    for (const t of tables) {
+      // a table shared from another tenant is counted where it lives
+      const owner = t.ownerTenantId ?? tenantId
+      const rows = await this.withConnection(owner, async (c) => Number((await c.runAndReadAll(`SELECT count(*)::BIGINT FROM ${tableNameOf({ tenantId: owner, ...t })}`)).getRows()[0]![0]))
+      bytes += rows * t.columns.reduce((sum, col) => sum + widthOf(col.type), 0)
+    }
+    return bytes
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,15 @@ export interface ReadableTable {
   /** dataset.table, as the query names it */
   name: string
   columns: readonly ColumnSpec[]
+  /** the tenant whose warehouse holds it: another tenant's for a dataset shared into the project */
+  ownerTenantId?: string
+  /** a dataset of the project itself (DML may change it); a dataset shared into the project is read only */
+  writable?: boolean
+  /**
+   * A copy of another tenant's table, as a Parquet file the reader's database may read (its private columns
+   * already NULL): what the query reads instead of the table, which lives in the other tenant's database.
+   */
+  snapshot?: string
 }
 
 const hex = (id: string) => id.replaceAll('-', '').toLowerCase()
@@ -30,18 +39,18 @@ export interface CompiledSelect {
   masked: string[]
 }
 
-type Node = Record<string, unknown>
+export type Node = Record<string, unknown>
 
 const refused = (msg: string) => new AppError('invalid_query', msg, { data: { loc: ['body', 'query_text'] } })
 
-async function serialize(parser: DuckDBConnection, sql: string): Promise<Node> {
+export async function serialize(parser: DuckDBConnection, sql: string): Promise<Node> {
   const stmt = await parser.prepare('SELECT json_serialize_sql($1::VARCHAR)')
   stmt.bindVarchar(1, sql)
   const text = String((await stmt.runAndReadAll()).getRows()[0]![0])
   const tree = parseExact(text) as { error: boolean; error_message?: string; error_type?: string; statements?: Array<{ node: Node }> }
   if (tree.error) {
     const message = tree.error_type === 'not implemented'
-      ? 'only SELECT queries run here (INSERT, UPDATE, DELETE and DDL are not supported; tables are changed through the API)'
+      ? 'only SELECT, INSERT, UPDATE and DELETE run here (DDL is not supported: tables and their schemas change through the API)'
       : `the query cannot be parsed: ${tree.error_message ?? 'syntax error'}`
     throw refused(message)
   }
@@ -75,8 +84,11 @@ export async function compileSelect(
   text: string,
   resolve: (dataset: string, table: string) => ReadableTable | undefined,
   mask: boolean,
+  /** reshapes the parsed tree before names are checked (DML compiles its parts as a SELECT: duckdb-dml.ts) */
+  transform?: (root: Node) => Node,
 ): Promise<CompiledSelect> {
-  const root = await serialize(parser, text)
+  const parsed = await serialize(parser, text)
+  const root = transform ? transform(parsed) : parsed
   const ctes = cteNames(root)
   const tables = new Map<string, ReadableTable>()
   const masked = new Set<string>()
@@ -97,8 +109,9 @@ export async function compileSelect(
       if (!found) throw refused(`${schema}.${table} is not a table of a dataset this project may read`)
       tables.set(found.tableId, found)
       const alias = String(n.alias || table)
-      const privateColumns = mask ? found.columns.filter((c) => c.private) : []
-      if (privateColumns.length === 0) {
+      // another tenant's table is read from its snapshot, whose private columns are NULL whatever the caller's role
+      const privateColumns = mask || found.snapshot ? found.columns.filter((c) => c.private) : []
+      if (privateColumns.length === 0 && !found.snapshot) {
         const names = warehouseNames(found)
         return { ...n, catalog_name: '', schema_name: names.schema, table_name: names.table, alias }
       }
@@ -107,7 +120,8 @@ export async function compileSelect(
       if (!subquery) {
         const list = found.columns.map((c) => (c.private ? `CAST(NULL AS ${c.type}) AS "${c.name}"` : `"${c.name}"`)).join(', ')
         const names = warehouseNames(found)
-        subquery = await serialize(parser, `SELECT ${list} FROM "${names.schema}"."${names.table}"`)
+        const source = found.snapshot ? `read_parquet('${found.snapshot.replaceAll("'", "''")}')` : `"${names.schema}"."${names.table}"`
+        subquery = await serialize(parser, `SELECT ${list} FROM ${source}`)
         maskedSubqueries.set(found.tableId, subquery)
       }
       return { type: 'SUBQUERY', alias, sample: null, query_location: 0, subquery: { node: subquery, named_param_map: [] }, column_name_alias: n.column_name_alias ?? [] }

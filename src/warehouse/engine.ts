@@ -1,6 +1,7 @@
 // The small interface the Workspace stores and queries tables through. Everything above it speaks of tenants,
 // datasets and tables by id; an engine decides where they live. DuckDB (duckdb-engine.ts) is the one today;
 // docs/workspace.md says what a ClickHouse or Trino engine would need.
+import type { CompiledDml } from './duckdb-dml.js'
 import type { CompiledSelect, ReadableTable } from './duckdb-select.js'
 import type { ColumnSpec, SchemaChange } from './table-schema.js'
 
@@ -25,6 +26,9 @@ export interface QueryRun {
   plan: unknown
 }
 
+/** a compiled query job: a SELECT, or an INSERT, UPDATE or DELETE on one table of the project's own datasets */
+export type CompiledStatement = (CompiledSelect & { kind: 'select' }) | CompiledDml
+
 export interface WarehouseEngine {
   /** creates the table with its declared columns (idempotent: an existing table is left as it is) */
   createTable(ref: TableRef, columns: readonly ColumnSpec[]): Promise<void>
@@ -38,9 +42,19 @@ export interface WarehouseEngine {
   countRows(ref: TableRef): Promise<number>
   /**
    * A query's text as the engine will run it: one SELECT in the engine's dialect, reading only the tables
-   * `resolve` knows (dataset.table), with private columns NULL when `mask` is set; 422 invalid_query otherwise.
+   * `resolve` knows (dataset.table), with private columns NULL when `mask` is set; or one INSERT, UPDATE or
+   * DELETE on a `writable` table; 422 invalid_query otherwise.
    */
-  compileQuery(text: string, resolve: (dataset: string, table: string) => ReadableTable | undefined, mask: boolean): Promise<CompiledSelect>
+  compileQuery(text: string, resolve: (dataset: string, table: string) => ReadableTable | undefined, mask: boolean): Promise<CompiledStatement>
+  /**
+   * Runs a compiled DML statement once: `runId` is recorded in the same transaction, so running it again
+   * (a retried job after a crash) changes nothing and answers the count of the first run.
+   */
+  runDml(tenantId: string, sql: string, opts: { runId: string; signal: AbortSignal }): Promise<{ affectedRows: number; plan: unknown }>
+  /** where the reader's copy of another tenant's table at version `stamp` is (ReadableTable.snapshot) */
+  snapshotFile(readerTenantId: string, table: { tableId: string }, stamp: string): string
+  /** writes that copy from the owner's database, unless it is there already (private columns NULL) */
+  materializeSnapshot(readerTenantId: string, table: ReadableTable): Promise<void>
   /** runs a compiled query into a result file (Parquet); `signal` interrupts it */
   runQuery(tenantId: string, sql: string, opts: { resultId: string; signal: AbortSignal }): Promise<QueryRun>
   /** a page of a stored result, values as JSON */

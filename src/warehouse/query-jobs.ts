@@ -13,6 +13,7 @@ import type { JobContext, JobQueue } from '../jobs/job-queue.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import { isUuid, type Window } from '../tenancy/paging.js'
 import { mayPerform, requireRole, type WorkspaceActor } from '../tenancy/roles.js'
+import type { CompiledDml } from './duckdb-dml.js'
 import type { ReadableTable } from './duckdb-select.js'
 import type { WarehouseEngine } from './engine.js'
 import type { QueryCosts } from './query-costs.js'
@@ -58,6 +59,7 @@ interface QueryJobRow {
   total_slot_ms: string | null
   cache_hit: boolean | null
   num_dml_affected_rows: string | null
+  statement_kind: string | null
   query_plan: unknown
   timeline: unknown
   error_result: { reason: string; message: string } | null
@@ -141,6 +143,7 @@ export class QueryJobs {
     const mask = !mayPerform(actor, 'columns.private')
     const tables = await this.readableTables(actor.tenantId, saved.project_id)
     const compiled = await this.deps.engine.compileQuery(input.query_text, (d, t) => tables.get(`${d}.${t}`.toLowerCase()), mask)
+    if (compiled.kind !== 'select') requireRole(actor, 'queries.dml')
     // the dry run: what it would process, priced, against what the tenant has left today and this month
     await this.deps.costs.checkQuota(actor.tenantId, await this.deps.engine.estimateBytes(actor.tenantId, compiled.tables))
     const id = await this.deps.catalog.transaction(async (tx) => {
@@ -218,8 +221,9 @@ export class QueryJobs {
       const tables = await this.readableTables(row.tenant_id, row.project_id)
       const compiled = await this.deps.engine.compileQuery(row.query_text, (d, t) => tables.get(`${d}.${t}`.toLowerCase()), row.mask_private)
       mark('compiled')
+      if (compiled.kind !== 'select') return await this.executeDml(row, compiled, timeline, mark, ctx)
       const privacy: Record<string, 'masked' | 'visible'> = {}
-      for (const t of compiled.tables) for (const c of t.columns) if (c.private) privacy[c.name] = row.mask_private ? 'masked' : 'visible'
+      for (const t of compiled.tables) for (const c of t.columns) if (c.private) privacy[c.name] = row.mask_private || t.snapshot ? 'masked' : 'visible'
       // identical SQL (after names and masking) over tables unchanged since: the stored result answers
       const cacheKey = createHash('sha256').update(compiled.sql).update('\n').update(compiled.tables.map((t) => `${t.tableId}@${tables.changedAt.get(t.tableId)}`).sort().join(',')).digest('hex')
       const [cached] = await this.deps.catalog.rows<QueryJobRow>(
@@ -228,10 +232,11 @@ export class QueryJobs {
       )
       if (cached) {
         mark('answered from the stored result')
-        await this.record(id, { cache_key: cacheKey, result_key: cached.result_key, result_columns: cached.result_columns, column_privacy: privacy, total_rows: cached.total_rows, total_bytes_processed: 0, total_slot_ms: 0, cache_hit: true, query_plan: cached.query_plan, timeline, private_row_count: cached.private_row_count })
+        await this.record(id, { statement_kind: 'select', cache_key: cacheKey, result_key: cached.result_key, result_columns: cached.result_columns, column_privacy: privacy, total_rows: cached.total_rows, total_bytes_processed: 0, total_slot_ms: 0, cache_hit: true, query_plan: cached.query_plan, timeline, private_row_count: cached.private_row_count })
         return { cache_hit: true }
       }
       const bytes = await this.deps.engine.estimateBytes(row.tenant_id, compiled.tables)
+      for (const t of compiled.tables) await this.deps.engine.materializeSnapshot(row.tenant_id, t)
       const ranAt = Date.now()
       const run = await this.deps.engine.runQuery(row.tenant_id, compiled.sql, { resultId: id, signal: ctx.signal })
       const slotMs = Date.now() - ranAt
@@ -240,7 +245,7 @@ export class QueryJobs {
       mark('stored')
       const maskedInResult = run.columns.some((c) => privacy[c.name] === 'masked')
       await this.record(id, {
-        cache_key: cacheKey, result_key: id, result_columns: run.columns, column_privacy: privacy, total_rows: run.totalRows,
+        statement_kind: 'select', cache_key: cacheKey, result_key: id, result_columns: run.columns, column_privacy: privacy, total_rows: run.totalRows,
         total_bytes_processed: bytes, total_slot_ms: slotMs, cache_hit: false, query_plan: run.plan, timeline,
         private_row_count: maskedInResult ? run.totalRows : 0,
       })
@@ -256,6 +261,25 @@ export class QueryJobs {
     }
   }
 
+  /**
+   * An INSERT, UPDATE or DELETE: run once in the tenant's database (a retry after a crash finds the first run's
+   * count there), then the target's changed_at moves, so no stored result computed before it is reused.
+   */
+  private async executeDml(row: QueryJobRow, compiled: CompiledDml, timeline: unknown[], mark: (phase: string) => void, ctx: JobContext): Promise<unknown> {
+    const bytes = await this.deps.engine.estimateBytes(row.tenant_id, compiled.tables)
+    for (const t of compiled.tables) await this.deps.engine.materializeSnapshot(row.tenant_id, t)
+    const ranAt = Date.now()
+    const { affectedRows, plan } = await this.deps.engine.runDml(row.tenant_id, compiled.sql, { runId: row.id, signal: ctx.signal })
+    const slotMs = Date.now() - ranAt
+    mark('ran')
+    await this.deps.catalog.rows('UPDATE atrium.ws_tables SET changed_at = now() WHERE tenant_id = $1 AND id = $2', [row.tenant_id, compiled.target.tableId])
+    await this.record(row.id, {
+      statement_kind: compiled.kind, num_dml_affected_rows: affectedRows, total_bytes_processed: bytes, total_slot_ms: slotMs,
+      cache_hit: false, query_plan: plan, timeline, column_privacy: {}, private_row_count: 0,
+    })
+    return { num_dml_affected_rows: affectedRows }
+  }
+
   /** the job's outcome, and what it cost (what it processed; nothing for a refused query) in the same transaction */
   private async record(id: string, fields: Record<string, unknown>): Promise<void> {
     const names = Object.keys(fields)
@@ -269,17 +293,32 @@ export class QueryJobs {
 
   /** the project's tables by dataset.table (lower case, as DuckDB folds names), and when each last changed */
   private async readableTables(tenantId: string, projectId: string): Promise<Map<string, ReadableTable> & { changedAt: Map<string, string> }> {
-    const rows = await this.deps.catalog.rows<{ dataset_id: string; dataset: string; table_id: string; name: string; schema: TableSchema; changed_at: unknown }>(
-      `SELECT d.id AS dataset_id, d.name AS dataset, t.id AS table_id, t.name, t.schema, t.changed_at
+    // the project's own datasets first, then those shared into it by an approval (atrium.ws_project_datasets);
+    // a shared dataset whose name an own dataset (or an earlier shared one) already has is not readable by name
+    const rows = await this.deps.catalog.rows<{ owner: string; own: boolean; dataset_id: string; dataset: string; table_id: string; name: string; schema: TableSchema; changed_at: string }>(
+      `SELECT d.tenant_id AS owner, (d.tenant_id = $1 AND d.project_id = $2) AS own, d.id AS dataset_id, d.name AS dataset, t.id AS table_id, t.name, t.schema, t.changed_at::text AS changed_at
        FROM atrium.ws_datasets d JOIN atrium.ws_tables t ON t.dataset_id = d.id AND t.archived_at IS NULL
-       WHERE d.tenant_id = $1 AND d.project_id = $2 AND d.archived_at IS NULL`,
+       WHERE d.archived_at IS NULL AND ((d.tenant_id = $1 AND d.project_id = $2)
+         OR d.id IN (SELECT pd.dataset_id FROM atrium.ws_project_datasets pd WHERE pd.project_id = $2))
+       ORDER BY own DESC, d.created_at, d.id`,
       [tenantId, projectId],
     )
     const map = new Map<string, ReadableTable>() as Map<string, ReadableTable> & { changedAt: Map<string, string> }
     map.changedAt = new Map()
+    const datasetOf = new Map<string, string>()
     for (const r of rows) {
-      map.set(`${r.dataset}.${r.name}`.toLowerCase(), { datasetId: r.dataset_id, tableId: r.table_id, name: `${r.dataset}.${r.name}`, columns: r.schema.columns })
-      map.changedAt.set(r.table_id, String(r.changed_at))
+      const dataset = r.dataset.toLowerCase()
+      if ((datasetOf.get(dataset) ?? r.dataset_id) !== r.dataset_id) continue
+      datasetOf.set(dataset, r.dataset_id)
+      // as text, to the microsecond: two changes within one second (a DML right after a query) are two versions
+      const stamp = r.changed_at
+      const foreign = r.owner !== tenantId
+      map.set(`${r.dataset}.${r.name}`.toLowerCase(), {
+        datasetId: r.dataset_id, tableId: r.table_id, name: `${r.dataset}.${r.name}`, columns: r.schema.columns,
+        ownerTenantId: r.owner, writable: r.own,
+        snapshot: foreign ? this.deps.engine.snapshotFile(tenantId, { tableId: r.table_id }, `${r.table_id}@${stamp}`) : undefined,
+      })
+      map.changedAt.set(r.table_id, stamp)
     }
     return map
   }
@@ -288,6 +327,9 @@ export class QueryJobs {
   private async finished(actor: WorkspaceActor, id: string): Promise<QueryJobRow> {
     const row = await this.jobRow(actor.tenantId, id)
     const status = statusOf(row)
+    if (status === 'done' && row.num_dml_affected_rows !== null) {
+      throw new AppError('query_result_not_ready', `query job ${id} ran ${String(row.statement_kind).toUpperCase()}, which returns no rows; its num_dml_affected_rows says how many rows it changed`)
+    }
     if (status !== 'done' || !row.result_key) throw new AppError('query_result_not_ready', `query job ${id} is ${status}; results are there once it is done`)
     if (!mayPerform(actor, 'columns.private') && Object.values(row.column_privacy ?? {}).includes('visible')) {
       requireRole(actor, 'columns.private')
@@ -360,11 +402,11 @@ function view(row: QueryJobRow): Record<string, unknown> {
     total_bytes_processed: num(row.total_bytes_processed),
     total_slot_ms: num(row.total_slot_ms),
     cache_hit: row.cache_hit,
-    dml_stats: null,
+    dml_stats: dmlStats(row),
     query_plan: row.query_plan,
     timeline: row.timeline,
     destination_table: null,
-    num_dml_affected_rows: null,
+    num_dml_affected_rows: num(row.num_dml_affected_rows),
     script_statistics: null,
     session_info: null,
     transaction_info: null,
@@ -375,4 +417,11 @@ function view(row: QueryJobRow): Record<string, unknown> {
     private_row_count: num(row.private_row_count),
     exports: [],
   }
+}
+
+/** BigQuery's dml_stats: the affected rows under the statement's kind; null for a SELECT */
+function dmlStats(row: QueryJobRow): Record<string, number> | null {
+  if (row.num_dml_affected_rows === null) return null
+  const n = Number(row.num_dml_affected_rows)
+  return { inserted_row_count: row.statement_kind === 'insert' ? n : 0, updated_row_count: row.statement_kind === 'update' ? n : 0, deleted_row_count: row.statement_kind === 'delete' ? n : 0 }
 }
