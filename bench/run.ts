@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, workspace, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -18,6 +18,7 @@ import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
 import { assistantWorkload, BENCH_JWT_SECRET, startModelStub } from './assistant.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 import { databasesWorkload, type DatabasesFigures } from './databases.js'
+import { workspaceWorkload, type WorkspaceFigures } from './workspace.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -154,6 +155,8 @@ async function main() {
   await admin.query('DROP DATABASE IF EXISTS atrium_bench_catalog WITH (FORCE)')
   await admin.query('CREATE DATABASE atrium_bench_catalog')
   await admin.end()
+  // the fresh catalog knows no earlier tenant: their warehouse files would only take disk
+  rmSync(join(BENCH_DATA_DIR, 'warehouse'), { recursive: true, force: true })
 
   // the assistant workload's provider: a local OpenAI-compatible stub, so chat overhead is Atrium's own time
   const modelStub = await startModelStub('SELECT id, name, price FROM items ORDER BY price, id LIMIT 10')
@@ -233,11 +236,12 @@ async function main() {
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     const assistant = !only || only.some((o) => o.toLowerCase() === 'assistant') ? await runAssistant(atrium.base, modelStub) : undefined
+    const workspace = !only || only.some((o) => o.toLowerCase() === 'workspace') ? await runWorkspace(atrium.base) : undefined
     await stop(atrium)
     await stop(baseline)
     const databases = !only || only.some((o) => o.toLowerCase() === 'databases') ? await runDatabases() : undefined
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant, workspace)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -290,6 +294,21 @@ async function runAssistant(base: string, stub: Awaited<ReturnType<typeof startM
     maxSeconds: quick ? 10 : 30,
   })
   console.log(`  assistant chat: ${figures.chat.requests} chats, Atrium's overhead p50 ${figures.chat.overheadP50Ms} ms, p99 ${figures.chat.overheadP99Ms} ms (whole request p50 ${figures.chat.p50Ms} ms); profile: ${figures.profile.files} × ${figures.profile.csvMb} MB CSV at ${figures.profile.mbPerSec} MB/s`)
+  return figures
+}
+
+/** query jobs: submit-to-done latency of a trivial job, and a large aggregate against DuckDB run directly */
+async function runWorkspace(base: string): Promise<WorkspaceFigures> {
+  const figures = await workspaceWorkload({
+    base, adminKey: ADMIN_KEY, jwtSecret: BENCH_JWT_SECRET,
+    rows: quick ? 100_000 : 10_000_000,
+    trivialJobs: quick ? 20 : 200,
+    aggregateRuns: quick ? 3 : 7,
+    threads: 2, // the server's workspace.duckdbThreads (its default)
+    maxSeconds: quick ? 20 : 180,
+  })
+  console.log(`  workspace trivial query job submit→done: ${figures.trivial.jobs} jobs, p50 ${figures.trivial.p50Ms} ms, p99 ${figures.trivial.p99Ms} ms`)
+  console.log(`  workspace ${figures.aggregate.rows}-row aggregate: query job median ${figures.aggregate.jobMedianMs} ms vs DuckDB directly ${figures.aggregate.directMedianMs} ms = ${figures.aggregate.overheadRatio}x (runs: job ${figures.aggregate.jobRunsMs.join(', ')}; direct ${figures.aggregate.directRunsMs.join(', ')}); table filled by an INSERT … SELECT job in ${figures.loadSeconds} s`)
   return figures
 }
 
@@ -359,7 +378,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown, workspace?: WorkspaceFigures) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -393,6 +412,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     realtime,
     databases,
     assistant,
+    workspace,
     coldStart,
     backup,
   }

@@ -120,7 +120,16 @@ export class DuckDbEngine implements WarehouseEngine {
     if (!isUuid(tenantId)) throw new AppError('invalid_request', 'a tenant id is a UUID')
     let inst = this.instances.get(tenantId)
     if (!inst) {
-      inst = openSandboxed(join(this.dir, `${hex(tenantId)}.duckdb`), this.resultsDir(tenantId), this.options)
+      inst = openSandboxed(join(this.dir, `${hex(tenantId)}.duckdb`), this.resultsDir(tenantId), this.options).catch((err: unknown) => {
+        // DuckDB locks the file for one process: a second Atrium process on the same data directory is refused
+        // here, before it could touch the file, and says so instead of failing with DuckDB's bare message
+        const message = (err as Error).message ?? ''
+        if (!/Could not set lock on file/i.test(message)) throw err
+        throw new AppError('warehouse_unavailable', `the warehouse of tenant ${tenantId} is open in another Atrium process (${/PID \d+/.exec(message)?.[0] ?? 'another process'}); one process serves a tenant's warehouse at a time`, {
+          hint: 'run the Workspace on one node, or route each tenant to the node that opened its warehouse (docs/workspace.md)',
+          cause: err,
+        })
+      })
       this.instances.set(tenantId, inst)
       inst.catch(() => this.instances.delete(tenantId))
     }
