@@ -100,7 +100,7 @@ test('Workspace query jobs', async (t) => {
     assert.equal((await settle(editor, await run(editor, sql))).cache_hit, false)
   })
 
-  await t.test('references outside the project, table functions and non-SELECTs are refused with a 422', async () => {
+  await t.test('references outside the project, table functions, DDL and other statements are refused with a 422', async () => {
     const cases: Array<[string, RegExp]> = [
       ['SELECT * FROM hr.salaries', /not a table of a dataset this project may read/],
       ['SELECT * FROM orders', /dataset\.table/],
@@ -109,7 +109,8 @@ test('Workspace query jobs', async (t) => {
       ['SELECT * FROM duckdb_tables()', /table functions/],
       ['SELECT * FROM information_schema.tables', /not a table of a dataset/],
       ['SELECT * FROM sales.orders WHERE id IN (SELECT pay FROM hr.salaries)', /hr\.salaries/],
-      ['DELETE FROM sales.orders', /only SELECT/],
+      ['DELETE FROM hr.salaries', /hr\.salaries is not a table of a dataset this project may read/],
+      ['CREATE TABLE sales.extra (a INTEGER)', /DDL is not supported/],
       ["COPY sales.orders TO '/tmp/x.csv'", /only SELECT/],
       ["ATTACH '/tmp/x.duckdb' AS x", /only SELECT/],
       ['SELECT 1; SELECT 2', /exactly one/],
