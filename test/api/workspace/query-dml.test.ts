@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
+import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
+import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
 import { as, startWorkspace, type Caller } from './workspace-helpers.js'
 
 test('Workspace DML in query jobs', async (t) => {
-  const { call, tenants: [a] } = await startWorkspace(t)
+  const { call, atrium, tenants: [a] } = await startWorkspace(t)
   const admin = as(a, 'Org admin')
   const editor = as(a, 'Dataset editor')
   const user = as(a, 'Dataset user')
@@ -81,6 +83,17 @@ test('Workspace DML in query jobs', async (t) => {
     assert.equal(job.num_dml_affected_rows, 2)
     assert.deepEqual(job.dml_stats, { inserted_row_count: 0, updated_row_count: 0, deleted_row_count: 2 })
     assert.deepEqual((await rows('SELECT id FROM sales.orders ORDER BY id')).map((r) => r.id), [1, 2, 3])
+  })
+
+  await t.test('a job whose statement already committed (a retry after a crash) does not apply it again', async () => {
+    const job = await run(editor, "INSERT INTO sales.orders VALUES (50, 'x@example.test', 5)")
+    assert.equal(job.num_dml_affected_rows, 1)
+    // what a retried attempt of the same job does: the engine finds the job's run in the tenant's database
+    const engine = atrium.handle.platform.warehouseEngine as DuckDbEngine
+    const again = await engine.runDml(a.id, `DELETE FROM ${tableNameOf({ tenantId: a.id, datasetId: sales.id, tableId: orders.body.id })}`, { runId: job.id, signal: new AbortController().signal })
+    assert.equal(again.affectedRows, 1, 'the first run\'s count')
+    assert.deepEqual((await rows('SELECT id FROM sales.orders ORDER BY id')).map((r) => r.id), [1, 2, 3, 50], 'the second statement did not run')
+    await run(editor, 'DELETE FROM sales.orders WHERE id = 50')
   })
 
   await t.test('a stored result is not reused once a DML changed a table it read', async () => {
