@@ -4,7 +4,7 @@
 // change any of it. Tables are "ds_<dataset id>"."t_<table id>"; column names were checked by table-schema.ts
 // and are quoted here as well.
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../errors/app-error.js'
@@ -58,6 +58,9 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
 /** a path as a SQL string literal (the data directory may hold any character) */
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
 const hex = (id: string) => id.replaceAll('-', '').toLowerCase()
+
+/** how long an older version of a shared table's copy is kept after a newer one is written */
+const SNAPSHOT_KEEP_MS = 24 * 3600 * 1000
 
 const openParser = () => DuckDBInstance.create(':memory:', SANDBOX_SETTINGS)
 
@@ -300,6 +303,15 @@ export class DuckDbEngine implements WarehouseEngine {
       renameSync(partial, target)
     } finally {
       if (existsSync(staged)) unlinkSync(staged)
+    }
+    // older versions of the copy go once they are a day old: a job still reading one has long finished
+    const dir = join(this.resultsDir(readerTenantId), 'shared')
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name)
+      if (!name.startsWith(`${hex(table.tableId)}_`) || path === target) continue
+      try {
+        if (statSync(path).mtimeMs < Date.now() - SNAPSHOT_KEEP_MS) unlinkSync(path)
+      } catch { /* removed by another process meanwhile */ }
     }
   }
 
