@@ -14,7 +14,7 @@ const Id = Type.String({ minLength: 1, maxLength: 100 })
 const approvalParams = idParam('approval_id')
 type ApprovalReq = FastifyRequest<{ Params: { approval_id: string } }>
 
-export function approvalRoutes(app: FastifyInstance, { approvals, adminKey, approvalsInternalToken }: WorkspaceDeps): void {
+export function approvalRoutes(app: FastifyInstance, { approvals, adminKey, approvalsInternalToken, rateLimits }: WorkspaceDeps): void {
   app.post('/api/v1/approvals/project-tenant', routeOptions('approvals.project_tenant', 'approvals', 'Create Project Tenant Approval', { body: Type.Object({ project_id: Id, tenant_id: Id }) }), async (req, reply) => {
     reply.status(201)
     return approvals.requestTenant(actorOf(req), req.body as { project_id: string; tenant_id: string })
@@ -34,6 +34,8 @@ export function approvalRoutes(app: FastifyInstance, { approvals, adminKey, appr
   }, async (req) => {
     const key = presentedKey(req)
     const token = (req.query as { internal_token?: string }).internal_token
+    // a presented credential counts against its address, so the token cannot be guessed faster than the limit
+    if (key || token !== undefined) await rateLimits.checkAddress(req.ip)
     const byToken = token !== undefined && tokenDigest !== null && timingSafeEqual(sha256(token), tokenDigest)
     if (!(key && isAdminKey(key)) && !byToken) {
       throw new AppError('authentication_required', token === undefined ? 'send the admin key, or ?internal_token=<workspace.approvalsInternalToken>' : 'the internal token does not match', {
