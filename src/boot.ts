@@ -12,6 +12,8 @@ import { JwtSessions } from './auth/jwt-sessions.js'
 import type { AssistantDeps } from './assistant/chat.js'
 import { Providers } from './assistant/providers.js'
 import { RateLimits } from './auth/rate-limits.js'
+import { AgentGateway } from './agents/agent-gateway.js'
+import { Agents } from './agents/agents-service.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './monitoring/request-log.js'
 import { AdmissionLog } from './monitoring/admission-log.js'
@@ -151,6 +153,10 @@ export interface Platform {
   queryJobs: QueryJobs
   /** the Workspace's cost model, quotas and cost history */
   queryCosts: QueryCosts
+  /** Workspace agents (MCP, A2A), their tools, rate limits and project assignments */
+  agents: Agents
+  /** routes messages to Workspace agents under their rate limits */
+  agentGateway: AgentGateway
 }
 
 export interface AtriumHandle {
@@ -284,6 +290,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // one DuckDB database per tenant in the data directory (docs/workspace.md)
   const queryCosts = new QueryCosts(catalog, config.workspace)
   const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
+  const agents = new Agents({ catalog, settings: config.agents })
   const platform: Platform = {
     config,
     logger,
@@ -330,6 +337,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     warehouseEngine,
     queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
     queryCosts,
+    agents,
+    agentGateway: new AgentGateway({ catalog, agents, rateLimits, metrics, logger, settings: config.agents }),
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())

@@ -241,6 +241,14 @@ export const codes = {
   query_result_not_ready: { status: 409, stage: 'request' },
   warehouse_unavailable: { status: 503, stage: 'execute' },
   workspace_quota_exceeded: { status: 429, stage: 'request' },
+  // Workspace agents and the agent gateway (src/agents/, docs/agents.md)
+  agent_not_found: { status: 404, stage: 'request' },
+  agent_url_not_allowed: { status: 422, stage: 'request' },
+  agent_inactive: { status: 409, stage: 'request' },
+  agent_already_assigned: { status: 409, stage: 'request' },
+  agent_last_project: { status: 409, stage: 'request' },
+  agent_message_invalid: { status: 422, stage: 'request' },
+  agent_unreachable: { status: 502, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

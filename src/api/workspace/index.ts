@@ -2,9 +2,12 @@
 // beside the Databases family on the same prefix (the two never share a path). FastAPI's conventions: {detail}
 // errors, 422 with loc/msg, skip/limit lists. Credentials: session JWTs, or the admin key as platform administrator.
 import type { Family } from '../family.js'
+import { agentGatewayRoutes } from './agent-gateway.js'
+import { agentRoutes } from './agents.js'
 import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
+import { projectAgentRoutes } from './project-agents.js'
 import { projectRoutes } from './projects.js'
 import { queryRoutes } from './queries.js'
 import { tableRoutes } from './tables.js'
@@ -23,5 +26,8 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     projectRoutes(app, deps)
     tableRoutes(app, deps)
     queryRoutes(app, deps)
+    agentRoutes(app, deps)
+    projectAgentRoutes(app, deps)
+    agentGatewayRoutes(app, deps)
   },
 }
