@@ -131,6 +131,8 @@ export class RateLimits {
       await limiter.consume(agentId)
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err
+      // a refused consume still counted its point: give it back, or every refusal would hold a slot
+      await limiter.reward(agentId, 1).catch(() => {})
       this.onLimited('agent_concurrency')
       throw new AppError('rate_limited', `this agent already has ${max} calls running (its concurrency limit)`, { retryAfter: 1, data: { scope: 'agent_concurrency' } })
     }
