@@ -49,7 +49,8 @@ export interface RateLimit {
   perSecond: number
   perMinute: number
   perHour: number
-  concurrency: number
+  /** left out: the agent's current one (or the default) stays */
+  concurrency?: number
 }
 
 export interface Assignment {
@@ -190,9 +191,10 @@ export class Agents {
     requireRole(actor, 'agents.write')
     await this.agent(actor.tenantId, id)
     await this.deps.catalog.rows(
-      `INSERT INTO atrium.ws_agent_rate_limits (agent_id, per_second, per_minute, per_hour, max_concurrency) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (agent_id) DO UPDATE SET per_second = $2, per_minute = $3, per_hour = $4, max_concurrency = $5, updated_at = now()`,
-      [id, limit.perSecond, limit.perMinute, limit.perHour, limit.concurrency],
+      `INSERT INTO atrium.ws_agent_rate_limits (agent_id, per_second, per_minute, per_hour, max_concurrency) VALUES ($1, $2, $3, $4, coalesce($5::int, $6::int))
+       ON CONFLICT (agent_id) DO UPDATE SET per_second = $2, per_minute = $3, per_hour = $4,
+         max_concurrency = coalesce($5::int, atrium.ws_agent_rate_limits.max_concurrency), updated_at = now()`,
+      [id, limit.perSecond, limit.perMinute, limit.perHour, limit.concurrency ?? null, this.deps.settings.defaultConcurrency],
     )
     return this.rateLimitOf(id)
   }

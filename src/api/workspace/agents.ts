@@ -44,7 +44,7 @@ type AgentReq = FastifyRequest<{ Params: { agent_id: string } }>
 /** where clients send this agent's messages through Atrium (the agent gateway, on this server's own origin) */
 export const withGatewayUrl = <T extends Agent>(req: FastifyRequest, agent: T) => ({ ...agent, gateway_url: `${req.protocol}://${req.host}/api/v1/agent-gateway/route` })
 
-export function agentRoutes(app: FastifyInstance, { agents, config }: WorkspaceDeps): void {
+export function agentRoutes(app: FastifyInstance, { agents }: WorkspaceDeps): void {
   app.post('/api/v1/agents', routeOptions('agents.create', 'agents', 'Create Agent', { body: AgentBody }), async (req, reply) => {
     reply.status(201)
     return withGatewayUrl(req, await agents.createAgent(actorOf(req), req.body as AgentInput))
@@ -73,7 +73,7 @@ export function agentRoutes(app: FastifyInstance, { agents, config }: WorkspaceD
       perSecond: Number(body.max_requests_per_second),
       perMinute: Number(body.max_requests_per_minute),
       perHour: Number(body.max_requests_per_hour),
-      concurrency: body.max_concurrency ?? config.agents.defaultConcurrency,
+      concurrency: body.max_concurrency,
     })
   })
 }

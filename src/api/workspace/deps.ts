@@ -1,7 +1,6 @@
 // What the Workspace API family (DataCovey, /api/v1 and /health) needs, passed in from boot.ts through http/app.ts.
 import type { AgentGateway } from '../../agents/agent-gateway.js'
 import type { Agents } from '../../agents/agents-service.js'
-import type { Config } from '../../config/schema.js'
 import type { JwtSessions } from '../../auth/jwt-sessions.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import type { Tenancy } from '../../tenancy/tenancy-service.js'
@@ -19,5 +18,4 @@ export interface WorkspaceDeps {
   queryCosts: QueryCosts
   agents: Agents
   agentGateway: AgentGateway
-  config: Config
 }

@@ -256,6 +256,8 @@ test('Workspace agents over MCP and A2A', async (t) => {
     assert.equal((await busy).status, 200)
     const freed = await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: mcpAgent.id, message: { tool: 'add', arguments: { a: 1, b: 1 } } })
     assert.equal(freed.status, 200, 'the slot is given back when the call ends')
+    const kept = await call(orgAdmin, 'PUT', `/api/v1/agents/${mcpAgent.id}/rate-limit`, { max_requests_per_second: 100, max_requests_per_minute: 1000, max_requests_per_hour: 10000 })
+    assert.equal(kept.body.max_concurrency, 1, 'a PUT without max_concurrency keeps the agent\'s own')
   })
 
   await t.test('every routed call is logged without the message, and counted in /metrics', async () => {
