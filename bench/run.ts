@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, agents, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -15,6 +15,7 @@ import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, prepareP
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
+import { agentsWorkload } from './agents.js'
 import { assistantWorkload, BENCH_JWT_SECRET, startModelStub } from './assistant.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 import { databasesWorkload, type DatabasesFigures } from './databases.js'
@@ -174,6 +175,8 @@ async function main() {
     ATRIUM_JWT_SECRET: BENCH_JWT_SECRET,
     // the assistant workload's connection is the local bench database
     ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true',
+    // the agents workload's MCP server listens on 127.0.0.1
+    ATRIUM_AGENTS_ALLOW_PRIVATE: 'true',
     OPENAI_API_KEY: 'bench-key',
     OPENAI_BASE_URL: modelStub.baseUrl,
     HOST: '127.0.0.1',
@@ -233,11 +236,12 @@ async function main() {
       : undefined
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     const assistant = !only || only.some((o) => o.toLowerCase() === 'assistant') ? await runAssistant(atrium.base, modelStub) : undefined
+    const agents = !only || only.some((o) => o.toLowerCase() === 'agents') ? await runAgents(atrium.base) : undefined
     await stop(atrium)
     await stop(baseline)
     const databases = !only || only.some((o) => o.toLowerCase() === 'databases') ? await runDatabases() : undefined
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant, agents)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -290,6 +294,13 @@ async function runAssistant(base: string, stub: Awaited<ReturnType<typeof startM
     maxSeconds: quick ? 10 : 30,
   })
   console.log(`  assistant chat: ${figures.chat.requests} chats, Atrium's overhead p50 ${figures.chat.overheadP50Ms} ms, p99 ${figures.chat.overheadP99Ms} ms (whole request p50 ${figures.chat.p50Ms} ms); profile: ${figures.profile.files} × ${figures.profile.csvMb} MB CSV at ${figures.profile.mbPerSec} MB/s`)
+  return figures
+}
+
+/** one MCP tools/call through the agent gateway vs the same call made directly with the SDK */
+async function runAgents(base: string) {
+  const figures = await agentsWorkload({ base, adminKey: ADMIN_KEY, calls: quick ? 100 : 1000, maxSeconds: quick ? 10 : 30 })
+  console.log(`  agents    ${figures.calls} MCP tools/call: routed p50 ${figures.routed.p50Ms} ms, p99 ${figures.routed.p99Ms} ms; direct p50 ${figures.direct.p50Ms} ms, p99 ${figures.direct.p99Ms} ms; routed/direct p50 ${figures.p50Ratio}x (+${figures.overheadP50Ms} ms)`)
   return figures
 }
 
@@ -359,7 +370,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown, agents?: unknown) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -393,6 +404,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     realtime,
     databases,
     assistant,
+    agents,
     coldStart,
     backup,
   }
