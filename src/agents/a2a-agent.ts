@@ -20,6 +20,9 @@ async function card(target: CallTarget): Promise<Card> {
   return new DefaultAgentCardResolver({ fetchImpl: boundFetch(target), legacyCompat: compat }).resolve(target.url.href)
 }
 
+/** the most agent cards one process keeps */
+const CARD_CACHE_ENTRIES = 10_000
+
 function skills(c: Card): AgentTool[] {
   return (c.skills ?? []).map((s) => ({
     id: s.id, name: s.name, description: s.description || null, input_schema: null,
@@ -51,38 +54,59 @@ async function sendMessage(target: CallTarget, c: Card, message: Record<string, 
   return plain(answer)
 }
 
-export const a2aAgent: AgentProtocol = {
-  async handshake(target) {
+/**
+ * The A2A protocol. A routed message reuses the agent's card for `cardTtlMs` (the tools cache TTL), so a
+ * call is one round trip, not two; a handshake and a tools listing always read the card afresh (and refresh it).
+ */
+export function createA2aAgent(cardTtlMs: number): AgentProtocol {
+  const cards = new Map<string, { card: Card; expires: number }>()
+  const fresh = async (target: CallTarget): Promise<Card> => {
     const c = await card(target)
-    const ping = await sendMessage(target, c, { text: 'ping' })
-    return {
-      protocol_version: c.supportedInterfaces?.[0]?.protocolVersion || null,
-      agent: { name: c.name, version: c.version || null },
-      tools: skills(c),
-      ping,
+    if (cardTtlMs > 0) {
+      if (cards.size >= CARD_CACHE_ENTRIES) cards.delete(cards.keys().next().value!)
+      cards.set(target.url.href, { card: c, expires: Date.now() + cardTtlMs })
     }
-  },
+    return c
+  }
+  const cached = async (target: CallTarget): Promise<Card> => {
+    const hit = cards.get(target.url.href)
+    return hit && hit.expires > Date.now() ? hit.card : fresh(target)
+  }
+  return {
+    async handshake(target) {
+      const c = await fresh(target)
+      const ping = await sendMessage(target, c, { text: 'ping' })
+      return {
+        protocol_version: c.supportedInterfaces?.[0]?.protocolVersion || null,
+        agent: { name: c.name, version: c.version || null },
+        tools: skills(c),
+        ping,
+      }
+    },
 
-  async tools(target) {
-    return skills(await card(target))
-  },
+    async tools(target) {
+      return skills(await fresh(target))
+    },
 
-  check(message) {
-    if (message.parts !== undefined && (!Array.isArray(message.parts) || message.parts.length === 0 || !message.parts.every(isPart))) {
-      throw new AppError('agent_message_invalid', 'message.parts must be a non-empty list of {"text": "..."}, {"data": {...}} or {"url": "..."}', { data: { loc: ['body', 'message', 'parts'] } })
-    }
-    if (message.text !== undefined && typeof message.text !== 'string') {
-      throw new AppError('agent_message_invalid', 'message.text must be a string', { data: { loc: ['body', 'message', 'text'] } })
-    }
-  },
+    check(message) {
+      if (message.parts !== undefined && (!Array.isArray(message.parts) || message.parts.length === 0 || !message.parts.every(isPart))) {
+        throw new AppError('agent_message_invalid', 'message.parts must be a non-empty list of {"text": "..."}, {"data": {...}} or {"url": "..."}', { data: { loc: ['body', 'message', 'parts'] } })
+      }
+      if (message.text !== undefined && typeof message.text !== 'string') {
+        throw new AppError('agent_message_invalid', 'message.text must be a string', { data: { loc: ['body', 'message', 'text'] } })
+      }
+    },
 
-  async send(target, message) {
-    try {
-      return { result: await sendMessage(target, await card(target), message), error: null }
-    } catch (err) {
-      return { result: null, error: callError(err, target.signal) }
-    }
-  },
+    async send(target, message) {
+      try {
+        return { result: await sendMessage(target, await cached(target), message), error: null }
+      } catch (err) {
+        // a stale card (the agent moved its interface) is dropped: the next call reads it again
+        cards.delete(target.url.href)
+        return { result: null, error: callError(err, target.signal) }
+      }
+    },
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)

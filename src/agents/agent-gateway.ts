@@ -11,7 +11,7 @@ import type { Metrics } from '../observability/metrics.js'
 import { isUuid } from '../tenancy/paging.js'
 import { requireRole, type WorkspaceActor } from '../tenancy/roles.js'
 import type { CallError } from './agent-protocol.js'
-import { agentNotFound, PROTOCOLS, type Agents, type Protocol } from './agents-service.js'
+import { agentNotFound, type Agents, type Protocol } from './agents-service.js'
 
 export interface AgentGatewayDeps {
   catalog: Catalog
@@ -71,7 +71,7 @@ export class AgentGateway {
     ) : []
     if (!agent) throw projectId ? new AppError('agent_not_found', `agent ${input.agent_id} is not assigned to project ${projectId}`, { hint: 'GET /api/v1/projects/{project_id}/agents lists the project\'s agents' }) : agentNotFound(input.agent_id)
     if (agent.status !== 'active') throw new AppError('agent_inactive', `agent ${agent.id} is inactive`, { hint: 'an Org admin can set its status to "active" with PUT /api/v1/agents/{agent_id}' })
-    PROTOCOLS[agent.protocol].check(input.message)
+    this.deps.agents.protocols[agent.protocol].check(input.message)
     return this.call(actor, agent, projectId, input.message, this.deps.settings.callTimeoutMs)
   }
 
@@ -92,7 +92,7 @@ export class AgentGateway {
       const started = performance.now()
       let answer: RouteAnswer
       try {
-        PROTOCOLS[agent.protocol].check(input.message)
+        this.deps.agents.protocols[agent.protocol].check(input.message)
         answer = await this.call(actor, agent, input.project_id, input.message, deadline)
       } catch (err) {
         // a refusal of this one agent (its rate limit, a message its protocol cannot carry) is its entry
@@ -128,7 +128,7 @@ export class AgentGateway {
     try {
       const target = this.deps.agents.target(agent, timeoutMs)
       // the deadline holds even if an SDK ignores the signal somewhere: the answer does not wait past it
-      const { result, error } = await Promise.race([PROTOCOLS[agent.protocol].send(target, message), timedOut(target.signal)])
+      const { result, error } = await Promise.race([this.deps.agents.protocols[agent.protocol].send(target, message), timedOut(target.signal)])
       log(error ? (error.code === 'timeout' ? 'timeout' : 'error') : 'ok', error?.code ?? null)
       return { id, result, error }
     } finally {

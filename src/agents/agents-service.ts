@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import { isUuid, type Window } from '../tenancy/paging.js'
 import { requireRole, type WorkspaceActor } from '../tenancy/roles.js'
-import { a2aAgent } from './a2a-agent.js'
+import { createA2aAgent } from './a2a-agent.js'
 import { callError, type AgentProtocol, type AgentTool, type CallTarget } from './agent-protocol.js'
 import { assertAgentUrlAllowed, parseAgentUrl } from './agent-url.js'
 import { guardedFetch } from './guarded-fetch.js'
@@ -66,16 +66,18 @@ export interface AgentsDeps {
   settings: Config['agents']
 }
 
-export const PROTOCOLS: Record<Protocol, AgentProtocol> = { MCP: mcpAgent, A2A: a2aAgent }
-
 const AGENT_COLUMNS = 'id, tenant_id, name, description, protocol, endpoint_url, capabilities, agent_metadata, status, created_at, archived_at'
 /** the most agents whose tools one process keeps in memory */
 const TOOLS_CACHE_ENTRIES = 10_000
 
 export class Agents {
   private readonly toolsCache = new Map<string, { expires: number; tools: AgentTool[]; fetched_at: Date }>()
+  /** each protocol's client; A2A keeps agent cards for the tools TTL */
+  readonly protocols: Record<Protocol, AgentProtocol>
 
-  constructor(private readonly deps: AgentsDeps) {}
+  constructor(private readonly deps: AgentsDeps) {
+    this.protocols = { MCP: mcpAgent, A2A: createA2aAgent(deps.settings.toolsCacheTtlSeconds * 1000) }
+  }
 
   // ---- registration ----
 
@@ -149,7 +151,7 @@ export class Agents {
     const started = performance.now()
     const target = this.target(agent)
     try {
-      const shake = await PROTOCOLS[agent.protocol].handshake(target)
+      const shake = await this.protocols[agent.protocol].handshake(target)
       this.remember(agent, shake.tools)
       return {
         agent_id: agent.id, protocol: agent.protocol, ok: true, latency_ms: elapsed(started),
@@ -170,7 +172,7 @@ export class Agents {
     const target = this.target(agent)
     let tools: AgentTool[]
     try {
-      tools = await PROTOCOLS[agent.protocol].tools(target)
+      tools = await this.protocols[agent.protocol].tools(target)
     } catch (err) {
       const e = callError(err, target.signal)
       throw new AppError('agent_unreachable', `the agent's tools could not be listed: ${e.code}: ${e.message}`, { hint: 'POST /api/v1/agents/{agent_id}/test shows the handshake in detail' })

@@ -22,6 +22,8 @@ export interface AgentServer {
   calls: number
   /** what the last A2A message's text parts said */
   lastText?: string
+  /** A2A: times the agent card was read */
+  cardReads: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -37,7 +39,7 @@ async function listen(t: Hooks, server: Server): Promise<string> {
 
 /** an MCP server with tools add(a, b), sleep(ms) and fail(); `delayMs` slows every tools/call */
 export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0 }
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
   const http = createServer(async (req, res) => {
     state.calls++
     const server = new McpServer({ name: opts.name ?? 'calculator', version: '2.1.0' })
@@ -64,7 +66,7 @@ export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: n
 
 /** an A2A agent that echoes the text it is sent, after `delayMs` */
 export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0 }
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
   const app = express()
   const http = createServer(app)
   const base = await listen(t, http)
@@ -98,7 +100,10 @@ export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: n
     async cancelTask() {},
   }
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor)
-  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }))
+  app.use(`/${AGENT_CARD_PATH}`, (_req, _res, next) => {
+    state.cardReads++
+    next()
+  }, agentCardHandler({ agentCardProvider: handler }))
   app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }))
   state.url = base
   return state

@@ -164,6 +164,9 @@ test('Workspace agents over MCP and A2A', async (t) => {
     assert.equal(said.body.result.role, 'agent')
     assert.equal(said.body.result.parts[0].text, 'echo: hello secret-sentinel-7f3a')
     assert.equal(echo.lastText, 'hello secret-sentinel-7f3a')
+    const cardReads = echo.cardReads
+    assert.equal((await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: a2aAgent.id, message: { data: { n: 1 } } })).body.result.parts[0].text, 'echo: {"n":1}')
+    assert.equal(echo.cardReads, cardReads, 'routed calls reuse the agent card read by the handshake (within the TTL)')
 
     assert.equal((await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: a2aAgent.id, project_id: p2, message: { text: 'x' } })).status, 404, 'not assigned to p2')
     assert.equal((await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: '00000000-0000-4000-8000-000000000000', message: { text: 'x' } })).status, 404)
