@@ -120,7 +120,9 @@ export class AgentGateway {
     let release: () => void
     try {
       await this.deps.rateLimits.checkAgent(agent.id, { perSecond: agent.per_second ?? s.defaultPerSecond, perMinute: agent.per_minute ?? s.defaultPerMinute, perHour: agent.per_hour ?? s.defaultPerHour })
-      release = await this.deps.rateLimits.acquireAgentSlot(agent.id, agent.max_concurrency ?? s.defaultConcurrency, Math.ceil(timeoutMs / 1000) + 5)
+      // one hold for every call (routed or fanned out): the slots of one agent live in one counter
+      const holdSeconds = Math.ceil(Math.max(s.callTimeoutMs, s.fanOutDeadlineMs) / 1000) + 5
+      release = await this.deps.rateLimits.acquireAgentSlot(agent.id, agent.max_concurrency ?? s.defaultConcurrency, holdSeconds)
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') log('rate_limited', null)
       throw err
