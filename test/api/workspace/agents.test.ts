@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
+import { startTestAtrium } from '../../helpers/atrium.js'
 import { startA2aAgent, startMcpAgent } from '../../helpers/agent-servers.js'
-import { as, startWorkspace, type Caller } from './workspace-helpers.js'
+import { as, JWT_SECRET, startWorkspace, type Caller } from './workspace-helpers.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -20,14 +21,13 @@ async function closedPort(): Promise<number> {
 }
 
 test('Workspace agents over MCP and A2A', async (t) => {
-  const bed = await startWorkspace(t, {
-    env: {
-      ATRIUM_AGENTS_ALLOW_PRIVATE: 'true',
-      ATRIUM_AGENTS_FAN_OUT_DEADLINE_MS: '1500',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      ATRIUM_RATE_LIMIT_PREFIX: `atrium-agents-test-${process.pid}-${Date.now()}`,
-    },
-  })
+  const env = {
+    ATRIUM_AGENTS_ALLOW_PRIVATE: 'true',
+    ATRIUM_AGENTS_FAN_OUT_DEADLINE_MS: '1500',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    ATRIUM_RATE_LIMIT_PREFIX: `atrium-agents-test-${process.pid}-${Date.now()}`,
+  }
+  const bed = await startWorkspace(t, { env })
   const { call, admin, atrium, tenants: [a, b] } = bed
   const orgAdmin = as(a, 'Org admin')
   const user = as(a, 'Dataset user')
@@ -240,6 +240,13 @@ test('Workspace agents over MCP and A2A', async (t) => {
     assert.equal(limited.status, 429, limited.text)
     assert.match(limited.body.detail, /this agent: 2 requests per 60 s/)
     assert.ok(Number(limited.headers.get('retry-after')) >= 1)
+
+    // a second process on the same catalog and Redis counts the same calls: the limit holds across nodes
+    const second = await startTestAtrium(t, { catalog: atrium.catalog, env: { ATRIUM_JWT_SECRET: JWT_SECRET, ...env } })
+    const elsewhere = await second.request('POST', '/api/v1/agent-gateway/route', {
+      key: null, headers: { authorization: `Bearer ${a.users['Dataset user'].token}` }, body: { agent_id: a2aAgent.id, message: { text: 'counted' } },
+    })
+    assert.equal(elsewhere.status, 429, elsewhere.text)
 
     // in a fan-out, the limited agent gets its own entry and the others still answer
     const fanned = await call(user, 'POST', '/api/v1/agent-gateway/route-project', { project_id: fan, message: { tool: 'add', arguments: { a: 1, b: 1 }, text: 'again' } })
