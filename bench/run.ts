@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, workspace, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, workspace, agents, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -15,6 +15,7 @@ import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, prepareP
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
 import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
+import { agentsWorkload } from './agents.js'
 import { assistantWorkload, BENCH_JWT_SECRET, startModelStub } from './assistant.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
 import { databasesWorkload, type DatabasesFigures } from './databases.js'
@@ -177,6 +178,8 @@ async function main() {
     ATRIUM_JWT_SECRET: BENCH_JWT_SECRET,
     // the assistant workload's connection is the local bench database
     ATRIUM_ASSISTANT_ALLOW_PRIVATE: 'true',
+    // the agents workload's MCP server listens on 127.0.0.1
+    ATRIUM_AGENTS_ALLOW_PRIVATE: 'true',
     OPENAI_API_KEY: 'bench-key',
     OPENAI_BASE_URL: modelStub.baseUrl,
     HOST: '127.0.0.1',
@@ -237,11 +240,12 @@ async function main() {
     const realtime = !only || only.some((o) => o.toLowerCase() === 'realtime') ? await runRealtime(atrium.base, apiKey) : undefined
     const assistant = !only || only.some((o) => o.toLowerCase() === 'assistant') ? await runAssistant(atrium.base, modelStub) : undefined
     const workspace = !only || only.some((o) => o.toLowerCase() === 'workspace') ? await runWorkspace(atrium.base) : undefined
+    const agents = !only || only.some((o) => o.toLowerCase() === 'agents') ? await runAgents(atrium.base) : undefined
     await stop(atrium)
     await stop(baseline)
     const databases = !only || only.some((o) => o.toLowerCase() === 'databases') ? await runDatabases() : undefined
     const coldStart = !only || only.some((o) => o.toLowerCase() === 'cold') ? await coldStartWorkload() : undefined
-    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant, workspace)
+    report(rows, streamed, stored, coldStart, backup, versions, started, realtime, databases, assistant, workspace, agents)
   } finally {
     await stop(atrium)
     await stop(baseline)
@@ -312,6 +316,13 @@ async function runWorkspace(base: string): Promise<WorkspaceFigures> {
   return figures
 }
 
+/** one MCP tools/call through the agent gateway vs the same call made directly with the SDK */
+async function runAgents(base: string) {
+  const figures = await agentsWorkload({ base, adminKey: ADMIN_KEY, calls: quick ? 100 : 1000, maxSeconds: quick ? 10 : 30 })
+  console.log(`  agents    ${figures.calls} MCP tools/call: routed p50 ${figures.routed.p50Ms} ms, p99 ${figures.routed.p99Ms} ms; direct p50 ${figures.direct.p50Ms} ms, p99 ${figures.direct.p99Ms} ms; routed/direct p50 ${figures.p50Ratio}x (+${figures.overheadP50Ms} ms)`)
+  return figures
+}
+
 async function runRealtime(base: string, apiKey: string): Promise<RealtimeFigures> {
   const figures = await realtimeWorkload(base, apiKey, { writers: 8, seconds: DURATION * 2, maxWrites: 50_000 })
   console.log(`  realtime  ${figures.written} writes by ${figures.writers} writers in ${figures.seconds} s: ${figures.eventsPerSec} events/s to each of 2 subscribers; commit→event p50 ${figures.commitP50Ms} ms, p99 ${figures.commitP99Ms} ms; write sent→event p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; lost ${figures.lost}`)
@@ -378,7 +389,7 @@ async function serverVersions() {
   return { node: process.version, postgres: pgVersion, mariadb: (r as Array<{ v: string }>)[0].v, database: DB_NAME }
 }
 
-function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown, workspace?: WorkspaceFigures) {
+function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unknown, backup: unknown, versions: Record<string, string>, started: number, realtime?: RealtimeFigures, databases?: DatabasesFigures, assistant?: unknown, workspace?: WorkspaceFigures, agents?: unknown) {
   const ratios: Array<Record<string, unknown>> = []
   for (const row of rows.filter((r) => r.baseline)) {
     const base = rows.find((b) => b.workload === row.workload && b.concurrency === row.concurrency && b.target === row.baseline)
@@ -413,6 +424,7 @@ function report(rows: Row[], streamed: unknown, stored: unknown, coldStart: unkn
     databases,
     assistant,
     workspace,
+    agents,
     coldStart,
     backup,
   }

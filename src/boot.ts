@@ -12,6 +12,8 @@ import { JwtSessions } from './auth/jwt-sessions.js'
 import type { AssistantDeps } from './assistant/chat.js'
 import { Providers } from './assistant/providers.js'
 import { RateLimits } from './auth/rate-limits.js'
+import { AgentGateway } from './agents/agent-gateway.js'
+import { Agents } from './agents/agents-service.js'
 import { Catalog } from './catalog/catalog.js'
 import { RequestLog } from './monitoring/request-log.js'
 import { AdmissionLog } from './monitoring/admission-log.js'
@@ -156,6 +158,10 @@ export interface Platform {
   approvals: Approvals
   /** the token of POST /api/v1/approvals/expire, for an external scheduler */
   approvalsInternalToken: string | undefined
+  /** Workspace agents (MCP, A2A), their tools, rate limits and project assignments */
+  agents: Agents
+  /** routes messages to Workspace agents under their rate limits */
+  agentGateway: AgentGateway
 }
 
 export interface AtriumHandle {
@@ -289,6 +295,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // one DuckDB database per tenant in the data directory (docs/workspace.md)
   const queryCosts = new QueryCosts(catalog, config.workspace)
   const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
+  const agents = new Agents({ catalog, settings: config.agents })
   const platform: Platform = {
     config,
     logger,
@@ -337,6 +344,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     queryCosts,
     approvals: new Approvals({ catalog, jobs, ttlDays: config.workspace.approvalTtlDays }),
     approvalsInternalToken: config.workspace.approvalsInternalToken,
+    agents,
+    agentGateway: new AgentGateway({ catalog, agents, rateLimits, metrics, logger, settings: config.agents }),
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
 import type { Principal } from './principal.js'
 
-type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound' | 'public' | 'platform_key'
+type Scope = 'key' | 'user' | 'client' | 'ip' | 'outbound' | 'public' | 'platform_key' | 'agent' | 'agent_concurrency'
 
 /**
  * What a check returns: nothing when the request is allowed without waiting (the limit is off), otherwise a
@@ -75,6 +75,11 @@ export class RateLimits {
   private readonly publicRoutes: ScopedLimiter
   /** platform keys (pk_live_…): their own requests_per_minute, a one-minute window without burst */
   private readonly platformKey: ScopedLimiter
+  /** Workspace agents: their calls per second, per minute and per hour, exact windows without burst */
+  private readonly agentWindows: ScopedLimiter[]
+  /** Workspace agents' calls running at once: a slot is a point taken, given back when the call ends */
+  private readonly agentSlots = new Map<number, RateLimiterAbstract>()
+  private readonly make: (points: number, duration: number, keyPrefix: string) => RateLimiterAbstract
 
   constructor(private readonly config: Config['rateLimits'], redisUrl: string | undefined, logger: Logger, onLimited: (scope: string) => void) {
     if (redisUrl) {
@@ -83,7 +88,7 @@ export class RateLimits {
       this.redis = new RedisClient(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
       this.redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error (rate limits fall back to this process)'))
     }
-    const make = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {
+    const make = this.make = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ points, duration, keyPrefix })
       // while Redis is unreachable, each process keeps limiting on its own rather than not at all
       return this.redis ? new RateLimiterRedis({ storeClient: this.redis, points, duration, keyPrefix, insuranceLimiter: memory }) : memory
@@ -98,6 +103,45 @@ export class RateLimits {
     this.outbound = new ScopedLimiter(make, prefix, 'outbound', window, onLimited)
     this.publicRoutes = new ScopedLimiter(make, prefix, 'public', window, onLimited)
     this.platformKey = new ScopedLimiter(make, prefix, 'platform_key', 60, onLimited, false)
+    this.agentWindows = [1, 60, 3600].map((seconds) => new ScopedLimiter(make, `${prefix}:${seconds}`, 'agent', seconds, onLimited, false))
+    this.onLimited = onLimited
+  }
+
+  private readonly onLimited: (scope: string) => void
+
+  /** a call to Workspace agent `agentId` under its per-second, per-minute and per-hour limits (0 = unlimited) */
+  async checkAgent(agentId: string, limits: { perSecond: number; perMinute: number; perHour: number }): Promise<void> {
+    const points = [limits.perSecond, limits.perMinute, limits.perHour]
+    // one window after the other: a call refused by the first does not use up the longer windows
+    for (const [i, limiter] of this.agentWindows.entries()) await limiter.consume(agentId, points[i]!, 'this agent')
+  }
+
+  /**
+   * A slot among the agent's `max` concurrent calls, or 429. The slot is given back by the returned release;
+   * one a crashed process never gives back expires after `holdSeconds` (the longest a call may last).
+   */
+  async acquireAgentSlot(agentId: string, max: number, holdSeconds: number): Promise<() => void> {
+    if (max <= 0) return () => {}
+    let limiter = this.agentSlots.get(max)
+    if (!limiter) {
+      limiter = this.make(max, holdSeconds, `${this.config.keyPrefix}:agent_concurrency:${max}`)
+      this.agentSlots.set(max, limiter)
+    }
+    try {
+      await limiter.consume(agentId)
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err
+      // a refused consume still counted its point: give it back, or every refusal would hold a slot
+      await limiter.reward(agentId, 1).catch(() => {})
+      this.onLimited('agent_concurrency')
+      throw new AppError('rate_limited', `this agent already has ${max} calls running (its concurrency limit)`, { retryAfter: 1, data: { scope: 'agent_concurrency' } })
+    }
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      limiter.reward(agentId, 1).catch(() => {})
+    }
   }
 
   /** a platform key's requests_per_minute: 429 rate_limited with Retry-After once they are used up */

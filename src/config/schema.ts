@@ -259,6 +259,17 @@ export const ConfigSchema = Type.Object({
     approvalTtlDays: Type.Integer({ minimum: 1, maximum: 365, default: 15, description: 'an approval request left pending this long expires' }),
     approvalsInternalToken: Type.Optional(Type.String({ minLength: 16, description: 'the internal_token an external scheduler presents to POST /api/v1/approvals/expire (the admin key works too)' })),
   }, { additionalProperties: false, default: {} }),
+  // Workspace agents (docs/agents.md): MCP and A2A endpoints reached through the agent gateway
+  agents: Type.Object({
+    allowPrivate: Type.Boolean({ default: false, description: 'allow agent endpoints whose host resolves to a loopback, private or link-local address' }),
+    callTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'one routed call, test handshake or tools listing fails after this long' }),
+    fanOutDeadlineMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'route-project answers by then; an agent still working gets a timeout entry' }),
+    toolsCacheTtlSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'how long an agent\'s tools (MCP) or skills (A2A) are served from memory; 0 asks the agent every time' }),
+    defaultPerSecond: Type.Integer({ minimum: 0, default: 10, description: 'routed calls per second to one agent without its own rate limit; 0 = unlimited' }),
+    defaultPerMinute: Type.Integer({ minimum: 0, default: 120, description: 'routed calls per minute to one agent without its own rate limit; 0 = unlimited' }),
+    defaultPerHour: Type.Integer({ minimum: 0, default: 3_600, description: 'routed calls per hour to one agent without its own rate limit; 0 = unlimited' }),
+    defaultConcurrency: Type.Integer({ minimum: 0, default: 8, description: 'routed calls running at once to one agent without its own rate limit; 0 = unlimited' }),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

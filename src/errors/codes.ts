@@ -245,6 +245,14 @@ export const codes = {
   approval_review_forbidden: { status: 403, stage: 'auth' },
   approval_not_pending: { status: 409, stage: 'request' },
   approval_duplicate: { status: 409, stage: 'request' },
+  // Workspace agents and the agent gateway (src/agents/, docs/agents.md)
+  agent_not_found: { status: 404, stage: 'request' },
+  agent_url_not_allowed: { status: 422, stage: 'request' },
+  agent_inactive: { status: 409, stage: 'request' },
+  agent_already_assigned: { status: 409, stage: 'request' },
+  agent_last_project: { status: 409, stage: 'request' },
+  agent_message_invalid: { status: 422, stage: 'request' },
+  agent_unreachable: { status: 502, stage: 'execute' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

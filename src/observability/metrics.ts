@@ -10,6 +10,9 @@ export class Metrics {
   readonly rateLimited: client.Counter<'scope'>
   readonly requestLogDropped: client.Counter<'reason'>
   readonly admissionEventsDropped: client.Counter
+  /** calls the agent gateway made to Workspace agents, by protocol and outcome (ok, error, timeout, rate_limited) */
+  readonly agentCalls: client.Counter<'protocol' | 'outcome'>
+  readonly agentCallSeconds: client.Histogram<'protocol'>
 
   constructor(poolStats: () => Array<{ source: string; total: number; idle: number; waiting: number }>) {
     const registers = [this.registry]
@@ -40,6 +43,8 @@ export class Metrics {
     this.managementMutations = new client.Counter({ name: 'athena_management_mutations_total', help: 'Management DDL operations by outcome', labelNames: ['operation', 'status'], registers })
     this.rateLimited = new client.Counter({ name: 'athena_rate_limited_total', help: 'Requests refused by a rate limit, by scope', labelNames: ['scope'], registers })
     this.admissionEventsDropped = new client.Counter({ name: 'athena_admission_events_dropped_total', help: 'Admission events (refused requests) not recorded because their buffer was full (catalog slow or down)', registers })
+    this.agentCalls = new client.Counter({ name: 'athena_agent_calls_total', help: 'Calls routed to Workspace agents by protocol and outcome', labelNames: ['protocol', 'outcome'], registers })
+    this.agentCallSeconds = new client.Histogram({ name: 'athena_agent_call_duration_seconds', help: 'Time Workspace agents took to answer routed calls', labelNames: ['protocol'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers })
     this.requestLogDropped = new client.Counter({ name: 'athena_request_log_dropped_total', help: 'Request log entries dropped: overflow (catalog down too long) or unwritable (the catalog refused the line)', labelNames: ['reason'], registers })
     new client.Gauge({
       name: 'athena_pool_connections',

@@ -42,6 +42,11 @@ export const OPERATION_ROLES = {
   /** listing, reading, approving and rejecting the requests addressed to the tenant */
   'approvals.review': 'Org admin',
   'costs.read': 'Org admin',
+  'agents.read': 'Dataset user',
+  /** register, change, test and delete agents, their rate limits and project assignments */
+  'agents.write': 'Org admin',
+  /** send messages to agents through the agent gateway */
+  'agents.route': 'Dataset user',
   /** reading private columns unmasked, in a query or a result */
   'columns.private': 'Dataset editor',
 } as const satisfies Record<string, Role>

@@ -23,7 +23,7 @@ export interface OutboundPost {
 }
 
 /** a connection-time lookup that refuses every name resolving to a loopback, private or link-local address */
-function publicOnlyLookup(): LookupFunction {
+export function publicOnlyLookup(): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0)

@@ -1,4 +1,6 @@
 // What the Workspace API family (DataCovey, /api/v1 and /health) needs, passed in from boot.ts through http/app.ts.
+import type { AgentGateway } from '../../agents/agent-gateway.js'
+import type { Agents } from '../../agents/agents-service.js'
 import type { JwtSessions } from '../../auth/jwt-sessions.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import type { Approvals } from '../../tenancy/approvals.js'
@@ -18,4 +20,6 @@ export interface WorkspaceDeps {
   approvals: Approvals
   /** the token an external scheduler presents to POST /api/v1/approvals/expire (workspace.approvalsInternalToken) */
   approvalsInternalToken: string | undefined
+  agents: Agents
+  agentGateway: AgentGateway
 }

@@ -3,9 +3,12 @@
 // errors, 422 with loc/msg, skip/limit lists. Credentials: session JWTs, or the admin key as platform administrator.
 import type { Family } from '../family.js'
 import { approvalRoutes } from './approvals.js'
+import { agentGatewayRoutes } from './agent-gateway.js'
+import { agentRoutes } from './agents.js'
 import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
+import { projectAgentRoutes } from './project-agents.js'
 import { projectRoutes } from './projects.js'
 import { queryRoutes } from './queries.js'
 import { tableRoutes } from './tables.js'
@@ -25,5 +28,8 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     tableRoutes(app, deps)
     queryRoutes(app, deps)
     approvalRoutes(app, deps)
+    agentRoutes(app, deps)
+    projectAgentRoutes(app, deps)
+    agentGatewayRoutes(app, deps)
   },
 }
