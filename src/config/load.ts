@@ -89,6 +89,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_WORKSPACE_DAILY_QUOTA_USD', 'workspace.dailyQuotaUsd', asNumber],
   ['ATRIUM_WORKSPACE_MONTHLY_QUOTA_USD', 'workspace.monthlyQuotaUsd', asNumber],
   ['ATRIUM_WORKSPACE_QUERY_TIMEOUT_SECONDS', 'workspace.queryTimeoutSeconds', asInt],
+  ['ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS', 'workspace.exportUrlTtlSeconds', asInt],
   ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
   ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],

@@ -241,6 +241,10 @@ export const codes = {
   query_result_not_ready: { status: 409, stage: 'request' },
   warehouse_unavailable: { status: 503, stage: 'execute' },
   workspace_quota_exceeded: { status: 429, stage: 'request' },
+  workspace_export_not_found: { status: 404, stage: 'request' },
+  workspace_export_not_ready: { status: 409, stage: 'request' },
+  import_job_not_found: { status: 404, stage: 'request' },
+  import_source_not_found: { status: 404, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

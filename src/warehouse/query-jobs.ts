@@ -19,7 +19,7 @@ import type { QueryCosts } from './query-costs.js'
 import type { TableSchema } from './table-schema.js'
 
 export const QUERY_JOB_KIND = 'workspace.query'
-const RESULTS_BUCKET = 'workspace-results'
+export const RESULTS_BUCKET = 'workspace-results'
 
 export interface QueryJobsDeps {
   catalog: Catalog
@@ -205,6 +205,16 @@ export class QueryJobs {
     return { body: got.body, size: got.contentLength, filename: `query-job-${row.id}.parquet` }
   }
 
+  /**
+   * The stored result a caller may read, for result exports: the same checks as results and download (done;
+   * 403 for a masked caller on a result computed unmasked).
+   */
+  async readableResult(actor: WorkspaceActor, id: string): Promise<{ queryJobId: string; object: { bucket: string; key: string }; columns: Array<{ name: string; type: string }> }> {
+    requireRole(actor, 'queries.read')
+    const row = await this.finished(actor, id)
+    return { queryJobId: row.id, object: { bucket: RESULTS_BUCKET, key: resultObjectKey(row.tenant_id, row.result_key!) }, columns: row.result_columns ?? [] }
+  }
+
   // ---- the worker ----
 
   private async execute(id: string, ctx: JobContext): Promise<unknown> {
@@ -330,7 +340,7 @@ export class QueryJobs {
 
 const JOB_SELECT = `SELECT q.*, j.status AS job_status, j.error_code AS job_error_code, j.error_message AS job_error_message FROM atrium.ws_query_jobs q LEFT JOIN atrium.jobs j ON j.id = q.running_job_id`
 
-const resultObjectKey = (tenantId: string, resultId: string) => `${tenantId}/${resultId}.parquet`
+export const resultObjectKey = (tenantId: string, resultId: string) => `${tenantId}/${resultId}.parquet`
 
 const queryNotFound = (id: string, loc?: string[]) => new AppError('query_not_found', `no query ${id} in your tenant`, loc ? { data: { loc } } : {})
 

@@ -5,6 +5,8 @@ import type { Tenancy } from '../../tenancy/tenancy-service.js'
 import type { QueryCosts } from '../../warehouse/query-costs.js'
 import type { QueryJobs } from '../../warehouse/query-jobs.js'
 import type { Warehouse } from '../../warehouse/warehouse-service.js'
+import type { Exports } from '../../warehouse/exports/exports-service.js'
+import type { ImportJobs } from '../../warehouse/imports/import-jobs.js'
 
 export interface WorkspaceDeps {
   adminKey: string
@@ -14,4 +16,6 @@ export interface WorkspaceDeps {
   warehouse: Warehouse
   queryJobs: QueryJobs
   queryCosts: QueryCosts
+  exports: Exports
+  importJobs: ImportJobs
 }

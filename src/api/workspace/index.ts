@@ -5,6 +5,8 @@ import type { Family } from '../family.js'
 import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
+import { exportRoutes } from './exports.js'
+import { importRoutes } from './imports.js'
 import { projectRoutes } from './projects.js'
 import { queryRoutes } from './queries.js'
 import { tableRoutes } from './tables.js'
@@ -23,5 +25,7 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     projectRoutes(app, deps)
     tableRoutes(app, deps)
     queryRoutes(app, deps)
+    exportRoutes(app, deps)
+    importRoutes(app, deps)
   },
 }
