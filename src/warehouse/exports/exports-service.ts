@@ -103,6 +103,18 @@ export class Exports {
     return rows.map((r) => view(r))
   }
 
+  /** query jobs with their result exports in `exports` (one lookup for the whole list) */
+  async withExports(actor: WorkspaceActor, jobs: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    if (jobs.length === 0) return jobs
+    const rows = await this.deps.catalog.rows<ExportRow>(
+      `${SELECT} WHERE e.tenant_id = $1 AND e.query_job_id = ANY($2::uuid[]) ORDER BY e.created_at, e.id`,
+      [actor.tenantId, jobs.map((j) => j.id)],
+    )
+    const byJob = new Map<string, Array<Record<string, unknown>>>()
+    for (const r of rows) byJob.set(r.query_job_id!, [...(byJob.get(r.query_job_id!) ?? []), view(r)])
+    return jobs.map((j) => ({ ...j, exports: byJob.get(j.id as string) ?? [] }))
+  }
+
   async get(actor: WorkspaceActor, source: Source, id: string): Promise<Record<string, unknown>> {
     return view(await this.row(actor, source, id))
   }

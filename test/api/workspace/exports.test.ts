@@ -245,6 +245,11 @@ test('Workspace exports', async (t) => {
     const listed = await call(editor, 'GET', `/api/v1/query_jobs/${fullJob}/exports?limit=1000`)
     assert.ok(listed.body.exports.some((e: { id: string }) => e.id === created.body.id))
     assert.ok(listed.body.exports.every((e: { query_job_id: string }) => e.query_job_id === fullJob))
+    // the query job shows its exports too
+    const job = await call(editor, 'GET', `/api/v1/query_jobs/${fullJob}`)
+    assert.deepEqual(job.body.exports.map((e: { id: string }) => e.id), listed.body.exports.map((e: { id: string }) => e.id))
+    const jobs = await call(editor, 'GET', '/api/v1/query_jobs')
+    assert.equal(jobs.body.query_jobs.find((j: { id: string }) => j.id === fullJob).exports.length, listed.body.exports.length)
     for (const [body, field] of [[{ format: 'XML' }, 'format'], [{ compression: 'ZSTD' }, 'compression']] as const) {
       const bad = await call(editor, 'POST', `/api/v1/query_jobs/${fullJob}/exports`, body)
       assert.equal(bad.status, 422, bad.text)
