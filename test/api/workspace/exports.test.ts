@@ -15,7 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import avro from 'avsc'
 import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
 import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
-import { as, startWorkspace, type Caller } from './workspace-helpers.js'
+import { as, ROLES, startWorkspace, type Caller } from './workspace-helpers.js'
 
 const URL_TTL_SECONDS = 4
 const FORMATS = ['CSV', 'JSON', 'AVRO', 'PARQUET'] as const
@@ -313,9 +313,17 @@ test('Workspace exports', async (t) => {
 
     const listed = await call(user, 'GET', `/api/v1/tables/${orders.id}/export_jobs`)
     assert.deepEqual(listed.body.export_jobs.map((e: { id: string }) => e.id), [full.id, masked.id])
-    assert.equal((await call(user, 'GET', '/api/v1/export_jobs')).body.export_jobs.length, 2)
+    assert.deepEqual((await call(user, 'GET', '/api/v1/export_jobs')).body.export_jobs.map((e: { id: string }) => e.id), [full.id, masked.id])
     // result exports are not export jobs, and the other way round
     assert.equal((await call(editor, 'GET', `/api/v1/query_result_exports/${full.id}`)).status, 404)
+
+    // every role may export a table and read its export jobs (the masking above is the difference)
+    for (const role of ROLES) {
+      const res = await call(as(a, role), 'POST', '/api/v1/export_jobs', { table_id: orders.id, format: 'JSON', compression: 'NONE' })
+      assert.equal(res.status, 201, `${role}: ${res.text}`)
+      assert.equal(res.body.columns_masked, role === 'Dataset user', role)
+      assert.equal((await call(as(a, role), 'GET', `/api/v1/export_jobs/${res.body.id}`)).status, 200)
+    }
 
     for (const path of [`/api/v1/export_jobs/${full.id}`, `/api/v1/export_jobs/${full.id}/download`, `/api/v1/tables/${orders.id}/export_jobs`]) {
       assert.equal((await call(outsider, 'GET', path)).status, 404, path)

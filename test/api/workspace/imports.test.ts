@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
 import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
-import { as, startWorkspace, type Caller } from './workspace-helpers.js'
+import { as, ROLES, startWorkspace, type Caller } from './workspace-helpers.js'
 
 /** a Parquet file written by a DuckDB of the test's own */
 async function parquetOf(sql: string): Promise<Buffer> {
@@ -146,6 +146,18 @@ test('Workspace import jobs', async (t) => {
     }
     const byAdminKey = await call({ token: 'admin', tenantId: a.id }, 'POST', '/api/v1/import_jobs', { table_id: orders.id, source_uri: theirs, format: 'CSV' })
     assert.equal(byAdminKey.status, 404)
+  })
+
+  await t.test('the role grid: importing needs Dataset editor; reading import jobs any role', async () => {
+    const expected = { 'Dataset user': 403, 'Dataset editor': 201, 'Org admin': 201 } as const
+    for (const role of ROLES) {
+      const who = as(a, role)
+      const source = await upload(who, 'grid.csv', 'id\n1000\n')
+      const res = await call(who, 'POST', '/api/v1/import_jobs', { table_id: orders.id, source_uri: source, format: 'CSV' })
+      assert.equal(res.status, expected[role], `${role}: ${res.text}`)
+      if (res.status === 201) await settle(who, res.body.id)
+      assert.equal((await call(who, 'GET', `/api/v1/tables/${orders.id}/import_jobs`)).status, 200, role)
+    }
   })
 
   await t.test('roles, tenants, lists and bad bodies', async () => {
