@@ -206,13 +206,13 @@ export class QueryJobs {
   }
 
   /**
-   * The stored result a caller may read, for result exports: the same checks as results and download (done;
-   * 403 for a masked caller on a result computed unmasked).
+   * For result exports: a query job whose stored result the caller may read (and whether it was masked), after the same checks as
+   * results and download (done; 403 for a masked caller on a result computed unmasked).
    */
-  async readableResult(actor: WorkspaceActor, id: string): Promise<{ queryJobId: string; object: { bucket: string; key: string }; columns: Array<{ name: string; type: string }> }> {
+  async readableResult(actor: WorkspaceActor, id: string): Promise<{ id: string; masked: boolean }> {
     requireRole(actor, 'queries.read')
     const row = await this.finished(actor, id)
-    return { queryJobId: row.id, object: { bucket: RESULTS_BUCKET, key: resultObjectKey(row.tenant_id, row.result_key!) }, columns: row.result_columns ?? [] }
+    return { id: row.id, masked: row.mask_private }
   }
 
   // ---- the worker ----

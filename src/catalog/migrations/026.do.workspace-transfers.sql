@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS atrium.ws_exports (
   table_id uuid REFERENCES atrium.ws_tables (id),
   format text NOT NULL CHECK (format IN ('CSV', 'JSON', 'AVRO', 'PARQUET')),
   compression text NOT NULL CHECK (compression IN ('GZIP', 'DEFLATE', 'NONE')),
-  -- a table export by a caller below Dataset editor writes its private columns as NULL
+  -- private columns are NULL in the file: a table exported by a caller below Dataset editor, or a masked result
   mask_private boolean NOT NULL,
   requested_by uuid REFERENCES atrium.ws_users (id),
   running_job_id uuid,

@@ -78,8 +78,9 @@ export class Exports {
 
   /** a query job's result: whoever may read its results may export them (masked results stay masked) */
   async exportResult(actor: WorkspaceActor, queryJobId: string, req: ExportRequest): Promise<Record<string, unknown>> {
+    // the file is a copy of the result: masked exactly when the result was
     const result = await this.deps.queryJobs.readableResult(actor, queryJobId)
-    return this.enqueue(actor, { query_job_id: result.queryJobId, table_id: null, mask: false }, req)
+    return this.enqueue(actor, { query_job_id: result.id, table_id: null, mask: result.masked }, req)
   }
 
   /** a table: read by any role; private columns are written as NULL for callers below Dataset editor */

@@ -170,6 +170,7 @@ test('Workspace exports', async (t) => {
       await t.test(`${format} × ${compression} reads back equal to the query result`, async () => {
         const { record, bytes } = await exportResult(editor, fullJob, format, compression)
         assert.equal(record.row_count, ROWS.length)
+        assert.equal(record.columns_masked, false)
         assert.equal(record.format, format)
         assert.equal(record.compression, compression)
         const expected = ROWS.map((r) => ({ ...r, placed_at: canonTs(r.placed_at) }))
@@ -224,7 +225,8 @@ test('Workspace exports', async (t) => {
 
   await t.test('a Dataset user exports masked values, and cannot export an unmasked result', async () => {
     const masked = await runQuery(user, 'SELECT id, email FROM sales.orders ORDER BY id')
-    const { bytes } = await exportResult(user, masked, 'JSON', 'NONE')
+    const { bytes, record } = await exportResult(user, masked, 'JSON', 'NONE')
+    assert.equal(record.columns_masked, true)
     const lines = bytes.toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
     assert.equal(lines.length, ROWS.length)
     assert.ok(lines.every((l) => l.email === null), 'private values are NULL in the file')
