@@ -25,6 +25,8 @@ const UNIT = new Set([
   'test/realtime/row-filter.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',
+  'test/warehouse/avro-schema.test.ts',
+  'test/warehouse/import-checks.test.ts',
 ])
 
 function testFiles(dir) {

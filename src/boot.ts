@@ -62,6 +62,8 @@ import { Warehouse } from './warehouse/warehouse-service.js'
 import { QueryJobs } from './warehouse/query-jobs.js'
 import { Approvals } from './tenancy/approvals.js'
 import { QueryCosts } from './warehouse/query-costs.js'
+import { Exports } from './warehouse/exports/exports-service.js'
+import { ImportJobs } from './warehouse/imports/import-jobs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
 import { createFileServices, type FileServices } from './storage/file-services.js'
@@ -162,6 +164,10 @@ export interface Platform {
   agents: Agents
   /** routes messages to Workspace agents under their rate limits */
   agentGateway: AgentGateway
+  /** Workspace result exports and export jobs: files in the object store, downloaded through signed URLs */
+  exports: Exports
+  /** Workspace import jobs: uploaded files appended to tables */
+  importJobs: ImportJobs
 }
 
 export interface AtriumHandle {
@@ -296,6 +302,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const queryCosts = new QueryCosts(catalog, config.workspace)
   const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
   const agents = new Agents({ catalog, settings: config.agents })
+  const warehouse = new Warehouse({ catalog, engine: warehouseEngine })
+  const queryJobs = new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds })
   const platform: Platform = {
     config,
     logger,
@@ -338,14 +346,16 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     assistant: { catalog, registry, clientSync, secretKey, config, objects, providers: new Providers(config.assistant) },
     realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
     tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
-    warehouse: new Warehouse({ catalog, engine: warehouseEngine }),
+    warehouse,
     warehouseEngine,
-    queryJobs: new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    queryJobs,
     queryCosts,
     approvals: new Approvals({ catalog, jobs, ttlDays: config.workspace.approvalTtlDays }),
     approvalsInternalToken: config.workspace.approvalsInternalToken,
     agents,
     agentGateway: new AgentGateway({ catalog, agents, rateLimits, metrics, logger, settings: config.agents }),
+    exports: new Exports({ catalog, jobs, engine: warehouseEngine, objects, warehouse, queryJobs, logger, urlTtlSeconds: config.workspace.exportUrlTtlSeconds, timeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    importJobs: new ImportJobs({ catalog, jobs, engine: warehouseEngine, objects, warehouse, logger, config, timeoutSeconds: config.workspace.queryTimeoutSeconds }),
   }
 
   metrics.observeRealtime(() => platform.realtime.stats())
@@ -367,6 +377,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.pipelines.start()
     await platform.queryJobs.start()
     await platform.approvals.start()
+    await platform.exports.start()
+    await platform.importJobs.start()
     platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)

@@ -10,7 +10,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../errors/app-error.js'
-import { tooLarge, validateBucketName, type ObjectStore } from '../objects/object-store.js'
+import { tooLarge, validateBucketName, validateObjectKey, type ObjectRef, type ObjectStore } from '../objects/object-store.js'
 import { formatOf, profileFile, type FileProfile } from './file-profile.js'
 
 export interface FilesDeps {
@@ -37,6 +37,12 @@ function checkFile(fileName: string): ReturnType<typeof formatOf> {
 
 /** each user's uploads live under a folder named from their id, never from text they choose */
 const userFolder = (owner: string) => `u-${createHash('sha256').update(owner).digest('hex').slice(0, 24)}`
+
+/** where an upload's storage_path (as uploadFile answered it) lives for its owner: only ever inside their own folder */
+export function uploadedObject(config: { assistant: Config['assistant'] }, owner: string, storagePath: string): ObjectRef {
+  validateObjectKey(storagePath)
+  return { bucket: config.assistant.uploadBucket, key: `${userFolder(owner)}/${storagePath}` }
+}
 
 export async function uploadFile(deps: FilesDeps, owner: string, bucket: unknown, file: IncomingFile) {
   validateBucketName(bucket)

@@ -253,6 +253,10 @@ export const codes = {
   agent_last_project: { status: 409, stage: 'request' },
   agent_message_invalid: { status: 422, stage: 'request' },
   agent_unreachable: { status: 502, stage: 'execute' },
+  workspace_export_not_found: { status: 404, stage: 'request' },
+  workspace_export_not_ready: { status: 409, stage: 'request' },
+  import_job_not_found: { status: 404, stage: 'request' },
+  import_source_not_found: { status: 404, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>
 
 export type ErrorCode = keyof typeof codes

@@ -20,7 +20,7 @@ import type { QueryCosts } from './query-costs.js'
 import type { TableSchema } from './table-schema.js'
 
 export const QUERY_JOB_KIND = 'workspace.query'
-const RESULTS_BUCKET = 'workspace-results'
+export const RESULTS_BUCKET = 'workspace-results'
 
 export interface QueryJobsDeps {
   catalog: Catalog
@@ -208,6 +208,16 @@ export class QueryJobs {
     return { body: got.body, size: got.contentLength, filename: `query-job-${row.id}.parquet` }
   }
 
+  /**
+   * For result exports: a query job whose stored result the caller may read (and whether it was masked), after the same checks as
+   * results and download (done; 403 for a masked caller on a result computed unmasked).
+   */
+  async readableResult(actor: WorkspaceActor, id: string): Promise<{ id: string; masked: boolean }> {
+    requireRole(actor, 'queries.read')
+    const row = await this.finished(actor, id)
+    return { id: row.id, masked: row.mask_private }
+  }
+
   // ---- the worker ----
 
   private async execute(id: string, ctx: JobContext): Promise<unknown> {
@@ -372,7 +382,7 @@ export class QueryJobs {
 
 const JOB_SELECT = `SELECT q.*, j.status AS job_status, j.error_code AS job_error_code, j.error_message AS job_error_message FROM atrium.ws_query_jobs q LEFT JOIN atrium.jobs j ON j.id = q.running_job_id`
 
-const resultObjectKey = (tenantId: string, resultId: string) => `${tenantId}/${resultId}.parquet`
+export const resultObjectKey = (tenantId: string, resultId: string) => `${tenantId}/${resultId}.parquet`
 
 const queryNotFound = (id: string, loc?: string[]) => new AppError('query_not_found', `no query ${id} in your tenant`, loc ? { data: { loc } } : {})
 

@@ -8,6 +8,8 @@ import type { Tenancy } from '../../tenancy/tenancy-service.js'
 import type { QueryCosts } from '../../warehouse/query-costs.js'
 import type { QueryJobs } from '../../warehouse/query-jobs.js'
 import type { Warehouse } from '../../warehouse/warehouse-service.js'
+import type { Exports } from '../../warehouse/exports/exports-service.js'
+import type { ImportJobs } from '../../warehouse/imports/import-jobs.js'
 
 export interface WorkspaceDeps {
   adminKey: string
@@ -22,4 +24,6 @@ export interface WorkspaceDeps {
   approvalsInternalToken: string | undefined
   agents: Agents
   agentGateway: AgentGateway
+  exports: Exports
+  importJobs: ImportJobs
 }

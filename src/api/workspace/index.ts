@@ -9,6 +9,8 @@ import { installWorkspaceAccess } from './access.js'
 import type { WorkspaceDeps } from './deps.js'
 import { renderWorkspaceError, workspaceValidationError } from './envelope.js'
 import { projectAgentRoutes } from './project-agents.js'
+import { exportRoutes } from './exports.js'
+import { importRoutes } from './imports.js'
 import { projectRoutes } from './projects.js'
 import { queryRoutes } from './queries.js'
 import { tableRoutes } from './tables.js'
@@ -31,5 +33,7 @@ export const workspaceFamily: Family<WorkspaceDeps> = {
     agentRoutes(app, deps)
     projectAgentRoutes(app, deps)
     agentGatewayRoutes(app, deps)
+    exportRoutes(app, deps)
+    importRoutes(app, deps)
   },
 }

@@ -18,7 +18,7 @@ const jobParams = idParam('job_id')
 type QueryReq = FastifyRequest<{ Params: { query_id: string } }>
 type JobReq = FastifyRequest<{ Params: { job_id: string } }>
 
-export function queryRoutes(app: FastifyInstance, { queryJobs, queryCosts }: WorkspaceDeps): void {
+export function queryRoutes(app: FastifyInstance, { queryJobs, queryCosts, exports }: WorkspaceDeps): void {
   app.post('/api/v1/queries', routeOptions('queries.create', 'query', 'Create Query', { body: QueryBody }), async (req, reply) => {
     reply.status(201)
     return queryJobs.createQuery(actorOf(req), req.body as { query_text: string; project_id: string })
@@ -51,16 +51,16 @@ export function queryRoutes(app: FastifyInstance, { queryJobs, queryCosts }: Wor
   })
 
   app.get('/api/v1/query_jobs', routeOptions('query_jobs.list', 'query_jobs', 'List Query Jobs', { querystring: Window }), async (req) => ({
-    query_jobs: await queryJobs.listJobs(actorOf(req), req.query as ListWindow),
+    query_jobs: await exports.withExports(actorOf(req), await queryJobs.listJobs(actorOf(req), req.query as ListWindow)),
   }))
   app.get('/api/v1/query_jobs/:job_id', routeOptions('query_jobs.get', 'query_jobs', 'Get Query Job', { params: jobParams }), async (req: JobReq) =>
-    queryJobs.getJob(actorOf(req), req.params.job_id))
+    (await exports.withExports(actorOf(req), [await queryJobs.getJob(actorOf(req), req.params.job_id)]))[0])
   app.get('/api/v1/query_jobs/:job_id/results', routeOptions('query_jobs.results', 'query_jobs', 'Get Query Job Results', { params: jobParams, querystring: ResultsQuery }), async (req: JobReq) => {
     const { page, page_size: pageSize } = req.query as { page: number; page_size: number }
     return queryJobs.results(actorOf(req), req.params.job_id, page, pageSize)
   })
   app.get('/api/v1/queries/:query_id/query_jobs', routeOptions('query_jobs.by_query', 'query_jobs', 'List Query Jobs By Query', { params: queryParams, querystring: Window }), async (req: QueryReq) => ({
-    query_jobs: await queryJobs.listJobs(actorOf(req), req.query as ListWindow, req.params.query_id),
+    query_jobs: await exports.withExports(actorOf(req), await queryJobs.listJobs(actorOf(req), req.query as ListWindow, req.params.query_id)),
   }))
 
   app.get('/api/v1/query-quota', routeOptions('query_quota.get', 'query-quota', 'Get Query Quota Summary'), async (req) => queryCosts.summary(actorOf(req)))
