@@ -54,6 +54,11 @@ export class ChangeWatch {
     return this.subscribed.has(key) || this.local.has(key) ? 'subscribed' : null
   }
 
+  /** how many tables this node knows change events are wanted for (captured, or subscribed to on any node) */
+  watchedTables(): number {
+    return new Set([...this.captured, ...this.subscribed, ...this.local.keys()]).size
+  }
+
   /** the clients with tables enabled for capture */
   capturedClients(): ReadonlySet<string> {
     return this.capturing

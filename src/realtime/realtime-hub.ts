@@ -66,12 +66,12 @@ export class RealtimeHub {
   }
 
   /** what /wss/info reports about this process; a connection being closed is no longer counted */
-  stats(): { connections: number; subscriptions: number; events_delivered: number; slow_consumers_dropped: number } {
+  stats(): { connections: number; subscriptions: number; events_delivered: number; slow_consumers_dropped: number; watched_tables: number } {
     let subscriptions = 0
     for (const set of this.byTable.values()) subscriptions += set.size
     let open = 0
     for (const c of this.connections) if (!c.closed) open++
-    return { connections: open, subscriptions, events_delivered: this.delivered, slow_consumers_dropped: this.slowConsumers }
+    return { connections: open, subscriptions, events_delivered: this.delivered, slow_consumers_dropped: this.slowConsumers, watched_tables: this.opts.watch.watchedTables() }
   }
 
   /** takes a new connection, or closes it when the process holds realtime.maxConnections */
