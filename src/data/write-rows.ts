@@ -49,16 +49,17 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
   run: (planned: PlannedMutation, announce?: AnnounceHook) => Promise<MutationResult>,
 ): Promise<WriteResult> {
   assertWritable(ctx.source)
-  const planned0 = (await plan(ctx.source, ast as never)) as unknown as PlannedMutation
-  const table = planned0.table.name
+  // publishing needs the written rows even when the caller asked for none back
+  const withRows = () => ({ ...ast, returning: [STAR] })
+  let planned = (await plan(ctx.source, (name && ast.returning === null ? withRows() : ast) as never)) as unknown as PlannedMutation
+  const table = planned.table.name
   // a Set lookup: a table nobody listens to is written exactly as before. A captured table's changes come from
   // the database's own trigger, so only a table with subscribers and no capture needs Atrium's change event.
   const watch = deps.changeWatch.stateOf(ctx.source.name, table)
   const draft = name
     ? (r: MutationResult) => rowEvent(ctx, type, name, table, r, watch === 'captured')
     : watch === 'subscribed' ? (r: MutationResult) => changeEvent(ctx, CHANGE_TYPES[type], table, r) : undefined
-  // publishing needs the written rows even when the caller asked for none back
-  const planned = draft && ast.returning === null ? (await plan(ctx.source, { ...ast, returning: [STAR] } as never)) as unknown as PlannedMutation : planned0
+  if (draft && !name && ast.returning === null) planned = (await plan(ctx.source, withRows() as never)) as unknown as PlannedMutation
   // a write that publishes nothing never touches the catalog
   const result = draft
     ? await deps.outbox.sourceWrites.write(ctx.source, draft, (announce) => run(planned, announce))
