@@ -108,6 +108,8 @@ export class ChangeWatch {
   private async heartbeat(): Promise<void> {
     try {
       await this.opts.catalog.query({ sql: 'UPDATE atrium.realtime_watch SET seen_at = now() WHERE instance_id = $1', params: [this.opts.instanceId] })
+      // the rows of nodes that died without saying so (already ignored) are removed after a day
+      await this.opts.catalog.query({ sql: 'DELETE FROM atrium.realtime_watch WHERE seen_at < now() - interval \'1 day\'', params: [] })
     } catch (err) {
       this.opts.logger.debug({ err: (err as Error).message }, 'could not refresh watched tables')
     }

@@ -61,9 +61,11 @@ export async function disableRealtimeTable(deps: RealtimeTablesDeps, clientName:
     })
   }
   const enabled = toTable(res.rows[0])
-  await captureDialectOf(source)!.uninstall(source.driver, { schema: enabled.schema, name: enabled.table })
+  // the nodes learn first that the table is no longer captured, then the trigger goes: in between a write may be
+  // delivered twice (Atrium's change event and the captured one), never by neither
   await deps.catalog.query({ sql: 'DELETE FROM atrium.realtime_tables WHERE client_name = $1 AND table_name = $2', params: [source.name, tableName] })
   await deps.changeWatch.announce()
   await deps.changeWatch.refresh()
+  await captureDialectOf(source)!.uninstall(source.driver, { schema: enabled.schema, name: enabled.table })
   return enabled
 }
