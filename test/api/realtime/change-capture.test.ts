@@ -2,6 +2,8 @@
 // every committed change — by psql-like pg clients and mysql2 directly on the database — of a table an admin enabled
 // for capture. Two nodes on one catalog, real `ws` clients.
 import assert from 'node:assert/strict'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
 import { forEachDialect } from '../../helpers/dialects.js'
@@ -156,6 +158,35 @@ forEachDialect('realtime change capture', async (t, db) => {
     all.close()
     paid.close()
     denied.close()
+  })
+
+  await t.test('a change that commits after a later one is neither skipped nor reordered', async () => {
+    const s = await open(first)
+    await subscribe(s, { table: 'orders', event: 'INSERT' })
+    const placed = db.dialect === 'postgres' ? 'now()' : 'now(6)'
+    const insert = (id: number) => `INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (${id}, 1, 'paid', 1, ${placed})`
+    // the first transaction draws the smaller capture id and stays open while a second one commits
+    let commitFirst: () => Promise<unknown>
+    if (db.dialect === 'postgres') {
+      const c = new pg.Client({ connectionString: db.url })
+      await c.connect()
+      await c.query('BEGIN')
+      await c.query(insert(9301))
+      commitFirst = async () => { await c.query('COMMIT'); await c.end() }
+    } else {
+      const c = await mysql.createConnection({ uri: db.url })
+      await c.query('START TRANSACTION')
+      await c.query(insert(9301))
+      commitFirst = async () => { await c.query('COMMIT'); await c.end() }
+    }
+    await db.query(insert(9302))
+    // give the drainers (woken by the second commit, and polling) time to look while the first is still open
+    await new Promise((r) => setTimeout(r, 600))
+    await commitFirst()
+    const [a, b] = [await s.event(), await s.event()]
+    assert.deepEqual([ids(a.rows), ids(b.rows)], [[9301], [9302]])
+    assert.ok(a.event_id < b.event_id)
+    s.close()
   })
 
   await t.test('subscribe with since replays exactly the missed events, in order, then goes live', async () => {
