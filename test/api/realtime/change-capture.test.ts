@@ -153,6 +153,17 @@ forEachDialect('realtime change capture', async (t, db) => {
     assert.equal(removed.event, 'DELETE', 'no second copy of the insert came in between')
     assert.deepEqual(ids((await paid.event()).rows), [9002])
 
+    // raw SQL through Atrium is captured too
+    const raw = await first.post('/gateway/query', { client: 'shop', body: { query: 'UPDATE orders SET note = \'raw\' WHERE id = 1' } })
+    assert.equal(raw.status, 200, raw.text)
+    const rawUpdate = await all.event()
+    assert.equal(rawUpdate.event, 'UPDATE')
+    assert.deepEqual(rawUpdate.rows.map((r: any) => [Number(r.id), r.note]), [[1, 'raw']])
+    assert.deepEqual(rawUpdate.old_rows.map((r: any) => [Number(r.id), r.note]), [[1, 'gift']])
+    const paidDelete = await paid.event()
+    assert.deepEqual([paidDelete.event, ids(paidDelete.rows)], ['DELETE', [9002]], 'the deleted row was paid: it matches')
+    assert.deepEqual(ids((await paid.event()).rows), [1])
+
     // the key without read right never saw any of it
     assert.equal(denied.messages.filter((m) => m.type === 'event').length, 0)
     all.close()
