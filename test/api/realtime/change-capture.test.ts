@@ -14,7 +14,7 @@ const ids = (rows: any[]) => rows.map((r) => Number(r.id))
 
 forEachDialect('realtime change capture', async (t, db) => {
   await db.load('shop')
-  const settings = { 'realtime.capturePollMs': 200 }
+  const settings = { 'realtime.capturePollMs': 200, 'realtime.maxReplayEvents': 4 }
   const first = await startTestAtrium(t, { sources: { shop: db.url }, settings })
   const second = await startTestAtrium(t, { sources: { shop: db.url }, catalog: first.catalog, settings })
   const { key: reader } = await createKey(first, { rights: ['gateway.read', 'gateway.insert', 'gateway.update', 'gateway.delete'] })
@@ -229,6 +229,12 @@ forEachDialect('realtime change capture', async (t, db) => {
     const next = await back.event()
     assert.equal(next.event, 'DELETE')
     assert.ok(next.event_id > live.event_id)
+
+    // five events of the table after `since` now: more than realtime.maxReplayEvents (4), told to re-read
+    const tooMany = await back.request('subscribe', { table: 'orders', since: seen.event_id })
+    assert.equal(tooMany.status, 410, JSON.stringify(tooMany))
+    assert.equal(tooMany.body.code, 'replay_unavailable')
+    assert.match(tooMany.body.message, /more than 4 events/)
 
     // too old (or never retained): told to re-read
     const old = await back.request('subscribe', { table: 'orders', since: 0 })
