@@ -106,6 +106,12 @@ forEachDialect('realtime change capture', async (t, db) => {
     const enabled = await first.request('POST', TABLES, { body: { table: 'orders' } })
     assert.equal(enabled.status, 201, enabled.text)
     assert.equal(enabled.body.data.table, 'orders')
+    // enabling again replaces the trigger(s), it does not add more
+    assert.equal((await first.request('POST', TABLES, { body: { table: 'orders' } })).status, 201)
+    const triggers = db.dialect === 'postgres'
+      ? await db.query('SELECT tgname FROM pg_trigger WHERE tgrelid = \'orders\'::regclass AND NOT tgisinternal')
+      : await db.query('SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND event_object_table = \'orders\'')
+    assert.equal(triggers.length, db.dialect === 'postgres' ? 1 : 3)
     const listed = await second.request('GET', TABLES)
     assert.deepEqual(listed.body.data.map((r: any) => r.table), ['orders'])
 
