@@ -1,6 +1,6 @@
 // The realtime workload: change events from commit to two WebSocket subscribers. Writers insert one row per
-// request through PUT /gateway/insert with X-Publish-Event (the row's name carries its sequence number); two
-// subscribers on /wss/gateway receive every event. Reports events per second delivered to each subscriber, the
+// request through PUT /gateway/insert, with no header: the subscriptions alone make the writes publish change
+// events (the row's name carries its sequence number); two subscribers on /wss/gateway receive every event. Reports events per second delivered to each subscriber, the
 // latency from the event's commit (its committed_at, on the same machine's clock) to its arrival, and from
 // sending the write to the event's arrival (p50, p99, over both subscribers).
 import WebSocket from 'ws'
@@ -59,7 +59,7 @@ export async function realtimeWorkload(base: string, apiKey: string, opts: { wri
       sentAt.set(n, performance.now())
       const res = await fetch(`${base}/gateway/insert`, {
         method: 'PUT',
-        headers: { apikey: apiKey, 'x-athena-client': 'bench', 'x-publish-event': 'bench.item', 'content-type': 'application/json' },
+        headers: { apikey: apiKey, 'x-athena-client': 'bench', 'content-type': 'application/json' },
         body: JSON.stringify({ table_name: 'items_ins', insert_body: { id: 10_000_000 + n, name: String(n), category: 'realtime', price: 1, in_stock: true } }),
       })
       if (!res.ok) throw new Error(`realtime write failed: ${res.status} ${await res.text()}`)

@@ -23,6 +23,7 @@ const UNIT = new Set([
   'test/query/postgrest-request.test.ts',
   'test/query/postgrest-roundtrip.test.ts',
   'test/realtime/row-filter.test.ts',
+  'test/realtime/change-events.test.ts',
   'test/sources/is-catalog-database.test.ts',
   'test/sql/classify-postgres.test.ts',
   'test/warehouse/avro-schema.test.ts',

@@ -32,6 +32,8 @@ import { createObjectStore } from './objects/create-object-store.js'
 import { startEventsRetentionJob } from './outbox/events-retention-job.js'
 import { Outbox } from './outbox/outbox.js'
 import { RealtimeHub } from './realtime/realtime-hub.js'
+import { ChangeWatch } from './realtime/change-watch.js'
+import { CaptureDrainer } from './realtime/capture/capture-drainer.js'
 import type { Failpoint } from './outbox/source-events.js'
 import { ResultCache } from './query/result-cache.js'
 import { RawSqlGate } from './data/raw-sql-gate.js'
@@ -147,6 +149,10 @@ export interface Platform {
   pipelines: Pipelines
   /** the WebSocket gateway's connections and subscriptions on this process, fed by the outbox */
   realtime: RealtimeHub
+  /** which tables have realtime subscribers on any node, and which the databases capture */
+  changeWatch: ChangeWatch
+  /** moves the changes captured on the sources into the outbox */
+  captureDrainer: CaptureDrainer
   /** Workspace tenants, users and invitations */
   tenancy: Tenancy
   /** Workspace projects, datasets and tables, and the engine holding the tables */
@@ -289,7 +295,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   const objects = await createObjectStore(config, { dataDir, secret, listenUrl: () => listenUrl })
   const sessions = new JwtSessions(config.sessions)
   const rawSqlGate = new RawSqlGate(config.rawSqlSessions)
-  const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits }
+  const changeWatch = new ChangeWatch({ catalog, instanceId, refreshMs: config.realtime.watchRefreshMs, logger })
+  const dataDeps = { config, metrics, resultCache, outbox, rawSqlGate, rateLimits, changeWatch }
   const buckets = new BucketStore(catalog)
   // a pipeline reads and writes through the data capability, as a request would
   const pipelines = new Pipelines({ catalog, jobs, apiKeys, data: dataDeps, registry, config, logger })
@@ -344,7 +351,9 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     instances: new LocalInstances({ catalog, registry, clientSync, secretKey, config, logger, metrics }, dataDir, config.provisioning.dockerSocket),
     pipelines,
     assistant: { catalog, registry, clientSync, secretKey, config, objects, providers: new Providers(config.assistant) },
-    realtime: new RealtimeHub({ outbox, settings: config.realtime, logger }),
+    realtime: new RealtimeHub({ outbox, catalog, watch: changeWatch, settings: config.realtime, logger }),
+    changeWatch,
+    captureDrainer: new CaptureDrainer({ catalog, registry, outbox, watch: changeWatch, pollMs: config.realtime.capturePollMs, logger }),
     tenancy: new Tenancy({ catalog, invitationTtlHours: config.workspace.invitationTtlHours }),
     warehouse,
     warehouseEngine,
@@ -379,6 +388,8 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.approvals.start()
     await platform.exports.start()
     await platform.importJobs.start()
+    await changeWatch.start()
+    platform.captureDrainer.start()
     platform.realtime.start()
     await startVacuumHealthJob(platform)
     await startRequestLogRetentionJob(platform)
@@ -451,6 +462,8 @@ function startSchemaRefresh(platform: Platform): NodeJS.Timeout | undefined {
 
 async function shutdownServices(platform: Platform): Promise<void> {
   platform.realtime.stop()
+  await platform.captureDrainer.stop()
+  await platform.changeWatch.stop()
   await platform.webhooks.stop()
   await platform.jobs.stop()
   // before the outbox stops, so the last batch's events are still delivered here

@@ -143,6 +143,10 @@ export const ConfigSchema = Type.Object({
     authTimeoutMs: TimeoutMillis(10_000, 'a connection that presented no credential at the upgrade must send auth.hello within this long'),
     heartbeatMs: TimeoutMillis(30_000, 'how often the server pings each connection; one that has not answered the previous ping is cut'),
     recheckMs: TimeoutMillis(30_000, 'how often a connection\'s credential and its subscriptions\' rights are checked again (a revoked key or expired session is closed)'),
+    watchRefreshMs: TimeoutMillis(5_000, 'how often a node re-reads which tables have subscribers on any node and which are enabled for capture (a change is also announced at once), and refreshes its own'),
+    capturePollMs: TimeoutMillis(1_000, 'how often a node looks for captured changes of enabled tables when no notification woke it (MySQL/MariaDB sources are only polled)'),
+    replayWindowSeconds: Type.Integer({ minimum: 1, default: 3_600, description: 'subscribe with since replays the events committed after it for this long; an older since is refused with 410 replay_unavailable (events are also pruned after events.retentionDays)' }),
+    maxReplayEvents: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'matching events one subscribe with since may replay; more is refused with 410 replay_unavailable (re-read the table instead)' }),
   }, { additionalProperties: false, default: {} }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (receivers inside your network)' }),

@@ -1,8 +1,9 @@
 // Structured writes for every surface: rights, frozen clients, planning and running, cache invalidation, and
-// X-Publish-Event through the outbox (published if and only if the source commits).
+// X-Publish-Event through the outbox (published if and only if the source commits), and change events for
+// realtime subscribers of the table.
 import { requireOperation } from '../auth/operation-rights.js'
 import { AppError } from '../errors/app-error.js'
-import type { NewEvent, RowEventType, RowEventV1 } from '../outbox/events.js'
+import type { ChangeEventType, ChangeEventV1, NewEvent, RowEventType, RowEventV1 } from '../outbox/events.js'
 import type { RequestContext } from '../request-context.js'
 import type { DataDeps } from './data-deps.js'
 import type { Source } from '../sources/source.js'
@@ -37,6 +38,8 @@ function locationOf(planned: PlannedMutation, body: string): WriteResult['locati
   return first ? planned.location.map((k) => [k, first[k]]) : undefined
 }
 
+const CHANGE_TYPES: Record<RowEventType, ChangeEventType> = { 'row.inserted': 'change.inserted', 'row.updated': 'change.updated', 'row.deleted': 'change.deleted' }
+
 async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
   deps: DataDeps,
   ctx: RequestContext,
@@ -47,24 +50,39 @@ async function write<Q extends InsertQuery | UpdateQuery | DeleteQuery>(
 ): Promise<WriteResult> {
   assertWritable(ctx.source)
   // publishing needs the written rows even when the caller asked for none back
-  const withRows = name && ast.returning === null ? { ...ast, returning: [STAR] } : ast
-  const planned = (await plan(ctx.source, withRows as never)) as unknown as PlannedMutation
+  const withRows = () => ({ ...ast, returning: [STAR] })
+  let planned = (await plan(ctx.source, (name && ast.returning === null ? withRows() : ast) as never)) as unknown as PlannedMutation
   const table = planned.table.name
-  // without X-Publish-Event a write never touches the catalog
-  const result = name
-    ? await deps.outbox.sourceWrites.write(ctx.source, (r) => rowEvent(ctx, type, name, table, r), (announce) => run(planned, announce))
+  // a Set lookup: a table nobody listens to is written exactly as before. A captured table's changes come from
+  // the database's own trigger, so only a table with subscribers and no capture needs Atrium's change event.
+  const watch = deps.changeWatch.stateOf(ctx.source.name, table)
+  const draft = name
+    ? (r: MutationResult) => rowEvent(ctx, type, name, table, r, watch === 'captured')
+    : watch === 'subscribed' ? (r: MutationResult) => changeEvent(ctx, CHANGE_TYPES[type], table, r) : undefined
+  if (draft && !name && ast.returning === null) planned = (await plan(ctx.source, withRows() as never)) as unknown as PlannedMutation
+  // a write that publishes nothing never touches the catalog
+  const result = draft
+    ? await deps.outbox.sourceWrites.write(ctx.source, draft, (announce) => run(planned, announce))
     : await run(planned)
   if (deps.resultCache.invalidate(ctx.source.name, table) > 0) deps.metrics.fetchCache.inc({ result: 'invalidated' })
   const location = locationOf(planned, result.body)
-  const written: WriteResult = name && ast.returning === null ? { body: '[]', affected: result.affected } : result
+  const written: WriteResult = draft && ast.returning === null ? { body: '[]', affected: result.affected } : result
   return location ? { ...written, location } : written
 }
 
 /** version 1 of a row event; a write that changed no row publishes nothing */
-function rowEvent(ctx: RequestContext, type: RowEventType, name: string, table: string, result: MutationResult): NewEvent<RowEventV1> | null {
+function rowEvent(ctx: RequestContext, type: RowEventType, name: string, table: string, result: MutationResult, captured: boolean): NewEvent<RowEventV1> | null {
+  if (result.affected === 0) return null
+  const payload: RowEventV1 = { type, version: 1, name, source: ctx.source.name, table, rows: JSON.parse(result.body) as unknown[], request_id: ctx.requestId ?? null }
+  if (captured) payload.captured = true
+  return { payload, source: ctx.source.name, requestId: ctx.requestId ?? null }
+}
+
+/** version 1 of a change event of a write through Atrium (the rows before an update are not known here) */
+function changeEvent(ctx: RequestContext, type: ChangeEventType, table: string, result: MutationResult): NewEvent<ChangeEventV1> | null {
   if (result.affected === 0) return null
   return {
-    payload: { type, version: 1, name, source: ctx.source.name, table, rows: JSON.parse(result.body) as unknown[], request_id: ctx.requestId ?? null },
+    payload: { type, version: 1, origin: 'atrium', source: ctx.source.name, table, rows: JSON.parse(result.body) as unknown[], old_rows: null, request_id: ctx.requestId ?? null },
     source: ctx.source.name,
     requestId: ctx.requestId ?? null,
   }

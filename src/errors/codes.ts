@@ -64,6 +64,9 @@ export const codes = {
   subscription_not_found: { status: 404, stage: 'request' },
   slow_consumer: { status: 429, stage: 'request' },
   too_many_connections: { status: 503, stage: 'request' },
+  replay_unavailable: { status: 410, stage: 'request' },
+  realtime_unsupported_table: { status: 400, stage: 'plan' },
+  realtime_table_not_found: { status: 404, stage: 'request' },
 
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },

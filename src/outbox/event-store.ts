@@ -137,7 +137,7 @@ export async function cursorBatch(tx: Executor, consumer: string, limit: number,
   }
 }
 
-function toEvent(row: Row): AtriumEvent {
+export function toEvent(row: Row): AtriumEvent {
   return {
     id: Number(row.id),
     type: row.type as string,

@@ -44,6 +44,28 @@ export interface RowEventV1 extends EventPayload {
   /** the written rows as the write returned them (deleted rows as they were) */
   rows: unknown[]
   request_id: string | null
+  /** the table is enabled for capture: realtime subscribers get the change event the database recorded instead */
+  captured?: true
+}
+
+export type ChangeEventType = 'change.inserted' | 'change.updated' | 'change.deleted'
+
+/**
+ * version 1 of a change event, for realtime subscribers: the rows of a committed write to a table that has
+ * subscribers (origin "atrium": a write through Atrium without X-Publish-Event) or that is enabled for capture
+ * (origin "database": recorded by a trigger on the source, whoever wrote).
+ */
+export interface ChangeEventV1 extends EventPayload {
+  type: ChangeEventType
+  version: 1
+  origin: 'atrium' | 'database'
+  source: string
+  table: string
+  /** the rows as written (deleted rows as they were) */
+  rows: unknown[]
+  /** captured UPDATE and DELETE: the rows as they were before, in the order of `rows`; null when unknown */
+  old_rows: unknown[] | null
+  request_id: string | null
 }
 
 export type JobEventType = 'job.succeeded' | 'job.failed' | 'job.cancelled'

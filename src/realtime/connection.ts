@@ -4,6 +4,7 @@
 // and dropped.
 import type { Principal } from '../auth/principal.js'
 import type { Config } from '../config/schema.js'
+import type { AtriumEvent } from '../outbox/events.js'
 import type { Credential } from '../http/access-control.js'
 import { noticeText } from './protocol.js'
 import type { RowPredicate } from './row-filter.js'
@@ -41,6 +42,10 @@ export interface Subscription {
   filter: string | null
   matches: RowPredicate
   matchesAll: boolean
+  /** the id of the last event handed to it (or its `since`): an event is never sent twice */
+  lastId: number
+  /** while a replay is being read: the live events that came meanwhile, sent after it */
+  held: AtriumEvent[] | undefined
 }
 
 export class RealtimeConnection {

@@ -16,6 +16,8 @@ const limitsOf = (s: RealtimeSettings) => ({
   auth_timeout_ms: s.authTimeoutMs,
   heartbeat_ms: s.heartbeatMs,
   recheck_ms: s.recheckMs,
+  replay_window_seconds: s.replayWindowSeconds,
+  max_replay_events: s.maxReplayEvents,
 })
 
 /** the `data` of GET /wss/info */
@@ -39,8 +41,8 @@ export function realtimeContract(settings: RealtimeSettings, stats: Record<strin
     limits: limitsOf(settings),
     node: stats,
     notes: [
-      'Change events are the row events of writes made through Atrium with X-Publish-Event (a publish header on a gateway message, or on any HTTP write), fed by the outbox from every node.',
-      'Delivery is live and best effort: events committed while a connection was away are not replayed.',
+      'Every write through Atrium to a table with a subscriber on any node produces change events (no header needed); tables an admin enables (POST /admin/clients/{client_name}/realtime/tables) also deliver changes made outside Atrium, captured by the database. Fed by the outbox from every node.',
+      'After a reconnect, subscribe with since (the last event_id received) to replay what was missed, within the replay window; too old is 410 replay_unavailable.',
     ],
   }
 }
@@ -85,6 +87,7 @@ export function wssDocument(settings: RealtimeSettings, version: string) {
           table: str('a table or view of the client'),
           event: str('which changes', { enum: ['*', ...Object.keys(CHANGE_EVENTS)], default: '*' }),
           filter: str('PostgREST filters, e.g. id=eq.3 or status=in.(paid,sent); several joined by & must all match'),
+          since: { type: 'integer', minimum: 0, description: 'the event_id of the last event received: replays the retained events after it, then goes live' },
         }, ['table']),
         Reply: obj({
           type: str(undefined, { enum: ['reply'] }),
@@ -99,8 +102,10 @@ export function wssDocument(settings: RealtimeSettings, version: string) {
           event: str(undefined, { enum: Object.keys(CHANGE_EVENTS) }),
           client: str(),
           table: str(),
-          name: str('the X-Publish-Event name of the write'),
+          name: { type: 'string', nullable: true, description: 'the X-Publish-Event name of the write, or null' },
+          origin: str('atrium: a write through Atrium; database: a change captured on an enabled table', { enum: ['atrium', 'database'] }),
           rows: { type: 'array', items: { type: 'object' }, description: 'the written rows that match the subscription\'s filter (deleted rows as they were)' },
+          old_rows: { type: 'array', items: { type: 'object' }, description: 'captured UPDATE and DELETE: the rows before the change, in the order of rows' },
           event_id: { type: 'integer' },
           committed_at: str(undefined, { format: 'date-time' }),
           request_id: { type: 'string', nullable: true },

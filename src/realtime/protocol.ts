@@ -20,6 +20,8 @@ export type Action = (typeof ACTIONS)[number]
 /** the change events a subscription can ask for, as Supabase Realtime names them, and the outbox's row events */
 export const CHANGE_EVENTS = { INSERT: 'row.inserted', UPDATE: 'row.updated', DELETE: 'row.deleted' } as const
 export type ChangeEvent = keyof typeof CHANGE_EVENTS
+/** the outbox's change events (writes to watched or captured tables, without X-Publish-Event), by the same names */
+export const CHANGE_TYPES = { INSERT: 'change.inserted', UPDATE: 'change.updated', DELETE: 'change.deleted' } as const satisfies Record<ChangeEvent, string>
 
 /** the request headers a data action may carry, as the HTTP route reads them; credentials are the connection's */
 export const MESSAGE_HEADERS = ['x-athena-client', 'x-publish-event', 'x-strip-nulls', 'x-user-id', 'x-company-id', 'x-organization-id', 'cache-control'] as const

@@ -205,6 +205,9 @@ export class Webhooks {
     for (const event of events) {
       // a delivery's own outcome must not become another delivery
       if (event.type.startsWith('job.') && event.payload.kind === WEBHOOK_DELIVERY_JOB) continue
+      // a change event of a write through Atrium exists only because someone subscribed over the WebSocket
+      // gateway: webhooks get X-Publish-Event row events and the database's captured changes, never these
+      if (event.type.startsWith('change.') && event.payload.origin === 'atrium') continue
       const at = Date.parse(event.at)
       const body = JSON.stringify(eventBody(event))
       for (const endpoint of endpoints) {

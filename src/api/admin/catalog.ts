@@ -1,4 +1,4 @@
-// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys, query optimizations, provisioning (schema, local instances, hosting providers).
+// The admin catalog surface: /admin/clients (CRUD, freeze, audit-log install), client statistics, vacuum health, API keys, job records, admission events, webhooks, public routes, backups, platform keys, query optimizations, realtime capture tables, provisioning (schema, local instances, hosting providers).
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiKeyAdminDeps } from '../../auth/api-key-admin.js'
 import type { ClientsDeps } from '../../clients/clients-service.js'
@@ -25,11 +25,13 @@ import { queryOptimizationRoutes } from './query-optimizations.js'
 import type { QueryOptimizationDeps } from '../../monitoring/query-optimizations.js'
 import { provisionRoutes, type ProvisionRouteDeps } from './provision.js'
 import { providerRoutes } from './provision-providers.js'
+import { realtimeTableRoutes } from './realtime-tables.js'
+import type { RealtimeTablesDeps } from '../../realtime/realtime-tables.js'
 import type { ProviderDeps } from '../../provisioning/providers/provider-provisioning.js'
 
 
 /** what the admin routes need: the capabilities they call */
-export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps & QueryOptimizationDeps & ProvisionRouteDeps & ProviderDeps
+export type AdminDeps = ClientsDeps & StatisticsDeps & VacuumHealthDeps & AuditLogRouteDeps & ApiKeyAdminDeps & JobRouteDeps & AdmissionRouteDeps & WebhookRouteDeps & PublicRouteAdminDeps & BackupRouteDeps & PlatformKeyRouteDeps & QueryOptimizationDeps & ProvisionRouteDeps & ProviderDeps & RealtimeTablesDeps
 
 export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = async (app, { services }) => {
   clientRoutes(app, services)
@@ -46,4 +48,5 @@ export const adminCatalogRoutes: FastifyPluginAsync<{ services: AdminDeps }> = a
   queryOptimizationRoutes(app, services)
   provisionRoutes(app, services)
   providerRoutes(app, services)
+  realtimeTableRoutes(app, services)
 }

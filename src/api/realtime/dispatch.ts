@@ -154,8 +154,9 @@ export class Dispatcher {
     })
   }
 
-  private async subscribe(msg: ClientMessage): Promise<string> {
-    const p = msg.payload as { table?: unknown; event?: unknown; filter?: unknown } | undefined
+  /** with `since`, the reply is sent first, then the replayed events, then live ones: so nothing is answered here */
+  private async subscribe(msg: ClientMessage): Promise<string | undefined> {
+    const p = msg.payload as { table?: unknown; event?: unknown; filter?: unknown; since?: unknown } | undefined
     if (!p || typeof p !== 'object' || typeof p.table !== 'string' || !p.table.trim()) {
       throw new AppError('invalid_message', 'subscribe needs payload.table', { hint: '{"action":"subscribe","client":"shop","payload":{"table":"orders","event":"INSERT","filter":"id=eq.3"}}' })
     }
@@ -164,23 +165,39 @@ export class Dispatcher {
       throw new AppError('invalid_message', 'payload.event must be *, INSERT, UPDATE or DELETE')
     }
     if (p.filter !== undefined && typeof p.filter !== 'string') throw new AppError('invalid_message', 'payload.filter must be a string of PostgREST filters, e.g. "id=eq.3"')
+    const since = p.since ?? undefined
+    if (since !== undefined && !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)) {
+      throw new AppError('invalid_message', 'payload.since must be the event_id of the last event this client received (an integer ≥ 0)')
+    }
     const client = this.clientOf(msg)
     const { source } = await authorizeClientCall(this.deps, this.conn.isAdmin, this.conn.credential!, client, this.conn.ip, { needs: 'rows.read' })
     const table = resolveTable(await planContextFor(source), { name: p.table.trim() })
     const filter = p.filter?.trim() || null
     const matches = parseRowFilter(filter ?? undefined, new Set(table.columns.map((c) => c.name)))
     const names = event === '*' ? (Object.keys(CHANGE_EVENTS) as ChangeEvent[]) : [event as ChangeEvent]
-    const sub = this.deps.realtime.subscribe(this.conn, {
+    const hub = this.deps.realtime
+    const sub = await hub.subscribe(this.conn, {
       client: source.name,
       table: table.name,
       types: new Set(names.map((n) => CHANGE_EVENTS[n])),
       filter,
       matches,
       matchesAll: filter === null,
-    })
-    return replyText(msg.id, msg.action, 200, success(`Subscribed to ${names.join(', ')} on ${table.name}`, {
-      subscription: sub.id, client: source.name, table: table.name, event, filter,
-    }))
+    }, since)
+    let replayed: Awaited<ReturnType<typeof hub.replay>> = []
+    if (since !== undefined) {
+      try {
+        replayed = await hub.replay(sub)
+      } catch (err) {
+        hub.unsubscribe(this.conn, sub.id)
+        throw err
+      }
+    }
+    this.conn.send(replyText(msg.id, msg.action, 200, success(`Subscribed to ${names.join(', ')} on ${table.name}`, {
+      subscription: sub.id, client: source.name, table: table.name, event, filter, ...(since === undefined ? {} : { since }),
+    })))
+    hub.goLive(sub, replayed)
+    return undefined
   }
 
   private async unsubscribe(msg: ClientMessage): Promise<string> {
