@@ -257,6 +257,10 @@ export const ConfigSchema = Type.Object({
     monthlyQuotaUsd: Type.Number({ minimum: 0, default: 100, description: 'what one tenant\'s queries may cost per UTC calendar month' }),
     queryTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 86_400, default: 900, description: 'a query job running longer is interrupted and its attempt fails (then retried, as any failed attempt)' }),
   }, { additionalProperties: false, default: {} }),
+  // the web console at /console (docs/console.md): static files built by `npm run build`
+  console: Type.Object({
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'folder holding the built console (index.html and assets/); unset: dist/console of this installation' })),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),
