@@ -69,7 +69,7 @@ export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: stri
   const leave = await deps.rawSqlGate.enter(principal, source.name, source.rawPoolMax, signal)
   let result: SqlRunResult
   try {
-    result = await runSql(source, classified, { readOnly, cap: deps.config.gateway.rawSql, signal })
+    result = await runSql(source, classified, { readOnly, cap: deps.config.gateway.rawSql, signal, query })
   } finally {
     leave()
   }

@@ -1,5 +1,5 @@
 // POST /gateway/query with dry_run: the class the SQL would run as, the right it needs and whether the caller
-// holds it, with nothing run; and GET /schema/columns's keys and relationships (both used by the console).
+// holds it, with nothing run; error positions in the query as sent; and GET /schema/columns's keys and relationships (both used by the console).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startTestAtrium } from '../../helpers/atrium.js'
@@ -51,6 +51,15 @@ test('raw SQL dry_run and schema relationships', async (t) => {
     assert.equal((await dryRun('SELECT 1', null)).status, 401)
     const bad = await dryRun('SELEC 1', reader.key)
     assert.equal(bad.status, 400)
+  })
+
+  await t.test("a database error's position points into the query as sent, whichever statement failed", async () => {
+    for (const [query, index] of [['select id,\n  nme from items', 0], ['UPDATE items SET nme = 1', 0], ['select 1; select 2;\n update items set nme = 1', 2]] as const) {
+      const res = await atrium.post('/gateway/query', { client: 'shop', body: { query } })
+      assert.equal(res.status, 400)
+      assert.equal(res.body.data.statement_index, index)
+      assert.match(query.slice(res.body.data.position - 1), /^nme\b/, query)
+    }
   })
 
   await t.test('GET /schema/columns answers the primary key and relationships both ways', async () => {
