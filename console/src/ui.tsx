@@ -74,8 +74,7 @@ export function Notice({ children }: { children: ComponentChildren }) {
 export function ClientPicker({ clients, value, onChange, id = 'client' }: { clients: string[]; value: string; onChange: (v: string) => void; id?: string }) {
   // a credential that may not list clients types the name of the one it is bound to
   return (
-    <label for={id}>
-      Data source
+    <div class="field"><label for={id}>Data source</label>
       {clients.length > 0 ? (
         <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
           {clients.map((c) => <option key={c} value={c}>{c}</option>)}
@@ -83,7 +82,7 @@ export function ClientPicker({ clients, value, onChange, id = 'client' }: { clie
       ) : (
         <input id={id} value={value} placeholder="client name" onChange={(e) => onChange((e.target as HTMLInputElement).value)} />
       )}
-    </label>
+    </div>
   )
 }
 

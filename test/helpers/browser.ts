@@ -1,8 +1,7 @@
 // The console's browser tests: the console built (when missing or stale), Debian's chromium driven by
 // playwright-core, and a screenshot kept for every failing step.
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { accessSync, constants, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { TestContext } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -32,16 +31,13 @@ export async function launchBrowser(t: TestContext): Promise<Browser | undefined
     t.skip(why)
     return undefined
   }
-  const profile = mkdtempSync(join(tmpdir(), 'atrium-console-chromium-'))
+  // playwright gives each launch a fresh profile of its own (and refuses --user-data-dir here)
   const browser = await chromium.launch({
     executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      '--disable-component-update', '--disable-sync'],
   })
-  t.after(async () => {
-    await browser.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
+  t.after(() => browser.close())
   return browser
 }
 

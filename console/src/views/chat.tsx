@@ -44,9 +44,9 @@ export function ChatView({ session }: { session: Session }) {
     <section aria-label="Chat">
       <form onSubmit={ask}>
         <div class="toolbar">
-          <label for="chat-connection">Connection<input id="chat-connection" value={connection} onInput={(e) => setConnection((e.target as HTMLInputElement).value)} required /></label>
-          <label for="chat-provider">Provider<select id="chat-provider" value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}>
-            {providers.map((p) => <option key={p}>{p}</option>)}</select></label>
+          <div class="field"><label for="chat-connection">Connection</label><input id="chat-connection" value={connection} onInput={(e) => setConnection((e.target as HTMLInputElement).value)} required /></div>
+          <div class="field"><label for="chat-provider">Provider</label><select id="chat-provider" value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}>
+            {providers.map((p) => <option key={p}>{p}</option>)}</select></div>
         </div>
         <label for="chat-prompt">Question</label>
         <input id="chat-prompt" value={prompt} onInput={(e) => setPrompt((e.target as HTMLInputElement).value)} required placeholder="e.g. how many orders are there?" />

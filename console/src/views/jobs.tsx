@@ -55,8 +55,8 @@ function AdminJobs({ session }: { session: Session }) {
   return (
     <section aria-label="Jobs">
       <div class="toolbar">
-        <label for="job-kind">Kind<select id="job-kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
-          <option value="">all</option>{[...new Set([...kinds, kind].filter(Boolean))].map((k) => <option key={k}>{k}</option>)}</select></label>
+        <div class="field"><label for="job-kind">Kind</label><select id="job-kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+          <option value="">all</option>{[...new Set([...kinds, kind].filter(Boolean))].map((k) => <option key={k}>{k}</option>)}</select></div>
         <ClientPicker clients={session.clients} value={client} onChange={setClient} id="backup-client" />
         <button type="button" onClick={backup} disabled={!client}>Back up this source</button>
       </div>

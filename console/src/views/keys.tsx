@@ -53,10 +53,10 @@ function ApiKeys({ session }: { session: Session }) {
       {secret && <SecretOnce label="The new API key:" secret={secret} onDone={() => setSecret('')} />}
       <ErrorNote reply={failed} />
       <form class="create" onSubmit={create} aria-label="New API key">
-        <label for="key-name">Name<input id="key-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
-        <label for="key-client">Bound to client (optional)
+        <div class="field"><label for="key-name">Name</label><input id="key-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></div>
+        <div class="field"><label for="key-client">Bound to client (optional)</label>
           <select id="key-client" value={client} onChange={(e) => setClient((e.target as HTMLSelectElement).value)}>
-            <option value="">any client</option>{session.clients.map((c) => <option key={c}>{c}</option>)}</select></label>
+            <option value="">any client</option>{session.clients.map((c) => <option key={c}>{c}</option>)}</select></div>
         <fieldset><legend>Rights</legend>
           {rights.map((r) => (
             <label key={r} class="check"><input type="checkbox" checked={chosen.includes(r)}
@@ -117,7 +117,7 @@ function Webhooks({ session, base }: { session: Session; base: string }) {
       {secret && <SecretOnce label="The endpoint's signing secret:" secret={secret} onDone={() => setSecret('')} />}
       <ErrorNote reply={failed} />
       <form class="create" onSubmit={create} aria-label="New webhook endpoint">
-        <label for="hook-url">Endpoint URL<input id="hook-url" type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} /></label>
+        <div class="field"><label for="hook-url">Endpoint URL</label><input id="hook-url" type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} /></div>
         <button type="submit">Add endpoint</button>
       </form>
       <Grid caption="Webhook endpoints" columns={['url', 'enabled', 'created']}

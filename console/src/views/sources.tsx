@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { call, type Reply, type Session } from '../api'
 import { parseMetrics, type Sample } from '../prometheus'
-import { ErrorNote, Grid, Notice } from '../ui'
+import { ClientPicker, ErrorNote, Grid, Notice } from '../ui'
 
 const engineOf = (uri: string | null, source: string) => source === 'embedded' ? 'postgresql (embedded)' : uri?.startsWith('mysql') || uri?.startsWith('mariadb') ? 'mysql' : uri ? 'postgresql' : 'unknown'
 
@@ -88,11 +88,7 @@ function SchemaBrowser({ session, nav }: { session: Session; nav: (path: string)
   return (
     <section aria-labelledby="schema-h">
       <h2 id="schema-h">Schema</h2>
-      <label for="schema-client">Data source
-        {session.clients.length
-          ? <select id="schema-client" value={client} onChange={(e) => setClient((e.target as HTMLSelectElement).value)}>{session.clients.map((c) => <option key={c}>{c}</option>)}</select>
-          : <input id="schema-client" value={client} onChange={(e) => setClient((e.target as HTMLInputElement).value)} placeholder="client name" />}
-      </label>
+      <ClientPicker clients={session.clients} value={client} onChange={setClient} id="schema-client" />
       <ErrorNote reply={failed} />
       <div class="split">
         <ul class="table-list" aria-label="Tables">

@@ -58,7 +58,7 @@ export function SqlView({ session }: { session: Session }) {
     <section aria-label="SQL editor">
       <div class="toolbar">
         <ClientPicker clients={session.clients} value={client} onChange={setClient} id="sql-client" />
-        <label for="sql-limit">Row limit<input id="sql-limit" type="number" min={1} max={100000} value={limit} onChange={(e) => setLimit(Math.max(1, Number((e.target as HTMLInputElement).value) || 1))} /></label>
+        <div class="field"><label for="sql-limit">Row limit</label><input id="sql-limit" type="number" min={1} max={100000} value={limit} onChange={(e) => setLimit(Math.max(1, Number((e.target as HTMLInputElement).value) || 1))} /></div>
       </div>
       <label for="sql-text">SQL <span class="muted">(Ctrl+Enter runs it)</span></label>
       <textarea id="sql-text" ref={editor} rows={8} spellcheck={false} value={sql} aria-describedby="sql-class"

@@ -58,13 +58,15 @@ export function TablesView({ session }: { session: Session }) {
     const q = new URLSearchParams({ select: '*', limit: String(pageSize), offset: String(page * pageSize) })
     if (sort) q.set('order', `${sort.column}.${sort.ascending ? 'asc' : 'desc'}`)
     for (const f of filters) if (f.column && f.value !== '') q.append(f.column, `${f.op}.${f.value}`)
-    call(session, 'GET', `${pathOf(table)}?${q}`, { client, headers: { prefer: 'count=exact' } }).then((r) => {
+    // a short pause, so typing a filter value asks once rather than per key
+    const timer = setTimeout(() => call(session, 'GET', `${pathOf(table)}?${q}`, { client, headers: { prefer: 'count=exact' } }).then((r) => {
       if (!r.ok) return setFailed(r)
       setRows(r.body)
       const range = r.headers.get('content-range')
       const n = range ? Number(range.split('/')[1]) : NaN
       setTotal(Number.isFinite(n) ? n : null)
-    })
+    }), 150)
+    return () => clearTimeout(timer)
   }, [client, table, filters, sort, page, pageSize, version])
 
   const write = async (method: string, query: string, body: unknown, done: string) => {
@@ -98,24 +100,24 @@ export function TablesView({ session }: { session: Session }) {
     <section aria-label="Rows">
       <div class="toolbar">
         <ClientPicker clients={session.clients} value={client} onChange={(c) => { setClient(c); setTable(''); setPage(0) }} id="rows-client" />
-        <label for="rows-table">Table
+        <div class="field"><label for="rows-table">Table</label>
           {tables.length
             ? <select id="rows-table" value={table} onChange={(e) => { setTable((e.target as HTMLSelectElement).value); setPage(0); setFilters([]); setSort(null) }}>
                 <option value="">Choose a table</option>{tables.map((t) => <option key={t}>{t}</option>)}
               </select>
             : <input id="rows-table" value={table} onChange={(e) => setTable((e.target as HTMLInputElement).value)} placeholder="table name" />}
-        </label>
+        </div>
       </div>
       {table && (
         <fieldset class="filters">
           <legend>Filters</legend>
           {filters.map((f, i) => (
             <div class="filter" key={i}>
-              <label>Column<select value={f.column} onChange={(e) => setFilters(filters.map((g, j) => j === i ? { ...g, column: (e.target as HTMLSelectElement).value } : g))}>
-                {names.map((n) => <option key={n}>{n}</option>)}</select></label>
-              <label>Operator<select value={f.op} onChange={(e) => setFilters(filters.map((g, j) => j === i ? { ...g, op: (e.target as HTMLSelectElement).value } : g))}>
-                {OPS.map((o) => <option key={o}>{o}</option>)}</select></label>
-              <label>Value<input value={f.value} onChange={(e) => { setPage(0); setFilters(filters.map((g, j) => j === i ? { ...g, value: (e.target as HTMLInputElement).value } : g)) }} /></label>
+              <div class="field"><label for={`filter-column-${i}`}>Column</label><select id={`filter-column-${i}`} value={f.column} onChange={(e) => setFilters(filters.map((g, j) => j === i ? { ...g, column: (e.target as HTMLSelectElement).value } : g))}>
+                {names.map((n) => <option key={n}>{n}</option>)}</select></div>
+              <div class="field"><label for={`filter-op-${i}`}>Operator</label><select id={`filter-op-${i}`} value={f.op} onChange={(e) => setFilters(filters.map((g, j) => j === i ? { ...g, op: (e.target as HTMLSelectElement).value } : g))}>
+                {OPS.map((o) => <option key={o}>{o}</option>)}</select></div>
+              <div class="field"><label for={`filter-value-${i}`}>Value</label><input id={`filter-value-${i}`} value={f.value} onInput={(e) => { setPage(0); setFilters(filters.map((g, j) => j === i ? { ...g, value: (e.target as HTMLInputElement).value } : g)) }} /></div>
               <button type="button" onClick={() => setFilters(filters.filter((_, j) => j !== i))}>Remove filter</button>
             </div>
           ))}
@@ -150,8 +152,8 @@ export function TablesView({ session }: { session: Session }) {
             <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>Previous page</button>
             <span aria-live="polite">Page {page + 1}{pages ? ` of ${pages}` : ''}{total !== null ? ` · ${total} rows` : ''}</span>
             <button type="button" disabled={pages !== null && page + 1 >= pages} onClick={() => setPage(page + 1)}>Next page</button>
-            <label>Rows per page<select value={pageSize} onChange={(e) => { setPageSize(Number((e.target as HTMLSelectElement).value)); setPage(0) }}>
-              {[10, 25, 50, 100].map((n) => <option key={n} value={n}>{n}</option>)}</select></label>
+            <div class="field"><label for="page-size">Rows per page</label><select id="page-size" value={pageSize} onChange={(e) => { setPageSize(Number((e.target as HTMLSelectElement).value)); setPage(0) }}>
+              {[10, 25, 50, 100].map((n) => <option key={n} value={n}>{n}</option>)}</select></div>
           </div>
           {mayWrite && primaryKey.length === 0 && columns.length > 0 && <Notice>This table has no primary key, so its rows cannot be edited here.</Notice>}
           {mayWrite && columns.length > 0 && (draft === null
@@ -160,9 +162,9 @@ export function TablesView({ session }: { session: Session }) {
               <form class="insert" onSubmit={insert} aria-label="New row">
                 <h2>New row</h2>
                 {columns.map((c) => (
-                  <label key={c.column_name}>{c.column_name} <span class="muted">{c.data_type}{c.column_default ? ', has a default' : ''}{c.is_nullable === 'YES' ? ', nullable' : ''}</span>
-                    <input name={c.column_name} value={draft[c.column_name] ?? ''} onInput={(e) => setDraft({ ...draft, [c.column_name]: (e.target as HTMLInputElement).value })} />
-                  </label>
+                  <div class="field" key={c.column_name}><label for={`new-${c.column_name}`}>{c.column_name} <span class="muted">{c.data_type}{c.column_default ? ', has a default' : ''}{c.is_nullable === 'YES' ? ', nullable' : ''}</span></label>
+                    <input id={`new-${c.column_name}`} name={c.column_name} value={draft[c.column_name] ?? ''} onInput={(e) => setDraft({ ...draft, [c.column_name]: (e.target as HTMLInputElement).value })} />
+                  </div>
                 ))}
                 <button type="submit">Insert</button> <button type="button" onClick={() => setDraft(null)}>Cancel</button>
               </form>
