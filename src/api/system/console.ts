@@ -80,5 +80,6 @@ export function consoleRoutes(app: FastifyInstance, { config }: ConsoleDeps): vo
   }
 
   app.get('/console', { ...route, schema: { summary: 'The web console (sign in with a key or a session token)', tags: ['system'] } }, serve)
-  app.get('/console/*', { ...route, schema: { summary: 'The web console\'s files and views', tags: ['system'] } }, serve)
+  // hidden like the other wildcard routes: a wildcard path has no OpenAPI form (docs/console.md describes it)
+  app.get('/console/*', { ...route, schema: { summary: 'The web console\'s files and views', tags: ['system'], hide: true } }, serve)
 }
