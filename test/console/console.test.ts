@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../helpers/atrium.js'
+import { asUser, connectionConfig, JWT_SECRET, sessionToken } from '../helpers/assistant.js'
 import { createKey } from '../helpers/auth-grid.js'
 import { ensureConsoleBuilt, launchBrowser, step } from '../helpers/browser.js'
 import { createPgDatabase } from '../helpers/databases.js'
@@ -45,7 +46,8 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
     CREATE TABLE orders (id serial PRIMARY KEY, item_id int NOT NULL REFERENCES items (id), qty int);
     INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 30) g;
     INSERT INTO orders (item_id, qty) VALUES (1, 3)`)
-  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  // sessions on, for chat; the test database is on this machine, so Assistant connections may be private
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_JWT_SECRET: JWT_SECRET }, settings: { 'assistant.allowPrivateConnections': true } })
   const admin = await signedIn(browser, atrium, ADMIN_KEY)
 
   await t.test('a wrong credential is refused with a message; the admin key sees every view', async () => {
@@ -204,6 +206,29 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
       const row = admin.getByRole('region', { name: 'Jobs' }).locator('tr', { hasText: uuid })
       await row.filter({ hasText: 'succeeded' }).waitFor({ timeout: 120_000 })
       assert.match(await row.innerText(), /100%/)
+    })
+  })
+
+  await t.test('chat as a session: a question becomes SQL, edited, then run', async () => {
+    const token = await sessionToken('ada')
+    const made = await asUser(atrium, token)('POST', '/api/connections', { name: 'shop', ...connectionConfig(db) })
+    assert.equal(made.status, 201, made.text)
+    const page = await signedIn(browser, atrium, token)
+    await step(page, 'chat', async () => {
+      const links = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents()
+      assert.deepEqual(links, ['Sources', 'Tables', 'SQL', 'Chat', 'Jobs', 'Health'])
+      await navTo(page, 'Chat')
+      await page.getByLabel('Connection', { exact: true }).fill('shop')
+      await page.getByLabel('Provider').selectOption('builtin')
+      await page.getByLabel('Question').fill('how many items')
+      await page.getByRole('button', { name: 'Ask' }).click()
+      const sql = page.getByRole('textbox', { name: /^SQL from builtin/ })
+      assert.match(await sql.inputValue(), /COUNT\(\*\)/i)
+      await sql.fill('SELECT count(*) AS n FROM items WHERE id <= 5')
+      await page.getByRole('button', { name: 'Run' }).click()
+      await page.getByText('1 rows').waitFor()
+      assert.equal(await page.getByRole('region', { name: 'Chat results' }).locator('tbody td').innerText(), '5')
+      await assertLabelled(page)
     })
   })
 

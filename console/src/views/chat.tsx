@@ -6,7 +6,8 @@ import { ErrorNote, Grid, Notice } from '../ui'
 export function ChatView({ session }: { session: Session }) {
   const [providers, setProviders] = useState<string[]>([])
   const [provider, setProvider] = useState('')
-  const [connection, setConnection] = useState(session.clients[0] ?? '')
+  // an Assistant connection is the user's own (POST /api/connections), not a gateway client: typed, not picked
+  const [connection, setConnection] = useState('')
   const [prompt, setPrompt] = useState('')
   const [sql, setSql] = useState('')
   const [answer, setAnswer] = useState<any | null>(null)
@@ -44,10 +45,11 @@ export function ChatView({ session }: { session: Session }) {
     <section aria-label="Chat">
       <form onSubmit={ask}>
         <div class="toolbar">
-          <div class="field"><label for="chat-connection">Connection</label><input id="chat-connection" value={connection} onInput={(e) => setConnection((e.target as HTMLInputElement).value)} required /></div>
+          <div class="field"><label for="chat-connection">Connection</label><input id="chat-connection" value={connection} onInput={(e) => setConnection((e.target as HTMLInputElement).value)} required placeholder="your connection's name" aria-describedby="chat-connection-note" /></div>
           <div class="field"><label for="chat-provider">Provider</label><select id="chat-provider" value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}>
             {providers.map((p) => <option key={p}>{p}</option>)}</select></div>
         </div>
+        <p id="chat-connection-note" class="muted">One of your Assistant connections (made with POST /api/connections), or a provisioned database's uuid.</p>
         <label for="chat-prompt">Question</label>
         <input id="chat-prompt" value={prompt} onInput={(e) => setPrompt((e.target as HTMLInputElement).value)} required placeholder="e.g. how many orders are there?" />
         <button type="submit" disabled={busy}>Ask</button>
