@@ -2,6 +2,8 @@
 // key's refused write, a key created (its secret shown once) and revoked, a backup job watched to the end.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../helpers/atrium.js'
@@ -46,8 +48,8 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
     CREATE TABLE orders (id serial PRIMARY KEY, item_id int NOT NULL REFERENCES items (id), qty int);
     INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 30) g;
     INSERT INTO orders (item_id, qty) VALUES (1, 3)`)
-  // sessions on, for chat; the test database is on this machine, so Assistant connections may be private
-  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_JWT_SECRET: JWT_SECRET }, settings: { 'assistant.allowPrivateConnections': true } })
+  // sessions on, for chat; the webhook receiver below and the test database is on this machine, so Assistant connections may be private
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url }, env: { ATRIUM_JWT_SECRET: JWT_SECRET, ATRIUM_WEBHOOKS_ALLOW_PRIVATE: 'true' }, settings: { 'assistant.allowPrivateConnections': true } })
   const admin = await signedIn(browser, atrium, ADMIN_KEY)
 
   await t.test('a wrong credential is refused with a message; the admin key sees every view', async () => {
@@ -193,6 +195,32 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
       await row.waitFor({ state: 'detached' })
       const revoked = await atrium.get('/rest/v1/items?select=id&limit=1', { client: 'shop', key: secret })
       assert.equal(revoked.status, 401)
+    })
+  })
+
+  await t.test('add a webhook endpoint (its secret shown once), send it a test event, see the delivery', async () => {
+    const received: string[] = []
+    const receiver = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => { received.push(String(req.headers['webhook-signature'])); res.end('ok') })
+    })
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done))
+    t.after(() => new Promise<void>((done) => receiver.close(() => done())))
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+    await step(admin, 'webhooks', async () => {
+      await admin.getByLabel('Endpoint URL').fill(url)
+      await admin.getByRole('button', { name: 'Add endpoint' }).click()
+      assert.match(await admin.getByLabel('The new secret').inputValue(), /^whsec_/)
+      await admin.getByRole('button', { name: 'I have stored it' }).click()
+      await admin.getByRole('button', { name: `Send a test event to ${url}` }).click()
+      const deliveries = admin.getByRole('region', { name: 'Deliveries' })
+      // the delivery is a job: refresh (bounded) until it has reached the receiver
+      for (let i = 0; i < 60 && !(await deliveries.innerText()).includes('succeeded'); i++) {
+        await admin.waitForTimeout(500)
+        await admin.getByRole('button', { name: 'Refresh' }).click()
+      }
+      assert.match(await deliveries.innerText(), /webhook\.test\s+succeeded/)
+      assert.match(received[0], /^v1,/)
     })
   })
 

@@ -106,6 +106,12 @@ function Webhooks({ session, base }: { session: Session; base: string }) {
     if (!r.ok) return setFailed(r)
     setVersion((v) => v + 1)
   }
+  // the admin route sends webhook.test; the Databases API's sends a test delivery
+  const sendTest = async (id: string) => {
+    const r = await call(session, 'POST', `${base}/${encodeURIComponent(id)}/${base.startsWith('/admin') ? 'test' : 'test_deliveries'}`)
+    if (!r.ok) return setFailed(r)
+    await show(id)
+  }
   const show = async (id: string) => {
     const r = await call(session, 'GET', `${base}/${encodeURIComponent(id)}/deliveries`)
     if (!r.ok) return setFailed(r)
@@ -123,10 +129,11 @@ function Webhooks({ session, base }: { session: Session; base: string }) {
       <Grid caption="Webhook endpoints" columns={['url', 'enabled', 'created']}
         rows={hooks.map((h) => ({ url: h.url, enabled: h.enabled === false ? 'no' : 'yes', created: h.created_at }))}
         extraHeader="Actions" renderExtra={(_r, i) => <>
-          <button type="button" onClick={() => show(hooks[i].id)}>Deliveries</button>{' '}
+          <button type="button" onClick={() => show(hooks[i].id)} aria-label={`Deliveries of ${hooks[i].url}`}>Deliveries</button>{' '}
+          <button type="button" onClick={() => sendTest(hooks[i].id)} aria-label={`Send a test event to ${hooks[i].url}`}>Send test</button>{' '}
           <button type="button" onClick={() => remove(hooks[i].id)} aria-label={`Delete ${hooks[i].url}`}>Delete</button></>} />
       {deliveries && <>
-        <h3>Deliveries</h3>
+        <h3>Deliveries <button type="button" onClick={() => show(deliveries.id)}>Refresh</button></h3>
         <Grid caption="Deliveries" columns={['event_type', 'status', 'attempts', 'response_status', 'last_error', 'created_at']}
           rows={deliveries.rows.map((d) => ({ ...d, event_type: d.event_type ?? d.type }))} />
       </>}
