@@ -260,6 +260,22 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
     })
   })
 
+  await t.test('a platform key sees its team\'s databases and its own key, not the data views', async () => {
+    const made = await atrium.post('/admin/platform-keys', { body: { email: 'grace@example.com', name: 'console' } })
+    assert.equal(made.status, 201, made.text)
+    const page = await signedIn(browser, atrium, made.body.data.key)
+    await step(page, 'platform key', async () => {
+      const links = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents()
+      assert.deepEqual(links, ['Sources', 'Jobs', 'Keys and webhooks', 'Health'])
+      await page.getByRole('heading', { name: 'Databases of your team' }).waitFor()
+      await navTo(page, 'Keys and webhooks')
+      await page.getByRole('heading', { name: 'This platform key' }).waitFor()
+      assert.match(await page.locator('dl.facts').innerText(), /databases:read/)
+      await page.getByRole('region', { name: 'Webhook endpoints' }).waitFor()
+      assert.equal(await page.getByRole('alert').count(), 0, 'nothing it shows is refused')
+    })
+  })
+
   await t.test('health charts from /metrics', async () => {
     await step(admin, 'health', async () => {
       await navTo(admin, 'Health')

@@ -130,7 +130,7 @@ function DatabasesList({ session }: { session: Session }) {
       <h2 id="dbs-h">Databases of your team</h2>
       <Notice>A platform key manages databases through the Databases API; sign in with an API key or a session token to browse their rows.</Notice>
       <ErrorNote reply={failed} />
-      {dbs && <Grid caption="Databases" columns={['uuid', 'name', 'type', 'status', 'region']} rows={dbs.map((d) => ({ uuid: d.uuid, name: d.name, type: d.type ?? d.database_type, status: d.status, region: d.region }))} />}
+      {dbs && <Grid caption="Databases" columns={['uuid', 'name', 'type', 'status', 'region']} rows={dbs.map((d) => ({ uuid: d.uuid, name: d.name, type: d.db_type, status: d.status, region: d.region }))} />}
     </section>
   )
 }
