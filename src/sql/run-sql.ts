@@ -54,14 +54,16 @@ function capRows(rows: unknown[], cap: ResultCap): { json: string; count: number
  * failed (data.statement_index, when it can tell which); that text may be the statement wrapped by cappedSelect,
  * and the statement is a part of the query. A position it cannot place is dropped rather than left pointing wrong.
  */
-function positionInQuery(err: unknown, sql: ClassifiedSql, texts: string[], query: string | undefined): unknown {
+function positionInQuery(err: unknown, sql: ClassifiedSql, texts: string[], sent: string | undefined): unknown {
   if (!(err instanceof AppError)) return err
+  // callers that do not pass the query (the Assistant's single statements) get positions in the statements
+  const query = sent ?? sql.statements.map((s) => s.sql).join('\n')
   const data = { ...(err.extra.data as Record<string, unknown> | undefined) }
   const { position, statement_index: index } = data
   if (typeof position !== 'number') return err
   delete data.position
   const i = typeof index === 'number' ? index : sql.statements.length === 1 ? 0 : -1
-  if (i >= 0 && i < sql.statements.length && query !== undefined) {
+  if (i >= 0 && i < sql.statements.length) {
     // each statement is a trimmed slice of the query, in order
     let offset = -1
     for (let k = 0, from = 0; k <= i; k++) {
