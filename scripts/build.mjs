@@ -2,9 +2,10 @@
 // `npm start` and the console tests run) a part is built only when its inputs changed since its last build;
 // --console builds the console only.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 function newestMtime(path) {
   const stat = statSync(path)
@@ -57,14 +58,43 @@ const webConsole = {
   },
 }
 
+// Test files run two at a time and each makes sure the console is built: one build at a time, and a build that
+// waited finds the other's result fresh. A lock left by a killed build is taken over after two minutes.
+const LOCK = 'dist/.build-lock'
+async function withLock(fn) {
+  mkdirSync('dist', { recursive: true })
+  for (let waited = 0; ; waited += 200) {
+    try {
+      mkdirSync(LOCK)
+      break
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
+      if (age > 120_000) rmSync(LOCK, { recursive: true, force: true })
+      else if (waited > 300_000) throw new Error(`${LOCK} is held by another build for too long`)
+      else await sleep(200)
+    }
+  }
+  // released on process.exit too (a failed tsc exits from inside the build)
+  const release = () => rmSync(LOCK, { recursive: true, force: true })
+  process.on('exit', release)
+  try {
+    return await fn()
+  } finally {
+    release()
+  }
+}
+
 const onlyConsole = process.argv.includes('--console')
 const ifStale = process.argv.includes('--if-stale')
-for (const part of onlyConsole ? [webConsole] : [server, webConsole]) {
-  if (ifStale && isFresh(part)) {
-    process.stdout.write(`${part.name} is newer than its sources: skipping its build\n`)
-    continue
+await withLock(async () => {
+  for (const part of onlyConsole ? [webConsole] : [server, webConsole]) {
+    if (ifStale && isFresh(part)) {
+      process.stdout.write(`${part.name} is newer than its sources: skipping its build\n`)
+      continue
+    }
+    const startedAt = new Date()
+    if ((await part.build()) === false) continue
+    writeStamp(part.stamp, startedAt)
   }
-  const startedAt = new Date()
-  if ((await part.build()) === false) continue
-  writeStamp(part.stamp, startedAt)
-}
+})
