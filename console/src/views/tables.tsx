@@ -1,7 +1,7 @@
 // Tables: rows through /rest/v1 (PostgREST syntax) with filters, sort and pages; inline edit and insert for
 // credentials that may write. A refused write (403) is shown and the write controls are put away.
 import { useEffect, useState } from 'preact/hooks'
-import { call, errorOf, type Reply, type Session } from '../api'
+import { call, type Reply, type Session } from '../api'
 import { ClientPicker, display, ErrorNote, Grid, Notice } from '../ui'
 
 const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is'] as const
@@ -172,7 +172,6 @@ export function TablesView({ session }: { session: Session }) {
         </>
       )}
       {!table && <p class="muted">Choose a table to see its rows.</p>}
-      {failed && <p class="muted">{errorOf(failed).code === 'PGRST205' ? 'Check the table name.' : ''}</p>}
     </section>
   )
 }
