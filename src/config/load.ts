@@ -40,6 +40,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['REDIS_URL', 'redisUrl', asString],
   ['ATRIUM_SECRET_KEY', 'secretKey', asString],
   ['ATRIUM_LOG_LEVEL', 'server.logLevel', asString],
+  ['ATRIUM_CONSOLE_DIR', 'console.dir', asString],
   ['ATRIUM_BODY_LIMIT_BYTES', 'server.bodyLimitBytes', asInt],
   ['ATRIUM_CORS_ORIGINS', 'server.corsOrigins', asList],
   ['ATRIUM_TRUST_PROXY', 'server.trustProxy', asList],

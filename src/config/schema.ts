@@ -275,6 +275,10 @@ export const ConfigSchema = Type.Object({
     defaultPerHour: Type.Integer({ minimum: 0, default: 3_600, description: 'routed calls per hour to one agent without its own rate limit; 0 = unlimited' }),
     defaultConcurrency: Type.Integer({ minimum: 0, default: 8, description: 'routed calls running at once to one agent without its own rate limit; 0 = unlimited' }),
   }, { additionalProperties: false, default: {} }),
+  // the web console at /console (docs/console.md): static files built by `npm run build`
+  console: Type.Object({
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'folder holding the built console (index.html and assets/); unset: dist/console of this installation' })),
+  }, { additionalProperties: false, default: {} }),
   // users signed in elsewhere (Supabase Auth or any issuer) present JWTs; a role's rights are granted here only
   sessions: Type.Object({
     jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret that signs session tokens (Supabase: the project JWT secret)' })),

@@ -19,6 +19,37 @@ export interface RawSqlOptions {
   readOnly?: boolean
 }
 
+/** what a dry run tells before anything runs: the class, and whether this caller may run it */
+export interface RawSqlClassification {
+  sqlClass: SqlClass
+  statementCount: number
+  /** the right the class needs, and whether the caller holds it */
+  requiredRight: string
+  allowed: boolean
+  reason?: string
+}
+
+/**
+ * Classifies raw SQL as running it would, and runs nothing (`dry_run`; the console shows the class before
+ * running). Any raw SQL right lets a caller ask, since classification resolves names against the source.
+ */
+export async function classifyRawSqlFor(ctx: RequestContext, query: string): Promise<RawSqlClassification> {
+  const { source, principal } = ctx
+  if (typeof query !== 'string' || query.trim() === '') throw new AppError('invalid_request', 'query must be a non-empty SQL string')
+  if (query.includes('\u0000')) throw nulByte('the SQL')
+  const rights = (['sql.read', 'sql.write', 'sql.ddl'] as const).map((op) => operationRights[op].right)
+  if (!rights.some((right) => hasRight(principal, right))) requireOperation(principal, 'sql.read', 'classify SQL')
+  const classified = await source.dialectEntry.classifyRawSql(source, query, { isAdmin: principal.kind === 'admin' })
+  const requiredRight = operationRights[`sql.${classified.class}`].right
+  return {
+    sqlClass: classified.class,
+    statementCount: classified.statements.length,
+    requiredRight,
+    allowed: hasRight(principal, requiredRight),
+    ...(classified.reason ? { reason: classified.reason } : {}),
+  }
+}
+
 /** the request's deadline (ctx.deadline) cancels the running SQL when it passes */
 export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: string, opts: RawSqlOptions = {}): Promise<RawSqlOutcome> {
   const { source, principal } = ctx
@@ -38,7 +69,7 @@ export async function runRawSql(deps: DataDeps, ctx: RequestContext, query: stri
   const leave = await deps.rawSqlGate.enter(principal, source.name, source.rawPoolMax, signal)
   let result: SqlRunResult
   try {
-    result = await runSql(source, classified, { readOnly, cap: deps.config.gateway.rawSql, signal })
+    result = await runSql(source, classified, { readOnly, cap: deps.config.gateway.rawSql, signal, query })
   } finally {
     leave()
   }

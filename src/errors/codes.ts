@@ -111,6 +111,7 @@ export const codes = {
 
   // server
   internal_error: { status: 500, stage: 'server' },
+  console_not_built: { status: 503, stage: 'server' },
 
   // input limits: bad input is refused before any SQL is sent
   nul_byte: { status: 400, stage: 'request' },

@@ -101,5 +101,5 @@ export function documentRoute(protect: Config['security']['protect']) {
 /** an insert answers 201 (its rows with Prefer: return=representation); reads, updates, deletes and calls 200 */
 const restSuccessCode = (url: string, method: string) => (method === 'POST' && !url.includes('/rpc/') ? 201 : 200)
 
-/** routes whose success body is a document or text (YAML, HTML, Prometheus text, pong), not JSON */
-const isDocumentOrText = (url: string) => /^\/(openapi|docs|metrics|ping)/.test(url)
+/** routes whose success body is a document or text (YAML, HTML, Prometheus text, pong, the console), not JSON */
+const isDocumentOrText = (url: string) => /^\/(openapi|docs|metrics|ping|console)/.test(url)

@@ -49,7 +49,36 @@ function capRows(rows: unknown[], cap: ResultCap): { json: string; count: number
   return { json: `[${parts.join(',')}]`, count: parts.length, truncated: parts.length < rows.length }
 }
 
-export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean; cap: ResultCap; signal?: AbortSignal }): Promise<SqlRunResult> {
+/**
+ * The database's error position made a position in the caller's query. The driver gives it in the text that
+ * failed (data.statement_index, when it can tell which); that text may be the statement wrapped by cappedSelect,
+ * and the statement is a part of the query. A position it cannot place is dropped rather than left pointing wrong.
+ */
+function positionInQuery(err: unknown, sql: ClassifiedSql, texts: string[], sent: string | undefined): unknown {
+  if (!(err instanceof AppError)) return err
+  // callers that do not pass the query (the Assistant's single statements) get positions in the statements
+  const query = sent ?? sql.statements.map((s) => s.sql).join('\n')
+  const data = { ...(err.extra.data as Record<string, unknown> | undefined) }
+  const { position, statement_index: index } = data
+  if (typeof position !== 'number') return err
+  delete data.position
+  const i = typeof index === 'number' ? index : sql.statements.length === 1 ? 0 : -1
+  if (i >= 0 && i < sql.statements.length) {
+    // each statement is a trimmed slice of the query, in order
+    let offset = -1
+    for (let k = 0, from = 0; k <= i; k++) {
+      offset = query.indexOf(sql.statements[k].sql, from)
+      if (offset < 0) break
+      from = offset + sql.statements[k].sql.length
+    }
+    const statement = sql.statements[i].sql
+    const inStatement = position - texts[i].indexOf(statement)
+    if (offset >= 0 && inStatement >= 1 && inStatement <= statement.length + 1) data.position = offset + inStatement
+  }
+  return new AppError(err.code, err.message, { ...err.extra, data })
+}
+
+export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnly: boolean; cap: ResultCap; signal?: AbortSignal; query?: string }): Promise<SqlRunResult> {
   if (sql.statements.length === 0) throw new AppError('invalid_request', 'the query holds no SQL statement')
   if (sql.statements.some((s) => s.isTransactionControl)) {
     throw new AppError('invalid_request', 'transaction control (BEGIN, COMMIT, ROLLBACK…) is not allowed: the statements already run in one transaction')
@@ -58,7 +87,12 @@ export async function runSql(source: Source, sql: ClassifiedSql, opts: { readOnl
   const capSelect = source.dialectEntry.capPlainSelect
   const texts = sql.statements.map((stmt) => (capSelect && stmt.isPlainSelect ? capSelect(stmt.sql, opts.cap) : stmt.sql))
   // MySQL streams each result and keeps only what fits the cap (see the driver)
-  const results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, cap: opts.cap, signal: opts.signal })
+  let results: Awaited<ReturnType<typeof source.driver.script>>
+  try {
+    results = await source.driver.script(opts.readOnly ? 'read only' : 'read write', texts, { typed: true, cap: opts.cap, signal: opts.signal })
+  } catch (err) {
+    throw positionInQuery(err, sql, texts, opts.query)
+  }
   let data = '[]'
   let returned = 0
   let affected = 0

@@ -72,6 +72,7 @@ export const DeleteBody = Type.Object({
 
 export const SqlBody = Type.Object({
   query: Type.Optional(Type.String({ minLength: 1, description: 'raw SQL; several statements run in one transaction' })),
+  dry_run: Type.Optional(Type.Boolean({ description: "classify only: answer meta.sql_class, required_right and allowed; nothing runs" })),
   sql: Type.Optional(Type.String({ minLength: 1, description: 'alias of query' })),
 }, { additionalProperties: true })
 

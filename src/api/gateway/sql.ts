@@ -1,6 +1,6 @@
 // Raw SQL: POST /gateway/query, POST /gateway/sql and POST /query/sql (client named in the body).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { runRawSql } from '../../data/run-raw-sql.js'
+import { classifyRawSqlFor, runRawSql } from '../../data/run-raw-sql.js'
 import { AppError } from '../../errors/app-error.js'
 import type { GatewayDeps } from './deps.js'
 import type { Source } from '../../sources/source.js'
@@ -34,13 +34,30 @@ async function runAndReply(services: GatewayDeps, req: FastifyRequest, reply: Fa
   })
 }
 
+/** dry_run: the class the SQL would run as and whether the caller may run it; nothing runs */
+async function classifyAndReply(req: FastifyRequest, reply: FastifyReply, query: string | undefined) {
+  if (!query) throw new AppError('invalid_request', 'body.query must hold the SQL to classify')
+  const out = await classifyRawSqlFor(contextOf(req), query)
+  return sendEnvelope(reply, `Query classified as ${out.sqlClass}`, '[]', {
+    meta: {
+      dry_run: true,
+      sql_class: out.sqlClass,
+      statement_count: out.statementCount,
+      required_right: out.requiredRight,
+      allowed: out.allowed,
+      ...(out.reason ? { reason: out.reason } : {}),
+    },
+  })
+}
+
 export function sqlRoutes(app: FastifyInstance, services: GatewayDeps): void {
   for (const url of ['/gateway/query', '/gateway/sql']) {
     app.post(url, {
       config: { operation: url === '/gateway/query' ? 'gateway.query' : 'gateway.sql', access: 'client' },
       schema: { summary: 'Run raw SQL on the selected client (statements run in one transaction)', tags: ['sql'], headers: ClientHeader, body: SqlBody },
     }, (req, reply) => {
-      const body = req.body as { query?: string; sql?: string }
+      const body = req.body as { query?: string; sql?: string; dry_run?: unknown }
+      if (body.dry_run === true) return classifyAndReply(req, reply, body.query ?? body.sql)
       return runAndReply(services, req, reply, req.source, body.query ?? body.sql)
     })
   }

@@ -3,10 +3,26 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { SourceRegistry } from '../../sources/registry.js'
+import type { ForeignKey } from '../../sources/schema.js'
 import { listSupabaseMigrations } from '../../sources/supabase-migrations.js'
 import { ClientHeader } from '../gateway/schemas.js'
 
 const ClientsReply = Type.Object({ clients: Type.Array(Type.String()) })
+/** a foreign key: from `table_schema.table_name (columns)` to `references` */
+const Relationship = Type.Object({
+  name: Type.String(),
+  table_schema: Type.String(),
+  table_name: Type.String(),
+  columns: Type.Array(Type.String()),
+  references: Type.Object({ table_schema: Type.String(), table_name: Type.String(), columns: Type.Array(Type.String()) }),
+})
+const relationshipOf = (fk: ForeignKey) => ({
+  name: fk.name,
+  table_schema: fk.schema,
+  table_name: fk.table,
+  columns: fk.columns,
+  references: { table_schema: fk.refSchema, table_name: fk.refTable, columns: fk.refColumns },
+})
 /** one client's schema: security.protect.schema decides whether a key (with schema.read) is needed, not the client's enforcement */
 const SCHEMA_ACCESS = { protect: 'schema', client: true } as const
 
@@ -59,6 +75,10 @@ export const schemaRoutes: FastifyPluginAsync<{ services: SchemaRouteDeps }> = a
             column_default: Type.Union([Type.String(), Type.Null()]),
             is_nullable: Type.Union([Type.String(), Type.Null()]),
           })),
+          // keys and relationships, for schema browsers (the console's); additions to the gateway's reply
+          primary_key: Type.Array(Type.String()),
+          foreign_keys: Type.Array(Relationship),
+          referenced_by: Type.Array(Relationship),
         }),
       },
     },
@@ -73,6 +93,9 @@ export const schemaRoutes: FastifyPluginAsync<{ services: SchemaRouteDeps }> = a
     }
     return {
       columns: table.columns.map((c) => ({ column_name: c.name, data_type: c.type, column_default: c.default, is_nullable: c.nullable ? 'YES' : 'NO' })),
+      primary_key: table.primaryKey,
+      foreign_keys: table.foreignKeys.map(relationshipOf),
+      referenced_by: table.referencedBy.map(relationshipOf),
     }
   })
 

@@ -4,9 +4,13 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import { AppError } from '../../errors/app-error.js'
 import { translatePgError } from '../../errors/translate-pg.js'
 import type { CommitHook, Cursor, Driver, DriverOptions, Executor, PoolStats, QueryOptions, QueryResult, Row, ScriptOptions, Statement, TransactionMode } from '../driver.js'
 import { statementCancelled, watchStatement } from './statement-watch.js'
+
+/** between the texts of a raw SQL script: the newlines keep a trailing -- comment from swallowing the ; */
+const SEPARATOR = '\n;\n'
 
 const { Pool, types } = pg
 
@@ -137,7 +141,7 @@ export class PostgresDriver implements Driver {
     // Atrium also cancels the backend at the deadline (watchStatement).
     const head = [mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN']
     if (timeoutMs > 0) head.push(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`)
-    const script = [...head, ...texts, 'COMMIT'].join('\n;\n')
+    const script = [...head, ...texts, 'COMMIT'].join(SEPARATOR)
     const watch = watchStatement(timeoutMs, opts?.signal, () => cancelBackend(this.opts.url, client))
     let broken: Error | undefined
     try {
@@ -146,7 +150,7 @@ export class PostgresDriver implements Driver {
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => { broken = e })
       if (watch.fired) throw statementCancelled(timeoutMs, watch.reason)
-      throw translatePgError(err, this.opts.name)
+      throw positionInText(translatePgError(err, this.opts.name), head, texts)
     } finally {
       watch.stop()
       // a cancel request still travelling could hit whatever this connection runs next: never reuse it
@@ -239,6 +243,27 @@ function cancelBackend(url: string, client: pg.PoolClient): void {
   connection.on('connect', () => connection.cancel(processID, secretKey))
   if (host.startsWith('/')) connection.connect(`${host}/.s.PGSQL.${port}`)
   else connection.connect(port, host)
+}
+
+/**
+ * PostgreSQL's error position counts from the start of the whole script; made relative to the text that failed
+ * (data.position, 1-based) with that text's index (data.statement_index), so callers can point into what they sent.
+ */
+function positionInText(err: AppError, head: string[], texts: readonly string[]): AppError {
+  const position = (err.extra.data as { position?: unknown } | undefined)?.position
+  if (typeof position !== 'number') return err
+  let start = head.reduce((n, part) => n + part.length + SEPARATOR.length, 0)
+  const data: Record<string, unknown> = { ...err.extra.data }
+  delete data.position
+  for (const [i, text] of texts.entries()) {
+    if (position - 1 >= start && position - 1 <= start + text.length) {
+      data.position = position - start
+      data.statement_index = i
+      break
+    }
+    start += text.length + SEPARATOR.length
+  }
+  return new AppError(err.code, err.message, { ...err.extra, data })
 }
 
 function runQuery(target: pg.Pool | pg.PoolClient, stmt: Statement, opts: QueryOptions | undefined, source: string, onFail?: () => void): Promise<QueryResult> {
