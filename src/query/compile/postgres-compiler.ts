@@ -241,7 +241,20 @@ export class PostgresCompiler extends Compiler {
   /** all rows in one statement: the JSON body is one parameter that PostgreSQL turns into typed rows */
   private rowsFromJson(plan: PlannedInsert): string {
     const names = plan.columns.map((c) => this.quote(c.name)).join(', ')
-    return `SELECT ${names} FROM json_populate_recordset(NULL::${this.table(plan.table)}, ${this.param(JSON.stringify(plan.rows))}::json)`
+    return `SELECT ${names} FROM json_populate_recordset(NULL::${this.table(plan.table)}, ${this.rowsParam(plan, 'json')})`
+  }
+
+  /**
+   * The rows as one JSON parameter of type `type`: the client's own text when the request had one (the planner
+   * checked the rows parsed from that same text), else `rows` serialised. Sending the text as received saves
+   * Atrium a JSON.stringify of the whole body per insert, and keeps numbers exactly as written.
+   *   rowsJson { text: '{"table_name":"t","insert_body":[…]}', member: 'insert_body' } → ($1::json -> $2::text)
+   */
+  private rowsParam(plan: PlannedInsert, type: 'json' | 'jsonb'): string {
+    const sent = plan.rowsJson
+    if (!sent) return `${this.param(JSON.stringify(plan.rows))}::${type}`
+    const text = `${this.param(sent.text)}::${type}`
+    return sent.member === undefined ? text : `(${text} -> ${this.param(sent.member)}::text)`
   }
 
   /** Prefer: missing=default — keys absent from a row take the column default instead of NULL */
@@ -256,7 +269,7 @@ export class PostgresCompiler extends Compiler {
       const fallback = c.default ?? 'NULL'
       return `CASE WHEN _j.r ? ${this.param(c.name)} THEN _p.${this.quote(c.name)} ELSE ${fallback} END`
     })
-    return `SELECT ${values.join(', ')} FROM jsonb_array_elements(${this.param(JSON.stringify(plan.rows))}::jsonb) WITH ORDINALITY AS _j(r, n), LATERAL jsonb_populate_record(NULL::${this.table(plan.table)}, _j.r) AS _p ORDER BY _j.n`
+    return `SELECT ${values.join(', ')} FROM jsonb_array_elements(${this.rowsParam(plan, 'jsonb')}) WITH ORDINALITY AS _j(r, n), LATERAL jsonb_populate_record(NULL::${this.table(plan.table)}, _j.r) AS _p ORDER BY _j.n`
   }
 
   compileUpdate(plan: PlannedUpdate): Statement {

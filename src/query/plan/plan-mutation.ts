@@ -39,12 +39,25 @@ function assignments(ctx: PlanContext, table: TableInfo, values: Record<string, 
   return Object.entries(values).map(([name, value]) => [resolveColumn(ctx, table, name), value])
 }
 
+/**
+ * The union of the rows' keys, in first-seen order, after checking that every row is an object. One pass with
+ * no per-row arrays: on a 1,000-row body `flatMap(Object.keys)` into a Set cost about ten times as much.
+ * (`for…in` also sees inherited enumerable keys; rows come from JSON.parse or the CSV reader, plain objects.)
+ */
+function rowKeys(rows: readonly Record<string, unknown>[]): string[] {
+  const seen = new Set<string>()
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
+    for (const key in row) seen.add(key)
+  }
+  return [...seen]
+}
+
 export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
   const table = writableTable(ctx, ast)
-  ast.rows.forEach((row, i) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
-  })
-  const names = ast.columns ?? [...new Set(ast.rows.flatMap((r) => Object.keys(r)))]
+  const keys = rowKeys(ast.rows) // checks every row even when columns= names the columns
+  const names = ast.columns ?? keys
   const columns = names.map((n) => resolveColumn(ctx, table, n))
   let onConflict: PlannedInsert['onConflict']
   if (ast.onConflict) {
@@ -65,6 +78,7 @@ export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
   }
   const { returning, location } = planLocation(table, ast)
   const planned: PlannedInsert = { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, returning, ast.stripNulls) }
+  if (ast.rowsJson) planned.rowsJson = ast.rowsJson
   if (location) planned.location = location
   return planned
 }

@@ -109,7 +109,8 @@ export class PostgresRunner implements Runner {
   private async mutate(db: Executor, stmt: Statement): Promise<MutationResult> {
     const res = await db.query(stmt, { arrayRows: true, prepare: true })
     const [body, affected] = res.rows[0] as unknown as [string, number]
-    return { body, affected }
+    // the statement counts the rows it returns (wrapMutation); with nothing asked back the body is `[]`
+    return { body, affected, rows: body === '[]' ? 0 : affected }
   }
 }
 
