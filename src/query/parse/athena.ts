@@ -223,6 +223,8 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
   const raw = body.insert_body
   if (raw === undefined || raw === null || typeof raw !== 'object') throw new AppError('invalid_request', 'insert_body must be an object or an array of objects')
   const rows = Array.isArray(raw) ? raw : [raw]
+  // frozen one level only, so deepFreeze leaves the row objects (the client's values) alone; see parsePostgrestInsert
+  Object.freeze(rows)
   const target = body.on_conflict === undefined ? undefined : Array.isArray(body.on_conflict) ? body.on_conflict : body.on_conflict.split(',').map((s) => s.trim()).filter(Boolean)
   const upsert = body.update_body !== undefined || target !== undefined
   return deepFreeze<InsertQuery>({

@@ -131,6 +131,9 @@ export function parsePostgrestInsert(req: PostgrestRequest): ParsedWrite<InsertQ
   const output = representation(req.headers, prefs)
   const q = parsePostgrestQuery(queryPairs(req.url))
   const rows = rowsOf(req.body, req.headers)
+  // frozen one level only, so deepFreeze leaves the row objects alone: they are the client's values, never
+  // read as query structure, and freezing each row of a 1,000-row body cost about 0.3 ms of CPU a request
+  Object.freeze(rows)
   const ast: InsertQuery = {
     kind: 'insert',
     relation: relationOf('POST', req.target, req.headers),

