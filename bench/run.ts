@@ -131,6 +131,22 @@ async function pgBackendsCpu(admin: pg.Client): Promise<Map<number, number>> {
   return new Map(rows.map(({ pid }) => [pid, cpuMs(pid) ?? 0]))
 }
 
+/**
+ * Waits (at most 10 s) until no backend on the bench's databases is running a statement: requests sent before the
+ * load generator stopped are still being served, and their CPU belongs to this run, not to the next target's.
+ */
+async function settle(admin: pg.Client): Promise<void> {
+  const until = Date.now() + 10_000
+  let idlePolls = 0
+  while (idlePolls < 2 && Date.now() < until) {
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'active' AND datname = ANY($1) AND pid <> pg_backend_pid()`,
+      [[DB_NAME, CATALOG_DB]])
+    idlePolls = rows[0].n === 0 ? idlePolls + 1 : 0
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
   let ms = 0
   for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0)
@@ -250,6 +266,7 @@ async function main() {
             const cpuBefore = cpuMs(server.pid)
             const pgBefore = onPostgres ? await pgBackendsCpu(pgAdmin) : undefined
             const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
+            if (onPostgres) await settle(pgAdmin)
             const cpuAfter = cpuMs(server.pid)
             const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
             if (cpuBefore !== undefined && cpuAfter !== undefined && result.sent) row.cpuMs = +((cpuAfter - cpuBefore) / result.sent).toFixed(3)
