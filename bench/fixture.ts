@@ -12,7 +12,8 @@ export interface FixtureSizes {
 
 export const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const MYSQL_ADMIN = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/'
-export const DB_NAME = 'atrium_bench'
+// BENCH_DB: another name lets a second run share the database servers without touching this one's data
+export const DB_NAME = process.env.BENCH_DB ?? 'atrium_bench'
 
 export const pgUrl = (db = DB_NAME) => PG_ADMIN.replace(/\/[^/]*$/, `/${db}`)
 export const mysqlUrl = () => `${MYSQL_ADMIN.replace(/\/$/, '')}/${DB_NAME}`

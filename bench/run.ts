@@ -14,7 +14,7 @@ import pg from 'pg'
 import { DB_NAME, MYSQL_ADMIN, PG_ADMIN, mysqlUrl, pgUrl, prepareMysql, preparePostgres, type FixtureSizes } from './fixture.js'
 import type { LoadConfig } from './load.js'
 import { BACKUP_DB, RESTORE_DB, backupWorkload, prepareBackupDatabases } from './backup.js'
-import { BASELINE_OBJECTS, storageWorkload } from './storage.js'
+import { BASELINE_OBJECTS, cpuMs, storageWorkload } from './storage.js'
 import { agentsWorkload } from './agents.js'
 import { assistantWorkload, BENCH_JWT_SECRET, startModelStub } from './assistant.js'
 import { realtimeWorkload, type RealtimeFigures } from './realtime.js'
@@ -26,7 +26,10 @@ const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const ROOT = new URL('..', import.meta.url).pathname
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
-const BENCH_DATA_DIR = join(tmpdir(), 'atrium-bench-data')
+const BENCH_DATA_DIR = join(tmpdir(), DB_NAME === 'atrium_bench' ? 'atrium-bench-data' : `${DB_NAME}-data`)
+// each run has a catalog of its own, and BENCH_PORT moves its servers (Atrium, the baseline, cold starts: +0, +1, +2)
+const CATALOG_DB = `${DB_NAME}_catalog`
+const PORT = Number(process.env.BENCH_PORT ?? 8710)
 const SIZES: FixtureSizes = quick ? { items: 100_000, customers: 1_000, orders: 20_000, big: 100_000 } : { items: 100_000, customers: 1_000, orders: 20_000, big: 1_000_000 }
 const DURATION = quick ? 2 : 4
 const WARMUP = quick ? 1 : 2
@@ -85,7 +88,7 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
   }
 }
 
-interface LoadResult { reqPerSec: number; p50: number; p99: number; errors: number; non2xx: number; total: number }
+interface LoadResult { reqPerSec: number; p50: number; p99: number; errors: number; non2xx: number; total: number; sent: number }
 
 async function load(cfg: LoadConfig): Promise<LoadResult> {
   const [bin, ...rest] = pinned(1, [process.execPath, '--import', 'tsx', 'bench/load.ts', JSON.stringify(cfg)])
@@ -99,6 +102,12 @@ async function load(cfg: LoadConfig): Promise<LoadResult> {
 
 interface Row {
   workload: string; target: string; concurrency: number; reqPerSec: number; rowsPerSec?: number; p50: number; p99: number; errors: number; rssMb: number
+  /** CPU ms per request of the server's process (user + system), warm-up included */
+  cpuMs?: number
+  /** CPU ms per request of the PostgreSQL backends serving the bench's databases (not for MariaDB workloads) */
+  pgCpuMs?: number
+  /** Atrium rows: per round, the baseline's CPU per request (server + PostgreSQL) over Atrium's: requests per CPU-second, relative */
+  cpuRounds?: number[]
   /** Atrium rows: the baseline route that takes the same request (a GET, or a POST with the same JSON body) */
   baseline?: string
   /** Atrium rows: throughput ratio to that baseline in each round */
@@ -110,6 +119,41 @@ interface Row {
 }
 
 const isBaseline = (target: string) => target.endsWith('-base')
+const totalCpu = (row: Row) => (row.cpuMs ?? 0) + (row.pgCpuMs ?? 0)
+
+/**
+ * CPU ms used so far by each PostgreSQL client backend on the bench's databases (by pid). A round's share is the
+ * difference between two readings: backends that appear meanwhile count from zero; one that exits meanwhile is
+ * lost, which only an idle pool connection does (after 10 s idle), having done nothing in the round.
+ */
+async function pgBackendsCpu(admin: pg.Client): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = ANY($1) AND pid <> pg_backend_pid()`,
+    [[DB_NAME, CATALOG_DB]])
+  return new Map(rows.map(({ pid }) => [pid, cpuMs(pid) ?? 0]))
+}
+
+/**
+ * Waits (at most 10 s) until no backend on the bench's databases is running a statement: requests sent before the
+ * load generator stopped are still being served, and their CPU belongs to this run, not to the next target's.
+ */
+async function settle(admin: pg.Client): Promise<void> {
+  const until = Date.now() + 10_000
+  let idlePolls = 0
+  while (idlePolls < 2 && Date.now() < until) {
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'active' AND datname = ANY($1) AND pid <> pg_backend_pid()`,
+      [[DB_NAME, CATALOG_DB]])
+    idlePolls = rows[0].n === 0 ? idlePolls + 1 : 0
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0)
+  return ms
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /**
@@ -135,6 +179,7 @@ function medianRound(rounds: Row[][], compare: Record<string, string>): Row[] {
       ...rounds[pick(i)][i],
       baseline: compare[target],
       rounds: rounds.map((round) => +ratio(round, i, compare[target]).toFixed(2)),
+      cpuRounds: rounds.map((round) => +(totalCpu(round[targets.indexOf(compare[target])]) / (totalCpu(round[i]) || 1)).toFixed(2)),
       p99Rounds: rounds.map((round) => +ratio(round, i, compare[target], 'p99').toFixed(2)),
       ...(others.length ? { otherBaselines: Object.fromEntries(others.map((b) => [b, +median(rounds.map((round) => ratio(round, i, b))).toFixed(2)])) } : {}),
     }
@@ -153,8 +198,8 @@ async function main() {
   // a fresh catalog for this run, so earlier runs' request logs do not weigh on it
   const admin = new pg.Client({ connectionString: PG_ADMIN })
   await admin.connect()
-  await admin.query('DROP DATABASE IF EXISTS atrium_bench_catalog WITH (FORCE)')
-  await admin.query('CREATE DATABASE atrium_bench_catalog')
+  await admin.query(`DROP DATABASE IF EXISTS ${CATALOG_DB} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${CATALOG_DB}`)
   await admin.end()
   // the fresh catalog knows no earlier tenant: their warehouse files would only take disk
   rmSync(join(BENCH_DATA_DIR, 'warehouse'), { recursive: true, force: true })
@@ -163,7 +208,7 @@ async function main() {
   const modelStub = await startModelStub('SELECT id, name, price FROM items ORDER BY price, id LIMIT 10')
   const atrium = start('atrium', [process.execPath, 'dist/main.js'], {
     NODE_ENV: 'production',
-    DATABASE_URL: pgUrl('atrium_bench_catalog'),
+    DATABASE_URL: pgUrl(CATALOG_DB),
     ATHENA_KEY_12: ADMIN_KEY,
     ATRIUM_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
     ATRIUM_DATA_DIR: BENCH_DATA_DIR,
@@ -183,9 +228,12 @@ async function main() {
     OPENAI_API_KEY: 'bench-key',
     OPENAI_BASE_URL: modelStub.baseUrl,
     HOST: '127.0.0.1',
-  }, 8710)
-  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10', STORAGE_DIR: join(BENCH_DATA_DIR, BASELINE_OBJECTS) }, 8711)
+  }, PORT)
+  const baseline = start('baseline', [process.execPath, '--import', 'tsx', 'bench/baseline-server.ts'], { PG_URL: pgUrl(), MYSQL_URL: mysqlUrl(), POOL_MAX: '10', STORAGE_DIR: join(BENCH_DATA_DIR, BASELINE_OBJECTS) }, PORT + 1)
   const rows: Row[] = []
+  // reads the PostgreSQL backends' CPU time around each measured run
+  const pgAdmin = new pg.Client({ connectionString: PG_ADMIN })
+  await pgAdmin.connect()
   try {
     await waitForPing(atrium.base, atrium.child, 30_000)
     await waitForPing(baseline.base, baseline.child, 30_000)
@@ -201,7 +249,7 @@ async function main() {
       { workload: 'W1', targets: ['w1-rest', 'w1-base', 'w1-gateway', 'w1-post-base'], compare: { 'w1-rest': 'w1-base', 'w1-gateway': 'w1-post-base' } },
       { workload: 'W2', targets: ['w2-rest', 'w2-base', 'w2-gateway', 'w2-post-base'], compare: { 'w2-rest': 'w2-base', 'w2-gateway': 'w2-post-base' } },
       { workload: 'W3', targets: ['w3-rest', 'w3-base', 'w3-gateway'], compare: { 'w3-rest': 'w3-base', 'w3-gateway': 'w3-base' }, rowsPerRequest: 1000 },
-      { workload: 'W3-repr', targets: ['w3-rest-repr', 'w3-repr-base'], compare: { 'w3-rest-repr': 'w3-repr-base' }, rowsPerRequest: 1000 },
+      { workload: 'W3-repr', targets: ['w3-rest-repr', 'w3-repr-base', 'w3-gateway-repr'], compare: { 'w3-rest-repr': 'w3-repr-base', 'w3-gateway-repr': 'w3-repr-base' }, rowsPerRequest: 1000 },
       { workload: 'W4', targets: ['w4-rest', 'w4-base'], compare: { 'w4-rest': 'w4-base' } },
       { workload: 'W7', targets: ['w7-rest', 'w7-base'], compare: { 'w7-rest': 'w7-base' } },
       { workload: 'W6', targets: ['w6-gateway', 'w6-base'], compare: { 'w6-gateway': 'w6-base' } },
@@ -220,8 +268,15 @@ async function main() {
           if (round % 2) order.reverse()
           for (const i of order) {
             const [server, workload, key] = targets[i]
+            const onPostgres = !workload.includes('-my-')
+            const cpuBefore = cpuMs(server.pid)
+            const pgBefore = onPostgres ? await pgBackendsCpu(pgAdmin) : undefined
             const { result, peakRss } = await withRss(server.pid, () => load({ ...base, base: server.base, workload, apiKey: key }))
+            if (onPostgres) await settle(pgAdmin)
+            const cpuAfter = cpuMs(server.pid)
             const row: Row = { workload: plan.workload, target: workload, concurrency: connections, reqPerSec: result.reqPerSec, p50: result.p50, p99: result.p99, errors: result.errors + result.non2xx, rssMb: Math.round(peakRss) }
+            if (cpuBefore !== undefined && cpuAfter !== undefined && result.sent) row.cpuMs = +((cpuAfter - cpuBefore) / result.sent).toFixed(3)
+            if (pgBefore && result.sent) row.pgCpuMs = +(cpuBetween(pgBefore, await pgBackendsCpu(pgAdmin)) / result.sent).toFixed(3)
             if (plan.rowsPerRequest) row.rowsPerSec = Math.round(result.reqPerSec * plan.rowsPerRequest)
             measured[i] = row
           }
@@ -229,7 +284,8 @@ async function main() {
         }
         for (const row of medianRound(rounds, plan.compare)) {
           rows.push(row)
-          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(14)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  RSS ${row.rssMb} MB${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')}; p99 ratio: ${row.p99Rounds?.join(', ')})` : ''}`)
+          const cpu = row.cpuMs === undefined ? '' : `  CPU/req ${row.cpuMs} ms${row.pgCpuMs === undefined ? '' : ` + PostgreSQL ${row.pgCpuMs} ms`}`
+          console.log(`  ${plan.workload.padEnd(9)} c=${String(connections).padEnd(3)} ${row.target.padEnd(15)} ${row.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  RSS ${row.rssMb} MB${cpu}${row.rounds ? `  (ratio per round: ${row.rounds.join(', ')}; p99 ratio: ${row.p99Rounds?.join(', ')}; per CPU: ${row.cpuRounds?.join(', ')})` : ''}`)
         }
       }
     }
@@ -250,6 +306,7 @@ async function main() {
     await stop(atrium)
     await stop(baseline)
     await modelStub.close()
+    await pgAdmin.end()
   }
 }
 
@@ -355,7 +412,7 @@ async function coldStartWorkload() {
   try {
     for (let i = 0; i < (quick ? 2 : 4); i++) {
       const t0 = performance.now()
-      const server = start('cold', [process.execPath, 'dist/main.js'], { ATRIUM_DATA_DIR: dir, ATRIUM_LOG_LEVEL: 'warn', HOST: '127.0.0.1' }, 8712)
+      const server = start('cold', [process.execPath, 'dist/main.js'], { ATRIUM_DATA_DIR: dir, ATRIUM_LOG_LEVEL: 'warn', HOST: '127.0.0.1' }, PORT + 2)
       await waitForPing(server.base, server.child, 60_000)
       if (i > 0) times.push(performance.now() - t0) // the first start initialises the data directory
       await stop(server)

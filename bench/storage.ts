@@ -32,7 +32,7 @@ export const BASELINE_OBJECTS = 'bench-baseline-objects'
  * CPU time (user + system, all threads) a process has used, in ms, from /proc; undefined where there is none.
  * On a shared machine MB/s moves with the neighbours' load; CPU time per object moves much less.
  */
-function cpuMs(pid: number): number | undefined {
+export function cpuMs(pid: number): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms

@@ -81,8 +81,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // An empty body with Content-Type: application/json (DELETE from some clients) is "no body", not an error.
   const defaultJson = app.getDefaultJsonParser('error', 'ignore')
   app.removeContentTypeParser('application/json')
+  app.decorateRequest('bodyText', null)
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (isBlank(body as string)) return done(null, undefined)
+    // without a byte-order mark, which the JSON parser skips and PostgreSQL's json type would refuse
+    req.bodyText = (body as string).charCodeAt(0) === 0xfeff ? (body as string).slice(1) : (body as string)
     // One scan for NUL (JSON can only carry it as \u0000): no identifier or PostgreSQL text can hold it, and
     // further on it would reach places that cannot say which part of the request was wrong.
     if (!jsonHasNul(body as string)) return defaultJson(req, body as string, done)

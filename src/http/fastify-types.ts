@@ -39,6 +39,11 @@ declare module 'fastify' {
     logContext: { table?: string; cached?: boolean; sqlClass?: string; filterColumns?: string }
     /** aborts when the request passes its deadline (deadlines.requestTimeoutMs); undefined when there is none */
     deadlineSignal(): AbortSignal | undefined
+    /**
+     * a JSON body's text as received (null for other bodies): a bulk insert passes it to PostgreSQL as it came
+     * instead of serialising the parsed rows again. Read it only together with `body`, which was parsed from it.
+     */
+    bodyText: string | null
     /** the refusal this request was answered with (an admission event), set by the family's error renderer */
     refusal: AppError | null
     /** the Databases API: the presented platform key, its user and limits (set by that family's credential reader) */

@@ -143,10 +143,23 @@ export interface ReadQuery {
   group?: GroupSpec
 }
 
+/** JSON text holding an insert's rows (InsertQuery.rowsJson) */
+export interface RowsJson {
+  text: string
+  member?: string
+}
+
 export interface InsertQuery {
   kind: 'insert'
   relation: RelationRef
   rows: Record<string, unknown>[]
+  /**
+   * the rows' JSON text exactly as the client sent it, when the request body was JSON: a dialect that reads
+   * JSON (PostgreSQL) passes it as the statement's parameter instead of serialising `rows` again, which is most
+   * of a bulk insert's cost in Atrium's process. `text` is the array itself, or (with `member`) an object whose
+   * member of that name is the array (the gateway's `insert_body`). The planner still checks `rows`.
+   */
+  rowsJson?: RowsJson
   /** `columns=` / explicit list; otherwise the union of the rows' keys */
   columns?: string[]
   /** keys missing from a row: NULL (PostgREST default) or the column default */

@@ -34,6 +34,8 @@ export interface GatewayCall {
   stripNulls?: boolean
   /** X-Publish-Event (writes) */
   publishEvent?: string
+  /** the JSON text `body` was parsed from, when the call came over HTTP (an insert hands it to PostgreSQL) */
+  bodyText?: string | null
 }
 
 export type ParsedCall =
@@ -58,7 +60,7 @@ export function parseCall(call: GatewayCall): ParsedCall {
       return { kind: 'count', ast: parseAthenaFetch({ ...body, limit: undefined, offset: undefined, page_size: undefined }) }
     }
     case 'insert':
-      return { kind: 'insert', ast: parseAthenaInsert(call.body as AthenaInsertBody, stripNulls), publishEvent }
+      return { kind: 'insert', ast: parseAthenaInsert(call.body as AthenaInsertBody, stripNulls, call.bodyText), publishEvent }
     case 'update': {
       // POST /gateway/update without update_body is a read, with the payload of /gateway/fetch
       const body = call.body as AthenaFetchBody

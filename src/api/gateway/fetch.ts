@@ -16,7 +16,9 @@ import { contextOf } from '../../http/request-context.js'
 export async function answerCall(services: GatewayDeps, req: FastifyRequest, reply: FastifyReply, kind: CallKind, body: unknown) {
   const timings = new Timings()
   const started = performance.now()
-  const parsed = parseCall({ kind, body, stripNulls: stripNullsHeader(req), publishEvent: publishEventHeader(req) })
+  // the body's text only when `body` is the body parsed from it (a GET alias builds its own)
+  const bodyText = body === req.body ? req.bodyText : null
+  const parsed = parseCall({ kind, body, stripNulls: stripNullsHeader(req), publishEvent: publishEventHeader(req), bodyText })
   timings.add('parse', performance.now() - started)
   req.logContext.table = tableOf(parsed)
   if (parsed.ast.kind === 'read') req.logContext.filterColumns = filterShape(parsed.ast.where)

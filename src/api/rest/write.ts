@@ -17,21 +17,22 @@ const Body = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(
 function request(req: FastifyRequest): PostgrestRequest {
   const { table } = req.params as { table: string }
   req.logContext.table = table
-  return { target: table, url: req.url, headers: req.headers, body: req.body }
+  return { target: table, url: req.url, headers: req.headers, body: req.body, bodyText: req.bodyText }
 }
 
-const rowsIn = (body: string) => (JSON.parse(body) as unknown[]).length
+/** rows in a write's body: counted by the runner where it can (a 1,000-row representation is not parsed again) */
+const rowsIn = (result: WriteResult) => result.rows ?? (JSON.parse(result.body) as unknown[]).length
 
 /** a single object must be exactly one written row, checked inside the write's transaction so a 406 undoes it */
 function writeOptions(req: FastifyRequest, output: Output | undefined): WriteOptions {
   const publishEvent = publishEventHeader(req)
-  return output?.format === 'object' ? { publishEvent, verify: (result) => requireSingleRow(rowsIn(result.body)) } : { publishEvent }
+  return output?.format === 'object' ? { publishEvent, verify: (result) => requireSingleRow(rowsIn(result)) } : { publishEvent }
 }
 
 function respond(reply: FastifyReply, prefs: Preferences, output: Output | undefined, result: WriteResult, okStatus: 200 | 201, envelope: boolean) {
   applyPreferences(reply, prefs.applied)
   if (prefs.count) reply.header('content-range', `*/${result.affected}`)
-  if (output) return sendRows(reply.status(okStatus), output, result.body, rowsIn(result.body), envelope)
+  if (output) return sendRows(reply.status(okStatus), output, result.body, rowsIn(result), envelope)
   return reply.status(okStatus === 201 ? 201 : 204).send()
 }
 

@@ -215,16 +215,23 @@ export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: bool
   })
 }
 
-export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean): InsertQuery {
+/**
+ * @param bodyText the JSON text `body` was parsed from, when the caller has it: an array `insert_body` is then
+ * read by PostgreSQL from that text (InsertQuery.rowsJson) rather than serialised again
+ */
+export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean, bodyText?: string | null): InsertQuery {
   const raw = body.insert_body
   if (raw === undefined || raw === null || typeof raw !== 'object') throw new AppError('invalid_request', 'insert_body must be an object or an array of objects')
   const rows = Array.isArray(raw) ? raw : [raw]
+  // frozen one level only, so deepFreeze leaves the row objects (the client's values) alone; see parsePostgrestInsert
+  Object.freeze(rows)
   const target = body.on_conflict === undefined ? undefined : Array.isArray(body.on_conflict) ? body.on_conflict : body.on_conflict.split(',').map((s) => s.trim()).filter(Boolean)
   const upsert = body.update_body !== undefined || target !== undefined
   return deepFreeze<InsertQuery>({
     kind: 'insert',
     relation: relationOf(body),
     rows,
+    rowsJson: bodyText && Array.isArray(raw) ? { text: bodyText, member: 'insert_body' } : undefined,
     missing: body.default_to_null === false ? 'default' : 'null',
     onConflict: upsert ? { columns: target, action: 'merge', set: body.update_body } : undefined,
     returning: parseColumns(body.columns),

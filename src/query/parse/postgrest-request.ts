@@ -3,7 +3,7 @@
 // Framework-free (plain header records) and syntax only: names are checked by the planner. The result is frozen.
 import { parse as parseCsv } from 'csv-parse/sync'
 import { AppError } from '../../errors/app-error.js'
-import type { DeleteQuery, InsertQuery, ReadQuery, RelationRef, RpcQuery, SelectItem, UpdateQuery } from '../ast.js'
+import type { DeleteQuery, InsertQuery, ReadQuery, RelationRef, RowsJson, RpcQuery, SelectItem, UpdateQuery } from '../ast.js'
 import { deepFreeze } from '../freeze.js'
 import { parseAccept, type Output } from './accept.js'
 import { parsePostgrestQuery, queryPairs } from './postgrest.js'
@@ -21,6 +21,8 @@ export interface PostgrestRequest {
   url: string
   headers: RequestHeaders
   body?: unknown
+  /** the text `body` was parsed from, when it was JSON (see InsertQuery.rowsJson) */
+  bodyText?: string | null
 }
 
 export interface PostgrestOptions {
@@ -114,6 +116,12 @@ function rowsOf(body: unknown, headers: RequestHeaders): Record<string, unknown>
   throw new AppError('invalid_request', 'the body must be a JSON object, an array of objects, or CSV')
 }
 
+/** a JSON body's text as the array of rows PostgreSQL reads (InsertQuery.rowsJson): a single object is wrapped */
+function rowsJsonOf(body: unknown, text: string | null | undefined): RowsJson | undefined {
+  if (!text || body === null || typeof body !== 'object') return undefined
+  return { text: Array.isArray(body) ? text : `[${text}]` }
+}
+
 /**
  * POST /rest/v1/{table}: insert or upsert (Prefer: resolution=…). return=headers-only asks for the first
  * written row's primary key (`location`), which the planner turns into the columns to return.
@@ -122,10 +130,15 @@ export function parsePostgrestInsert(req: PostgrestRequest): ParsedWrite<InsertQ
   const prefs = parsePrefer(req.headers.prefer)
   const output = representation(req.headers, prefs)
   const q = parsePostgrestQuery(queryPairs(req.url))
+  const rows = rowsOf(req.body, req.headers)
+  // frozen one level only, so deepFreeze leaves the row objects alone: they are the client's values, never
+  // read as query structure, and freezing each row of a 1,000-row body cost about 0.3 ms of CPU a request
+  Object.freeze(rows)
   const ast: InsertQuery = {
     kind: 'insert',
     relation: relationOf('POST', req.target, req.headers),
-    rows: rowsOf(req.body, req.headers),
+    rows,
+    rowsJson: rowsJsonOf(req.body, req.bodyText),
     columns: q.columns,
     missing: prefs.missing === 'default' ? 'default' : 'null',
     onConflict: prefs.resolution ? { columns: q.onConflict, action: prefs.resolution === 'ignore-duplicates' ? 'ignore' : 'merge' } : undefined,

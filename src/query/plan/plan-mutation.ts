@@ -39,12 +39,39 @@ function assignments(ctx: PlanContext, table: TableInfo, values: Record<string, 
   return Object.entries(values).map(([name, value]) => [resolveColumn(ctx, table, name), value])
 }
 
+/**
+ * The union of the rows' keys, in first-seen order, after checking that every row is an object. Bulk bodies
+ * are mostly rows with the first row's keys in its order, so each row is compared with those and only a row
+ * that differs adds to a set: no per-row arrays (`flatMap(Object.keys)` into a Set cost about thirty times as
+ * much on 1,000 rows). `for…in` also sees inherited enumerable keys; rows come from JSON.parse or the CSV
+ * reader, plain objects.
+ */
+function rowKeys(rows: readonly Record<string, unknown>[]): string[] {
+  const first: string[] = []
+  let union: Set<string> | undefined
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
+    if (i === 0) {
+      for (const key in row) first.push(key)
+      continue
+    }
+    let n = 0
+    let same = true
+    for (const key in row) {
+      if (key !== first[n++]) { same = false; break }
+    }
+    if (same && n === first.length) continue
+    union ??= new Set(first)
+    for (const key in row) union.add(key)
+  }
+  return union ? [...union] : first
+}
+
 export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
   const table = writableTable(ctx, ast)
-  ast.rows.forEach((row, i) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AppError('invalid_request', `row ${i} of the insert is not a JSON object`)
-  })
-  const names = ast.columns ?? [...new Set(ast.rows.flatMap((r) => Object.keys(r)))]
+  const keys = rowKeys(ast.rows) // checks every row even when columns= names the columns
+  const names = ast.columns ?? keys
   const columns = names.map((n) => resolveColumn(ctx, table, n))
   let onConflict: PlannedInsert['onConflict']
   if (ast.onConflict) {
@@ -65,6 +92,7 @@ export function planInsert(ctx: PlanContext, ast: InsertQuery): PlannedInsert {
   }
   const { returning, location } = planLocation(table, ast)
   const planned: PlannedInsert = { kind: 'insert', table, columns, rows: ast.rows, missing: ast.missing, onConflict, returning: planReturning(ctx, table, returning, ast.stripNulls) }
+  if (ast.rowsJson) planned.rowsJson = ast.rowsJson
   if (location) planned.location = location
   return planned
 }

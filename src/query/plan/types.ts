@@ -1,7 +1,7 @@
 // The planned query: every name resolved against the schema cache, ready for a dialect compiler.
 import type { ColumnInfo, DbSchema, ForeignKey, FunctionInfo, TableInfo } from '../../sources/schema.js'
 import type { DialectCapabilities } from '../dialect.js'
-import type { AggregateFn, CountMode, FilterValue, JsonStep, Operator } from '../ast.js'
+import type { AggregateFn, CountMode, FilterValue, JsonStep, Operator, RowsJson } from '../ast.js'
 
 export interface Relationship {
   /** many-to-one (this row points at one row), one-to-many, or many-to-many through a junction table */
@@ -116,6 +116,8 @@ export interface PlannedInsert {
   table: TableInfo
   columns: ColumnInfo[]
   rows: Record<string, unknown>[]
+  /** the rows as the client's JSON text (InsertQuery.rowsJson), when there is one */
+  rowsJson?: RowsJson
   missing: 'null' | 'default'
   onConflict?: { columns: ColumnInfo[]; action: 'merge' | 'ignore'; set?: Array<[ColumnInfo, unknown]> }
   /** the read that shapes the returned rows, over the written rows */

@@ -108,8 +108,11 @@ export class PostgresRunner implements Runner {
 
   private async mutate(db: Executor, stmt: Statement): Promise<MutationResult> {
     const res = await db.query(stmt, { arrayRows: true, prepare: true })
+    // a mutation that sends nothing back is compiled bare (no result row): its command tag counts the rows
+    if (!res.rows.length) return { body: '[]', affected: res.affected, rows: 0 }
     const [body, affected] = res.rows[0] as unknown as [string, number]
-    return { body, affected }
+    // the statement counts the rows it returns (wrapMutation); with nothing asked back the body is `[]`
+    return { body, affected, rows: body === '[]' ? 0 : affected }
   }
 }
 

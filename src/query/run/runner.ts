@@ -25,6 +25,8 @@ export interface MutationResult {
   /** JSON array text of the written rows shaped by RETURNING (`[]` when none was asked) */
   body: string
   affected: number
+  /** the number of rows in `body`, when the runner knows it without parsing `body` */
+  rows?: number
 }
 
 export interface MutationOptions {
