@@ -65,6 +65,9 @@ export const codes = {
   slow_consumer: { status: 429, stage: 'request' },
   too_many_connections: { status: 503, stage: 'request' },
 
+  // the MCP endpoint (src/api/mcp/, docs/agents.md)
+  mcp_method_not_allowed: { status: 405, stage: 'request' },
+
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },
   foreign_key_violation: { status: 409, stage: 'execute' },
