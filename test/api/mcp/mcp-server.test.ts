@@ -58,7 +58,8 @@ forEachDialect('MCP endpoint', async (t, db) => {
     sources: { shop: db.url, other: other.url },
     env: { ATRIUM_JWT_SECRET: JWT_SECRET },
     // a one-minute window, so the rate-limit case sees its key's limit within the test
-    settings: { 'sessions.roleRights': { reader: READ_RIGHTS }, 'rateLimits.windowSeconds': 60 },
+    // trusting the loopback proxy lets a test present another caller address with X-Forwarded-For
+    settings: { 'sessions.roleRights': { reader: READ_RIGHTS }, 'rateLimits.windowSeconds': 60, 'server.trustProxy': ['127.0.0.1'] },
   })
   const clients: Client[] = []
   t.after(async () => { for (const c of clients) await c.close().catch(() => {}) })
@@ -191,6 +192,17 @@ forEachDialect('MCP endpoint', async (t, db) => {
     assert.deepEqual(schema.primary_key, ['id'])
     assert.ok(schema.columns.some((c: { name: string }) => c.name === 'email'))
     assert.equal((await callOk(mcp, 'read_rows', { client: 'other', table: 'customers', filters: [{ column: 'name', operator: 'eq', value: 'Grace' }] })).rows[0].id, 2)
+  })
+
+  await t.test("tool calls carry the caller's address: the key's IP policy applies to them", async () => {
+    const { key } = await createKey(atrium, { rights: READ_RIGHTS, allowed_ips: ['10.20.30.40'] })
+    // allowed at the door and in each tool's route: a tool call made from the server's own address would be refused
+    const allowed = await open({ apikey: key, 'x-forwarded-for': '10.20.30.40' })
+    assert.equal((await callOk(allowed, 'read_rows', { client: 'shop', table: 'customers', limit: 1 })).rows.length, 1)
+    assert.equal((await callOk(allowed, 'run_sql', { client: 'shop', sql: 'SELECT 1 AS one' })).rows.length, 1)
+    const elsewhere = await initialize(atrium, { apikey: key, 'x-forwarded-for': '10.9.9.9' })
+    assert.equal(elsewhere.status, 403)
+    assert.equal((await elsewhere.json() as any).error.data.code, 'ip_not_allowed')
   })
 
   await t.test('a session JWT has its role\'s rights: it reads, and cannot write', async () => {
