@@ -156,11 +156,18 @@ forEachDialect('MCP endpoint', async (t, db) => {
   })
 
   await t.test('a write key writes through run_sql', async () => {
-    const { key } = await createKey(atrium, { rights: [...READ_RIGHTS, 'sql.write'] })
+    const { key, id } = await createKey(atrium, { rights: [...READ_RIGHTS, 'sql.write'] })
     const mcp = await open({ apikey: key })
     const out = await callOk(mcp, 'run_sql', { client: 'shop', sql: "INSERT INTO sentinel (id, label) VALUES (501, 'by the write key')" })
     assert.equal(out.sql_class, 'write')
     assert.deepEqual(await db.query('SELECT label FROM sentinel WHERE id = 501'), [{ label: 'by the write key' }])
+    // the tool call is in the request log as its route, with the key and the SQL's class (written off the request path)
+    let logged: Array<{ sql_class: string }> = []
+    for (let i = 0; i < 50 && logged.length === 0; i++) {
+      logged = await atrium.catalog.query<{ sql_class: string }>("SELECT sql_class FROM atrium.request_log WHERE path = '/gateway/query' AND api_key_id = $1 AND client_name = 'shop'", [id])
+      if (logged.length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.deepEqual(logged.map((r) => r.sql_class), ['write'])
     // writing is not DDL
     assert.match(await callRefused(mcp, 'run_sql', { client: 'shop', sql: 'DROP TABLE sentinel' }), /^403 missing_right/)
   })
