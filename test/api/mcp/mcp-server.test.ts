@@ -100,6 +100,20 @@ forEachDialect('MCP endpoint', async (t, db) => {
     assert.equal((await afterOff.json() as any).error.data.code, 'inactive_api_key')
   })
 
+  await t.test('stateless: one POST answers a tools/call without a session, as JSON', async () => {
+    const res = await fetch(`${atrium.url}/mcp`, {
+      method: 'POST',
+      headers: { apikey: ADMIN_KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'read_rows', arguments: { client: 'shop', table: 'customers', columns: ['name'], limit: 1, order: { column: 'id' } } } }),
+    })
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/)
+    assert.equal(res.headers.get('mcp-session-id'), null)
+    const body = await res.json() as any
+    assert.equal(body.id, 7)
+    assert.deepEqual(JSON.parse(body.result.content[0].text).rows, [{ name: 'Ada' }])
+  })
+
   await t.test('GET and DELETE /mcp are 405: the endpoint is stateless', async () => {
     const res = await fetch(`${atrium.url}/mcp`, { headers: { apikey: ADMIN_KEY, accept: 'text/event-stream' } })
     assert.equal(res.status, 405)
