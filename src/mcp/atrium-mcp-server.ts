@@ -3,7 +3,7 @@
 // than its key: rights, client binding, IP policy, rate limits and the raw-SQL classification are the routes'. A
 // route's refusal comes back as a tool error (isError) carrying the route's code and message. No Fastify here.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, McpError, type CallToolResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { bodyOf, RouteRefusal, type RouteAnswer } from './route-answer.js'
 
@@ -190,9 +190,14 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
     }, async (uri, vars): Promise<ReadResourceResult> => {
       const client = decodeURIComponent(String(vars.client))
       const table = decodeURIComponent(String(vars.table))
-      // a refusal is the read's error (resources have no isError); its text is the route's code and message
-      const described = await describe(client, table)
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(described) }] }
+      try {
+        const described = await describe(client, table)
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(described) }] }
+      } catch (err) {
+        // resources have no isError: a refusal is the read's error, with the route's status and code as its data
+        if (err instanceof RouteRefusal) throw new McpError(ErrorCode.InvalidParams, err.message, { status: err.status, code: err.code })
+        throw err
+      }
     })
   }
 

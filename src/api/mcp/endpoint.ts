@@ -47,8 +47,17 @@ export function mcpEndpoint(app: FastifyInstance, deps: McpDeps): void {
       void transport.close()
       void server.close()
     })
-    await server.connect(transport)
-    await transport.handleRequest(req.raw, reply.raw, req.body)
+    try {
+      await server.connect(transport)
+      await transport.handleRequest(req.raw, reply.raw, req.body)
+    } catch (err) {
+      // the reply is hijacked, so the family's error handler cannot answer: say it here rather than leave it hanging
+      req.log.error({ err }, 'MCP request failed')
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' })
+        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: `internal error (request ${req.id})`, data: { code: 'internal_error' } }, id: null }))
+      } else reply.raw.end()
+    }
   })
 
   for (const method of ['GET', 'DELETE'] as const) {

@@ -121,6 +121,12 @@ forEachDialect('MCP endpoint', async (t, db) => {
     assert.equal((await res.json() as any).error.data.code, 'mcp_method_not_allowed')
     const unauthenticated = await fetch(`${atrium.url}/mcp`, { method: 'DELETE' })
     assert.equal(unauthenticated.status, 401)
+    // a body that is not JSON is JSON-RPC's parse error, a 400
+    const garbled = await fetch(`${atrium.url}/mcp`, { method: 'POST', headers: { apikey: ADMIN_KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":' })
+    assert.equal(garbled.status, 400)
+    const parseError = await garbled.json() as any
+    assert.equal(parseError.error.code, -32700)
+    assert.equal(parseError.error.data.code, 'invalid_json')
   })
 
   await t.test('a read key lists and reads, but cannot write by SQL or DDL', async () => {
@@ -197,7 +203,7 @@ forEachDialect('MCP endpoint', async (t, db) => {
     const resources = (await mcp.listResources()).resources.map((r) => r.uri)
     assert.ok(resources.includes('atrium://shop/tables/customers'), resources.join(' '))
     assert.ok(!resources.some((uri) => uri.startsWith('atrium://other/')), resources.join(' '))
-    await assert.rejects(mcp.readResource({ uri: 'atrium://other/tables/customers' }), /403/)
+    await assert.rejects(mcp.readResource({ uri: 'atrium://other/tables/customers' }), (err: { code?: number; data?: { status?: number } }) => err.code === -32602 && err.data?.status === 403)
   })
 
   await t.test('the admin key sees every client; table schemas are resources', async () => {
