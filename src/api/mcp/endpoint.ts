@@ -42,6 +42,8 @@ export function mcpEndpoint(app: FastifyInstance, deps: McpDeps): void {
       },
     })
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
+    // the transport writes to the raw response: headers set so far (CORS, the request id) go onto it first
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[])
     reply.hijack()
     reply.raw.on('close', () => {
       void transport.close()

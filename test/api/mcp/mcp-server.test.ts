@@ -103,12 +103,15 @@ forEachDialect('MCP endpoint', async (t, db) => {
   await t.test('stateless: one POST answers a tools/call without a session, as JSON', async () => {
     const res = await fetch(`${atrium.url}/mcp`, {
       method: 'POST',
-      headers: { apikey: ADMIN_KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { apikey: ADMIN_KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream', origin: 'http://agent.example.test', 'x-request-id': 'mcp-req-7' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'read_rows', arguments: { client: 'shop', table: 'customers', columns: ['name'], limit: 1, order: { column: 'id' } } } }),
     })
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /application\/json/)
     assert.equal(res.headers.get('mcp-session-id'), null)
+    // what every response carries is on this one too, though the MCP transport writes it: CORS and the request id
+    assert.equal(res.headers.get('access-control-allow-origin'), 'http://agent.example.test')
+    assert.equal(res.headers.get('x-request-id'), 'mcp-req-7')
     const body = await res.json() as any
     assert.equal(body.id, 7)
     assert.deepEqual(JSON.parse(body.result.content[0].text).rows, [{ name: 'Ada' }])
