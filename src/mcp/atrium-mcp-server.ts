@@ -4,6 +4,7 @@
 // route's refusal comes back as a tool error (isError) carrying the route's code and message. No Fastify here.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { ErrorCode, McpError, type CallToolResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import { z } from 'zod'
 import { bodyOf, RouteRefusal, type RouteAnswer } from './route-answer.js'
 
@@ -44,10 +45,37 @@ export const MAX_JOB_WAIT_SECONDS = 20
 const MAX_LISTED_RESOURCES = 2000
 const JOB_POLL_MS = 250
 
+// A server is built per request (the endpoint is stateless), so what does not depend on the caller is built once:
+// the input schemas, and the SDK's JSON Schema validator (an Ajv instance per server would cost every request).
+const jsonSchemaValidator = new AjvJsonSchemaValidator()
 const Client = z.string().min(1).max(128).describe('the data source (client) name, as list_data_sources returns it')
 const Table = z.string().min(1).max(256).describe('the table or view name; "schema.table" for another exposed schema')
 const FILTER_OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is', 'in'] as const
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
+const TableInput = { client: Client, table: Table }
+const ReadRowsInput = {
+  client: Client,
+  table: Table,
+  columns: z.array(z.string().min(1)).max(200).optional().describe('the columns to return; all when omitted'),
+  filters: z.array(z.object({
+    column: z.string().min(1),
+    operator: z.enum(FILTER_OPERATORS),
+    value: z.union([Scalar, z.array(z.union([z.string(), z.number()]))]).describe('for "in", an array; for "is", null, true or false'),
+  })).max(50).optional(),
+  order: z.object({ column: z.string().min(1), direction: z.enum(['asc', 'desc']).optional() }).optional(),
+  limit: z.number().int().min(1).max(MAX_READ_ROWS).optional().describe(`rows to return (default 100, at most ${MAX_READ_ROWS})`),
+  offset: z.number().int().min(0).optional(),
+}
+const RunSqlInput = { client: Client, sql: z.string().min(1).max(100_000) }
+const TenantId = z.string().min(1).max(100).optional().describe('the tenant to act in: only for the admin key (a user acts in their own)')
+const RunSavedQueryInput = { query_id: z.string().min(1).max(100), query_text: z.string().min(1).max(100_000).optional(), tenant_id: TenantId }
+const QueryJobInput = {
+  job_id: z.string().min(1).max(100),
+  page: z.number().int().min(1).optional(),
+  page_size: z.number().int().min(1).max(200).optional(),
+  wait_seconds: z.number().min(0).max(MAX_JOB_WAIT_SECONDS).optional(),
+  tenant_id: TenantId,
+}
 
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }] })
 const toolError = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true })
@@ -64,7 +92,7 @@ async function answer(run: () => Promise<unknown>): Promise<CallToolResult> {
 
 export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
   const { caller, callRoute } = opts
-  const server = new McpServer({ name: 'atrium', version: opts.version }, { capabilities: { tools: {}, resources: {} } })
+  const server = new McpServer({ name: 'atrium', version: opts.version }, { capabilities: { tools: {}, resources: {} }, jsonSchemaValidator })
   const call = async (c: RouteCall) => bodyOf(await callRoute(c))
 
   /** the data sources the caller may see: the clients (one, for a bound key) or a platform key's team databases */
@@ -123,26 +151,14 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
     server.registerTool('describe_table', {
       title: 'Describe a table',
       description: 'Columns (name, type, nullable, default), primary key and foreign keys of one table',
-      inputSchema: { client: Client, table: Table },
+      inputSchema: TableInput,
       annotations: { readOnlyHint: true },
     }, ({ client, table }) => answer(() => describe(client, table)))
 
     server.registerTool('read_rows', {
       title: 'Read rows',
       description: `Rows of one table: chosen columns, filters (all must hold), one order and a limit (at most ${MAX_READ_ROWS})`,
-      inputSchema: {
-        client: Client,
-        table: Table,
-        columns: z.array(z.string().min(1)).max(200).optional().describe('the columns to return; all when omitted'),
-        filters: z.array(z.object({
-          column: z.string().min(1),
-          operator: z.enum(FILTER_OPERATORS),
-          value: z.union([Scalar, z.array(z.union([z.string(), z.number()]))]).describe('for "in", an array; for "is", null, true or false'),
-        })).max(50).optional(),
-        order: z.object({ column: z.string().min(1), direction: z.enum(['asc', 'desc']).optional() }).optional(),
-        limit: z.number().int().min(1).max(MAX_READ_ROWS).optional().describe(`rows to return (default 100, at most ${MAX_READ_ROWS})`),
-        offset: z.number().int().min(0).optional(),
-      },
+      inputSchema: ReadRowsInput,
       annotations: { readOnlyHint: true },
     }, ({ client, table, columns, filters, order, limit, offset }) => answer(async () => {
       const envelope = await call({
@@ -164,7 +180,7 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
     server.registerTool('run_sql', {
       title: 'Run SQL',
       description: 'Runs SQL on one data source. It is classified by what will run (read, write, DDL) and needs the matching right: a read-only credential cannot write',
-      inputSchema: { client: Client, sql: z.string().min(1).max(100_000) },
+      inputSchema: RunSqlInput,
       annotations: { destructiveHint: true },
     }, ({ client, sql }) => answer(async () => {
       const envelope = await call({ method: 'POST', url: '/gateway/query', client, payload: { query: sql } }) as { data: unknown; meta?: Record<string, unknown> }
@@ -202,13 +218,12 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
   }
 
   function registerWorkspaceTools(): void {
-    const TenantId = z.string().min(1).max(100).optional().describe('the tenant to act in: only for the admin key (a user acts in their own)')
     const tenantHeader = (tenantId: string | undefined): Record<string, string> => (tenantId ? { 'x-tenant-id': tenantId } : {})
 
     server.registerTool('run_saved_query', {
       title: 'Run a saved Workspace query',
       description: 'Submits a query job for a saved query (its own text, or `query_text` run in its place) and answers the job id; get_query_job reads its result',
-      inputSchema: { query_id: z.string().min(1).max(100), query_text: z.string().min(1).max(100_000).optional(), tenant_id: TenantId },
+      inputSchema: RunSavedQueryInput,
     }, ({ query_id, query_text, tenant_id }) => answer(async () => {
       const headers = tenantHeader(tenant_id)
       const text = query_text ?? (await call({ method: 'GET', url: `/api/v1/queries/${encodeURIComponent(query_id)}`, headers }) as { query_text: string }).query_text
@@ -218,13 +233,7 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
     server.registerTool('get_query_job', {
       title: 'Get a Workspace query job and its result',
       description: `The job's status; once done, one page of its rows. wait_seconds (at most ${MAX_JOB_WAIT_SECONDS}) waits for it to finish`,
-      inputSchema: {
-        job_id: z.string().min(1).max(100),
-        page: z.number().int().min(1).optional(),
-        page_size: z.number().int().min(1).max(200).optional(),
-        wait_seconds: z.number().min(0).max(MAX_JOB_WAIT_SECONDS).optional(),
-        tenant_id: TenantId,
-      },
+      inputSchema: QueryJobInput,
       annotations: { readOnlyHint: true },
     }, ({ job_id, page, page_size, wait_seconds, tenant_id }, extra) => answer(async () => {
       const headers = tenantHeader(tenant_id)
