@@ -2,7 +2,9 @@
 // caller and a transport without sessions, so any node answers any request and nothing is kept between them (the
 // protocol's session id is not used; there is no server-to-client stream, so GET and DELETE are 405). Each tool
 // calls Atrium's own routes through the router with the caller's credential and address (http/inject-as-caller.ts).
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+// The SDK's web-standard transport answers in JSON (no SSE), so its Response becomes an ordinary Fastify reply:
+// headers, hooks and the request log stay the route's, and the body Fastify already parsed is handed over as is.
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import { injectAsCaller } from '../../http/inject-as-caller.js'
@@ -41,24 +43,20 @@ export function mcpEndpoint(app: FastifyInstance, deps: McpDeps): void {
         }
       },
     })
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
-    // the transport writes to the raw response: headers set so far (CORS, the request id) go onto it first
-    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[])
-    reply.hijack()
-    reply.raw.on('close', () => {
-      void transport.close()
-      void server.close()
-    })
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
+    // a caller that goes away before its answer ends the transport, which aborts the tool calls still running
+    const onGone = () => { if (!reply.raw.writableEnded) void transport.close() }
+    reply.raw.once('close', onGone)
     try {
       await server.connect(transport)
-      await transport.handleRequest(req.raw, reply.raw, req.body)
-    } catch (err) {
-      // the reply is hijacked, so the family's error handler cannot answer: say it here rather than leave it hanging
-      req.log.error({ err }, 'MCP request failed')
-      if (!reply.raw.headersSent) {
-        reply.raw.writeHead(500, { 'content-type': 'application/json' })
-        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: `internal error (request ${req.id})`, data: { code: 'internal_error' } }, id: null }))
-      } else reply.raw.end()
+      const res = await transport.handleRequest(webRequestOf(req), { parsedBody: req.body })
+      reply.status(res.status)
+      res.headers.forEach((value, name) => { reply.header(name, value) })
+      return reply.send(res.body ? await res.text() : undefined)
+    } finally {
+      reply.raw.off('close', onGone)
+      await transport.close()
+      await server.close()
     }
   })
 
@@ -76,4 +74,17 @@ export function mcpEndpoint(app: FastifyInstance, deps: McpDeps): void {
       },
     })
   }
+}
+
+/**
+ * What the transport reads of the request: its method and headers (the body is passed parsed). The URL's origin is
+ * a fixed one: the transport does not look at it, and a Host header a client made up must not make this throw.
+ */
+function webRequestOf(req: FastifyRequest): Request {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers.set(name, value)
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+  }
+  return new Request(new URL(req.url, 'http://localhost'), { method: req.method, headers })
 }
