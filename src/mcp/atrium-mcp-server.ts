@@ -46,14 +46,16 @@ const MAX_LISTED_RESOURCES = 2000
 const JOB_POLL_MS = 250
 
 // A server is built per request (the endpoint is stateless), so what does not depend on the caller is built once:
-// the input schemas, and the SDK's JSON Schema validator (an Ajv instance per server would cost every request).
+// the input schemas (whole objects: a raw shape is wrapped anew at each registration), and the SDK's JSON Schema
+// validator (an Ajv instance per server would cost every request).
 const jsonSchemaValidator = new AjvJsonSchemaValidator()
 const Client = z.string().min(1).max(128).describe('the data source (client) name, as list_data_sources returns it')
 const Table = z.string().min(1).max(256).describe('the table or view name; "schema.table" for another exposed schema')
 const FILTER_OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is', 'in'] as const
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
-const TableInput = { client: Client, table: Table }
-const ReadRowsInput = {
+const ClientInput = z.object({ client: Client })
+const TableInput = z.object({ client: Client, table: Table })
+const ReadRowsInput = z.object({
   client: Client,
   table: Table,
   columns: z.array(z.string().min(1)).max(200).optional().describe('the columns to return; all when omitted'),
@@ -65,17 +67,17 @@ const ReadRowsInput = {
   order: z.object({ column: z.string().min(1), direction: z.enum(['asc', 'desc']).optional() }).optional(),
   limit: z.number().int().min(1).max(MAX_READ_ROWS).optional().describe(`rows to return (default 100, at most ${MAX_READ_ROWS})`),
   offset: z.number().int().min(0).optional(),
-}
-const RunSqlInput = { client: Client, sql: z.string().min(1).max(100_000) }
+})
+const RunSqlInput = z.object({ client: Client, sql: z.string().min(1).max(100_000) })
 const TenantId = z.string().min(1).max(100).optional().describe('the tenant to act in: only for the admin key (a user acts in their own)')
-const RunSavedQueryInput = { query_id: z.string().min(1).max(100), query_text: z.string().min(1).max(100_000).optional(), tenant_id: TenantId }
-const QueryJobInput = {
+const RunSavedQueryInput = z.object({ query_id: z.string().min(1).max(100), query_text: z.string().min(1).max(100_000).optional(), tenant_id: TenantId })
+const QueryJobInput = z.object({
   job_id: z.string().min(1).max(100),
   page: z.number().int().min(1).optional(),
   page_size: z.number().int().min(1).max(200).optional(),
   wait_seconds: z.number().min(0).max(MAX_JOB_WAIT_SECONDS).optional(),
   tenant_id: TenantId,
-}
+})
 
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }] })
 const toolError = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true })
@@ -144,7 +146,7 @@ export function buildAtriumMcpServer(opts: AtriumMcpOptions): McpServer {
     server.registerTool('list_tables', {
       title: 'List tables',
       description: 'Tables and views of one data source',
-      inputSchema: { client: Client },
+      inputSchema: ClientInput,
       annotations: { readOnlyHint: true },
     }, ({ client }) => answer(async () => ({ client, tables: await tablesOf(client) })))
 
