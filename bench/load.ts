@@ -54,6 +54,10 @@ function generator(cfg: LoadConfig): () => Req {
     case 'w4-base': return () => ({ method: 'GET', path: `/w4/${rand(cfg.orders - 50) - 1}` })
     case 'w7-rest': return () => ({ method: 'GET', path: `/rest/v1/items?select=in_stock,count(),price.sum(),price.max()&category=eq.cat${rand(20) - 1}`, headers: { 'x-athena-client': 'bench' } })
     case 'w7-base': return () => ({ method: 'GET', path: `/w7/cat${rand(20) - 1}` })
+    // the same read as w1-gateway, as an MCP tools/call of read_rows (stateless: one POST, answered as JSON)
+    case 'w1-mcp': return () => ({ method: 'POST', path: '/mcp', headers: { ...json, accept: 'application/json, text/event-stream' }, body: JSON.stringify({
+      jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_rows', arguments: { client: 'bench', table: 'items', filters: [{ column: 'id', operator: 'eq', value: rand(cfg.items) }], limit: 1 } },
+    }) })
     case 'w6-gateway': return () => ({ method: 'POST', path: '/gateway/query', headers: gw('bench'), body: JSON.stringify({ query: `SELECT * FROM items WHERE id = ${rand(cfg.items)}` }) })
     case 'w6-base': return () => ({ method: 'POST', path: '/w6', headers: json, body: JSON.stringify({ query: `SELECT * FROM items WHERE id = ${rand(cfg.items)}` }) })
     default: throw new Error(`unknown workload ${cfg.workload}`)

@@ -3,7 +3,7 @@
 //   npm run bench                 full run (5 rounds of 4 s per route and concurrency 32 and 128; medians)
 //   npm run bench -- --quick      one short round per workload, smaller fixture: proves the harness works
 //   npm run bench -- --only=storage --storage-objects=300   the storage workload, with more objects each way
-//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, storage, backup, realtime, databases, assistant, workspace, agents, cold)
+//   npm run bench -- --only=w1,w2 selected workloads (w1 … w7, w3-repr, w1-mysql, w2-mysql, w1-mcp, storage, backup, realtime, databases, assistant, workspace, agents, cold)
 //   npm run bench -- --rounds=9   more rounds, for a steadier median on a noisy machine
 //   npm run bench -- --only=backup  the backup workload: MB/s of a dump and restore via Atrium vs pg_dump/pg_restore
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -255,6 +255,8 @@ async function main() {
       { workload: 'W6', targets: ['w6-gateway', 'w6-base'], compare: { 'w6-gateway': 'w6-base' } },
       { workload: 'W1-mysql', targets: ['w1-my-gateway', 'w1-my-base', 'w1-my-post-base'], compare: { 'w1-my-gateway': 'w1-my-post-base' } },
       { workload: 'W2-mysql', targets: ['w2-my-gateway', 'w2-my-base', 'w2-my-post-base'], compare: { 'w2-my-gateway': 'w2-my-post-base' } },
+      // an MCP tool call is its HTTP route dispatched inside Atrium: compared with that route called directly
+      { workload: 'W1-mcp', targets: ['w1-mcp', 'w1-gateway', 'w1-post-base'], compare: { 'w1-mcp': 'w1-gateway', 'w1-gateway': 'w1-post-base' } },
     ]
     for (const plan of plans) {
       if (only && !only.some((o) => plan.workload.toLowerCase() === o.toLowerCase())) continue

@@ -17,6 +17,7 @@ const UNIT = new Set([
   'test/foundation/embedded-version.test.ts',
   'test/foundation/format-ms.test.ts',
   'test/http/family-scopes.test.ts',
+  'test/mcp/route-answer.test.ts',
   'test/pipelines/definition.test.ts',
   'test/pipelines/expression.test.ts',
   'test/query/plan-steps.test.ts',

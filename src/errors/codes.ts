@@ -68,6 +68,9 @@ export const codes = {
   realtime_unsupported_table: { status: 400, stage: 'plan' },
   realtime_table_not_found: { status: 404, stage: 'request' },
 
+  // the MCP endpoint (src/api/mcp/, docs/agents.md)
+  mcp_method_not_allowed: { status: 405, stage: 'request' },
+
   // execute: what the database said
   unique_violation: { status: 409, stage: 'execute' },
   foreign_key_violation: { status: 409, stage: 'execute' },

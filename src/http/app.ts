@@ -8,6 +8,7 @@ import { mountFamily, routeNotFound, sendFamilyError } from '../api/family.js'
 import { assistantFamily } from '../api/assistant/index.js'
 import { databasesFamily } from '../api/databases/index.js'
 import { gatewayFamily } from '../api/gateway/index.js'
+import { mcpFamily } from '../api/mcp/index.js'
 import { realtimeFamily } from '../api/realtime/index.js'
 import { restFamily } from '../api/rest/index.js'
 import { storageFamily } from '../api/storage/index.js'
@@ -16,6 +17,7 @@ import type { AssistantApiDeps } from '../api/assistant/deps.js'
 import { workspaceFamily } from '../api/workspace/index.js'
 import type { DatabasesApiDeps } from '../api/databases/deps.js'
 import type { GatewayDeps } from '../api/gateway/deps.js'
+import type { McpDeps } from '../api/mcp/deps.js'
 import type { RealtimeDeps } from '../api/realtime/deps.js'
 import type { RestDeps } from '../api/rest/deps.js'
 import type { StorageDeps } from '../api/storage/deps.js'
@@ -44,7 +46,7 @@ function isBlank(text: string): boolean {
 }
 
 /** what the app needs: the root's own settings and logger, and each family's dependencies */
-export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & AssistantApiDeps & WorkspaceDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
+export type AppDeps = Omit<SystemDeps & GatewayDeps & RestDeps & StorageDeps & RealtimeDeps & DatabasesApiDeps & AssistantApiDeps & WorkspaceDeps & McpDeps, 'routes'> & AccountingDeps & { config: Config; logger: Logger }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger type differ only in generics
@@ -145,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await mountFamily(root, databasesFamily, familyDeps)
   await mountFamily(root, assistantFamily, familyDeps)
   await mountFamily(root, workspaceFamily, familyDeps)
+  await mountFamily(root, mcpFamily, familyDeps)
 
   return root
 }

@@ -43,6 +43,20 @@ const POLYKOMOS_ERROR = {
     request_id: { type: 'string' },
   },
 }
+/** the MCP endpoint's own errors: JSON-RPC error objects carrying Atrium's code */
+const JSONRPC_ERROR = {
+  type: 'object',
+  required: ['jsonrpc', 'error'],
+  properties: {
+    jsonrpc: { type: 'string', enum: ['2.0'] },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'integer' }, message: { type: 'string' }, data: { type: 'object', properties: { code: { type: 'string', description: 'a code of docs/errors.md' }, hint: { type: 'string' } } } },
+    },
+    id: { nullable: true },
+  },
+}
 /** what a route of a family that declared no success body answers, for the document */
 const ATHENA_SUCCESS = {
   type: 'object',
@@ -55,13 +69,14 @@ const POSTGREST_ROWS = {
   items: { type: 'object', additionalProperties: true },
 }
 
-type Family = 'athena' | 'rest' | 'databases' | 'realtime'
+type Family = 'athena' | 'rest' | 'databases' | 'realtime' | 'mcp'
 const familyOf = (url: string): Family =>
-  url.startsWith('/rest/v1') ? 'rest' : url.startsWith('/api/v1') ? 'databases' : url.startsWith('/wss/') ? 'realtime' : 'athena'
+  url.startsWith('/rest/v1') ? 'rest' : url.startsWith('/api/v1') ? 'databases' : url.startsWith('/wss/') ? 'realtime' : url === '/mcp' ? 'mcp' : 'athena'
 
 /** the schemes that open a route; [] for a public one */
 export function securityOf(url: string, access: Access | undefined, protect: Config['security']['protect']): Array<Record<string, string[]>> {
   if (familyOf(url) === 'databases') return [{ platformKey: [] }]
+  if (familyOf(url) === 'mcp') return [{ apikey: [] }, { bearer: [] }, { platformKey: [] }]
   if (access === 'public') return []
   if (typeof access === 'object' && protect[access.protect] === 'public' && !access.client) return []
   return [{ apikey: [] }, { bearer: [] }]
@@ -84,9 +99,9 @@ export function documentRoute(protect: Config['security']['protect']) {
     const security = securityOf(url, access, protect)
     const declared = (schema?.response ?? {}) as Record<string, unknown>
     const response: Record<string, unknown> = { ...declared }
-    const errorBody = family === 'rest' ? POSTGREST_ERROR : family === 'databases' ? POLYKOMOS_ERROR : ATHENA_ERROR
+    const errorBody = family === 'rest' ? POSTGREST_ERROR : family === 'databases' ? POLYKOMOS_ERROR : family === 'mcp' ? JSONRPC_ERROR : ATHENA_ERROR
     const hasSuccess = Object.keys(declared).some((code) => /^2/.test(code))
-    if (!hasSuccess && family !== 'realtime') {
+    if (!hasSuccess && family !== 'realtime' && family !== 'mcp') {
       if (family === 'rest') response[restSuccessCode(url, String(route.method))] = POSTGREST_ROWS
       else if (family === 'athena' && !isDocumentOrText(url)) response[200] = ATHENA_SUCCESS
     }

@@ -62,6 +62,8 @@ export const ROUTE_OPERATIONS: Readonly<Record<string, readonly Operation[]>> = 
   'pipelines.runs.cancel': ['rows.read', 'sql.read', 'rows.insert', 'rows.upsert'],
   // per message: the data actions' rights, and rows.read to subscribe
   'realtime.gateway': ['rows.read', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete', 'sql.read', 'sql.write', 'sql.ddl'],
+  // per tool call, the rights of the route it calls: the client list and schemas, reads, and raw SQL by its class
+  'mcp.call': ['schema.read', 'rows.read', 'sql.read', 'sql.write', 'sql.ddl'],
 }
 
 /** the rights a caller with a key or session may need for an operation; [] when the access alone decides */

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { renderGatewayError } from '../gateway/envelope.js'
 import { AppError } from '../../errors/app-error.js'
 import { authenticateCredential, authorizeClientCall, type Credential } from '../../http/access-control.js'
+import { injectAsCaller } from '../../http/inject-as-caller.js'
 import { normalizeError } from '../../http/normalize-error.js'
 import { resolveTable } from '../../query/plan/plan-read.js'
 import { planContextFor } from '../../query/pipeline.js'
@@ -118,21 +119,16 @@ export class Dispatcher {
   private async gateway(msg: ClientMessage, action: GatewayAction): Promise<string> {
     this.checkReadBound(action, msg.payload)
     const route = GATEWAY_ACTIONS[action]
-    const cred = this.conn.credential!
-    const headers: Record<string, string> = { ...msg.headers, 'content-type': 'application/json' }
-    const client = this.clientOf(msg)
-    if (client) headers['x-athena-client'] = client
-    if (cred.session) headers.authorization = `Bearer ${cred.session}`
-    if (cred.key && cred.key !== cred.session) headers.apikey = cred.key
-    const res = await this.app.inject({
+    const res = await injectAsCaller(this.app, {
       method: route.method,
       url: route.url,
-      headers,
-      payload: msg.payload === undefined ? undefined : JSON.stringify(msg.payload),
-      remoteAddress: this.conn.ip,
+      credential: this.conn.credential!,
+      ip: this.conn.ip,
+      client: this.clientOf(msg),
+      headers: msg.headers,
+      payload: msg.payload,
     })
-    const isJson = String(res.headers['content-type'] ?? '').includes('json') && res.body !== ''
-    return replyText(msg.id, action, res.statusCode, isJson ? res.body : JSON.stringify(res.body))
+    return replyText(msg.id, action, res.status, res.isJson ? res.text : JSON.stringify(res.text))
   }
 
   /**

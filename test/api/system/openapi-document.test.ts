@@ -27,6 +27,12 @@ test('every operation declares its security; gateway and /rest/v1 operations the
     for (const requirement of op.security!) for (const name of Object.keys(requirement)) assert.ok(schemes[name], `${where}: scheme ${name} exists`)
     const isPublic = e.access === 'public' || e.access === 'protect:openapi'
     if (e.path.startsWith('/api/v1')) assert.deepEqual(op.security, [{ platformKey: [] }], where)
+    else if (e.path === '/mcp') {
+      // the MCP endpoint takes every credential; its own errors are JSON-RPC error objects
+      assert.deepEqual(op.security, [{ apikey: [] }, { bearer: [] }, { platformKey: [] }], where)
+      const unauthorized = op.responses['401']?.content?.['application/json']?.schema?.properties
+      assert.ok(unauthorized && 'jsonrpc' in unauthorized && 'error' in unauthorized, `${where}: 401 is a JSON-RPC error`)
+    }
     else if (isPublic) assert.deepEqual(op.security, [], `${where} is open`)
     else assert.deepEqual(op.security, [{ apikey: [] }, { bearer: [] }], `${where} needs a key`)
 
