@@ -3,14 +3,13 @@
 // project — readable in its query jobs (private columns NULL), and nowhere else, never writable — rejecting keeps
 // the reason; a request expires after its expires_at (the expiry route, with the admin key or the internal token).
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { as, signToken, startWorkspace, type Caller } from './workspace-helpers.js'
 
 const INTERNAL_TOKEN = 'approvals-internal-token-0123456789'
 
 test('Workspace approvals and dataset sharing', async (t) => {
-  const { call, admin, atrium, tenants: [a, b] } = await startWorkspace(t, { env: { ATRIUM_WORKSPACE_APPROVALS_INTERNAL_TOKEN: INTERNAL_TOKEN } })
+  const { call, settle: settlePath, admin, atrium, tenants: [a, b] } = await startWorkspace(t, { env: { ATRIUM_WORKSPACE_APPROVALS_INTERNAL_TOKEN: INTERNAL_TOKEN } })
   // a third tenant, with an Org admin, that is never part of any request
   const c = (await call(admin(), 'POST', '/api/v1/tenants', { name: 'tenant c' })).body
   await call(admin(c.id), 'POST', '/api/v1/users', { email: 'admin@c.example.test', name: 'C admin', role: 'Org admin' })
@@ -30,15 +29,7 @@ test('Workspace approvals and dataset sharing', async (t) => {
   const cProject = (await call(cAdmin, 'POST', '/api/v1/projects', { name: 'C project' })).body
 
   const queries = new Map<string, string>()
-  const settle = async (who: Caller, jobId: string) => {
-    for (let i = 0; i < 600; i++) {
-      const job = await call(who, 'GET', `/api/v1/query_jobs/${jobId}`)
-      assert.equal(job.status, 200, job.text)
-      if (!['pending', 'running'].includes(job.body.status)) return job.body
-      await sleep(100)
-    }
-    throw new Error(`query job ${jobId} did not finish`)
-  }
+  const settle = (who: Caller, jobId: string) => settlePath(who, `/api/v1/query_jobs/${jobId}`)
   /** submits sql in a project; answers the submit response, and the finished job when it was accepted */
   const runIn = async (who: Caller, projectId: string, sql: string) => {
     const key = `${who.token}/${projectId}`

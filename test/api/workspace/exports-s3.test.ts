@@ -1,28 +1,18 @@
 // Result exports on the S3 object store (s3rver, path-style): the file is stored in the bucket, and download
 // answers S3's own presigned URL, which S3 serves without credentials until it expires.
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { startS3Server } from '../../helpers/s3-server.js'
-import { as, startWorkspace, type Caller } from './workspace-helpers.js'
+import { as, startWorkspace } from './workspace-helpers.js'
 
 test('Workspace exports on S3 are downloaded through presigned URLs', async (t) => {
   const s3 = await startS3Server(t)
-  const { call, tenants: [a] } = await startWorkspace(t, { env: { ...s3.env, ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS: '600' } })
+  const { call, settle, tenants: [a] } = await startWorkspace(t, { env: { ...s3.env, ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS: '600' } })
   const editor = as(a, 'Dataset editor')
   const project = (await call(as(a, 'Org admin'), 'POST', '/api/v1/projects', { name: 'Analytics' })).body
   const queryId = (await call(editor, 'POST', '/api/v1/queries', { query_text: 'SELECT 1', project_id: project.id })).body.id
 
-  const settle = async (who: Caller, path: string) => {
-    for (let i = 0; i < 600; i++) {
-      const res = await call(who, 'GET', path)
-      assert.equal(res.status, 200, res.text)
-      if (!['pending', 'running'].includes(res.body.status)) return res.body
-      await sleep(100)
-    }
-    throw new Error(`${path} did not finish`)
-  }
   const run = await call(editor, 'POST', '/api/v1/queries/run', { query_id: queryId, query_text: "SELECT i AS n, 'row ' || i AS label FROM (SELECT unnest(range(3)) AS i) t ORDER BY n" })
   assert.equal(run.status, 200, run.text)
   assert.equal((await settle(editor, `/api/v1/query_jobs/${run.body.job_id}`)).status, 'done')

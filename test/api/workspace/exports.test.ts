@@ -111,7 +111,7 @@ async function readWithDuckDb(format: 'CSV' | 'JSON' | 'PARQUET', bytes: Buffer)
 }
 
 test('Workspace exports', async (t) => {
-  const { call, atrium, tenants: [a, b] } = await startWorkspace(t, { env: { ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS: String(URL_TTL_SECONDS) } })
+  const { call, settle, atrium, tenants: [a, b] } = await startWorkspace(t, { env: { ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS: String(URL_TTL_SECONDS) } })
   const engine = atrium.handle.platform.warehouseEngine as DuckDbEngine
   const editor = as(a, 'Dataset editor')
   const user = as(a, 'Dataset user')
@@ -128,16 +128,6 @@ test('Workspace exports', async (t) => {
   await engine.withConnection(a.id, (c) => c.run(`INSERT INTO ${tableNameOf({ tenantId: a.id, datasetId: dataset.id, tableId: orders.id })} VALUES ${values.join(', ')}`))
   const queryId = (await call(user, 'POST', '/api/v1/queries', { query_text: 'SELECT 1', project_id: project.id })).body.id as string
 
-  /** polls a record until it leaves pending/running: bounded in count, no timing asserted */
-  const settle = async (who: Caller, path: string) => {
-    for (let i = 0; i < 600; i++) {
-      const res = await call(who, 'GET', path)
-      assert.equal(res.status, 200, res.text)
-      if (!['pending', 'running'].includes(res.body.status)) return res.body
-      await sleep(100)
-    }
-    throw new Error(`${path} did not finish`)
-  }
   const runQuery = async (who: Caller, sql: string) => {
     const res = await call(who, 'POST', '/api/v1/queries/run', { query_id: queryId, query_text: sql })
     assert.equal(res.status, 200, res.text)

@@ -29,7 +29,7 @@ async function parquetOf(sql: string): Promise<Buffer> {
 }
 
 test('Workspace import jobs', async (t) => {
-  const { call, atrium, tenants: [a, b] } = await startWorkspace(t)
+  const { call, settle: settlePath, atrium, tenants: [a, b] } = await startWorkspace(t)
   const engine = atrium.handle.platform.warehouseEngine as DuckDbEngine
   const editor = as(a, 'Dataset editor')
   const user = as(a, 'Dataset user')
@@ -53,15 +53,7 @@ test('Workspace import jobs', async (t) => {
     assert.equal(res.status, 201, JSON.stringify(body))
     return body.storage_path
   }
-  const settle = async (who: Caller, id: string) => {
-    for (let i = 0; i < 600; i++) {
-      const res = await call(who, 'GET', `/api/v1/import_jobs/${id}`)
-      assert.equal(res.status, 200, res.text)
-      if (!['pending', 'running'].includes(res.body.status)) return res.body
-      await sleep(100)
-    }
-    throw new Error(`import job ${id} did not finish`)
-  }
+  const settle = (who: Caller, id: string) => settlePath(who, `/api/v1/import_jobs/${id}`)
   const importFile = async (who: Caller, sourceUri: string, format: string) => {
     const res = await call(who, 'POST', '/api/v1/import_jobs', { table_id: orders.id, source_uri: sourceUri, format, status: 'requested' })
     assert.equal(res.status, 201, res.text)

@@ -3,14 +3,13 @@
 // read, and everything else — DDL, other projects' tables, a Dataset user, RETURNING, several statements — is
 // refused with a 422 (403 for the role) naming why.
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
 import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
 import { as, startWorkspace, type Caller } from './workspace-helpers.js'
 
 test('Workspace DML in query jobs', async (t) => {
-  const { call, atrium, tenants: [a] } = await startWorkspace(t)
+  const { call, settle: settlePath, atrium, tenants: [a] } = await startWorkspace(t)
   const admin = as(a, 'Org admin')
   const editor = as(a, 'Dataset editor')
   const user = as(a, 'Dataset user')
@@ -26,15 +25,7 @@ test('Workspace DML in query jobs', async (t) => {
   await call(editor, 'POST', '/api/v1/tables', { name: 'salaries', dataset_id: hr.id, schema: { columns: [{ name: 'pay', type: 'INTEGER' }] } })
   const queryId = (await call(editor, 'POST', '/api/v1/queries', { query_text: 'SELECT 1', project_id: project.id })).body.id as string
 
-  const settle = async (who: Caller, jobId: string) => {
-    for (let i = 0; i < 600; i++) {
-      const job = await call(who, 'GET', `/api/v1/query_jobs/${jobId}`)
-      assert.equal(job.status, 200, job.text)
-      if (!['pending', 'running'].includes(job.body.status)) return job.body
-      await sleep(100)
-    }
-    throw new Error(`query job ${jobId} did not finish`)
-  }
+  const settle = (who: Caller, jobId: string) => settlePath(who, `/api/v1/query_jobs/${jobId}`)
   const submit = (who: Caller, sql: string) => call(who, 'POST', '/api/v1/queries/run', { query_id: queryId, query_text: sql })
   const run = async (who: Caller, sql: string) => {
     const res = await submit(who, sql)

@@ -10,7 +10,7 @@ import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
 import { as, startWorkspace, type Caller } from './workspace-helpers.js'
 
 test('Workspace query jobs', async (t) => {
-  const { call, atrium, tenants: [a, b] } = await startWorkspace(t)
+  const { call, settle: settlePath, atrium, tenants: [a, b] } = await startWorkspace(t)
   const engine = atrium.handle.platform.warehouseEngine as DuckDbEngine
   const editor = as(a, 'Dataset editor')
   const user = as(a, 'Dataset user')
@@ -30,16 +30,7 @@ test('Workspace query jobs', async (t) => {
   assert.equal(saved.status, 201, saved.text)
   const queryId = saved.body.id as string
 
-  /** polls the job until it leaves pending/running: bounded in count (the machine may be slow, so no timing is asserted) */
-  const settle = async (who: Caller, jobId: string) => {
-    for (let i = 0; i < 600; i++) {
-      const job = await call(who, 'GET', `/api/v1/query_jobs/${jobId}`)
-      assert.equal(job.status, 200, job.text)
-      if (!['pending', 'running'].includes(job.body.status)) return job.body
-      await sleep(100)
-    }
-    throw new Error(`query job ${jobId} did not finish`)
-  }
+  const settle = (who: Caller, jobId: string) => settlePath(who, `/api/v1/query_jobs/${jobId}`)
   const run = async (who: Caller, sql: string) => {
     const res = await call(who, 'POST', '/api/v1/queries/run', { query_id: queryId, query_text: sql })
     assert.equal(res.status, 200, res.text)

@@ -1,5 +1,7 @@
 // A Workspace test bed: a real Atrium verifying HS256 session tokens, two tenants each with one user per role,
 // and a request helper that sends a user's JWT (or the admin key) the way a Workspace client does.
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { TestContext } from 'node:test'
 import { SignJWT } from 'jose'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium, type TestResponse } from '../../helpers/atrium.js'
@@ -33,6 +35,8 @@ export interface WorkspaceBed {
   /** the admin key acting in a tenant */
   admin(tenantId?: string): Caller
   tenants: [SeededTenant, SeededTenant]
+  /** polls a job record (GET path) until it leaves pending/running; bounded in count, no timing asserted */
+  settle(who: Caller, path: string): Promise<any>
 }
 
 export async function startWorkspace(t: Pick<TestContext, 'after'>, opts: { env?: Record<string, string> } = {}): Promise<WorkspaceBed> {
@@ -56,8 +60,17 @@ export async function startWorkspace(t: Pick<TestContext, 'after'>, opts: { env?
     }
     return { id: tenant.body.id, users }
   }
+  const settle = async (who: Caller, path: string) => {
+    for (let i = 0; i < 600; i++) {
+      const res = await call(who, 'GET', path)
+      assert.equal(res.status, 200, res.text)
+      if (!['pending', 'running'].includes(res.body.status)) return res.body
+      await sleep(100)
+    }
+    throw new Error(`${path} did not finish`)
+  }
   const tenants: [SeededTenant, SeededTenant] = [await seed('a'), await seed('b')]
-  return { atrium, call, admin, tenants }
+  return { atrium, call, admin, tenants, settle }
 }
 
 export const as = (tenant: SeededTenant, role: RoleName): Caller => ({ token: tenant.users[role].token })
