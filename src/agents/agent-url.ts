@@ -2,7 +2,7 @@
 // shown in every answer), and no host resolving to an internal address unless agents.allowPrivate is set. The
 // check here answers the caller at save time; every connection is checked again by guardedFetch.
 import { AppError } from '../errors/app-error.js'
-import { addressesOf, isInternalAddress } from '../webhooks/webhook-url.js'
+import { hostRefusal } from '../webhooks/webhook-url.js'
 
 const LOC = ['body', 'endpoint_url']
 
@@ -21,18 +21,11 @@ export function parseAgentUrl(raw: string): URL {
 /** refuses a host that does not resolve, or resolves to a loopback, private or link-local address */
 export async function assertAgentUrlAllowed(url: URL, allowPrivate: boolean): Promise<void> {
   if (allowPrivate) return
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  let addresses: string[]
-  try {
-    addresses = await addressesOf(host)
-  } catch (err) {
-    throw refused(`endpoint_url: the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, 'give a host name that resolves to a public address')
-  }
-  const internal = addresses.find(isInternalAddress)
-  if (internal !== undefined) {
-    throw refused(`endpoint_url: ${host} resolves to ${internal}, a loopback, private or link-local address; agents are not called there`,
-      'use a public address, or set ATRIUM_AGENTS_ALLOW_PRIVATE=true (agents.allowPrivate) to allow agents inside your network')
-  }
+  const refusal = await hostRefusal(url.hostname)
+  if (!refusal) return
+  if (refusal.unresolved) throw refused(`endpoint_url: ${refusal.message}`, 'give a host name that resolves to a public address')
+  throw refused(`endpoint_url: ${refusal.message}; agents are not called there`,
+    'use a public address, or set ATRIUM_AGENTS_ALLOW_PRIVATE=true (agents.allowPrivate) to allow agents inside your network')
 }
 
 const refused = (message: string, hint?: string) => new AppError('agent_url_not_allowed', message, { hint, data: { loc: LOC } })

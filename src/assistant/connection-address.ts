@@ -4,23 +4,16 @@
 // internal address is refused unless assistant.allowPrivateConnections is set. Checked when the connection is
 // created and again whenever it is opened, since a DNS name can change its answer.
 import { AppError } from '../errors/app-error.js'
-import { addressesOf, isInternalAddress } from '../webhooks/webhook-url.js'
+import { hostRefusal } from '../webhooks/webhook-url.js'
 
 const HINT = 'use a database at a public address, or set ATRIUM_ASSISTANT_ALLOW_PRIVATE=true (assistant.allowPrivateConnections) to allow internal hosts'
 
 /** refuses `host` (a host name or IP literal, brackets allowed) unless every address it resolves to is public */
 export async function assertConnectableHost(host: string, allowPrivate: boolean): Promise<void> {
   if (allowPrivate) return
-  let addresses: string[]
-  try {
-    addresses = await addressesOf(host)
-  } catch (err) {
-    throw new AppError('assistant_connection_not_allowed', `config.host: ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { hint: HINT })
-  }
-  const internal = addresses.find(isInternalAddress)
-  if (internal !== undefined) {
-    throw new AppError('assistant_connection_not_allowed', `config.host: ${host} resolves to ${internal}, a loopback, private or link-local address; connections are not made there`, { hint: HINT })
-  }
+  const refusal = await hostRefusal(host)
+  if (!refusal) return
+  throw new AppError('assistant_connection_not_allowed', `config.host: ${refusal.message}${refusal.unresolved ? '' : '; connections are not made there'}`, { hint: HINT })
 }
 
 /** the host of a source's connection URL (postgres://… or mysql://…), for the check when the connection is opened */

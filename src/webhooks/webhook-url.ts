@@ -42,22 +42,31 @@ export async function addressesOf(hostname: string): Promise<string[]> {
 }
 
 /**
- * Refuses a URL whose host resolves to an internal address (every address it resolves to is checked).
- * Checked when the endpoint is saved and again before each attempt, since a DNS name can change its answer.
+ * Why Atrium may not connect to a host (a name or IP literal, brackets allowed): it does not resolve, or one of its addresses is internal (every address
+ * is checked); undefined when it may. Shared by every outbound caller (webhooks, agents), each with its own error.
  */
-export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<void> {
-  if (allowPrivate) return
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+export async function hostRefusal(hostname: string): Promise<{ message: string; unresolved: boolean } | undefined> {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1')
   let addresses: string[]
   try {
     addresses = await addressesOf(host)
   } catch (err) {
-    throw new AppError('webhook_url_not_allowed', `url: the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { hint: 'give a host name that resolves to a public address' })
+    return { message: `the host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`, unresolved: true }
   }
   const internal = addresses.find(isInternalAddress)
-  if (internal !== undefined) {
-    throw new AppError('webhook_url_not_allowed', `url: ${host} resolves to ${internal}, a loopback, private or link-local address; webhooks are not sent there`, {
-      hint: 'use a public address, or set ATRIUM_WEBHOOKS_ALLOW_PRIVATE=true (webhooks.allowPrivate) to allow internal receivers',
-    })
-  }
+  return internal === undefined ? undefined : { message: `${host} resolves to ${internal}, a loopback, private or link-local address`, unresolved: false }
+}
+
+/**
+ * Refuses a URL whose host resolves to an internal address.
+ * Checked when the endpoint is saved and again before each attempt, since a DNS name can change its answer.
+ */
+export async function assertPublicUrl(url: URL, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate) return
+  const refusal = await hostRefusal(url.hostname)
+  if (!refusal) return
+  if (refusal.unresolved) throw new AppError('webhook_url_not_allowed', `url: ${refusal.message}`, { hint: 'give a host name that resolves to a public address' })
+  throw new AppError('webhook_url_not_allowed', `url: ${refusal.message}; webhooks are not sent there`, {
+    hint: 'use a public address, or set ATRIUM_WEBHOOKS_ALLOW_PRIVATE=true (webhooks.allowPrivate) to allow internal receivers',
+  })
 }
