@@ -196,7 +196,7 @@ export class MysqlCompiler extends Compiler {
     for (const item of plan.select.filter(isOutput)) {
       if (item.kind === 'star') for (const c of item.table.columns) pairs.push(`${this.param(c.name)}, ${this.column(a, c)}`)
       else if (item.kind === 'column') pairs.push(`${this.param(item.output)}, ${this.column(a, item.column)}`)
-      else if (item.kind === 'aggregate') throw new AppError('invalid_select', 'aggregates inside embeds are not supported')
+      else if (item.kind === 'aggregate') pairs.push(`${this.param(item.output)}, ${this.aggregateExpr(item, a)}`)
       else pairs.push(`${this.param(item.output)}, (${this.embedRows(item, a, false)})`)
     }
     return `JSON_OBJECT(${pairs.join(', ')})`
@@ -210,9 +210,12 @@ export class MysqlCompiler extends Compiler {
       const where = [...this.relationshipConditions(embed.relationship, c, parent), ...this.where(child.where, c)]
       return ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
     }
-    if (existsOnly) return `SELECT 1${from()}`
+    // aggregates without groups answer one row even over no rows (as on PostgreSQL), so such an embed always exists
+    if (existsOnly) return `SELECT ${isAggregated(child) ? 'COUNT(*)' : '1'}${from()}`
     const object = this.jsonObject(child, c)
     if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from()} LIMIT 1`
+    // the planner lets only aggregates without group columns through here: one object, `[{"count": 0}]` over no rows
+    if (isAggregated(child)) return `SELECT JSON_ARRAY(${object})${from()}`
     const order = child.order.length ? this.orderBy(child.order, c) : ''
     const limit = child.limit !== undefined || child.offset ? ` LIMIT ${child.offset ? `${this.param(child.offset)}, ` : ''}${this.param(child.limit ?? 1e15)}` : ''
     return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from()}`

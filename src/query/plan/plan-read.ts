@@ -142,8 +142,12 @@ function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): Planned
   if (toMany && (item.order.length || item.limit !== undefined || item.offset) && !ctx.caps.embedOrderLimit) {
     throw new AppError('unsupported_feature', `ordering or limiting embedded lists is not supported on ${displayName(ctx.caps)} sources`)
   }
-  if (item.select.some((s) => s.kind === 'aggregate')) {
-    throw new AppError('invalid_select', `aggregates inside the embed "${item.alias ?? item.name}" are not supported`, { hint: 'aggregate on the top-level resource, or read the embedded table directly' })
+  // aggregates in an embed run per parent row; beside other columns they group by them (PostgREST)
+  const grouped = item.select.some((s) => s.kind === 'aggregate') && item.select.some((s) => s.kind === 'column')
+  if (grouped && !ctx.caps.embedAggregateGroups) {
+    throw new AppError('unsupported_feature', `aggregates beside other columns inside the embed "${item.alias ?? item.name}" (one entry per group) are not supported on ${displayName(ctx.caps)} sources`, {
+      hint: `aggregate without group columns, e.g. ${item.name}(count()), or group on the top-level resource`,
+    })
   }
   const child = planReadOn(ctx, relationship.target, {
     select: item.select,
