@@ -39,7 +39,7 @@ export const POSTGRES: DialectCapabilities = Object.freeze({
 })
 export const MARIADB: DialectCapabilities = Object.freeze({
   name: 'mariadb', displayName: 'MariaDB', insertReturning: true, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
-  embedOrderLimit: true, embedOrder: false, embedAggregateGroups: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
+  embedOrderLimit: true, embedOrder: false, embedAggregateGroups: true, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
 })
 export const MYSQL: DialectCapabilities = Object.freeze({
   name: 'mysql', displayName: 'MySQL', insertReturning: false, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
