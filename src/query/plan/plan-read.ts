@@ -65,6 +65,7 @@ export function planReadOn(ctx: PlanContext, table: TableInfo, ast: Omit<ReadQue
   const select = planSelect(ctx, table, ast.select)
   const where = planFilters(ctx, table, ast.where)
   const order = planOrder(ctx, table, ast.order, select)
+  if (select.some((s) => s.kind === 'aggregate')) checkGroupedOrder(select, order)
   checkRange(ast.limit, ast.offset)
   return {
     kind: 'read',
@@ -129,6 +130,17 @@ function checkGrouping(select: PlannedSelect[]): void {
   if (other) {
     throw new AppError('invalid_select', `aggregates group by the other selected columns, so ${other.kind === 'star' ? '"*"' : `the embed "${other.output}"`} cannot be selected beside them`, {
       hint: 'name the columns to group by, e.g. select=status,total.sum()',
+    })
+  }
+}
+
+/** aggregated rows are groups: they can be ordered by the group columns only (else the database refuses it, in its own words) */
+function checkGroupedOrder(select: PlannedSelect[], order: PlannedOrder[]): void {
+  const groups = new Set(select.flatMap((s) => (s.kind === 'column' ? [s.column] : [])))
+  const loose = order.find((o) => !groups.has(o.column))
+  if (loose) {
+    throw new AppError('invalid_order', `cannot order by "${loose.column.name}": aggregated rows are groups, ordered by their group columns only`, {
+      hint: groups.size ? `order by one of: ${[...groups].map((c) => c.name).join(', ')}` : 'add the column to select to group by it',
     })
   }
 }

@@ -88,6 +88,21 @@ forEachDialect('/rest/v1 aggregates inside embeds', async (t, db) => {
     assert.ok(res.body[0].orders.length > 1, 'the fixture gives a customer several groups')
   })
 
+  await t.test('order and limit inside the embed apply to its groups; ordering by a column that is not a group is a 400', async () => {
+    const res = await get('customers?select=id,orders(status,count())&order=id&orders.order=status.desc&orders.limit=1')
+    assert.equal(res.status, 200, res.text)
+    const groups = await db.query('SELECT customer_id, status, count(*) AS n FROM orders GROUP BY customer_id, status ORDER BY customer_id, status DESC')
+    const customers = await db.query('SELECT id FROM customers ORDER BY id')
+    const expected = customers.map((c) => ({ id: num(c.id), orders: groups.filter((g) => num(g.customer_id) === num(c.id)).slice(0, 1).map((g) => ({ status: g.status, count: num(g.n) })) }))
+    assert.deepEqual(res.body, expected)
+    const loose = await get('customers?select=id,orders(status,count())&orders.order=total')
+    assert.equal(loose.status, 400, loose.text)
+    assert.match(loose.body.message, /order by "total".*group columns/)
+    const top = await get('orders?select=status,count()&order=total')
+    assert.equal(top.status, 400, 'the same at the top level')
+    assert.match(top.body.message, /order by "total"/)
+  })
+
   await t.test('many-to-many through the junction: grouped per parent row', async () => {
     const res = await get('orders?select=id,products(in_stock,count(),price.sum())&order=id')
     assert.equal(res.status, 200, res.text)
