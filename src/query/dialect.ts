@@ -16,6 +16,8 @@ export interface DialectCapabilities {
   embedOrderLimit: boolean
   /** ordering by a column of a to-one embed */
   embedOrder: boolean
+  /** aggregates beside group columns inside an embed (`orders(status,total.sum())`): one entry per group */
+  embedAggregateGroups: boolean
   casts: boolean
   /** `col->key` / `col->>key` paths into JSON columns, in select, filters and order */
   jsonPaths: boolean
@@ -33,15 +35,15 @@ const MYSQL_OPERATORS: Operator[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'lik
 
 export const POSTGRES: DialectCapabilities = Object.freeze({
   name: 'postgres', displayName: 'PostgreSQL', insertReturning: true, mutationReturning: true, operators: new Set(ALL_OPERATORS),
-  embedOrderLimit: true, embedOrder: true, casts: true, jsonPaths: true, arrays: true, functionReads: true, namedSchemas: true,
+  embedOrderLimit: true, embedOrder: true, embedAggregateGroups: true, casts: true, jsonPaths: true, arrays: true, functionReads: true, namedSchemas: true,
 })
 export const MARIADB: DialectCapabilities = Object.freeze({
   name: 'mariadb', displayName: 'MariaDB', insertReturning: true, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
-  embedOrderLimit: true, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
+  embedOrderLimit: true, embedOrder: false, embedAggregateGroups: true, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
 })
 export const MYSQL: DialectCapabilities = Object.freeze({
   name: 'mysql', displayName: 'MySQL', insertReturning: false, mutationReturning: false, operators: new Set([...MYSQL_OPERATORS, 'ov' as const]),
-  embedOrderLimit: false, embedOrder: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
+  embedOrderLimit: false, embedOrder: false, embedAggregateGroups: false, casts: false, jsonPaths: false, arrays: false, functionReads: false, namedSchemas: false,
 })
 
 export const displayName = (c: DialectCapabilities) => c.displayName

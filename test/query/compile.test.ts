@@ -171,6 +171,35 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aggregates inside a to-many embed, grouped per parent row by the embed\'s other columns',
+    compile: async (c, p) => c.read(await p(read('customers', 'select=id,orders(status,n:count(),total.sum())&orders.order=status&order=id'))),
+    sql: {
+      postgres: {
+        page: [
+          `SELECT coalesce(json_agg(_r), '[]')::text AS body, count(*)::int AS rows FROM (SELECT "t0"."id" AS "id", "e1".v AS "orders" FROM "public"."customers" AS "t0" LEFT JOIN LATERAL (SELECT coalesce(json_agg(_e3), '[]'::json) AS v FROM (SELECT "t2"."status" AS "status", count(*) AS "n", sum("t2"."total") AS "sum" FROM "public"."orders" AS "t2" WHERE "t2"."customer_id" = "t0"."id" GROUP BY "t2"."status" ORDER BY "t2"."status" ASC) AS _e3) AS "e1" ON TRUE ORDER BY "t0"."id" ASC) _r`,
+          [],
+        ],
+      },
+      // no LATERAL on MariaDB: every customer's groups, keyed by the join column, and each customer reads its own
+      mysql: {
+        page: [
+          'SELECT `t0`.`id` AS `id`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT(?, `g3`.`status`, ?, `g3`.`_a1`, ?, `g3`.`_a2`) ORDER BY `g3`.`status` ASC), JSON_ARRAY()) FROM (SELECT `t2`.`customer_id` AS `_k0`, `t2`.`status` AS `status`, COUNT(*) AS `_a1`, SUM(`t2`.`total`) AS `_a2` FROM `<db>`.`orders` AS `t2` GROUP BY `t2`.`customer_id`, `t2`.`status`) AS `g3` WHERE `g3`.`_k0` = `t0`.`id`) AS `orders` FROM `<db>`.`customers` AS `t0` ORDER BY `t0`.`id` ASC',
+          ['status', 'n', 'sum'],
+        ],
+      },
+    },
+    result: {
+      both: {
+        rows: [
+          { id: 1, orders: [{ status: 'paid', n: 1, sum: 21.24 }, { status: 'pending', n: 1, sum: 149.5 }] },
+          { id: 2, orders: [{ status: 'paid', n: 1, sum: 2.5 }] },
+          { id: 3, orders: [{ status: 'cancelled', n: 1, sum: 19.99 }] },
+        ],
+        total: undefined,
+      },
+    },
+  },
+  {
     name: 'JSON paths in select and filter',
     compile: async (c, p) => c.read(await p(read('products', 'select=id,color:attrs->>color&attrs->>color=eq.red'))),
     sql: {

@@ -116,3 +116,25 @@ test('deepFreeze freezes every level and leaves binary values alone', () => {
   assert.throws(() => { (value.a[0].b as { c: number }).c = 2 }, TypeError)
   assert.equal(Object.isFrozen(value.buf), false)
 })
+
+test('aggregates inside embeds: group columns beside them need a dialect that forms groups per parent row', () => {
+  const orders = table('shop', 'orders', ['id', 'customer_id', 'status'], ['id'])
+  orders.foreignKeys = [{ name: 'orders_customer_id_fkey', schema: 'shop', table: 'orders', columns: ['customer_id'], refSchema: 'shop', refTable: 'customers', refColumns: ['id'] }]
+  const shop = new DbSchema(['shop'], [table('shop', 'customers', ['id', 'name'], ['id']), orders], [])
+  const read = (select: ReadQuery['select'], order: ReadQuery['order'] = []): ReadQuery => deepFreeze({ kind: 'read', relation: { name: 'customers' }, select, where: [], order })
+  const embed = (select: ReadQuery['select'], order: ReadQuery['order'] = []) => [{ kind: 'column' as const, field: { column: 'id', json: [] } },
+    { kind: 'embed' as const, name: 'orders', select, where: [], order, inner: false }] as ReadQuery['select']
+  const count = { kind: 'aggregate' as const, fn: 'count' as const }
+  const status = { kind: 'column' as const, field: { column: 'status', json: [] } }
+  for (const caps of [POSTGRES, MYSQL]) {
+    const ctx: PlanContext = { schema: shop, caps, source: 'shop' }
+    const planned = planRead(ctx, read(embed([count])))
+    assert.equal(planned.select[1].kind === 'embed' && planned.select[1].child.select[0].kind, 'aggregate', `${caps.name}: aggregates alone plan everywhere`)
+  }
+  assert.equal(planRead({ schema: shop, caps: POSTGRES, source: 'shop' }, read(embed([status, count]))).select.length, 2)
+  refuses(() => planRead({ schema: shop, caps: MYSQL, source: 'shop' }, read(embed([status, count]))), 'unsupported_feature')
+  // grouped rows are ordered by their group columns only
+  const byName = [{ field: { column: 'name', json: [] }, direction: 'asc' as const }]
+  refuses(() => planRead({ schema: shop, caps: POSTGRES, source: 'shop' }, read(embed([status, count], [{ field: { column: 'id', json: [] }, direction: 'asc' }]))), 'invalid_order')
+  refuses(() => planRead({ schema: shop, caps: POSTGRES, source: 'shop' }, deepFreeze({ kind: 'read', relation: { name: 'customers' }, select: [count], where: [], order: byName })), 'invalid_order')
+})

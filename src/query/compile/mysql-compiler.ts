@@ -196,7 +196,7 @@ export class MysqlCompiler extends Compiler {
     for (const item of plan.select.filter(isOutput)) {
       if (item.kind === 'star') for (const c of item.table.columns) pairs.push(`${this.param(c.name)}, ${this.column(a, c)}`)
       else if (item.kind === 'column') pairs.push(`${this.param(item.output)}, ${this.column(a, item.column)}`)
-      else if (item.kind === 'aggregate') throw new AppError('invalid_select', 'aggregates inside embeds are not supported')
+      else if (item.kind === 'aggregate') pairs.push(`${this.param(item.output)}, ${this.aggregateExpr(item, a)}`)
       else pairs.push(`${this.param(item.output)}, (${this.embedRows(item, a, false)})`)
     }
     return `JSON_OBJECT(${pairs.join(', ')})`
@@ -210,12 +210,68 @@ export class MysqlCompiler extends Compiler {
       const where = [...this.relationshipConditions(embed.relationship, c, parent), ...this.where(child.where, c)]
       return ` FROM ${this.table(child.table)} AS ${this.quote(c)} WHERE ${where.join(' AND ')}`
     }
-    if (existsOnly) return `SELECT 1${from()}`
+    // aggregates without groups answer one row even over no rows (as on PostgreSQL), so such an embed always exists
+    if (existsOnly) return `SELECT ${isAggregated(child) && !isGrouped(child) ? 'COUNT(*)' : '1'}${from()}`
+    if (isGrouped(child)) return this.groupedEmbedRows(embed, parent)
     const object = this.jsonObject(child, c)
     if (embed.relationship.cardinality === 'many-to-one') return `SELECT ${object}${from()} LIMIT 1`
+    // aggregates without groups: one object, `[{"count": 0}]` over no rows
+    if (isAggregated(child)) return `SELECT JSON_ARRAY(${object})${from()}`
     const order = child.order.length ? this.orderBy(child.order, c) : ''
     const limit = child.limit !== undefined || child.offset ? ` LIMIT ${child.offset ? `${this.param(child.offset)}, ` : ''}${this.param(child.limit ?? 1e15)}` : ''
     return `SELECT COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())${from()}`
+  }
+
+  /**
+   * An embed with group columns beside its aggregates (`orders(status,total.sum())`): one JSON object per group
+   * of each parent's rows. MariaDB has no LATERAL and a derived table cannot see the parent row, so the groups
+   * are formed over the child rows of every parent, keyed by the parent's join columns, and the parent picks
+   * its own groups by that key. MariaDB's optimizer splits such a derived table per key (EXPLAIN: `LATERAL
+   * DERIVED`, read through the child's index on the join column), so the groups of all parents are not formed
+   * for each one. For customers?select=id,orders(status,total.sum()):
+   *   (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('status', `g`.`status`, 'sum', `g`.`_a1`)), JSON_ARRAY())
+   *     FROM (SELECT `t2`.`customer_id` AS `_k0`, `t2`.`status` AS `status`, SUM(`t2`.`total`) AS `_a1`
+   *       FROM `orders` AS `t2` GROUP BY `t2`.`customer_id`, `t2`.`status`) AS `g` WHERE `g`.`_k0` = `t0`.`id`)
+   */
+  private groupedEmbedRows(embed: PlannedEmbed, parent: string): string {
+    const child = embed.child
+    const r = embed.relationship
+    const c = this.alias()
+    const g = this.alias('g')
+    const j = r.through ? this.alias('j') : ''
+    // [expression inside the derived table, parent column it must equal]
+    const keys: Array<[string, string]> = r.through
+      ? r.through.parentPairs.map(([p, jc]) => [this.column(j, jc), p])
+      : r.pairs.map(([p, cc]) => [this.column(c, cc), p])
+    const inner: string[] = keys.map(([expr], i) => `${expr} AS \`_k${i}\``)
+    const groups: string[] = keys.map(([expr]) => expr)
+    const pairs: string[] = []
+    const grouped = new Set<string>()
+    // `?` placeholders are numbered by position: the object's keys come first, then ORDER/LIMIT, then the derived table
+    child.select.forEach((item, i) => {
+      if (item.kind === 'column') {
+        if (!grouped.has(item.column.name)) {
+          grouped.add(item.column.name)
+          inner.push(`${this.column(c, item.column)} AS ${this.quote(item.column.name)}`)
+          groups.push(this.column(c, item.column))
+        }
+        pairs.push(`${this.param(item.output)}, ${this.column(g, item.column)}`)
+      } else if (item.kind === 'aggregate') {
+        inner.push(`${this.aggregateExpr(item, c)} AS \`_a${i}\``)
+        pairs.push(`${this.param(item.output)}, ${this.quote(g)}.\`_a${i}\``)
+      }
+    })
+    const object = `JSON_OBJECT(${pairs.join(', ')})`
+    const order = child.order.length ? this.orderBy(child.order, g) : ''
+    const limit = child.limit !== undefined || child.offset ? ` LIMIT ${child.offset ? `${this.param(child.offset)}, ` : ''}${this.param(child.limit ?? 1e15)}` : ''
+    const junction = r.through
+      ? ` JOIN ${this.table(r.through.table)} AS ${this.quote(j)} ON ${r.through.targetPairs.map(([jc, cc]) => `${this.column(j, jc)} = ${this.column(c, cc)}`).join(' AND ')}`
+      : ''
+    const where = this.where(child.where, c)
+    const derived = `SELECT ${inner.join(', ')} FROM ${this.table(child.table)} AS ${this.quote(c)}${junction}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY ${groups.join(', ')}`
+    const match = keys.map(([, p], i) => `${this.quote(g)}.\`_k${i}\` = ${this.column(parent, p)}`).join(' AND ')
+    const value = r.cardinality === 'many-to-one' ? object : `COALESCE(JSON_ARRAYAGG(${object}${order}${limit}), JSON_ARRAY())`
+    return `SELECT ${value} FROM (${derived}) AS ${this.quote(g)} WHERE ${match}${r.cardinality === 'many-to-one' ? ' LIMIT 1' : ''}`
   }
 
   private compileGroup(plan: PlannedRead): Statement {
@@ -289,6 +345,9 @@ export class MysqlCompiler extends Compiler {
 const isOutput = (item: PlannedSelect) => item.kind !== 'embed' || !item.empty
 
 const isAggregated = (plan: PlannedRead) => plan.select.some((s) => s.kind === 'aggregate')
+
+/** aggregates beside group columns: one row per group, none over no rows */
+const isGrouped = (plan: PlannedRead) => isAggregated(plan) && plan.select.some((s) => s.kind === 'column')
 
 function scalarOf(v: PlannedCondition['value']): unknown {
   return v.kind === 'scalar' ? v.value : v.kind === 'list' ? v.values[0] : v.kind === 'is' ? v.value : v.query

@@ -65,6 +65,7 @@ export function planReadOn(ctx: PlanContext, table: TableInfo, ast: Omit<ReadQue
   const select = planSelect(ctx, table, ast.select)
   const where = planFilters(ctx, table, ast.where)
   const order = planOrder(ctx, table, ast.order, select)
+  if (select.some((s) => s.kind === 'aggregate')) checkGroupedOrder(select, order)
   checkRange(ast.limit, ast.offset)
   return {
     kind: 'read',
@@ -133,6 +134,17 @@ function checkGrouping(select: PlannedSelect[]): void {
   }
 }
 
+/** aggregated rows are groups: they can be ordered by the group columns only (else the database refuses it, in its own words) */
+function checkGroupedOrder(select: PlannedSelect[], order: PlannedOrder[]): void {
+  const groups = new Set(select.flatMap((s) => (s.kind === 'column' ? [s.column] : [])))
+  const loose = order.find((o) => !groups.has(o.column))
+  if (loose) {
+    throw new AppError('invalid_order', `cannot order by "${loose.column.name}": aggregated rows are groups, ordered by their group columns only`, {
+      hint: groups.size ? `order by one of: ${[...groups].map((c) => c.name).join(', ')}` : 'add the column to select to group by it',
+    })
+  }
+}
+
 function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): PlannedEmbed {
   const relationship = resolveRelationship(ctx, table, item)
   const toMany = relationship.cardinality === 'one-to-many'
@@ -142,8 +154,12 @@ function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): Planned
   if (toMany && (item.order.length || item.limit !== undefined || item.offset) && !ctx.caps.embedOrderLimit) {
     throw new AppError('unsupported_feature', `ordering or limiting embedded lists is not supported on ${displayName(ctx.caps)} sources`)
   }
-  if (item.select.some((s) => s.kind === 'aggregate')) {
-    throw new AppError('invalid_select', `aggregates inside the embed "${item.alias ?? item.name}" are not supported`, { hint: 'aggregate on the top-level resource, or read the embedded table directly' })
+  // aggregates in an embed run per parent row; beside other columns they group by them (PostgREST)
+  const grouped = item.select.some((s) => s.kind === 'aggregate') && item.select.some((s) => s.kind === 'column')
+  if (grouped && !ctx.caps.embedAggregateGroups) {
+    throw new AppError('unsupported_feature', `aggregates beside other columns inside the embed "${item.alias ?? item.name}" (one entry per group) are not supported on ${displayName(ctx.caps)} sources`, {
+      hint: `aggregate without group columns, e.g. ${item.name}(count()), or group on the top-level resource`,
+    })
   }
   const child = planReadOn(ctx, relationship.target, {
     select: item.select,
