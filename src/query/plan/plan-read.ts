@@ -147,7 +147,8 @@ function checkGroupedOrder(select: PlannedSelect[], order: PlannedOrder[]): void
 
 function planEmbed(ctx: PlanContext, table: TableInfo, item: EmbedItem): PlannedEmbed {
   const relationship = resolveRelationship(ctx, table, item)
-  const toMany = relationship.cardinality === 'one-to-many'
+  // a many-to-many embed is a list too: its rows are the targets joined through the junction
+  const toMany = relationship.cardinality !== 'many-to-one'
   if (!toMany && (item.order.length || item.limit !== undefined || item.offset !== undefined)) {
     throw new AppError('invalid_request', `"${item.name}" embeds one row; order, limit and offset apply only to embedded lists`)
   }

@@ -89,6 +89,8 @@ forEachDialect('/rest/v1 parity', async (t, db) => {
     assert.deepEqual(ok(await sb.from('authors').select('name, books(title)').eq('id', 2)), [{ name: 'Ben', books: [{ title: 'Atlas' }, { title: 'Bridges' }] }])
     assert.deepEqual(ok(await sb.from('books').select('title, authors!book_authors(name)').eq('id', 2)), [{ title: 'Bridges', authors: [{ name: 'Ben' }] }], 'the junction as hint')
     assert.deepEqual(ok(await sb.from('books').select('title, authors!inner(name)').eq('authors.name', 'Ann')), [{ title: 'Atlas', authors: [{ name: 'Ann' }] }])
+    // an embedded many-to-many list takes order and limit like a one-to-many one
+    assert.deepEqual(ok(await sb.from('books').select('title, authors(name)').eq('id', 1).order('name', { referencedTable: 'authors', ascending: false }).limit(1, { referencedTable: 'authors' })), [{ title: 'Atlas', authors: [{ name: 'Ben' }] }])
   })
 
   await t.test('empty embeds filter without appearing: anti-joins and semi-joins', async () => {
