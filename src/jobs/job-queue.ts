@@ -88,6 +88,8 @@ export class JobQueue {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private woken = false
+  /** kinds named by wake notifications since the loop last looked: fetched before the others */
+  private readonly announced = new Set<string>()
   private turn = 0
 
   /**
@@ -123,7 +125,7 @@ export class JobQueue {
     this.started = true
     for (const [kind, { options }] of this.kinds) await this.createQueue(kind, options)
     if (this.settings.workers > 0) {
-      await this.catalog.listen(WAKE_CHANNEL, () => this.wake())
+      await this.catalog.listen(WAKE_CHANNEL, (kind) => this.wake(kind))
       await this.catalog.listen(CANCEL_CHANNEL, (id) => this.interrupt(id, 'cancelled'))
       // notifications sent while the listener was away are lost: look now
       this.catalog.onListenerReconnect(() => this.wake())
@@ -239,7 +241,8 @@ export class JobQueue {
     await this.boss.updateQueue(kind, options)
   }
 
-  private wake(): void {
+  private wake(kind?: string): void {
+    if (kind && this.kinds.has(kind)) this.announced.add(kind)
     // a wake while the loop is fetching must not be lost until the next poll
     this.woken = true
     this.wakeUp?.()
@@ -254,9 +257,14 @@ export class JobQueue {
     while (this.working) {
       this.woken = false
       let took = false
-      const kinds = [...this.kinds.keys()]
+      // one fetch is one catalog round trip per kind: a kind just announced goes first, so a new job does not
+      // wait behind a look at every other kind; the rest are taken in turn
+      const all = [...this.kinds.keys()]
+      const first = [...this.announced]
+      this.announced.clear()
+      const kinds = [...first, ...all.map((_, i) => all[(this.turn + i) % all.length]!).filter((k) => !first.includes(k))]
       for (let i = 0; i < kinds.length && this.working && this.running.size < this.settings.workers; i++) {
-        const kind = kinds[(this.turn + i) % kinds.length]!
+        const kind = kinds[i]!
         const [job] = await this.boss.fetch<Record<string, unknown>>(kind, { batchSize: 1, includeMetadata: true })
           .catch((err: Error) => { this.logger.warn({ err: err.message, kind }, 'could not fetch jobs'); return [] })
         if (!job) continue
