@@ -3,6 +3,7 @@
 // schemas). It only reads the SQL and the catalogue; it never runs the statements.
 import { loadModule, parseSync } from 'libpg-query'
 import { AppError } from '../errors/app-error.js'
+import { deepFreeze } from '../query/freeze.js'
 import { functionKey, type FunctionCandidate, type FunctionName, type PgCatalogue } from '../sources/pg-catalogue.js'
 import { higherClass, type ClassifiedSql, type ClassifiedStatement, type SqlClass } from './classify.js'
 import { functionFamilyOf, PG_VOLATILE_READS } from './pg-function-families.js'
@@ -142,8 +143,34 @@ function classifyPgNode(kind: string, body: any, w: Walk): { cls: SqlClass; reas
   return { cls: 'ddl' }
 }
 
-/** parses and walks every statement; no database needed */
-export async function analysePostgres(sql: string): Promise<PgStatementAnalysis[]> {
+/**
+ * Analyses of recent SQL texts, keyed by the exact text. An analysis depends on the text alone (the parse tree,
+ * never the database), so it never goes stale: what depends on the source (function volatility, where a name
+ * resolves, the exposed schemas) is still decided for every request from the catalogue, which sees new and
+ * changed functions. A Map keeps insertion order, which makes it an LRU; long texts are not kept, so the cache
+ * stays a few MB at most. Saves the parse and walk (tens of µs) on SQL that an application sends again and again.
+ */
+const ANALYSIS_CACHE_ENTRIES = 1_000
+const ANALYSIS_CACHE_MAX_TEXT = 4_096
+const analyses = new Map<string, readonly PgStatementAnalysis[]>()
+
+/** parses and walks every statement; no database needed. The answer is frozen: it may be shared. */
+export async function analysePostgres(sql: string): Promise<readonly PgStatementAnalysis[]> {
+  const hit = analyses.get(sql)
+  if (hit) {
+    analyses.delete(sql)
+    analyses.set(sql, hit)
+    return hit
+  }
+  const analysed = deepFreeze(await parseAndWalk(sql))
+  if (sql.length <= ANALYSIS_CACHE_MAX_TEXT) {
+    if (analyses.size >= ANALYSIS_CACHE_ENTRIES) analyses.delete(analyses.keys().next().value as string)
+    analyses.set(sql, analysed)
+  }
+  return analysed
+}
+
+async function parseAndWalk(sql: string): Promise<PgStatementAnalysis[]> {
   await loadSqlParsers()
   let tree: { stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }> }
   try {
@@ -215,7 +242,7 @@ function refuse(what: string, exposed: readonly string[], hint: string): never {
 }
 
 /** checks names against the exposed schemas (non-admin callers); throws schema_not_exposed */
-function checkExposure(statements: PgStatementAnalysis[], resolved: Map<string, string>, exposed: readonly string[]): void {
+function checkExposure(statements: readonly PgStatementAnalysis[], resolved: Map<string, string>, exposed: readonly string[]): void {
   const isExposed = (schema: string) => exposed.includes(schema)
   for (const st of statements) {
     if (st.changesSearchPath) {

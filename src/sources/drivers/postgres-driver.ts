@@ -12,6 +12,27 @@ import { statementCancelled, watchStatement } from './statement-watch.js'
 /** between the texts of a raw SQL script: the newlines keep a trailing -- comment from swallowing the ; */
 const SEPARATOR = '\n;\n'
 
+/**
+ * What DISCARD ALL does, written out so it can follow COMMIT in the script's own message (DISCARD ALL itself
+ * refuses to run inside the implicit transaction block of a multi-statement message): PostgreSQL's manual gives
+ * these statements as its equivalent. Cursors, session authorization and role, every setting, prepared
+ * statements, LISTENs, advisory locks, cached plans, temporary tables and sequence state are dropped, with no
+ * second round trip.
+ */
+// Authorization and settings go first, so a statement_timeout or role the texts set does not hold for the rest;
+// the function is qualified so no search_path can put another in its place.
+const SESSION_RESET = [
+  'SET SESSION AUTHORIZATION DEFAULT',
+  'RESET ALL',
+  'CLOSE ALL',
+  'DEALLOCATE ALL',
+  'UNLISTEN *',
+  'SELECT pg_catalog.pg_advisory_unlock_all()',
+  'DISCARD PLANS',
+  'DISCARD TEMP',
+  'DISCARD SEQUENCES',
+]
+
 const { Pool, types } = pg
 
 // Values that do not come back as JSON from the database (raw SQL results, RETURNING rows) still follow
@@ -141,11 +162,15 @@ export class PostgresDriver implements Driver {
     // Atrium also cancels the backend at the deadline (watchStatement).
     const head = [mode === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN']
     if (timeoutMs > 0) head.push(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`)
-    const script = [...head, ...texts, 'COMMIT'].join(SEPARATOR)
+    // The session reset rides in the same message, after COMMIT: it runs only once the texts have committed,
+    // so it drops whatever they left in the session, as DISCARD ALL on a second round trip did.
+    const script = [...head, ...texts, 'COMMIT', ...SESSION_RESET].join(SEPARATOR)
     const watch = watchStatement(timeoutMs, opts?.signal, () => cancelBackend(this.opts.url, client))
     let broken: Error | undefined
+    let reset = false
     try {
       const results = (await client.query(script)) as unknown as pg.QueryResult[]
+      reset = true
       return results.slice(head.length, head.length + texts.length).map((res) => ({ rows: res.rows, affected: res.rowCount ?? 0, columns: res.fields.map((f) => f.name) }))
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => { broken = e })
@@ -155,10 +180,9 @@ export class PostgresDriver implements Driver {
       watch.stop()
       // a cancel request still travelling could hit whatever this connection runs next: never reuse it
       if (watch.fired) broken ??= new Error('statement cancelled by Atrium')
-      // DISCARD ALL (outside any transaction) drops what the texts left in the session: settings, role and
-      // session authorization, advisory locks, temporary tables, prepared statements, cursors, LISTENs. A
-      // connection that cannot be reset is closed instead of going back to the pool.
-      if (!broken) await client.query('DISCARD ALL').catch((e: Error) => { broken = e })
+      // A failed script stopped before its reset: DISCARD ALL (outside any transaction) drops what the texts
+      // left in the session. A connection that cannot be reset is closed instead of going back to the pool.
+      if (!broken && !reset) await client.query('DISCARD ALL').catch((e: Error) => { broken = e })
       client.release(broken ?? false)
     }
   }
