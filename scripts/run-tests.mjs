@@ -20,6 +20,7 @@ const UNIT = new Set([
   'test/mcp/route-answer.test.ts',
   'test/pipelines/definition.test.ts',
   'test/pipelines/expression.test.ts',
+  'test/query/json-member.test.ts',
   'test/query/plan-steps.test.ts',
   'test/query/postgrest-request.test.ts',
   'test/query/postgrest-roundtrip.test.ts',

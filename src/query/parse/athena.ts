@@ -1,9 +1,10 @@
 // Athena gateway bodies (fetch/update/insert/delete, GET /data) → the shared AST. Syntax and shape only.
 import { AppError } from '../../errors/app-error.js'
-import type { DeleteQuery, Filter, GroupSpec, InsertQuery, OrderTerm, ReadQuery, RelationRef, SelectItem, UpdateQuery } from '../ast.js'
+import type { DeleteQuery, Filter, GroupSpec, InsertQuery, OrderTerm, ReadQuery, RelationRef, RowsJson, SelectItem, UpdateQuery } from '../ast.js'
 import { parseField, parseFilter, parseLogic, parseSelect, splitTop, stripSpaces } from './grammar.js'
 import { MAX_CONDITIONS, MAX_IN_LIST, countConditions, inListTooLong, tooManyConditions } from '../input-limits.js'
 import { deepFreeze } from '../freeze.js'
+import { memberText } from './json-member.js'
 
 export interface AthenaCondition {
   eq_column?: string
@@ -231,12 +232,18 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
     kind: 'insert',
     relation: relationOf(body),
     rows,
-    rowsJson: bodyText && Array.isArray(raw) ? { text: bodyText, member: 'insert_body' } : undefined,
+    rowsJson: bodyText && Array.isArray(raw) ? insertBodyJson(bodyText) : undefined,
     missing: body.default_to_null === false ? 'default' : 'null',
     onConflict: upsert ? { columns: target, action: 'merge', set: body.update_body } : undefined,
     returning: parseColumns(body.columns),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
   })
+}
+
+/** the insert_body array's own text when it can be cut out of the body, else the body and the member to read */
+function insertBodyJson(bodyText: string): RowsJson {
+  const text = memberText(bodyText, 'insert_body')
+  return text === undefined ? { text: bodyText, member: 'insert_body' } : { text }
 }
 
 /** `resource_id` (and conditions on a `resource_id` column) mean the table's primary key: the planner resolves them */
