@@ -3,23 +3,13 @@
 // never left running.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 import { spawnAtrium } from '../../helpers/process.js'
 import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
-import { JWT_SECRET, signToken } from './workspace-helpers.js'
+import { JWT_SECRET, signToken, until } from './workspace-helpers.js'
 
 const ROWS = 400_000
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await sleep(50)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 test('an import job whose process is killed is finished by another process, its rows appended once', async (t) => {
   const catalog = await createPgDatabase(null, 'atrium_catalog')

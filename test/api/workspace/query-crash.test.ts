@@ -2,21 +2,12 @@
 // process runs it again; the query job ends done (or failed), never left running.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 import { spawnAtrium } from '../../helpers/process.js'
 import type { DuckDbEngine } from '../../../src/warehouse/duckdb-engine.js'
 import { tableNameOf } from '../../../src/warehouse/duckdb-engine.js'
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
+import { until } from './workspace-helpers.js'
 
 test('a query job whose process is killed is run again by another process', async (t) => {
   const catalog = await createPgDatabase(null, 'atrium_catalog')
