@@ -19,6 +19,8 @@ export interface DeferredCall {
   body: unknown
   strip_nulls?: boolean
   publish_event?: string
+  /** Prefer: return=minimal on the request */
+  return_minimal?: boolean
 }
 
 export interface DeferredRecord {

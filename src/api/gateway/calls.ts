@@ -36,6 +36,8 @@ export interface GatewayCall {
   publishEvent?: string
   /** the JSON text `body` was parsed from, when the call came over HTTP (an insert hands it to PostgreSQL) */
   bodyText?: string | null
+  /** Prefer: return=minimal (writes): no rows back, like `head: true` in the body */
+  returnMinimal?: boolean
 }
 
 export type ParsedCall =
@@ -51,7 +53,7 @@ export type CallReply =
 
 /** syntax only (names are the planner's): a malformed call is refused before anything runs or is queued */
 export function parseCall(call: GatewayCall): ParsedCall {
-  const { stripNulls, publishEvent } = call
+  const { stripNulls, publishEvent, returnMinimal } = call
   switch (call.kind) {
     case 'fetch':
       return { kind: 'fetch', ast: parseAthenaFetch(call.body as AthenaFetchBody, stripNulls), body: call.body as AthenaFetchBody, stripNulls }
@@ -60,15 +62,15 @@ export function parseCall(call: GatewayCall): ParsedCall {
       return { kind: 'count', ast: parseAthenaFetch({ ...body, limit: undefined, offset: undefined, page_size: undefined }) }
     }
     case 'insert':
-      return { kind: 'insert', ast: parseAthenaInsert(call.body as AthenaInsertBody, stripNulls, call.bodyText), publishEvent }
+      return { kind: 'insert', ast: parseAthenaInsert(call.body as AthenaInsertBody, stripNulls, call.bodyText, returnMinimal), publishEvent }
     case 'update': {
       // POST /gateway/update without update_body is a read, with the payload of /gateway/fetch
       const body = call.body as AthenaFetchBody
       if (body.update_body === undefined) return parseCall({ kind: 'fetch', body, stripNulls })
-      return { kind: 'update', ast: parseAthenaUpdate(body, stripNulls), publishEvent }
+      return { kind: 'update', ast: parseAthenaUpdate(body, stripNulls, returnMinimal), publishEvent }
     }
     case 'delete':
-      return { kind: 'delete', ast: parseAthenaDelete(call.body as AthenaDeleteBody | undefined), publishEvent }
+      return { kind: 'delete', ast: parseAthenaDelete(call.body as AthenaDeleteBody | undefined, returnMinimal), publishEvent }
   }
 }
 

@@ -24,7 +24,7 @@ export function gatewayCallExecutor(deps: DataDeps, maxResultBytes: number): Def
       if (!kind) throw new AppError('deferred_not_supported', `operation ${call.operation} cannot be deferred`)
       const ctx = await context()
       isAdmin = ctx.principal.kind === 'admin'
-      const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event })
+      const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event, returnMinimal: call.return_minimal })
       // a fresh read (the cache serves synchronous callers), streamed when large so memory stays bounded
       const out = await runCall(deps, ctx, LOCAL, parsed, { bypassCache: true, allowStream: true })
       const dataJson = out.kind === 'page' ? out.dataJson : await drain(out.stream, maxResultBytes)

@@ -13,7 +13,7 @@ import { headerValue } from '../../query/parse/headers.js'
 import { operationsOf, parseCall, tableOf } from './calls.js'
 import { callKindOf } from './deferred-calls.js'
 import { gatewaySuccess } from './envelope.js'
-import { publishEventHeader, stripNullsHeader } from './headers.js'
+import { publishEventHeader, returnMinimalHeader, stripNullsHeader } from './headers.js'
 
 export interface DeferredRouteDeps {
   deferred: DeferredRequests
@@ -87,14 +87,15 @@ async function submit(services: DeferredRouteDeps, req: FastifyRequest, reply: F
   // custom_supabase forwards with the caller's upstream key in its headers, which are not stored
   if (!req.source) throw new AppError('deferred_not_supported', 'calls forwarded to custom_supabase cannot be deferred', { hint: 'send it without Prefer: respond-async' })
   const owner = ownerOf(req.principal)
-  const call = { operation: operation!, body: req.body, strip_nulls: stripNullsHeader(req), publish_event: publishEventHeader(req) }
-  const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event })
+  const minimal = kind !== 'fetch' && kind !== 'count' && returnMinimalHeader(req)
+  const call = { operation: operation!, body: req.body, strip_nulls: stripNullsHeader(req), publish_event: publishEventHeader(req), return_minimal: minimal || undefined }
+  const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event, returnMinimal: call.return_minimal })
   req.logContext.table = tableOf(parsed)
   for (const op of operationsOf(parsed)) requireOperation(req.principal, op)
   const id = await services.deferred.submit(owner, req.source.name, call)
   const location = `/gateway/deferred/${id}`
   reply.header('location', location).header('retry-after', String(POLL_AFTER_SECONDS))
-  if (asked.prefer) reply.header('preference-applied', 'respond-async')
+  if (asked.prefer) reply.header('preference-applied', minimal ? 'respond-async, return=minimal' : 'respond-async')
   reply.status(202).send(gatewaySuccess(`Deferred request ${id} queued`, { request_id: id, status: 'queued', location }))
   return true
 }
@@ -149,7 +150,7 @@ export function deferredRoutes(app: FastifyInstance, services: DeferredRouteDeps
     const { request } = await services.deferred.get(id, viewer)
     const kind = callKindOf(request.operation)
     if (kind) {
-      const parsed = parseCall({ kind, body: request.body, stripNulls: request.strip_nulls, publishEvent: request.publish_event })
+      const parsed = parseCall({ kind, body: request.body, stripNulls: request.strip_nulls, publishEvent: request.publish_event, returnMinimal: request.return_minimal })
       for (const op of operationsOf(parsed)) requireOperation(req.principal, op)
     }
     const record = await services.deferred.requeue(id, viewer)

@@ -1,4 +1,4 @@
-// Gateway request headers: X-Strip-Nulls, X-Publish-Event and the tenant headers (X-User-Id, X-Company-Id, X-Organization-Id).
+// Gateway request headers: X-Strip-Nulls, X-Publish-Event, Prefer: return=minimal and the tenant headers (X-User-Id, X-Company-Id, X-Organization-Id).
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import { headerValue } from '../../query/parse/headers.js'
@@ -16,6 +16,12 @@ export function stripNullsHeader(req: FastifyRequest): boolean | undefined {
 export function publishEventHeader(req: FastifyRequest): string | undefined {
   const v = one(req, 'x-publish-event')?.trim()
   return v ? v : undefined
+}
+
+/** `Prefer: return=minimal` (any position, any case): a write sends no rows back */
+export function returnMinimalHeader(req: FastifyRequest): boolean {
+  const prefer = one(req, 'prefer')
+  return prefer !== undefined && prefer.split(/[,;]/).some((p) => p.trim().toLowerCase() === 'return=minimal')
 }
 
 /**

@@ -12,7 +12,7 @@ export const GatewayHeaders = Type.Object({
   'x-company-id': Type.Optional(Type.String()),
   'x-organization-id': Type.Optional(Type.String()),
   'x-publish-event': Type.Optional(Type.String({ description: 'publish the written rows as an event with this name' })),
-  prefer: Type.Optional(Type.String({ description: 'respond-async: queue the call and answer 202 with a request id (GET /gateway/deferred/{request_id})' })),
+  prefer: Type.Optional(Type.String({ description: 'respond-async: queue the call and answer 202 with a request id (GET /gateway/deferred/{request_id}); return=minimal: a write sends no rows back (`data` is [])' })),
   'x-athena-deferred': Type.Optional(Type.String({ description: 'true: the same as Prefer: respond-async' })),
 })
 
@@ -28,6 +28,7 @@ export const Condition = Type.Object({
   operator: Type.Optional(Type.String()),
   value: Type.Optional(Type.Unknown()),
 }, { additionalProperties: true })
+const Head = Type.Boolean({ description: 'true: send no rows back (`data` is []), as Prefer: return=minimal' })
 const Rows = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Record(Type.String(), Type.Unknown()))])
 
 export const FetchBody = Type.Object({
@@ -49,6 +50,7 @@ export const FetchBody = Type.Object({
   sortBy: Type.Optional(Sort),
   sort_by: Type.Optional(Sort),
   update_body: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  head: Type.Optional(Type.Boolean({ description: 'with update_body: send no rows back (`data` is []), as Prefer: return=minimal; a fetch ignores it' })),
 }, { additionalProperties: true })
 
 export const InsertBody = Type.Object({
@@ -60,6 +62,7 @@ export const InsertBody = Type.Object({
   columns: Type.Optional(Columns),
   default_to_null: Type.Optional(Type.Boolean()),
   strip_nulls: Type.Optional(Type.Boolean()),
+  head: Type.Optional(Head),
 }, { additionalProperties: true })
 
 export const DeleteBody = Type.Object({
@@ -68,6 +71,7 @@ export const DeleteBody = Type.Object({
   resource_id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
   conditions: Type.Optional(Type.Array(Condition)),
   columns: Type.Optional(Columns),
+  head: Type.Optional(Head),
 }, { additionalProperties: true })
 
 export const SqlBody = Type.Object({

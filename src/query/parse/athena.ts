@@ -38,6 +38,8 @@ export interface AthenaFetchBody {
   sort_by?: AthenaSort
   count?: string
   update_body?: Record<string, unknown>
+  /** on an update: no rows back (the SDK's `head`), as `Prefer: return=minimal` */
+  head?: boolean
 }
 
 export interface AthenaInsertBody {
@@ -49,6 +51,8 @@ export interface AthenaInsertBody {
   columns?: string | string[]
   default_to_null?: boolean
   strip_nulls?: boolean
+  /** no rows back (the SDK's `head`), as `Prefer: return=minimal` */
+  head?: boolean
 }
 
 export interface AthenaDeleteBody {
@@ -57,6 +61,8 @@ export interface AthenaDeleteBody {
   resource_id?: string | number
   conditions?: AthenaCondition[]
   columns?: string | string[]
+  /** no rows back (the SDK's `head`), as `Prefer: return=minimal` */
+  head?: boolean
 }
 
 // Athena operator names, and the PostgREST names they stand for
@@ -205,13 +211,22 @@ export function parseAthenaFetch(body: AthenaFetchBody, stripNullsHeader?: boole
   return deepFreeze(ast)
 }
 
-export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: boolean): UpdateQuery {
+/**
+ * What a write sends back: the `columns` asked (every column when none), or nothing with `head: true` in the
+ * body or `Prefer: return=minimal` — the statement then runs without RETURNING, and `data` is `[]`.
+ */
+function writeReturning(body: { columns?: string | string[]; head?: boolean }, minimal?: boolean): SelectItem[] | null {
+  if (body.head !== undefined && typeof body.head !== 'boolean') throw new AppError('invalid_request', 'head must be true or false')
+  return minimal || body.head === true ? null : parseColumns(body.columns)
+}
+
+export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: boolean, minimal?: boolean): UpdateQuery {
   return deepFreeze<UpdateQuery>({
     kind: 'update',
     relation: relationOf(body),
     set: body.update_body as Record<string, unknown>,
     where: parseConditions(body.conditions),
-    returning: parseColumns(body.columns),
+    returning: writeReturning(body, minimal),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
   })
 }
@@ -220,7 +235,7 @@ export function parseAthenaUpdate(body: AthenaFetchBody, stripNullsHeader?: bool
  * @param bodyText the JSON text `body` was parsed from, when the caller has it: an array `insert_body` is then
  * read by PostgreSQL from that text (InsertQuery.rowsJson) rather than serialised again
  */
-export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean, bodyText?: string | null): InsertQuery {
+export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boolean, bodyText?: string | null, minimal?: boolean): InsertQuery {
   const raw = body.insert_body
   if (raw === undefined || raw === null || typeof raw !== 'object') throw new AppError('invalid_request', 'insert_body must be an object or an array of objects')
   const rows = Array.isArray(raw) ? raw : [raw]
@@ -235,7 +250,7 @@ export function parseAthenaInsert(body: AthenaInsertBody, stripNullsHeader?: boo
     rowsJson: bodyText && Array.isArray(raw) ? insertBodyJson(bodyText) : undefined,
     missing: body.default_to_null === false ? 'default' : 'null',
     onConflict: upsert ? { columns: target, action: 'merge', set: body.update_body } : undefined,
-    returning: parseColumns(body.columns),
+    returning: writeReturning(body, minimal),
     stripNulls: body.strip_nulls ?? stripNullsHeader ?? false,
   })
 }
@@ -247,13 +262,13 @@ function insertBodyJson(bodyText: string): RowsJson {
 }
 
 /** `resource_id` (and conditions on a `resource_id` column) mean the table's primary key: the planner resolves them */
-export function parseAthenaDelete(body: AthenaDeleteBody | undefined): DeleteQuery {
+export function parseAthenaDelete(body: AthenaDeleteBody | undefined, minimal?: boolean): DeleteQuery {
   if (!body || typeof body !== 'object') throw new AppError('invalid_request', 'the body must be a JSON object with table_name and resource_id or conditions')
   const ast: DeleteQuery = {
     kind: 'delete',
     relation: relationOf(body),
     where: parseConditions(body.conditions),
-    returning: parseColumns(body.columns),
+    returning: writeReturning(body, minimal),
   }
   if (body.resource_id !== undefined) ast.resourceId = body.resource_id
   return deepFreeze(ast)

@@ -59,6 +59,19 @@ forEachDialect('deferred gateway requests', async (t, db) => {
     assert.equal((await db.query('SELECT name FROM customers WHERE id = 70'))[0]?.name, 'Deferred')
   })
 
+  await t.test('Prefer: respond-async, return=minimal keeps return=minimal for the run', async () => {
+    const res = await atrium.request('PUT', '/gateway/insert', {
+      client: 'shop', key: reader.key, headers: { prefer: 'respond-async, return=minimal' },
+      body: { table_name: 'customers', insert_body: { id: 71, name: 'Deferred minimal' } },
+    })
+    assert.equal(res.status, 202, res.text)
+    assert.equal(res.headers.get('preference-applied'), 'respond-async, return=minimal')
+    const done = await settle(atrium, res.headers.get('location')!, reader.key)
+    assert.equal(done.status, 'succeeded', JSON.stringify(done))
+    assert.deepEqual(done.result, { status: 'success', message: 'Inserted 1 row', data: [] })
+    assert.equal((await db.query('SELECT name FROM customers WHERE id = 71'))[0]?.name, 'Deferred minimal')
+  })
+
   await t.test('a deferred count answers what /query/count answers', async () => {
     const sync = await atrium.post('/query/count', { client: 'shop', key: reader.key, body: { table_name: 'orders', conditions: [{ eq_column: 'status', eq_value: 'paid' }] } })
     const res = await atrium.post('/query/count', { client: 'shop', key: reader.key, headers: ASYNC, body: { table_name: 'orders', conditions: [{ eq_column: 'status', eq_value: 'paid' }] } })

@@ -93,6 +93,38 @@ forEachDialect('gateway writes', async (t, db) => {
     assert.equal(res.body.code, 'foreign_key_violation')
   })
 
+  await t.test('head: true or Prefer: return=minimal write without sending rows back', async () => {
+    const rows = [{ id: 300, name: 'Min A' }, { id: 301, name: 'Min B' }, { id: 302, name: 'Min C' }]
+    const inserted = await put({ table_name: 'customers', insert_body: rows, head: true })
+    assert.equal(inserted.status, 200, JSON.stringify(inserted.body))
+    assert.equal(inserted.body.message, 'Inserted 3 rows')
+    assert.deepEqual(inserted.body.data, [])
+    assert.equal(await count('SELECT count(*) FROM customers WHERE id BETWEEN 300 AND 302'), 3)
+
+    const byHeader = await put({ table_name: 'customers', insert_body: { id: 303, name: 'Min D' } }, { prefer: 'return=minimal' })
+    assert.equal(byHeader.status, 200)
+    assert.deepEqual(byHeader.body.data, [])
+    assert.equal(byHeader.headers.get('preference-applied'), 'return=minimal')
+    assert.equal(await count("SELECT count(*) FROM customers WHERE id = 303 AND name = 'Min D'"), 1)
+
+    const updated = await update({ table_name: 'customers', conditions: [{ operator: 'gte', column: 'id', value: 300 }], update_body: { tier: 'min' }, head: true })
+    assert.equal(updated.body.message, 'Updated 4 rows')
+    assert.deepEqual(updated.body.data, [])
+    assert.equal(await count("SELECT count(*) FROM customers WHERE tier = 'min'"), 4)
+
+    const refused = await put({ table_name: 'customers', insert_body: { id: 304, name: 'Bad head' }, head: 'yes' })
+    assert.equal(refused.status, 400)
+    assert.match(refused.body.message, /head/)
+    assert.equal(await count('SELECT count(*) FROM customers WHERE id = 304'), 0)
+
+    const deleted = await atrium.request('DELETE', '/gateway/delete', {
+      client: 'shop', body: { table_name: 'customers', conditions: [{ operator: 'gte', column: 'id', value: 300 }] }, headers: { prefer: 'return=minimal' },
+    })
+    assert.equal(deleted.body.message, 'Deleted 4 rows')
+    assert.deepEqual(deleted.body.data, [])
+    assert.equal(await count('SELECT count(*) FROM customers WHERE id >= 300'), 0)
+  })
+
   await t.test('X-Publish-Event publishes the written rows through the outbox', async () => {
     const seen: AtriumEvent[] = []
     const off = atrium.handle.platform.outbox.subscribe('row.inserted', (e) => seen.push(e))
