@@ -52,6 +52,16 @@ forEachDialect('the @xylex-group/athena SDK works unmodified', async (t, db) => 
     assert.deepEqual(rows(res), [{ id: 50, name: 'Karen' }])
   })
 
+  await t.test('insert(rows, { head: true }) inserts and sends no rows back', async () => {
+    const res = await athena.from('customers').insert([{ id: 51, name: 'Head A' }, { id: 52, name: 'Head B' }], { head: true })
+    assert.equal(res.status, 200, JSON.stringify(res))
+    assert.equal((res.data as { message: string }).message, 'Inserted 2 rows')
+    assert.deepEqual(rows(res), [])
+    const stored = await db.query('SELECT name FROM customers WHERE id IN (51, 52) ORDER BY id')
+    assert.deepEqual(stored.map((r) => r.name), ['Head A', 'Head B'])
+    await db.query('DELETE FROM customers WHERE id IN (51, 52)')
+  })
+
   await t.test('upsert with updateBody and onConflict', async () => {
     const res = await athena.from('customers').upsert({ id: 50, name: 'Karen S' }, { updateBody: { tier: 'silver' }, onConflict: 'id' }).select('id,name,tier')
     assert.deepEqual(rows(res), [{ id: 50, name: 'Karen', tier: 'silver' }])
