@@ -158,8 +158,14 @@ export class CaptureDrainer {
       await tx.query({ sql: 'INSERT INTO atrium.realtime_capture_cursors (client_name) VALUES ($1) ON CONFLICT (client_name) DO NOTHING', params: [source.name] })
       const cur = await tx.query({ sql: 'SELECT last_id FROM atrium.realtime_capture_cursors WHERE client_name = $1 FOR UPDATE SKIP LOCKED', params: [source.name] })
       if (!cur.rows.length) return null
-      const changes = await dialect.read(source.driver, Number(cur.rows[0].last_id), BATCH)
-      if (!changes?.length) return null
+      const read = await dialect.read(source.driver, Number(cur.rows[0].last_id), BATCH)
+      if (!read) return null
+      const { changes, restarted } = read
+      if (restarted) {
+        this.opts.logger.warn({ client: source.name, cursor: Number(cur.rows[0].last_id) }, 'the capture table was recreated on the source: reading it from its first change')
+        if (!changes.length) await tx.query({ sql: 'UPDATE atrium.realtime_capture_cursors SET last_id = 0, updated_at = now() WHERE client_name = $1', params: [source.name] })
+      }
+      if (!changes.length) return null
       const upto = changes[changes.length - 1].id
       await tx.query({ sql: 'UPDATE atrium.realtime_capture_cursors SET last_id = $2, updated_at = now() WHERE client_name = $1', params: [source.name, upto] })
       // events last: writing them takes the lock that keeps event ids in commit order

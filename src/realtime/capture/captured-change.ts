@@ -22,10 +22,18 @@ export interface CaptureDialect {
   /**
    * The changes after `afterId`, at most `limit`, read while no capturing transaction is open (so no smaller id
    * can still commit after them); null when one is open for longer than a short wait (read again later).
+   * When the capture table's ids started again below `afterId` (the table or the database was recreated, or
+   * TRUNCATEd), every id now there is new: the read starts from the beginning and says `restarted`.
    */
-  read(db: Executor & { transaction: TransactionRunner }, afterId: number, limit: number): Promise<CapturedChange[] | null>
+  read(db: Executor & { transaction: TransactionRunner }, afterId: number, limit: number): Promise<CaptureRead | null>
   /** deletes what was delivered */
   trim(db: Executor, uptoId: number): Promise<void>
+}
+
+export interface CaptureRead {
+  changes: CapturedChange[]
+  /** the ids restarted below the cursor: `changes` were read from the first id */
+  restarted: boolean
 }
 
 export type TransactionRunner = <T>(mode: 'read only' | 'read write', fn: (tx: Executor) => Promise<T>) => Promise<T>

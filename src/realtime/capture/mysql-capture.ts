@@ -71,13 +71,23 @@ export const mysqlCapture: CaptureDialect = {
       } catch {
         return null
       }
+      // the next AUTO_INCREMENT value at or below the cursor means the table was recreated or TRUNCATEd. Only on
+      // MariaDB, which reads it live: MySQL 8 serves information_schema.TABLES from statistics that can be a day old,
+      // and a stale value would replay delivered changes.
+      const next = await tx.query({
+        sql: "SELECT AUTO_INCREMENT AS next, VERSION() AS version FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'atrium_realtime_changes'",
+        params: [],
+      })
+      const row = next.rows[0]
+      const restarted = row !== undefined && /mariadb/i.test(String(row.version)) && row.next !== null && Number(row.next) - 1 < afterId
       const res = await tx.query({
         sql: 'SELECT id, writer, table_name, op, old_row, new_row FROM atrium_realtime_changes WHERE id > ? ORDER BY id LIMIT ?',
-        params: [afterId, limit],
+        params: [restarted ? 0 : afterId, limit],
       })
-      return res.rows.map((r): CapturedChange => ({
+      const changes = res.rows.map((r): CapturedChange => ({
         id: Number(r.id), writer: String(r.writer), table: String(r.table_name), op: r.op as CaptureOp, oldRow: asRow(r.old_row), newRow: asRow(r.new_row),
       }))
+      return { changes, restarted }
     })
   },
 

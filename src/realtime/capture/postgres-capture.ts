@@ -62,13 +62,17 @@ export const postgresCapture: CaptureDialect = {
       } catch {
         return null
       }
+      // a sequence never goes back by itself: the highest id it gave out below the cursor means a new table
+      const seq = await tx.query({ sql: 'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS drawn FROM atrium_realtime.changes_id_seq', params: [] })
+      const restarted = Number(seq.rows[0].drawn) < afterId
       const res = await tx.query({
         sql: 'SELECT id, writer, table_name, op, old_row, new_row FROM atrium_realtime.changes WHERE id > $1 ORDER BY id LIMIT $2',
-        params: [afterId, limit],
+        params: [restarted ? 0 : afterId, limit],
       })
-      return res.rows.map((r): CapturedChange => ({
+      const changes = res.rows.map((r): CapturedChange => ({
         id: Number(r.id), writer: String(r.writer), table: String(r.table_name), op: r.op as CapturedChange['op'], oldRow: asRow(r.old_row), newRow: asRow(r.new_row),
       }))
+      return { changes, restarted }
     })
   },
 

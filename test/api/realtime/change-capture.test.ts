@@ -252,6 +252,21 @@ forEachDialect('realtime change capture', async (t, db) => {
     back.close()
   })
 
+  await t.test('a capture table whose ids start again (recreated, TRUNCATEd) is read from its first change', async () => {
+    const cursor = async () => Number((await first.catalog.query<{ last_id: string }>("SELECT last_id FROM atrium.realtime_capture_cursors WHERE client_name = 'shop'"))[0].last_id)
+    assert.ok(await cursor() >= 3, 'earlier changes moved the cursor past the ids the new table will give out')
+    const s = await open(second)
+    await subscribe(s, { table: 'orders', event: 'INSERT' })
+    await db.query(db.dialect === 'postgres' ? 'TRUNCATE atrium_realtime.changes RESTART IDENTITY' : 'TRUNCATE TABLE atrium_realtime_changes')
+    const placed = db.dialect === 'postgres' ? 'now()' : 'now(6)'
+    await db.query(`INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (9401, 1, 'paid', 1, ${placed})`)
+    assert.deepEqual(ids((await s.event()).rows), [9401], 'capture id 1, below the old cursor, was delivered')
+    await db.query(`INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (9402, 1, 'paid', 1, ${placed})`)
+    assert.deepEqual(ids((await s.event()).rows), [9402], 'the next change follows, once')
+    assert.equal(await cursor(), 2, 'the cursor follows the new ids')
+    s.close()
+  })
+
   await t.test('a disabled table captures nothing more', async () => {
     const off = await first.request('DELETE', `${TABLES}/orders`)
     assert.equal(off.status, 200, off.text)
