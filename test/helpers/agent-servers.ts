@@ -24,6 +24,11 @@ export interface AgentServer {
   lastText?: string
   /** A2A: times the agent card was read */
   cardReads: number
+  /** MCP: tools/call executions running now, and the most that ever ran at once */
+  inFlight: number
+  peakInFlight: number
+  /** MCP: tools/call executions started */
+  toolCalls: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -39,18 +44,28 @@ async function listen(t: Hooks, server: Server): Promise<string> {
 
 /** an MCP server with tools add(a, b), sleep(ms) and fail(); `delayMs` slows every tools/call */
 export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
+  // every tool counts itself while it runs: one server shared by several agents shows their calls at once
+  const counted = async <T>(fn: () => Promise<T>): Promise<T> => {
+    state.toolCalls++
+    state.peakInFlight = Math.max(state.peakInFlight, ++state.inFlight)
+    try {
+      return await fn()
+    } finally {
+      state.inFlight--
+    }
+  }
   const http = createServer(async (req, res) => {
     state.calls++
     const server = new McpServer({ name: opts.name ?? 'calculator', version: '2.1.0' })
-    server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+    server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => counted(async () => {
       if (opts.delayMs) await sleep(opts.delayMs)
-      return { content: [{ type: 'text', text: String(a + b) }], structuredContent: { sum: a + b } }
-    })
-    server.registerTool('sleep', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => {
+      return { content: [{ type: 'text' as const, text: String(a + b) }], structuredContent: { sum: a + b } }
+    }))
+    server.registerTool('sleep', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => counted(async () => {
       await sleep(ms)
-      return { content: [{ type: 'text', text: `slept ${ms}` }] }
-    })
+      return { content: [{ type: 'text' as const, text: `slept ${ms}` }] }
+    }))
     server.registerTool('fail', { description: 'Always fails' }, async () => ({ content: [{ type: 'text', text: 'the tool broke' }], isError: true }))
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
     res.on('close', () => {
@@ -66,7 +81,7 @@ export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: n
 
 /** an A2A agent that echoes the text it is sent, after `delayMs` */
 export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
   const app = express()
   const http = createServer(app)
   const base = await listen(t, http)
