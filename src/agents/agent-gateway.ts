@@ -10,6 +10,7 @@ import { AppError } from '../errors/app-error.js'
 import type { Metrics } from '../observability/metrics.js'
 import { isUuid } from '../tenancy/paging.js'
 import { requireRole, type WorkspaceActor } from '../tenancy/roles.js'
+import type { SealedHeaders } from './agent-auth.js'
 import type { CallError } from './agent-protocol.js'
 import { agentNotFound, type Agents, type Protocol } from './agents-service.js'
 
@@ -45,9 +46,11 @@ interface RoutableAgent {
   per_minute: number | null
   per_hour: number | null
   max_concurrency: number | null
+  /** sealed; opened only by the call's fetch */
+  auth_headers: SealedHeaders | null
 }
 
-const ROUTABLE = `a.id, a.name, a.protocol, a.endpoint_url, a.status, rl.per_second, rl.per_minute, rl.per_hour, rl.max_concurrency
+const ROUTABLE = `a.id, a.name, a.protocol, a.endpoint_url, a.auth_headers, a.status, rl.per_second, rl.per_minute, rl.per_hour, rl.max_concurrency
   FROM atrium.ws_agents a LEFT JOIN atrium.ws_agent_rate_limits rl ON rl.agent_id = a.id`
 
 export class AgentGateway {

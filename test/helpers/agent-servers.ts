@@ -33,6 +33,15 @@ export interface AgentServer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** a header every request must carry, else the server answers 401 (as an agent behind an API gateway would) */
+export interface RequiredHeader {
+  name: string
+  value: string
+}
+
+const refused = (required: RequiredHeader | undefined, headers: Record<string, string | string[] | undefined>) =>
+  required !== undefined && headers[required.name.toLowerCase()] !== required.value
+
 async function listen(t: Hooks, server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.after(() => new Promise<void>((resolve) => {
@@ -43,7 +52,7 @@ async function listen(t: Hooks, server: Server): Promise<string> {
 }
 
 /** an MCP server with tools add(a, b), sleep(ms) and fail(); `delayMs` slows every tools/call */
-export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
+export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number; requireHeader?: RequiredHeader } = {}): Promise<AgentServer> {
   const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
   // every tool counts itself while it runs: one server shared by several agents shows their calls at once
   const counted = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -57,6 +66,10 @@ export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: n
   }
   const http = createServer(async (req, res) => {
     state.calls++
+    if (refused(opts.requireHeader, req.headers)) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"unauthorized"}')
+      return
+    }
     const server = new McpServer({ name: opts.name ?? 'calculator', version: '2.1.0' })
     server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => counted(async () => {
       if (opts.delayMs) await sleep(opts.delayMs)
@@ -79,10 +92,15 @@ export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: n
   return state
 }
 
-/** an A2A agent that echoes the text it is sent, after `delayMs` */
-export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
+/** an A2A agent that echoes the text it is sent, after `delayMs`; with `requireHeader`, only to requests carrying it */
+export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number; requireHeader?: RequiredHeader } = {}): Promise<AgentServer> {
   const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
   const app = express()
+  // the card too: an agent behind a gateway shows nothing without the credential
+  app.use((req, res, next) => {
+    if (refused(opts.requireHeader, req.headers)) res.status(401).json({ error: 'unauthorized' })
+    else next()
+  })
   const http = createServer(app)
   const base = await listen(t, http)
   const card = {
