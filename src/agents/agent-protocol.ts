@@ -53,7 +53,7 @@ export function callError(err: unknown, signal: AbortSignal): CallError {
   if (signal.aborted) return { code: 'timeout', message: 'the agent did not answer in time' }
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
   const code = e?.code ?? e?.cause?.code
-  if (code === 'EAUTHHEADERS') return { code: 'auth_headers_unreadable', message: e.message }
+  if (code === 'EAUTHHEADERS') return { code: 'auth_headers_unreadable', message: (e.code === code ? e : e.cause)?.message ?? 'the agent\'s auth_headers cannot be opened' }
   // the endpoint refused the request's credentials (MCP: the transport error's status; A2A: the status in its message)
   const status = typeof e?.code === 'number' ? e.code : /\b(?:Status: |HTTP |: )(401|403)\b/.exec(e instanceof Error ? e.message : '')?.[1]
   if (status !== undefined && (Number(status) === 401 || Number(status) === 403)) {

@@ -163,6 +163,23 @@ test('agents with auth headers', async (t) => {
     assert.equal((await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: mcpAgent.id, message: { tool: 'add', arguments: { a: 1, b: 1 } } })).body.error, null)
   })
 
+  await t.test('values sealed under another secret key: reads still answer, calls fail with a clear error', async () => {
+    const bare = await call(orgAdmin, 'POST', '/api/v1/agents', { ...mcpBody, name: 'key changed' })
+    assert.equal(bare.status, 201, bare.text)
+    // what the column holds after ATRIUM_SECRET_KEY changed: a sealed value this server cannot open
+    await atrium.catalog.query(`UPDATE atrium.ws_agents SET auth_headers = '{"Authorization": "v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA"}' WHERE id = $1`, [bare.body.id])
+    assert.deepEqual((await call(user, 'GET', `/api/v1/agents/${bare.body.id}`)).body.auth_headers, ['Authorization'])
+    const res = await call(orgAdmin, 'POST', `/api/v1/agents/${bare.body.id}/test`)
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.body.ok, false)
+    assert.equal(res.body.error.code, 'auth_headers_unreadable', JSON.stringify(res.body.error))
+    assert.match(res.body.error.message, /set them again with PUT/)
+    const routed = await call(user, 'POST', '/api/v1/agent-gateway/route', { agent_id: bare.body.id, message: { tool: 'add', arguments: { a: 1, b: 1 } } })
+    assert.equal(routed.status, 200, routed.text)
+    assert.equal(routed.body.error.code, 'auth_headers_unreadable')
+    assert.equal((await call(orgAdmin, 'DELETE', `/api/v1/agents/${bare.body.id}`)).status, 204)
+  })
+
   await t.test('the values are never logged', async () => {
     const logs = atrium.logs()
     assert.match(logs, /"msg":"agent call"/, 'the calls were logged')
