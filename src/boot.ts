@@ -308,7 +308,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
   // one DuckDB database per tenant in the data directory (docs/workspace.md)
   const queryCosts = new QueryCosts(catalog, config.workspace)
   const warehouseEngine = new DuckDbEngine({ dataDir, memoryLimit: config.workspace.duckdbMemoryLimit, threads: config.workspace.duckdbThreads })
-  const agents = new Agents({ catalog, settings: config.agents })
+  const agents = new Agents({ catalog, settings: config.agents, secretKey })
   const warehouse = new Warehouse({ catalog, engine: warehouseEngine })
   const queryJobs = new QueryJobs({ catalog, jobs, engine: warehouseEngine, objects, logger, costs: queryCosts, queryTimeoutSeconds: config.workspace.queryTimeoutSeconds })
   const platform: Platform = {

@@ -1,5 +1,5 @@
-// The agent gateway: one message to one agent (route), or to every agent of a project at once with a deadline
-// (route-project). Each call passes the agent's rate limits first, and is logged and counted — agent, project,
+// The agent gateway: one message to one agent (route), or to every agent of a project — a few at a time, under
+// one deadline (route-project). Each call passes the agent's rate limits first, and is logged and counted — agent, project,
 // user, duration, outcome; never the message or the answer, which may carry secrets.
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -10,6 +10,7 @@ import { AppError } from '../errors/app-error.js'
 import type { Metrics } from '../observability/metrics.js'
 import { isUuid } from '../tenancy/paging.js'
 import { requireRole, type WorkspaceActor } from '../tenancy/roles.js'
+import type { SealedHeaders } from './agent-auth.js'
 import type { CallError } from './agent-protocol.js'
 import { agentNotFound, type Agents, type Protocol } from './agents-service.js'
 
@@ -45,9 +46,11 @@ interface RoutableAgent {
   per_minute: number | null
   per_hour: number | null
   max_concurrency: number | null
+  /** sealed; opened only by the call's fetch */
+  auth_headers: SealedHeaders | null
 }
 
-const ROUTABLE = `a.id, a.name, a.protocol, a.endpoint_url, a.status, rl.per_second, rl.per_minute, rl.per_hour, rl.max_concurrency
+const ROUTABLE = `a.id, a.name, a.protocol, a.endpoint_url, a.auth_headers, a.status, rl.per_second, rl.per_minute, rl.per_hour, rl.max_concurrency
   FROM atrium.ws_agents a LEFT JOIN atrium.ws_agent_rate_limits rl ON rl.agent_id = a.id`
 
 export class AgentGateway {
@@ -76,8 +79,10 @@ export class AgentGateway {
   }
 
   /**
-   * The message to every active agent of the project at once. Every agent gets an entry: its answer, its
-   * error, a rate-limit refusal or — past agents.fanOutDeadlineMs — a timeout; one slow agent delays nobody.
+   * The message to every active agent of the project, at most agents.fanOutConcurrency calls at a time. Every
+   * agent gets an entry, in the project's order: its answer, its error, a rate-limit refusal or — past
+   * agents.fanOutDeadlineMs, counted from the start of the whole fan-out — a timeout; an agent whose turn
+   * comes after the deadline is not called at all. One slow agent delays nobody past the deadline.
    */
   async routeProject(actor: WorkspaceActor, input: { project_id: string; message: Record<string, unknown> }): Promise<FanOutEntry[]> {
     requireRole(actor, 'agents.route')
@@ -87,20 +92,38 @@ export class AgentGateway {
         WHERE a.tenant_id = $1 AND a.archived_at IS NULL AND a.status = 'active' ORDER BY pa.created_at, a.id`,
       [actor.tenantId, input.project_id],
     )
-    const deadline = this.deps.settings.fanOutDeadlineMs
-    return Promise.all(agents.map(async (agent): Promise<FanOutEntry> => {
-      const started = performance.now()
-      let answer: RouteAnswer
+    const deadlineAt = performance.now() + this.deps.settings.fanOutDeadlineMs
+    const entries: FanOutEntry[] = new Array(agents.length)
+    // a few workers take the next agent in turn: each index is taken once, so the loops end after agents.length turns
+    let next = 0
+    const worker = async () => {
+      while (next < agents.length) {
+        const i = next++
+        entries[i] = await this.fanOutEntry(actor, agents[i]!, input, deadlineAt)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.deps.settings.fanOutConcurrency, agents.length) }, worker))
+    return entries
+  }
+
+  private async fanOutEntry(actor: WorkspaceActor, agent: RoutableAgent, input: { project_id: string; message: Record<string, unknown> }, deadlineAt: number): Promise<FanOutEntry> {
+    const started = performance.now()
+    // what is left of the fan-out's deadline; an agent reached after it gets its timeout without a call
+    const remaining = Math.ceil(deadlineAt - started)
+    let answer: RouteAnswer
+    if (remaining <= 0) {
+      answer = { id: randomUUID(), result: null, error: { code: 'timeout', message: 'the fan-out deadline passed before this agent\'s turn (agents.fanOutConcurrency calls run at a time)' } }
+    } else {
       try {
         this.deps.agents.protocols[agent.protocol].check(input.message)
-        answer = await this.call(actor, agent, input.project_id, input.message, deadline)
+        answer = await this.call(actor, agent, input.project_id, input.message, remaining)
       } catch (err) {
         // a refusal of this one agent (its rate limit, a message its protocol cannot carry) is its entry
         if (!(err instanceof AppError)) throw err
         answer = { id: randomUUID(), result: null, error: { code: err.code, message: err.message, ...(err.extra.retryAfter ? { retry_after: err.extra.retryAfter } : {}) } }
       }
-      return { agent_id: agent.id, agent_name: agent.name, protocol: agent.protocol, duration_ms: Math.round(performance.now() - started), ...answer }
-    }))
+    }
+    return { agent_id: agent.id, agent_name: agent.name, protocol: agent.protocol, duration_ms: Math.round(performance.now() - started), ...answer }
   }
 
   private async call(actor: WorkspaceActor, agent: RoutableAgent, projectId: string | null, message: Record<string, unknown>, timeoutMs: number): Promise<RouteAnswer> {

@@ -26,7 +26,7 @@ export interface Handshake {
 }
 
 export interface CallError {
-  /** unreachable, address_not_allowed, timeout, http_error, protocol_error, agent_error, tool_error */
+  /** unreachable, address_not_allowed, unauthorized, auth_headers_unreadable, timeout, http_error, protocol_error, agent_error, tool_error */
   code: string
   message: string
 }
@@ -53,6 +53,12 @@ export function callError(err: unknown, signal: AbortSignal): CallError {
   if (signal.aborted) return { code: 'timeout', message: 'the agent did not answer in time' }
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
   const code = e?.code ?? e?.cause?.code
+  if (code === 'EAUTHHEADERS') return { code: 'auth_headers_unreadable', message: (e.code === code ? e : e.cause)?.message ?? 'the agent\'s auth_headers cannot be opened' }
+  // the endpoint refused the request's credentials (MCP: the transport error's status; A2A: the status in its message)
+  const status = typeof e?.code === 'number' ? e.code : /\b(?:Status: |HTTP |: )(401|403)\b/.exec(e instanceof Error ? e.message : '')?.[1]
+  if (status !== undefined && (Number(status) === 401 || Number(status) === 403)) {
+    return { code: 'unauthorized', message: `the agent refused the request (HTTP ${status}): it needs a credential Atrium did not send, or refused the one sent; give it in auth_headers with PUT /api/v1/agents/{agent_id}` }
+  }
   if (code === 'EINTERNALADDRESS') return { code: 'address_not_allowed', message: `${e.message ?? e.cause?.message}; set ATRIUM_AGENTS_ALLOW_PRIVATE=true to allow agents inside your network` }
   if (code && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE)$/.test(code)) {
     return { code: 'unreachable', message: `the agent's endpoint cannot be reached (${code})` }

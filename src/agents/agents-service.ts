@@ -7,6 +7,7 @@ import { AppError } from '../errors/app-error.js'
 import { isUuid, type Window } from '../tenancy/paging.js'
 import { requireRole, type WorkspaceActor } from '../tenancy/roles.js'
 import { createA2aAgent } from './a2a-agent.js'
+import { checkAuthHeaders, headerNames, sealHeaders, withAuthHeaders, type SealedHeaders } from './agent-auth.js'
 import { callError, type AgentProtocol, type AgentTool, type CallTarget } from './agent-protocol.js'
 import { assertAgentUrlAllowed, parseAgentUrl } from './agent-url.js'
 import { guardedFetch } from './guarded-fetch.js'
@@ -26,7 +27,12 @@ export interface Agent {
   status: 'active' | 'inactive'
   created_at: Date
   archived_at: Date | null
+  /** the names of the headers sent to the agent (an Atrium extension); their values are never shown */
+  auth_headers: string[] | null
 }
+
+/** an agent as stored: its auth headers' values sealed */
+export type AgentRow = Omit<Agent, 'auth_headers'> & { auth_headers: SealedHeaders | null }
 
 export interface AgentInput {
   name: string
@@ -37,12 +43,16 @@ export interface AgentInput {
   agent_metadata?: Record<string, unknown> | null
   project_id: string
   role?: string | null
+  /** header name → value; checked by checkAuthHeaders */
+  auth_headers?: unknown
 }
 
 export type AgentUpdate = Partial<Record<'name' | 'protocol' | 'endpoint_url' | 'status', string | null>> & {
   description?: string | null
   capabilities?: Record<string, unknown> | null
   agent_metadata?: Record<string, unknown> | null
+  /** left out: kept; null: removed; an object: replaces them all */
+  auth_headers?: unknown
 }
 
 export interface RateLimit {
@@ -64,9 +74,11 @@ export interface Assignment {
 export interface AgentsDeps {
   catalog: Catalog
   settings: Config['agents']
+  /** seals the agents' auth headers (the secret box key) */
+  secretKey: Buffer
 }
 
-const AGENT_COLUMNS = 'id, tenant_id, name, description, protocol, endpoint_url, capabilities, agent_metadata, status, created_at, archived_at'
+const AGENT_COLUMNS = 'id, tenant_id, name, description, protocol, endpoint_url, capabilities, agent_metadata, status, created_at, archived_at, auth_headers'
 /** the most agents whose tools one process keeps in memory */
 const TOOLS_CACHE_ENTRIES = 10_000
 
@@ -83,53 +95,57 @@ export class Agents {
 
   async createAgent(actor: WorkspaceActor, input: AgentInput): Promise<Agent> {
     requireRole(actor, 'agents.write')
+    const authHeaders = sealHeaders(this.deps.secretKey, checkAuthHeaders(input.auth_headers ?? null))
     await this.checkUrl(input.endpoint_url)
     await this.project(actor.tenantId, input.project_id, ['body', 'project_id'])
     // the agent and its first assignment together: an agent never exists without a project
     return this.deps.catalog.transaction(async (tx) => {
       const agent = (await tx.query({
-        sql: `INSERT INTO atrium.ws_agents (tenant_id, name, description, protocol, endpoint_url, capabilities, agent_metadata)
-              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) RETURNING ${AGENT_COLUMNS}`,
-        params: [actor.tenantId, input.name, input.description ?? null, input.protocol, input.endpoint_url, json(input.capabilities), json(input.agent_metadata)],
-      })).rows[0] as unknown as Agent
+        sql: `INSERT INTO atrium.ws_agents (tenant_id, name, description, protocol, endpoint_url, capabilities, agent_metadata, auth_headers)
+              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb) RETURNING ${AGENT_COLUMNS}`,
+        params: [actor.tenantId, input.name, input.description ?? null, input.protocol, input.endpoint_url, json(input.capabilities), json(input.agent_metadata), json(authHeaders)],
+      })).rows[0] as unknown as AgentRow
       await tx.query({
         sql: 'INSERT INTO atrium.ws_project_agents (tenant_id, project_id, agent_id, role) VALUES ($1, $2, $3, $4)',
         params: [actor.tenantId, input.project_id, agent.id, input.role ?? null],
       })
-      return agent
+      return shown(agent)
     })
   }
 
   async listAgents(actor: WorkspaceActor, w: Window): Promise<Agent[]> {
     requireRole(actor, 'agents.read')
-    return this.deps.catalog.rows<Agent>(
+    return (await this.deps.catalog.rows<AgentRow>(
       `SELECT ${AGENT_COLUMNS} FROM atrium.ws_agents WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY created_at, id OFFSET $2 LIMIT $3`,
       [actor.tenantId, w.skip, w.limit],
-    )
+    )).map(shown)
   }
 
   async getAgent(actor: WorkspaceActor, id: string): Promise<Agent> {
     requireRole(actor, 'agents.read')
-    return this.agent(actor.tenantId, id)
+    return shown(await this.agent(actor.tenantId, id))
   }
 
   async updateAgent(actor: WorkspaceActor, id: string, input: AgentUpdate): Promise<Agent> {
     requireRole(actor, 'agents.write')
-    await this.agent(actor.tenantId, id)
-    if (input.endpoint_url) await this.checkUrl(input.endpoint_url)
     const has = (k: keyof AgentUpdate) => Object.prototype.hasOwnProperty.call(input, k)
-    const [row] = await this.deps.catalog.rows<Agent>(
+    await this.agent(actor.tenantId, id)
+    const authHeaders = has('auth_headers') ? sealHeaders(this.deps.secretKey, checkAuthHeaders(input.auth_headers)) : null
+    if (input.endpoint_url) await this.checkUrl(input.endpoint_url)
+    const [row] = await this.deps.catalog.rows<AgentRow>(
       `UPDATE atrium.ws_agents SET name = coalesce($3, name), protocol = coalesce($4, protocol), endpoint_url = coalesce($5, endpoint_url),
               status = coalesce($6, status),
               description = CASE WHEN $7 THEN $8 ELSE description END,
               capabilities = CASE WHEN $9 THEN $10::jsonb ELSE capabilities END,
-              agent_metadata = CASE WHEN $11 THEN $12::jsonb ELSE agent_metadata END
+              agent_metadata = CASE WHEN $11 THEN $12::jsonb ELSE agent_metadata END,
+              auth_headers = CASE WHEN $13 THEN $14::jsonb ELSE auth_headers END
         WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL RETURNING ${AGENT_COLUMNS}`,
       [actor.tenantId, id, input.name ?? null, input.protocol ?? null, input.endpoint_url ?? null, input.status ?? null,
-        has('description'), input.description ?? null, has('capabilities'), json(input.capabilities), has('agent_metadata'), json(input.agent_metadata)],
+        has('description'), input.description ?? null, has('capabilities'), json(input.capabilities), has('agent_metadata'), json(input.agent_metadata),
+        has('auth_headers'), json(authHeaders)],
     )
     if (!row) throw agentNotFound(id)
-    return row
+    return shown(row)
   }
 
   /** soft delete: the agent and its assignments leave every list, and nothing routes to it any more */
@@ -236,12 +252,13 @@ export class Agents {
   async listProjectAgents(actor: WorkspaceActor, projectId: string, w: Window): Promise<Array<Agent & { project_role: string | null; assigned_at: Date }>> {
     requireRole(actor, 'agents.read')
     await this.project(actor.tenantId, projectId)
-    return this.deps.catalog.rows(
+    const rows = await this.deps.catalog.rows<AgentRow & { project_role: string | null; assigned_at: Date }>(
       `SELECT ${AGENT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')}, pa.role AS project_role, pa.created_at AS assigned_at
          FROM atrium.ws_project_agents pa JOIN atrium.ws_agents a ON a.id = pa.agent_id AND a.archived_at IS NULL
         WHERE pa.tenant_id = $1 AND pa.project_id = $2 AND pa.archived_at IS NULL ORDER BY pa.created_at, a.id OFFSET $3 LIMIT $4`,
       [actor.tenantId, projectId, w.skip, w.limit],
     )
+    return rows.map((r) => ({ ...shown(r), project_role: r.project_role, assigned_at: r.assigned_at }))
   }
 
   async unassign(actor: WorkspaceActor, projectId: string, agentId: string): Promise<void> {
@@ -264,10 +281,12 @@ export class Agents {
 
   // ---- shared with the gateway ----
 
-  /** how a call reaches the agent: its URL, the guarded fetch, and a deadline */
-  target(agent: Pick<Agent, 'endpoint_url'>, timeoutMs = this.deps.settings.callTimeoutMs, signal?: AbortSignal): CallTarget {
+  /** how a call reaches the agent: its URL, the guarded fetch carrying its auth headers, and a deadline */
+  target(agent: Pick<AgentRow, 'endpoint_url' | 'auth_headers'>, timeoutMs = this.deps.settings.callTimeoutMs, signal?: AbortSignal): CallTarget {
     const deadline = AbortSignal.timeout(timeoutMs)
-    return { url: new URL(agent.endpoint_url), fetch: guardedFetch(this.deps.settings.allowPrivate), signal: signal ? AbortSignal.any([deadline, signal]) : deadline, timeoutMs }
+    const url = new URL(agent.endpoint_url)
+    const fetch = withAuthHeaders(guardedFetch(this.deps.settings.allowPrivate), url, this.deps.secretKey, agent.auth_headers)
+    return { url, fetch, signal: signal ? AbortSignal.any([deadline, signal]) : deadline, timeoutMs }
   }
 
   async project(tenantId: string, id: string, loc?: string[]): Promise<void> {
@@ -275,8 +294,8 @@ export class Agents {
     if (!row) throw new AppError('project_not_found', `no project ${id} in your tenant`, loc ? { data: { loc } } : {})
   }
 
-  private async agent(tenantId: string, id: string, loc?: string[]): Promise<Agent> {
-    const [row] = isUuid(id) ? await this.deps.catalog.rows<Agent>(`SELECT ${AGENT_COLUMNS} FROM atrium.ws_agents WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL`, [tenantId, id]) : []
+  private async agent(tenantId: string, id: string, loc?: string[]): Promise<AgentRow> {
+    const [row] = isUuid(id) ? await this.deps.catalog.rows<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM atrium.ws_agents WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL`, [tenantId, id]) : []
     if (!row) throw agentNotFound(id, loc)
     return row
   }
@@ -285,7 +304,7 @@ export class Agents {
     await assertAgentUrlAllowed(parseAgentUrl(raw), this.deps.settings.allowPrivate)
   }
 
-  private remember(agent: Agent, tools: AgentTool[]): Date {
+  private remember(agent: AgentRow, tools: AgentTool[]): Date {
     const fetched = new Date()
     if (this.deps.settings.toolsCacheTtlSeconds === 0) return fetched
     if (this.toolsCache.size >= TOOLS_CACHE_ENTRIES) this.toolsCache.delete(this.toolsCache.keys().next().value!)
@@ -294,8 +313,14 @@ export class Agents {
   }
 }
 
-/** a changed endpoint or protocol is another cache entry: an update never serves the old agent's tools */
-const cacheKey = (a: Agent) => `${a.id}|${a.protocol}|${a.endpoint_url}`
+/**
+ * a changed endpoint, protocol or set of auth headers is another cache entry: an update never serves the old
+ * agent's tools (the sealed values change with every update that sets them; only ciphertext is in the key)
+ */
+const cacheKey = (a: AgentRow) => `${a.id}|${a.protocol}|${a.endpoint_url}|${a.auth_headers ? JSON.stringify(a.auth_headers) : ''}`
+
+/** an agent as answers show it: the auth headers' names, never their values */
+const shown = (row: AgentRow): Agent => ({ ...row, auth_headers: headerNames(row.auth_headers) })
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v))
 

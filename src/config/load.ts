@@ -158,6 +158,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_AGENTS_ALLOW_PRIVATE', 'agents.allowPrivate', asBool],
   ['ATRIUM_AGENTS_CALL_TIMEOUT_MS', 'agents.callTimeoutMs', asInt],
   ['ATRIUM_AGENTS_FAN_OUT_DEADLINE_MS', 'agents.fanOutDeadlineMs', asInt],
+  ['ATRIUM_AGENTS_FAN_OUT_CONCURRENCY', 'agents.fanOutConcurrency', asInt],
   ['ATRIUM_AGENTS_TOOLS_CACHE_TTL_SECONDS', 'agents.toolsCacheTtlSeconds', asInt],
   ['ATRIUM_AGENTS_DEFAULT_PER_SECOND', 'agents.defaultPerSecond', asInt],
   ['ATRIUM_AGENTS_DEFAULT_PER_MINUTE', 'agents.defaultPerMinute', asInt],

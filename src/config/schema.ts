@@ -269,6 +269,7 @@ export const ConfigSchema = Type.Object({
     allowPrivate: Type.Boolean({ default: false, description: 'allow agent endpoints whose host resolves to a loopback, private or link-local address' }),
     callTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'one routed call, test handshake or tools listing fails after this long' }),
     fanOutDeadlineMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'route-project answers by then; an agent still working gets a timeout entry' }),
+    fanOutConcurrency: Type.Integer({ minimum: 1, maximum: 1_000, default: 8, description: 'route-project calls at most this many of the project\'s agents at a time' }),
     toolsCacheTtlSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60, description: 'how long an agent\'s tools (MCP) or skills (A2A) are served from memory; 0 asks the agent every time' }),
     defaultPerSecond: Type.Integer({ minimum: 0, default: 10, description: 'routed calls per second to one agent without its own rate limit; 0 = unlimited' }),
     defaultPerMinute: Type.Integer({ minimum: 0, default: 120, description: 'routed calls per minute to one agent without its own rate limit; 0 = unlimited' }),

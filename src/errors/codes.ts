@@ -255,6 +255,7 @@ export const codes = {
   // Workspace agents and the agent gateway (src/agents/, docs/agents.md)
   agent_not_found: { status: 404, stage: 'request' },
   agent_url_not_allowed: { status: 422, stage: 'request' },
+  agent_auth_headers_invalid: { status: 422, stage: 'request' },
   agent_inactive: { status: 409, stage: 'request' },
   agent_already_assigned: { status: 409, stage: 'request' },
   agent_last_project: { status: 409, stage: 'request' },

@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino'
 
 /** header and field names whose values are secrets wherever they appear */
-export const SECRET_FIELDS = ['apikey', 'authorization', 'x-api-key', 'x-athena-key', 'x-supabase-key', 'cookie', 'set-cookie', 'password', 'api_key', 'pg_uri', 'url', 'secret']
+export const SECRET_FIELDS = ['apikey', 'authorization', 'x-api-key', 'x-athena-key', 'x-supabase-key', 'cookie', 'set-cookie', 'password', 'api_key', 'pg_uri', 'url', 'secret', 'auth_headers']
 
 const redactPaths = [
   ...SECRET_FIELDS.map((f) => `req.headers["${f}"]`),

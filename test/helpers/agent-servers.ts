@@ -24,9 +24,23 @@ export interface AgentServer {
   lastText?: string
   /** A2A: times the agent card was read */
   cardReads: number
+  /** MCP: tools/call executions running now, and the most that ever ran at once */
+  inFlight: number
+  peakInFlight: number
+  /** MCP: tools/call executions started */
+  toolCalls: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** a header every request must carry, else the server answers 401 (as an agent behind an API gateway would) */
+export interface RequiredHeader {
+  name: string
+  value: string
+}
+
+const refused = (required: RequiredHeader | undefined, headers: Record<string, string | string[] | undefined>) =>
+  required !== undefined && headers[required.name.toLowerCase()] !== required.value
 
 async function listen(t: Hooks, server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -38,19 +52,33 @@ async function listen(t: Hooks, server: Server): Promise<string> {
 }
 
 /** an MCP server with tools add(a, b), sleep(ms) and fail(); `delayMs` slows every tools/call */
-export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
+export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: number; requireHeader?: RequiredHeader } = {}): Promise<AgentServer> {
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
+  // every tool counts itself while it runs: one server shared by several agents shows their calls at once
+  const counted = async <T>(fn: () => Promise<T>): Promise<T> => {
+    state.toolCalls++
+    state.peakInFlight = Math.max(state.peakInFlight, ++state.inFlight)
+    try {
+      return await fn()
+    } finally {
+      state.inFlight--
+    }
+  }
   const http = createServer(async (req, res) => {
     state.calls++
+    if (refused(opts.requireHeader, req.headers)) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"unauthorized"}')
+      return
+    }
     const server = new McpServer({ name: opts.name ?? 'calculator', version: '2.1.0' })
-    server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+    server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => counted(async () => {
       if (opts.delayMs) await sleep(opts.delayMs)
-      return { content: [{ type: 'text', text: String(a + b) }], structuredContent: { sum: a + b } }
-    })
-    server.registerTool('sleep', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => {
+      return { content: [{ type: 'text' as const, text: String(a + b) }], structuredContent: { sum: a + b } }
+    }))
+    server.registerTool('sleep', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => counted(async () => {
       await sleep(ms)
-      return { content: [{ type: 'text', text: `slept ${ms}` }] }
-    })
+      return { content: [{ type: 'text' as const, text: `slept ${ms}` }] }
+    }))
     server.registerTool('fail', { description: 'Always fails' }, async () => ({ content: [{ type: 'text', text: 'the tool broke' }], isError: true }))
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
     res.on('close', () => {
@@ -64,10 +92,15 @@ export async function startMcpAgent(t: Hooks, opts: { name?: string; delayMs?: n
   return state
 }
 
-/** an A2A agent that echoes the text it is sent, after `delayMs` */
-export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number } = {}): Promise<AgentServer> {
-  const state: AgentServer = { url: '', calls: 0, cardReads: 0 }
+/** an A2A agent that echoes the text it is sent, after `delayMs`; with `requireHeader`, only to requests carrying it */
+export async function startA2aAgent(t: Hooks, opts: { name?: string; delayMs?: number; requireHeader?: RequiredHeader } = {}): Promise<AgentServer> {
+  const state: AgentServer = { url: '', calls: 0, cardReads: 0, inFlight: 0, peakInFlight: 0, toolCalls: 0 }
   const app = express()
+  // the card too: an agent behind a gateway shows nothing without the credential
+  app.use((req, res, next) => {
+    if (refused(opts.requireHeader, req.headers)) res.status(401).json({ error: 'unauthorized' })
+    else next()
+  })
   const http = createServer(app)
   const base = await listen(t, http)
   const card = {

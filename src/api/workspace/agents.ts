@@ -11,6 +11,11 @@ const Protocol = Type.Union([Type.Literal('MCP'), Type.Literal('A2A')])
 const EndpointUrl = Type.String({ minLength: 1, maxLength: 2000 })
 const Json = Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])
 const ProjectRole = Type.Union([Type.String({ maxLength: 200 }), Type.Null()])
+// an Atrium extension: headers sent to the agent (e.g. Authorization); checked in agent-auth.ts, whose messages
+// name the offending header, so the schema only asks for an object
+const AuthHeaders = Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+  description: 'Atrium extension: header name → value sent on every connection to the agent (at most 8; values sealed at rest, never returned — answers list the names). null removes them',
+})
 const AgentBody = Type.Object({
   name: Name,
   description: Type.Optional(Description),
@@ -20,6 +25,7 @@ const AgentBody = Type.Object({
   agent_metadata: Type.Optional(Json),
   project_id: Type.String({ minLength: 1, maxLength: 100 }),
   role: Type.Optional(ProjectRole),
+  auth_headers: Type.Optional(AuthHeaders),
 })
 const AgentUpdateBody = Type.Object({
   name: Type.Optional(Type.Union([Name, Type.Null()])),
@@ -29,6 +35,7 @@ const AgentUpdateBody = Type.Object({
   capabilities: Type.Optional(Json),
   agent_metadata: Type.Optional(Json),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive'), Type.Null()])),
+  auth_headers: Type.Optional(AuthHeaders),
 })
 // the DataCovey body sends each rate as a number or a decimal string; 0 = unlimited
 const Rate = Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.String({ pattern: '^[0-9]{1,7}(\\.0+)?$' })])
