@@ -64,12 +64,12 @@ export function createA2aAgent(cardTtlMs: number): AgentProtocol {
     const c = await card(target)
     if (cardTtlMs > 0) {
       if (cards.size >= CARD_CACHE_ENTRIES) cards.delete(cards.keys().next().value!)
-      cards.set(target.url.href, { card: c, expires: Date.now() + cardTtlMs })
+      cards.set(target.cacheKey, { card: c, expires: Date.now() + cardTtlMs })
     }
     return c
   }
   const cached = async (target: CallTarget): Promise<Card> => {
-    const hit = cards.get(target.url.href)
+    const hit = cards.get(target.cacheKey)
     return hit && hit.expires > Date.now() ? hit.card : fresh(target)
   }
   return {
@@ -102,7 +102,7 @@ export function createA2aAgent(cardTtlMs: number): AgentProtocol {
         return { result: await sendMessage(target, await cached(target), message), error: null }
       } catch (err) {
         // a stale card (the agent moved its interface) is dropped: the next call reads it again
-        cards.delete(target.url.href)
+        cards.delete(target.cacheKey)
         return { result: null, error: callError(err, target.signal) }
       }
     },

@@ -33,6 +33,8 @@ export interface CallError {
 
 export interface CallTarget {
   url: URL
+  /** what a cached card belongs to: the agent, its endpoint and credentials (agents sharing a URL may send different ones) */
+  cacheKey: string
   /** guarded by the internal-address rule (or not, when agents.allowPrivate is set) */
   fetch: FetchLike
   signal: AbortSignal

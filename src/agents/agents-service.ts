@@ -282,11 +282,11 @@ export class Agents {
   // ---- shared with the gateway ----
 
   /** how a call reaches the agent: its URL, the guarded fetch carrying its auth headers, and a deadline */
-  target(agent: Pick<AgentRow, 'endpoint_url' | 'auth_headers'>, timeoutMs = this.deps.settings.callTimeoutMs, signal?: AbortSignal): CallTarget {
+  target(agent: Pick<AgentRow, 'id' | 'protocol' | 'endpoint_url' | 'auth_headers'>, timeoutMs = this.deps.settings.callTimeoutMs, signal?: AbortSignal): CallTarget {
     const deadline = AbortSignal.timeout(timeoutMs)
     const url = new URL(agent.endpoint_url)
     const fetch = withAuthHeaders(guardedFetch(this.deps.settings.allowPrivate), url, this.deps.secretKey, agent.auth_headers)
-    return { url, fetch, signal: signal ? AbortSignal.any([deadline, signal]) : deadline, timeoutMs }
+    return { url, cacheKey: cacheKey(agent), fetch, signal: signal ? AbortSignal.any([deadline, signal]) : deadline, timeoutMs }
   }
 
   async project(tenantId: string, id: string, loc?: string[]): Promise<void> {
@@ -314,10 +314,12 @@ export class Agents {
 }
 
 /**
- * a changed endpoint, protocol or set of auth headers is another cache entry: an update never serves the old
- * agent's tools (the sealed values change with every update that sets them; only ciphertext is in the key)
+ * What a cached tools list or A2A card belongs to: one agent as it is now. A changed endpoint, protocol or set of
+ * auth headers is another entry, so an update never serves the old agent's tools, and two agents on one URL with
+ * different credentials never share a card (the sealed values change with every update that sets them; only
+ * ciphertext is in the key).
  */
-const cacheKey = (a: AgentRow) => `${a.id}|${a.protocol}|${a.endpoint_url}|${a.auth_headers ? JSON.stringify(a.auth_headers) : ''}`
+const cacheKey = (a: Pick<AgentRow, 'id' | 'protocol' | 'endpoint_url' | 'auth_headers'>) => `${a.id}|${a.protocol}|${a.endpoint_url}|${a.auth_headers ? JSON.stringify(a.auth_headers) : ''}`
 
 /** an agent as answers show it: the auth headers' names, never their values */
 const shown = (row: AgentRow): Agent => ({ ...row, auth_headers: headerNames(row.auth_headers) })
