@@ -56,6 +56,10 @@ export const postgresCapture: CaptureDialect = {
 
   read(db, afterId, limit) {
     return db.transaction('read write', async (tx) => {
+      // READ COMMITTED whatever the database's default: under REPEATABLE READ (or SERIALIZABLE) the lock's SELECT
+      // takes the snapshot before it waits, so a change committed during the wait stays unseen while a later id
+      // committed before it is read, and the cursor moves past the unseen change for good
+      await tx.query({ sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', params: [] })
       await tx.query({ sql: `SET LOCAL lock_timeout = '${LOCK_WAIT}'`, params: [] })
       try {
         await tx.query({ sql: 'SELECT pg_advisory_xact_lock($1)', params: [CAPTURE_LOCK] })

@@ -75,12 +75,4 @@ export async function startWorkspace(t: Pick<TestContext, 'after'>, opts: { env?
 
 export const as = (tenant: SeededTenant, role: RoleName): Caller => ({ token: tenant.users[role].token })
 
-/** polls `probe` until it answers a value (bounded in count, no timing asserted) */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
+export { until } from '../../helpers/until.js'
