@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import pg from 'pg'
 import { postgresCapture } from '../../src/realtime/capture/postgres-capture.js'
+import type { CapturedChange } from '../../src/realtime/capture/captured-change.js'
 import type { TableInfo } from '../../src/sources/schema.js'
 import { PostgresDriver } from '../../src/sources/drivers/postgres-driver.js'
 import { createPgDatabase } from '../helpers/databases.js'
@@ -30,7 +31,7 @@ test('a capture read on a repeatable-read database sees the change that committe
 
   // the read gives up after a short wait for open writers (it reads again later): try until one read waited
   // for the open writer and then read
-  let read: Awaited<ReturnType<typeof postgresCapture.read>> = null
+  let read: CapturedChange[] | null = null
   for (let attempt = 0; attempt < 20 && read === null; attempt++) {
     const first = attempt * 2 + 1
     // an open transaction holds an earlier capture id; a later one commits
@@ -42,7 +43,7 @@ test('a capture read on a repeatable-read database sees the change that committe
     for (let i = 0; i < 200 && !waited; i++) waited = await waiting()
     await writer.query('COMMIT')
     const got = await reading
-    if (waited && got) read = got
+    if (waited && got) read = got.changes
     await db.query('DELETE FROM atrium_realtime.changes')
   }
   assert.ok(read, 'a read waited for the open writer, then read')
