@@ -11,3 +11,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
   assert.fail(`timed out waiting for ${what}`)
 }
+
+/** polls `ready` until it is true (bounded in count, no timing asserted) */
+export async function untilTrue(what: string, ready: () => boolean | Promise<boolean>, tries = 300): Promise<void> {
+  await until(what, async () => ((await ready()) ? true : undefined), tries)
+}

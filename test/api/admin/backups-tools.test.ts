@@ -3,11 +3,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
 import { spawnAtrium } from '../../helpers/process.js'
 import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.js'
 import { loadBackupFixture, sha256, waitForBackupJob } from '../../helpers/backups.js'
+import { untilTrue as until } from '../../helpers/until.js'
 
 // The dump programs as the backup routes find them: missing (422 backup_tool_missing), too old for the server
 // (422 backup_tool_too_old naming the version needed), and a dump that is cancelled while it runs (its process
@@ -23,13 +23,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(what: string, ready: () => boolean | Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await ready()) return
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 test('backup programs: missing, too old, cancelled while running', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'atrium-backup-tools-'))

@@ -8,18 +8,12 @@ import { loadBackupFixture, sha256, tableChecksums, waitForBackupJob } from '../
 import { assertMatchesSpec } from '../../helpers/athena-contract.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SCHEDULE_TICK_JOB } from '../../../src/backups/backup-jobs.js'
+import { untilTrue as until } from '../../helpers/until.js'
 
 // Backups on the filesystem store, end to end through HTTP as the SDK's backup client calls them: a backup of
 // PostgreSQL and MariaDB databases with several tables, then restores into an empty client and over the
 // source itself; row counts and a checksum of every table are the same afterwards.
 
-async function until(what: string, ready: () => Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await ready()) return
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 test('/admin/backups on the filesystem store', async (t) => {
   const dbs: Record<string, TestDatabase> = {}

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Webhook } from 'standardwebhooks'
 import { ADMIN_KEY, startTestAtrium, type TestAtrium } from '../../helpers/atrium.js'
 import { createKey } from '../../helpers/auth-grid.js'
@@ -13,6 +12,7 @@ import { createMysqlDatabase, createPgDatabase } from '../../helpers/databases.j
 import { spawnAtrium } from '../../helpers/process.js'
 import type { JobContext } from '../../../src/jobs/job-queue.js'
 import { MAX_ATTEMPTS } from '../../../src/webhooks/webhook-delivery-job.js'
+import { untilTrue as until } from '../../helpers/until.js'
 
 interface Received {
   path: string
@@ -47,13 +47,6 @@ async function startReceiver(t: { after(fn: () => Promise<void>): void }) {
 }
 
 /** polls (bounded) until `ready` holds */
-async function until(what: string, ready: () => boolean | Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await ready()) return
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 /** Webhook.verify throws unless the signature over id.timestamp.body matches the secret */
 function verify(secret: string, r: Received): any {

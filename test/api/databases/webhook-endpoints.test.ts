@@ -5,9 +5,11 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Webhook } from 'standardwebhooks'
 import { startDatabasesAtrium } from './helpers.js'
+import { untilTrue } from '../../helpers/until.js'
+
+const until = (what: string, ready: () => boolean | Promise<boolean>) => untilTrue(what, ready, 600)
 
 interface Received { path: string; headers: IncomingHttpHeaders; body: string }
 
@@ -28,13 +30,6 @@ async function startReceiver(t: { after(fn: () => Promise<void>): void }) {
   return { base, at: (path: string) => received.filter((r) => r.path === path) }
 }
 
-async function until(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await ready()) return
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 const verify = (secret: string, r: Received) => new Webhook(secret).verify(r.body, {
   'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']),

@@ -3,20 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { ADMIN_KEY, startTestAtrium } from '../../helpers/atrium.js'
 import { createPgDatabase } from '../../helpers/databases.js'
 import { spawnAtrium } from '../../helpers/process.js'
+import { untilTrue as until } from '../../helpers/until.js'
 
 /** polls (bounded) until `ready` holds */
-async function until(what: string, ready: () => Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await ready()) return
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 // A process killed (SIGKILL) in the middle of a pipeline run: the run is a durable job, so another process takes
 // it up once the dead attempt expires, and continues after the last finished batch. The batch that was being
