@@ -59,7 +59,8 @@ interface ExportRow {
   error_message: string | null
   created_at: Date
   completed_at: Date | null
-  file_deleted_at: Date | null
+  /** ISO-8601 text, as the catalog gives timestamps */
+  file_deleted_at: string | null
   job_status: string | null
   job_error_message: string | null
 }
@@ -143,8 +144,10 @@ export class Exports {
 
   /** when retention removes the file: null while it is not written, or with retention off */
   private fileExpiresAt(row: ExportRow): Date | null {
-    if (!this.deps.retentionDays || !row.object_key || !row.completed_at) return null
-    return new Date(row.completed_at.getTime() + this.deps.retentionDays * DAY_MS)
+    // the catalog gives timestamps as ISO-8601 text (whatever the row type says)
+    const completed = row.completed_at === null ? NaN : Date.parse(String(row.completed_at))
+    if (!this.deps.retentionDays || !row.object_key || Number.isNaN(completed)) return null
+    return new Date(completed + this.deps.retentionDays * DAY_MS)
   }
 
   /** one shape for both kinds (BigQuery's extract job, with the DataCovey names): gcs_path is the object's path */
@@ -275,7 +278,7 @@ function statusOf(row: ExportRow): string {
 /** 410 for a file removed by retention (or past its expiry): says when, why, and what to do */
 function expired(row: ExportRow, source: Source, days: number): AppError {
   const again = source === 'result' ? `POST /api/v1/query_jobs/${row.query_job_id}/exports` : 'POST /api/v1/export_jobs'
-  const when = row.file_deleted_at ? `was removed at ${row.file_deleted_at.toISOString()}` : 'has expired'
+  const when = row.file_deleted_at ? `was removed at ${row.file_deleted_at}` : 'has expired'
   return new AppError('workspace_export_expired',
     `the file of export ${row.id} ${when}: export files are kept ${days > 0 ? `${days} day${days === 1 ? '' : 's'}` : 'for a limited time'} after they are written; run the export again (${again}) for a new file`)
 }
