@@ -57,9 +57,9 @@ interface ExportRow {
   row_count: string | null
   size_bytes: string | null
   error_message: string | null
-  created_at: Date
-  completed_at: Date | null
-  /** ISO-8601 text, as the catalog gives timestamps */
+  // timestamps: ISO-8601 text, as the catalog gives them
+  created_at: string
+  completed_at: string | null
   file_deleted_at: string | null
   job_status: string | null
   job_error_message: string | null
@@ -144,8 +144,7 @@ export class Exports {
 
   /** when retention removes the file: null while it is not written, or with retention off */
   private fileExpiresAt(row: ExportRow): Date | null {
-    // the catalog gives timestamps as ISO-8601 text (whatever the row type says)
-    const completed = row.completed_at === null ? NaN : Date.parse(String(row.completed_at))
+    const completed = row.completed_at === null ? NaN : Date.parse(row.completed_at)
     if (!this.deps.retentionDays || !row.object_key || Number.isNaN(completed)) return null
     return new Date(completed + this.deps.retentionDays * DAY_MS)
   }
