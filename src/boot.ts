@@ -65,6 +65,7 @@ import { QueryJobs } from './warehouse/query-jobs.js'
 import { Approvals } from './tenancy/approvals.js'
 import { QueryCosts } from './warehouse/query-costs.js'
 import { Exports } from './warehouse/exports/exports-service.js'
+import { startExportRetentionJob } from './warehouse/exports/export-retention.js'
 import { ImportJobs } from './warehouse/imports/import-jobs.js'
 import type { ObjectStore } from './objects/object-store.js'
 import { BucketStore } from './storage/bucket-store.js'
@@ -363,7 +364,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     approvalsInternalToken: config.workspace.approvalsInternalToken,
     agents,
     agentGateway: new AgentGateway({ catalog, agents, rateLimits, metrics, logger, settings: config.agents }),
-    exports: new Exports({ catalog, jobs, engine: warehouseEngine, objects, warehouse, queryJobs, logger, urlTtlSeconds: config.workspace.exportUrlTtlSeconds, timeoutSeconds: config.workspace.queryTimeoutSeconds }),
+    exports: new Exports({ catalog, jobs, engine: warehouseEngine, objects, warehouse, queryJobs, logger, urlTtlSeconds: config.workspace.exportUrlTtlSeconds, timeoutSeconds: config.workspace.queryTimeoutSeconds, retentionDays: config.workspace.exportRetentionDays }),
     importJobs: new ImportJobs({ catalog, jobs, engine: warehouseEngine, objects, warehouse, logger, config, timeoutSeconds: config.workspace.queryTimeoutSeconds }),
   }
 
@@ -387,6 +388,7 @@ export async function startAtrium(config: Config, opts: StartOptions = {}): Prom
     await platform.queryJobs.start()
     await platform.approvals.start()
     await platform.exports.start()
+    await startExportRetentionJob({ jobs, catalog, objects, logger, days: config.workspace.exportRetentionDays })
     await platform.importJobs.start()
     await changeWatch.start()
     platform.captureDrainer.start()

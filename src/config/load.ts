@@ -93,6 +93,7 @@ export const ENV_SETTINGS: ReadonlyArray<readonly [env: string, path: string, pa
   ['ATRIUM_WORKSPACE_APPROVAL_TTL_DAYS', 'workspace.approvalTtlDays', asInt],
   ['ATRIUM_WORKSPACE_APPROVALS_INTERNAL_TOKEN', 'workspace.approvalsInternalToken', asString],
   ['ATRIUM_WORKSPACE_EXPORT_URL_TTL_SECONDS', 'workspace.exportUrlTtlSeconds', asInt],
+  ['ATRIUM_WORKSPACE_EXPORT_RETENTION_DAYS', 'workspace.exportRetentionDays', asInt],
   ['ATRIUM_PIPELINES_JOB_TIMEOUT_SECONDS', 'pipelines.jobTimeoutSeconds', asInt],
   ['ATRIUM_REALTIME_MAX_CONNECTIONS', 'realtime.maxConnections', asInt],
   ['ATRIUM_RATE_LIMIT_PER_KEY', 'rateLimits.perKey', asInt],

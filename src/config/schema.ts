@@ -261,6 +261,7 @@ export const ConfigSchema = Type.Object({
     monthlyQuotaUsd: Type.Number({ minimum: 0, default: 100, description: 'what one tenant\'s queries may cost per UTC calendar month' }),
     queryTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 86_400, default: 900, description: 'a query job running longer is interrupted and its attempt fails (then retried, as any failed attempt)' }),
     exportUrlTtlSeconds: Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600, default: 3600, description: 'how long a download URL of an export (result exports and export jobs) stays valid' }),
+    exportRetentionDays: Type.Integer({ minimum: 0, maximum: 3650, default: 7, description: 'an export\'s file is removed from the object store this many days after it was written (an hourly job); 0 keeps files for ever' }),
     approvalTtlDays: Type.Integer({ minimum: 1, maximum: 365, default: 15, description: 'an approval request left pending this long expires' }),
     approvalsInternalToken: Type.Optional(Type.String({ minLength: 16, description: 'the internal_token an external scheduler presents to POST /api/v1/approvals/expire (the admin key works too)' })),
   }, { additionalProperties: false, default: {} }),

@@ -263,6 +263,7 @@ export const codes = {
   agent_unreachable: { status: 502, stage: 'execute' },
   workspace_export_not_found: { status: 404, stage: 'request' },
   workspace_export_not_ready: { status: 409, stage: 'request' },
+  workspace_export_expired: { status: 410, stage: 'request' },
   import_job_not_found: { status: 404, stage: 'request' },
   import_source_not_found: { status: 404, stage: 'request' },
 } as const satisfies Record<string, CodeSpec>

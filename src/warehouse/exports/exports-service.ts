@@ -35,6 +35,8 @@ export interface ExportsDeps {
   urlTtlSeconds: number
   /** seconds an export may take before its attempt fails */
   timeoutSeconds: number
+  /** days a written file is kept (export-retention.ts removes it then); 0 keeps files for ever */
+  retentionDays: number
 }
 
 export interface ExportRequest {
@@ -55,8 +57,10 @@ interface ExportRow {
   row_count: string | null
   size_bytes: string | null
   error_message: string | null
-  created_at: Date
-  completed_at: Date | null
+  // timestamps: ISO-8601 text, as the catalog gives them
+  created_at: string
+  completed_at: string | null
+  file_deleted_at: string | null
   job_status: string | null
   job_error_message: string | null
 }
@@ -67,6 +71,7 @@ type Source = 'result' | 'table'
 const STATUS: Record<string, string> = { queued: 'pending', running: 'running', succeeded: 'done', failed: 'failed', cancelled: 'cancelled' }
 const SELECT = `SELECT e.*, j.status AS job_status, j.error_message AS job_error_message FROM atrium.ws_exports e LEFT JOIN atrium.jobs j ON j.id = e.running_job_id`
 const num = (v: string | null) => (v === null ? null : Number(v))
+const DAY_MS = 24 * 3600 * 1000
 
 export class Exports {
   constructor(private readonly deps: ExportsDeps) {}
@@ -101,7 +106,7 @@ export class Exports {
       `${SELECT} WHERE e.tenant_id = $1 AND e.${column} IS NOT NULL AND ($2::uuid IS NULL OR e.${column} = $2) ORDER BY e.created_at, e.id OFFSET $3 LIMIT $4`,
       [actor.tenantId, parentId ?? null, w.skip, w.limit],
     )
-    return rows.map((r) => view(r))
+    return rows.map((r) => this.view(r))
   }
 
   /** query jobs with their result exports in `exports` (one lookup for the whole list) */
@@ -112,21 +117,62 @@ export class Exports {
       [actor.tenantId, jobs.map((j) => j.id)],
     )
     const byJob = new Map<string, Array<Record<string, unknown>>>()
-    for (const r of rows) byJob.set(r.query_job_id!, [...(byJob.get(r.query_job_id!) ?? []), view(r)])
+    for (const r of rows) byJob.set(r.query_job_id!, [...(byJob.get(r.query_job_id!) ?? []), this.view(r)])
     return jobs.map((j) => ({ ...j, exports: byJob.get(j.id as string) ?? [] }))
   }
 
   async get(actor: WorkspaceActor, source: Source, id: string): Promise<Record<string, unknown>> {
-    return view(await this.row(actor, source, id))
+    return this.view(await this.row(actor, source, id))
   }
 
-  /** a fresh signed URL to the written file, valid urlTtlSeconds; 409 until the export is done */
+  /**
+   * A fresh signed URL to the written file, valid urlTtlSeconds but never past the file's own expiry; 409 until
+   * the export is done, 410 once its file has expired (by time: the hourly job may not have removed it yet).
+   */
   async download(actor: WorkspaceActor, source: Source, id: string): Promise<Record<string, unknown>> {
     const row = await this.row(actor, source, id)
     const status = statusOf(row)
     if (status !== 'done' || !row.object_key) throw new AppError('workspace_export_not_ready', `export ${id} is ${status}; its file can be downloaded once it is done`)
-    const signed = await this.deps.objects.signedUrl({ bucket: EXPORTS_BUCKET, key: row.object_key }, { method: 'GET', expiresIn: this.deps.urlTtlSeconds })
-    return { ...view(row), signed_url: signed.url, expires_at: signed.expiresAt }
+    const fileExpiresAt = this.fileExpiresAt(row)
+    const secondsLeft = fileExpiresAt ? Math.floor((fileExpiresAt.getTime() - Date.now()) / 1000) : Infinity
+    if (row.file_deleted_at || secondsLeft < 1) throw expired(row, source, this.deps.retentionDays)
+    const expiresIn = Math.min(this.deps.urlTtlSeconds, secondsLeft)
+    const signed = await this.deps.objects.signedUrl({ bucket: EXPORTS_BUCKET, key: row.object_key }, { method: 'GET', expiresIn })
+    // expires_at here is the URL's (as it always was); the export's own (GET) is when the file goes
+    return { ...this.view(row), signed_url: signed.url, expires_at: signed.expiresAt }
+  }
+
+  /** when retention removes the file: null while it is not written, or with retention off */
+  private fileExpiresAt(row: ExportRow): Date | null {
+    const completed = row.completed_at === null ? NaN : Date.parse(row.completed_at)
+    if (!this.deps.retentionDays || !row.object_key || Number.isNaN(completed)) return null
+    return new Date(completed + this.deps.retentionDays * DAY_MS)
+  }
+
+  /** one shape for both kinds (BigQuery's extract job, with the DataCovey names): gcs_path is the object's path */
+  private view(row: ExportRow): Record<string, unknown> {
+    const status = statusOf(row)
+    return {
+      id: row.id,
+      tenant_id: row.tenant_id,
+      ...(row.query_job_id ? { query_job_id: row.query_job_id } : { table_id: row.table_id }),
+      status,
+      format: row.format,
+      compression: row.compression,
+      // the file's path while it exists; a removed file has none
+      gcs_path: row.object_key && !row.file_deleted_at ? `${EXPORTS_BUCKET}/${row.object_key}` : null,
+      row_count: num(row.row_count),
+      size_bytes: num(row.size_bytes),
+      columns_masked: row.mask_private,
+      signed_url: null,
+      error_message: row.error_message ?? (status === 'failed' ? row.job_error_message : null),
+      created_at: row.created_at,
+      completed_at: ['done', 'failed'].includes(status) ? row.completed_at : null,
+      // when the file is (or was) removed by retention; file_deleted_at says it is gone
+      expires_at: status === 'done' ? this.fileExpiresAt(row) : null,
+      file_deleted_at: row.file_deleted_at,
+      archived_at: null,
+    }
   }
 
   // ---- the worker ----
@@ -209,7 +255,7 @@ export class Exports {
       return row.id
     })
     const [row] = await this.deps.catalog.rows<ExportRow>(`${SELECT} WHERE e.id = $1`, [id])
-    return view(row!)
+    return this.view(row!)
   }
 
   private async row(actor: WorkspaceActor, source: Source, id: string): Promise<ExportRow> {
@@ -228,25 +274,10 @@ function statusOf(row: ExportRow): string {
   return STATUS[row.job_status ?? 'queued'] ?? 'pending'
 }
 
-/** one shape for both kinds (BigQuery's extract job, with the DataCovey names): gcs_path is the object's path */
-function view(row: ExportRow): Record<string, unknown> {
-  const status = statusOf(row)
-  return {
-    id: row.id,
-    tenant_id: row.tenant_id,
-    ...(row.query_job_id ? { query_job_id: row.query_job_id } : { table_id: row.table_id }),
-    status,
-    format: row.format,
-    compression: row.compression,
-    gcs_path: row.object_key ? `${EXPORTS_BUCKET}/${row.object_key}` : null,
-    row_count: num(row.row_count),
-    size_bytes: num(row.size_bytes),
-    columns_masked: row.mask_private,
-    signed_url: null,
-    error_message: row.error_message ?? (status === 'failed' ? row.job_error_message : null),
-    created_at: row.created_at,
-    completed_at: ['done', 'failed'].includes(status) ? row.completed_at : null,
-    expires_at: null,
-    archived_at: null,
-  }
+/** 410 for a file removed by retention (or past its expiry): says when, why, and what to do */
+function expired(row: ExportRow, source: Source, days: number): AppError {
+  const again = source === 'result' ? `POST /api/v1/query_jobs/${row.query_job_id}/exports` : 'POST /api/v1/export_jobs'
+  const when = row.file_deleted_at ? `was removed at ${row.file_deleted_at}` : 'has expired'
+  return new AppError('workspace_export_expired',
+    `the file of export ${row.id} ${when}: export files are kept ${days > 0 ? `${days} day${days === 1 ? '' : 's'}` : 'for a limited time'} after they are written; run the export again (${again}) for a new file`)
 }
