@@ -1,5 +1,5 @@
 // The web console in a real chromium against a real Atrium: sign in, browse and edit a table, run SQL, a read
-// key's refused write, a key created (its secret shown once) and revoked, a backup job watched to the end.
+// key's refused write, a key created (its secret shown once), edited and revoked, a backup job watched to the end.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -196,6 +196,53 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
       const revoked = await atrium.get('/rest/v1/items?select=id&limit=1', { client: 'shop', key: secret })
       assert.equal(revoked.status, 401)
     })
+  })
+
+  await t.test("edit a key's rights, deactivate it; a refused edit shows the API's message", async () => {
+    const made = await createKey(atrium, { name: 'editable', rights: ['gateway.read'] })
+    const insert = (id: number) => atrium.request('POST', '/rest/v1/items', { client: 'shop', key: made.key, body: { id, name: `edited ${id}` } })
+    const rightsInCatalog = async () => (await atrium.get('/admin/api-keys')).body.api_keys.find((k: any) => k.id === made.id)
+    assert.equal((await insert(40)).status, 403, 'gateway.read alone may not insert')
+    await step(admin, 'edit key', async () => {
+      await navTo(admin, 'Keys and webhooks')
+      await admin.reload() // the list was loaded before this key was made
+      await admin.getByRole('button', { name: 'Edit editable' }).click()
+      const form = admin.getByRole('form', { name: 'Edit API key editable' })
+      assert.equal(await form.getByRole('checkbox', { name: 'gateway.read' }).isChecked(), true)
+      await form.getByRole('checkbox', { name: 'gateway.insert' }).check()
+      await form.getByRole('button', { name: 'Save changes' }).click()
+      await admin.getByText('Saved the key "editable".').waitFor()
+      assert.equal(await admin.getByLabel('The new secret').count(), 0, 'an edit never shows the secret')
+      assert.ok(!(await admin.content()).includes(made.key.split('.')[1]))
+      // the list is read again after the save
+      await admin.getByRole('region', { name: 'API keys' }).locator('tr', { hasText: 'editable' }).filter({ hasText: 'gateway.insert' }).waitFor()
+    })
+    const inserted = await insert(41)
+    assert.equal(inserted.status, 201, inserted.text)
+    assert.deepEqual((await rightsInCatalog()).rights.sort(), ['gateway.insert', 'gateway.read'])
+    await step(admin, 'refused edit', async () => {
+      await admin.getByRole('button', { name: 'Edit editable' }).click()
+      const form = admin.getByRole('form', { name: 'Edit API key editable' })
+      await form.getByLabel(/^Expires/).fill('2030-02-30')
+      await form.getByRole('button', { name: 'Save changes' }).click()
+      const refused = form.getByRole('alert')
+      await refused.filter({ hasText: 'expires_at: "2030-02-30" is not a date-time' }).waitFor()
+      assert.match(await refused.innerText(), /Not saved \(HTTP 400, invalid_request\)/)
+      assert.equal((await rightsInCatalog()).expires_at, null, 'nothing was changed')
+    })
+    await step(admin, 'deactivate key', async () => {
+      const form = admin.getByRole('form', { name: 'Edit API key editable' })
+      await form.getByLabel(/^Expires/).fill('')
+      await form.getByRole('checkbox', { name: /^Active/ }).uncheck()
+      await form.getByRole('button', { name: 'Save changes' }).click()
+      await admin.getByText('Saved the key "editable".').waitFor()
+      await admin.getByRole('region', { name: 'API keys' }).locator('tr', { hasText: 'editable' }).getByRole('cell', { name: 'no', exact: true }).waitFor()
+    })
+    assert.equal((await rightsInCatalog()).is_active, false)
+    const refused = await atrium.get('/rest/v1/items?select=id&limit=1', { client: 'shop', key: made.key })
+    assert.ok([401, 403].includes(refused.status), `an inactive key is refused, got ${refused.status}`)
+    assert.ok([401, 403].includes((await insert(42)).status))
+    await db.query('DELETE FROM items WHERE id >= 40')
   })
 
   await t.test('add a webhook endpoint (its secret shown once), send it a test event, see the delivery', async () => {

@@ -2,7 +2,7 @@
 // with their progress and errors, polled while the view is open. The admin key sees every job and can start a
 // backup; a session sees its Workspace query jobs; a platform key sees its databases' provisioning status.
 import { useEffect, useState } from 'preact/hooks'
-import { call, type Reply, type Session } from '../api'
+import { call, errorOf, type Reply, type Session } from '../api'
 import { ClientPicker, ErrorNote, Grid, Notice } from '../ui'
 
 const POLL_MS = 1000
@@ -80,16 +80,24 @@ function QueryJobs({ session }: { session: Session }) {
   const [jobs, setJobs] = useState<any[] | null>(null)
   const [failed, setFailed] = useState<Reply | null>(null)
   usePoll(async () => {
+    // the Workspace API lists the session's tenant's query jobs, newest first, as {query_jobs: [...]}
     const r = await call(session, 'GET', '/api/v1/query_jobs?limit=50')
     if (!r.ok) return setFailed(r)
-    setJobs(r.body.items ?? r.body.data ?? r.body)
+    setFailed(null)
+    setJobs(r.body.query_jobs)
   }, [])
-  if (failed && !jobs) return <Notice>Jobs are shown to the admin key, to Workspace users (their query jobs) and to platform keys (their databases). This credential has none to show: {failed.status === 401 ? 'the Workspace API did not accept it' : 'it may not list them'}.</Notice>
+  if (failed && !jobs) {
+    return <Notice>Jobs are shown to the admin key, to Workspace users (their tenant's query jobs) and to platform keys (their team's databases). This credential has none to show: {failed.status === 401 ? `the Workspace API did not accept it (${errorOf(failed).message})` : 'it may not list them'}.</Notice>
+  }
   return (
     <section aria-label="Query jobs">
       <h2>Query jobs</h2>
       <ErrorNote reply={failed} />
-      {jobs && <Grid caption="Query jobs" columns={['id', 'status', 'progress', 'error_message', 'created_at', 'completed_at']} rows={jobs} />}
+      {jobs && <Grid caption="Query jobs" columns={['id', 'status', 'query', 'rows', 'error', 'created', 'ended']}
+        rows={jobs.map((j) => ({
+          id: j.id, status: j.status, query: j.query_text, rows: j.total_rows ?? '',
+          error: j.error_result ? `${j.error_result.reason}: ${j.error_result.message}` : '', created: j.created, ended: j.ended ?? '',
+        }))} />}
     </section>
   )
 }

@@ -1,8 +1,9 @@
-// Keys and webhooks: API keys (create — the secret shown once —, revoke, rights) and webhook endpoints (create,
+// Keys and webhooks: API keys (create — the secret shown once —, edit, revoke) and webhook endpoints (create,
 // delete, deliveries) with the admin key; a platform key sees itself and its team's webhook endpoints.
 import { useEffect, useState } from 'preact/hooks'
 import { call, type Reply, type Session } from '../api'
 import { ErrorNote, Grid, Notice } from '../ui'
+import { KeyEditor, RightsPicker } from './key-editor'
 
 /** a secret shown once: the API answers it only in the creation reply, and the console keeps no copy */
 function SecretOnce({ label, secret, onDone }: { label: string; secret: string; onDone: () => void }) {
@@ -30,6 +31,8 @@ function ApiKeys({ session }: { session: Session }) {
   const [name, setName] = useState('')
   const [client, setClient] = useState('')
   const [chosen, setChosen] = useState<string[]>(['gateway.read'])
+  const [editing, setEditing] = useState<any | null>(null)
+  const [saved, setSaved] = useState('')
   const [version, setVersion] = useState(0)
   useEffect(() => {
     call(session, 'GET', '/admin/api-keys').then((r) => (r.ok ? setKeys(r.body.api_keys) : setFailed(r)))
@@ -45,6 +48,7 @@ function ApiKeys({ session }: { session: Session }) {
     if (!confirm(`Revoke the key "${key.name}"? Requests with it will be refused.`)) return
     const r = await call(session, 'DELETE', `/admin/api-keys/${encodeURIComponent(key.id)}`)
     if (!r.ok) return setFailed(r)
+    if (editing?.id === key.id) setEditing(null)
     setVersion((v) => v + 1)
   }
   return (
@@ -57,17 +61,17 @@ function ApiKeys({ session }: { session: Session }) {
         <div class="field"><label for="key-client">Bound to client (optional)</label>
           <select id="key-client" value={client} onChange={(e) => setClient((e.target as HTMLSelectElement).value)}>
             <option value="">any client</option>{session.clients.map((c) => <option key={c}>{c}</option>)}</select></div>
-        <fieldset><legend>Rights</legend>
-          {rights.map((r) => (
-            <label key={r} class="check"><input type="checkbox" checked={chosen.includes(r)}
-              onChange={(e) => setChosen((e.target as HTMLInputElement).checked ? [...chosen, r] : chosen.filter((x) => x !== r))} /> {r}</label>
-          ))}
-        </fieldset>
+        <RightsPicker rights={rights} chosen={chosen} onChange={setChosen} />
         <button type="submit">Create key</button>
       </form>
       <Grid caption="API keys" columns={['name', 'key', 'client', 'rights', 'active', 'expires']}
         rows={keys.map((k) => ({ name: k.name, key: `ath_${k.public_id}.…`, client: k.client_name ?? 'any', rights: k.rights.join(', '), active: k.is_active ? 'yes' : 'no', expires: k.expires_at ?? 'never' }))}
-        extraHeader="Actions" renderExtra={(_r, i) => <button type="button" onClick={() => revoke(keys[i])} aria-label={`Revoke ${keys[i].name}`}>Revoke</button>} />
+        extraHeader="Actions" renderExtra={(_r, i) => <>
+          <button type="button" onClick={() => { setSaved(''); setEditing(keys[i]) }} aria-label={`Edit ${keys[i].name}`}>Edit</button>{' '}
+          <button type="button" onClick={() => revoke(keys[i])} aria-label={`Revoke ${keys[i].name}`}>Revoke</button></>} />
+      {saved && <p role="status" class="ok">{saved}</p>}
+      {editing && <KeyEditor key={editing.id} session={session} apiKey={editing} rights={rights} onClose={() => setEditing(null)}
+        onSaved={(record) => { setEditing(null); setSaved(`Saved the key "${record.name}".`); setVersion((v) => v + 1) }} />}
     </section>
   )
 }
