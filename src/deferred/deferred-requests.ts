@@ -15,9 +15,9 @@ import type { JobContext, JobQueue } from '../jobs/job-queue.js'
 import { startRetentionJob } from '../jobs/retention-job.js'
 import type { RequestContext } from '../request-context.js'
 import type { SourceRegistry } from '../sources/registry.js'
-import { DeferredStore, type DeferredCall, type DeferredOwner, type DeferredRecord } from './deferred-store.js'
+import { DeferredStore, type DeferredCall, type DeferredListFilter, type DeferredOwner, type DeferredRecord } from './deferred-store.js'
 
-export type { DeferredCall, DeferredOwner, DeferredRecord } from './deferred-store.js'
+export type { DeferredCall, DeferredListFilter, DeferredOwner, DeferredRecord } from './deferred-store.js'
 
 export const DEFERRED_JOB = 'gateway-deferred'
 
@@ -77,6 +77,14 @@ export class DeferredRequests {
     const record = await this.store.get(id, owner)
     if (!record) throw notFound(id)
     return view(record)
+  }
+
+  /** the requests of `owner` (every one for the admin key, `owner` null), newest first, without answer bodies */
+  async list(owner: DeferredOwner | null, filter: DeferredListFilter): Promise<{ requests: DeferredView[]; next_cursor: string | null }> {
+    // one clock for the filter and the views, so a request shown as expired is one the filter took as expired
+    const now = new Date()
+    const page = await this.store.list(owner, filter, now)
+    return { requests: page.records.map((r) => view(r, now.getTime())), next_cursor: page.next_cursor }
   }
 
   /**
@@ -151,8 +159,8 @@ export class DeferredRequests {
   }
 }
 
-function view(record: DeferredRecord): DeferredView {
-  const expired = record.status === 'succeeded' && record.expires_at !== null && Date.parse(record.expires_at) <= Date.now()
+function view(record: DeferredRecord, now = Date.now()): DeferredView {
+  const expired = record.status === 'succeeded' && record.expires_at !== null && Date.parse(record.expires_at) <= now
   return expired ? { ...record, status: 'expired', result_body: null, result_status: null } : record
 }
 

@@ -1,8 +1,12 @@
 // The catalog table of deferred gateway requests (atrium.deferred_requests): typed reads and the status
 // transitions. Reads are always by (id, owner): another caller's request is not found, never forbidden.
+import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
 import type { Executor, Row } from '../sources/driver.js'
 
 export type DeferredStatus = 'queued' | 'running' | 'succeeded' | 'failed'
+/** what a caller reads: a succeeded request is `expired` once its answer is past its expiry */
+export type DeferredViewStatus = DeferredStatus | 'expired'
+export const DEFERRED_VIEW_STATUSES: readonly DeferredViewStatus[] = ['queued', 'running', 'succeeded', 'failed', 'expired']
 
 export interface DeferredOwner {
   kind: 'admin' | 'key' | 'user'
@@ -21,6 +25,17 @@ export interface DeferredCall {
   publish_event?: string
   /** Prefer: return=minimal on the request */
   return_minimal?: boolean
+}
+
+export interface DeferredListFilter {
+  /** the statuses as read (DEFERRED_VIEW_STATUSES); any when absent or empty */
+  statuses?: readonly DeferredViewStatus[]
+  /** the client the request was sent to, any case */
+  client?: string
+  /** 1 to 100 */
+  limit: number
+  /** next_cursor of the previous page */
+  cursor?: string
 }
 
 export interface DeferredRecord {
@@ -44,6 +59,16 @@ export interface DeferredRecord {
 const COLUMNS = `d.id, d.owner_kind, d.owner_id, d.owner_role, d.owner_expires_at, d.client_name, d.operation, d.request, d.status,
   d.result_status, d.result_body, d.error_code, d.error_message, d.job_id, d.attempts, d.created_at, d.started_at, d.finished_at,
   d.expires_at, j.status AS job_status, j.error_code AS job_error_code, j.error_message AS job_error_message`
+// the status a caller reads (toRecord below and view() in deferred-requests.ts, here in SQL) so that a status filter matches what is shown:
+// an unfinished request whose job ended reads as failed, a succeeded one past its expiry (the `?`: the caller's now) as expired
+const VIEW_STATUS = `CASE WHEN d.status IN ('queued', 'running') AND j.status IN ('failed', 'cancelled') THEN 'failed'
+  WHEN d.status = 'succeeded' AND d.expires_at IS NOT NULL AND d.expires_at <= ?::timestamptz THEN 'expired' ELSE d.status END`
+// the page key at the column's full (microsecond) precision: a millisecond ISO string would skip the rows
+// created in the same millisecond as a page's last one
+const CURSOR_AT = `to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`
+const MAX_PAGE = 100
+// a list leaves the answers' bodies out (up to deferred.maxResultBytes each): one GET reads one
+const LIST_COLUMNS = COLUMNS.replace('d.result_body', 'NULL::text AS result_body')
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export class DeferredStore {
@@ -66,6 +91,37 @@ export class DeferredStore {
       params: [id, owner?.kind ?? null, owner?.id ?? null],
     })
     return res.rows.length ? toRecord(res.rows[0]!) : null
+  }
+
+  /**
+   * The requests of `owner` (every owner's when null: the admin key), newest first, `limit` per page, without
+   * their answers' bodies; `now` decides which succeeded ones read as expired. `cursor` is a previous page's
+   * next_cursor (400 invalid_cursor otherwise).
+   */
+  async list(owner: DeferredOwner | null, filter: DeferredListFilter, now: Date): Promise<{ records: DeferredRecord[]; next_cursor: string | null }> {
+    const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE)
+    const params: unknown[] = []
+    const where: string[] = []
+    // each value is a parameter: `?` placeholders become $n in order, never the value itself
+    const add = (sql: string, ...values: unknown[]) => {
+      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`))
+    }
+    if (owner) add('d.owner_kind = ? AND d.owner_id = ?', owner.kind, owner.id)
+    if (filter.statuses?.length) add(`(${VIEW_STATUS}) = ANY(?::text[])`, now.toISOString(), [...filter.statuses])
+    if (filter.client) add('lower(d.client_name) = lower(?)', filter.client)
+    if (filter.cursor) {
+      const after = decodePageCursor(filter.cursor)
+      add('(d.created_at, d.id) < (?::timestamptz, ?::uuid)', after.createdAt, after.id)
+    }
+    const res = await this.db.query({
+      sql: `SELECT ${LIST_COLUMNS}, ${CURSOR_AT} FROM atrium.deferred_requests d LEFT JOIN atrium.jobs j ON j.id = d.job_id
+            ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}`,
+      params,
+    })
+    const rows = res.rows.slice(0, limit)
+    const last = rows[rows.length - 1]
+    const more = res.rows.length > limit && last !== undefined
+    return { records: rows.map(toRecord), next_cursor: more ? encodePageCursor({ created_at: String(last.cursor_at), id: String(last.id) }) : null }
   }
 
   /** a run started; false when the request is not waiting for one (already finished) */

@@ -52,6 +52,7 @@ export const ROUTE_OPERATIONS: Readonly<Record<string, readonly Operation[]>> = 
   'rest.rpc': ['functions.call'],
   'management.capabilities': ['management.read'],
   // a deferred request is seen only by its sender, who needed one of these to submit it; a requeue checks it again
+  'gateway.deferred.list': ['rows.read', 'rows.count', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete'],
   'gateway.deferred.get': ['rows.read', 'rows.count', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete'],
   'gateway.deferred.requeue': ['rows.read', 'rows.count', 'rows.insert', 'rows.upsert', 'rows.update', 'rows.delete'],
   // a pipeline reads its source (a table, or a read query) and writes its sink; a template is a pipeline to run

@@ -7,12 +7,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requireOperation } from '../../auth/operation-rights.js'
 import type { Principal } from '../../auth/principal.js'
 import type { DeferredOwner, DeferredRequests, DeferredView } from '../../deferred/deferred-requests.js'
+import { DEFERRED_VIEW_STATUSES, type DeferredViewStatus } from '../../deferred/deferred-store.js'
 import { AppError } from '../../errors/app-error.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import { headerValue } from '../../query/parse/headers.js'
 import { operationsOf, parseCall, tableOf } from './calls.js'
 import { callKindOf } from './deferred-calls.js'
 import { gatewaySuccess } from './envelope.js'
+import { plural } from './respond.js'
 import { publishEventHeader, returnMinimalHeader, stripNullsHeader } from './headers.js'
 
 export interface DeferredRouteDeps {
@@ -102,6 +104,21 @@ async function submit(services: DeferredRouteDeps, req: FastifyRequest, reply: F
 
 const IdParams = Type.Object({ request_id: Type.String({ minLength: 1, maxLength: 100 }) })
 
+const STATUS_WORD = `(${DEFERRED_VIEW_STATUSES.join('|')})`
+const ListQuery = Type.Object({
+  status: Type.Optional(Type.String({
+    // one list of values in one parameter: a repeated ?status= would be a second value of a string parameter
+    pattern: `^${STATUS_WORD}(,${STATUS_WORD})*$`,
+    maxLength: 200,
+    description: `only requests in these statuses, comma-separated: ${DEFERRED_VIEW_STATUSES.join(', ')}`,
+  })),
+  client: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'only requests sent to this client (any case)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'requests per page (1 to 100)' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page, unchanged' })),
+}, { additionalProperties: false })
+
+interface ListParams { status?: string; client?: string; limit?: number; cursor?: string }
+
 /** the status envelope; `result` is the synchronous call's body once the request is done */
 function describe(record: DeferredView) {
   const done = record.status === 'succeeded' || record.status === 'failed'
@@ -138,6 +155,23 @@ export function deferredRoutes(app: FastifyInstance, services: DeferredRouteDeps
     const record = await services.deferred.get((req.params as { request_id: string }).request_id, viewer)
     if (record.status === 'queued' || record.status === 'running') reply.header('retry-after', String(POLL_AFTER_SECONDS))
     return gatewaySuccess(`Deferred request ${record.id} is ${record.status}`, describe(record))
+  })
+
+  // the same access and owner rules as one request's GET: a key or session sees its own, the admin key every one
+  app.get('/gateway/deferred', {
+    config: config('gateway.deferred.list'),
+    schema: { summary: "The caller's deferred requests, newest first, without their answers' bodies (paged by cursor)", tags: ['gateway'], querystring: ListQuery },
+  }, async (req) => {
+    const viewer = await polled(req)
+    const q = req.query as ListParams
+    const statuses = q.status ? [...new Set(q.status.split(','))] as DeferredViewStatus[] : undefined
+    const page = await services.deferred.list(viewer, { statuses, client: q.client, limit: q.limit ?? 25, cursor: q.cursor })
+    // a list can hold many answers of up to deferred.maxResultBytes each: GET /gateway/deferred/{id} reads one
+    const requests = page.requests.map((r) => {
+      const { result: _omitted, ...summary } = describe(r)
+      return summary
+    })
+    return gatewaySuccess(`Listed ${plural(requests.length, 'deferred request')}`, { requests, next_cursor: page.next_cursor })
   })
 
   app.post('/gateway/deferred/:request_id/requeue', {
