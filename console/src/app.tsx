@@ -25,7 +25,7 @@ const VIEWS: ViewDef[] = [
   { path: 'tables', title: 'Tables', shown: dataPlane, render: (s) => <TablesView session={s} /> },
   { path: 'sql', title: 'SQL', shown: dataPlane, render: (s) => <SqlView session={s} /> },
   { path: 'chat', title: 'Chat', shown: dataPlane, render: (s) => <ChatView session={s} /> },
-  { path: 'jobs', title: 'Jobs', shown: (s) => s.can.admin || s.can.databases || s.kind === 'session', render: (s) => <JobsView session={s} /> },
+  { path: 'jobs', title: 'Jobs', shown: (s) => s.can.admin || s.can.databases || s.kind === 'session' || s.kind === 'key', render: (s) => <JobsView session={s} /> },
   { path: 'keys', title: 'Keys and webhooks', shown: (s) => s.can.admin || s.can.databases, render: (s) => <KeysView session={s} /> },
   { path: 'health', title: 'Health', shown: () => true, render: (s) => <HealthView session={s} /> },
 ]

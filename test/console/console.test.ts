@@ -149,7 +149,7 @@ test('the console in a browser', { timeout: 240_000 }, async (t) => {
     const page = await signedIn(browser, atrium, reader.key)
     await step(page, 'read key', async () => {
       const links = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents()
-      assert.deepEqual(links, ['Sources', 'Tables', 'SQL', 'Chat', 'Health'])
+      assert.deepEqual(links, ['Sources', 'Tables', 'SQL', 'Chat', 'Jobs', 'Health'])
       await navTo(page, 'Tables')
       await page.getByLabel('Data source', { exact: true }).selectOption('shop')
       await page.getByLabel('Table', { exact: true }).selectOption('items')

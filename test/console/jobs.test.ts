@@ -1,6 +1,7 @@
 // The console's Jobs view for the credentials other than the admin key, in a real chromium: a session (a
 // Workspace user) sees its tenant's query jobs and not another tenant's; a platform key sees its team's
-// databases (their provisioning) and not another team's.
+// databases (their provisioning) and not another team's; an API key sees the gateway calls it deferred, not
+// another key's.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -8,7 +9,8 @@ import pg from 'pg'
 import type { Browser, Page } from 'playwright-core'
 import { startTestAtrium, type TestAtrium } from '../helpers/atrium.js'
 import { ensureConsoleBuilt, launchBrowser, step } from '../helpers/browser.js'
-import { PG_ADMIN_URL } from '../helpers/databases.js'
+import { createKey } from '../helpers/auth-grid.js'
+import { createPgDatabase, PG_ADMIN_URL } from '../helpers/databases.js'
 import { MANAGED_SERVERS_ENV } from '../api/databases/helpers.js'
 import { JWT_SECRET, signToken } from '../api/workspace/workspace-helpers.js'
 
@@ -107,6 +109,48 @@ test('the Jobs view shows a session and a platform key their own jobs only', { t
       assert.equal(await grid.locator('tbody tr').count(), 1, 'exactly its team\'s database')
       assert.ok(!(await page.content()).includes(theirs.name), "another team's database is not shown")
       assert.equal(await page.getByRole('alert').count(), 0)
+    })
+  })
+})
+
+test("the Jobs view shows an API key its deferred gateway requests, not another key's", { timeout: 240_000 }, async (t) => {
+  ensureConsoleBuilt()
+  const browser = await launchBrowser(t)
+  if (!browser) return
+  const db = await createPgDatabase(t)
+  await db.query(`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+  const atrium = await startTestAtrium(t, { sources: { shop: db.url } })
+  const [mine, theirs] = [await createKey(atrium, { name: 'deferring', rights: ['gateway.read'] }), await createKey(atrium, { name: 'other', rights: ['gateway.read'] })]
+  const defer = async (key: string, id: number) => {
+    const res = await atrium.post('/gateway/fetch', {
+      client: 'shop', key, headers: { prefer: 'respond-async' }, body: { table_name: 'items', columns: 'id,name', conditions: [{ eq_column: 'id', eq_value: String(id) }] },
+    })
+    assert.equal(res.status, 202, res.text)
+    return res.body.data.request_id as string
+  }
+  const myIds = [await defer(mine.key, 1), await defer(mine.key, 2)]
+  const theirId = await defer(theirs.key, 1)
+
+  await t.test('the key that deferred two calls sees exactly those two', async () => {
+    const page = await signedIn(browser, atrium, mine.key)
+    await step(page, 'key deferred requests', async () => {
+      const grid = page.getByRole('region', { name: 'Deferred requests' }).last()
+      for (const id of myIds) await grid.locator('tr', { hasText: id }).filter({ hasText: 'succeeded' }).waitFor()
+      assert.equal(await grid.locator('tbody tr').count(), 2, 'exactly its own two')
+      assert.match(await grid.locator('tr', { hasText: myIds[0] }).innerText(), /gateway\.fetch\s+shop\s+succeeded/)
+      assert.ok(!(await page.content()).includes(theirId), "another key's request is not shown")
+      assert.equal(await page.getByRole('alert').count(), 0)
+    })
+  })
+
+  await t.test('another key sees none of them', async () => {
+    const page = await signedIn(browser, atrium, theirs.key)
+    await step(page, 'other key deferred requests', async () => {
+      const grid = page.getByRole('region', { name: 'Deferred requests' }).last()
+      await grid.locator('tr', { hasText: theirId }).waitFor()
+      assert.equal(await grid.locator('tbody tr').count(), 1, 'only its own')
+      const html = await page.content()
+      for (const id of myIds) assert.ok(!html.includes(id), `${id} belongs to another key`)
     })
   })
 })

@@ -1,6 +1,7 @@
 // Jobs: the durable job records (query jobs, exports, backups, provisioning, pipelines, blueprint applications)
 // with their progress and errors, polled while the view is open. The admin key sees every job and can start a
 // backup; a session sees its Workspace query jobs; a platform key sees its databases' provisioning status.
+// An API key or a session also sees the gateway calls it deferred (Prefer: respond-async).
 import { useEffect, useState } from 'preact/hooks'
 import { call, errorOf, type Reply, type Session } from '../api'
 import { ClientPicker, ErrorNote, Grid, Notice } from '../ui'
@@ -24,7 +25,9 @@ function usePoll(load: () => Promise<void>, deps: unknown[]) {
 export function JobsView({ session }: { session: Session }) {
   if (session.can.admin) return <AdminJobs session={session} />
   if (session.kind === 'platform') return <ProvisioningStatus session={session} />
-  return <QueryJobs session={session} />
+  // an API key has no Workspace query jobs: only its deferred requests are asked for
+  if (session.kind === 'key') return <DeferredRequests session={session} />
+  return <><DeferredRequests session={session} /><QueryJobs session={session} /></>
 }
 
 const percent = (p: number) => `${Math.round(p * 100)}%`
@@ -75,6 +78,33 @@ function AdminJobs({ session }: { session: Session }) {
     </section>
   )
 }
+
+/** the newest deferred gateway requests of this key or session (GET /gateway/deferred lists only the caller's) */
+function DeferredRequests({ session }: { session: Session }) {
+  const [requests, setRequests] = useState<any[] | null>(null)
+  const [failed, setFailed] = useState<Reply | null>(null)
+  usePoll(async () => {
+    const r = await call(session, 'GET', `/gateway/deferred?limit=${DEFERRED_SHOWN}`)
+    if (!r.ok) return setFailed(r)
+    setFailed(null)
+    setRequests(r.body.data.requests)
+  }, [])
+  return (
+    <section aria-label="Deferred requests">
+      <h2>Deferred gateway requests</h2>
+      <p class="muted">Calls sent with <code>Prefer: respond-async</code>, the {DEFERRED_SHOWN} newest; <code>GET /gateway/deferred/&#123;id&#125;</code> reads one's answer.</p>
+      <ErrorNote reply={failed} />
+      {requests && <Grid caption="Deferred requests" columns={['id', 'operation', 'client', 'status', 'created', 'finished', 'error']}
+        rows={requests.map((d) => ({
+          id: d.request_id, operation: d.operation, client: d.client, status: d.status, created: d.created_at,
+          finished: d.finished_at ?? '', error: d.error ? `${d.error.code}: ${d.error.message}` : '',
+        }))} />}
+    </section>
+  )
+}
+
+/** one page is enough for a glance; the API pages further (next_cursor) */
+const DEFERRED_SHOWN = 50
 
 function QueryJobs({ session }: { session: Session }) {
   const [jobs, setJobs] = useState<any[] | null>(null)
