@@ -1,7 +1,8 @@
 // Deferred execution: a structured gateway call sent with `Prefer: respond-async` (or `X-Athena-Deferred: true`)
 // is checked now (syntax and rights), stored and answered 202 with its request id; GET /gateway/deferred/{id}
 // gives its status and, once done, the body the synchronous call would have sent; …/requeue runs a failed or
-// expired one again. Only the key or session that sent a request (or the admin key) sees it.
+// expired one again; GET /gateway/deferred lists the caller's. Only the key or session that sent a request (or
+// the admin key) sees or lists it.
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requireOperation } from '../../auth/operation-rights.js'
