@@ -36,7 +36,7 @@ export interface GatewayCall {
   publishEvent?: string
   /** the JSON text `body` was parsed from, when the call came over HTTP (an insert hands it to PostgreSQL) */
   bodyText?: string | null
-  /** Prefer: return=minimal (writes): no rows back, like `head: true` in the body */
+  /** Prefer: return=minimal: a write sends no rows back, like `head: true` in its body (reads ignore it) */
   returnMinimal?: boolean
 }
 
@@ -73,6 +73,9 @@ export function parseCall(call: GatewayCall): ParsedCall {
       return { kind: 'delete', ast: parseAthenaDelete(call.body as AthenaDeleteBody | undefined, returnMinimal), publishEvent }
   }
 }
+
+/** an insert, update or delete (POST /gateway/update without update_body is a fetch) */
+export const isWrite = (parsed: ParsedCall): boolean => parsed.ast.kind !== 'read'
 
 /** the operations (rights) a call needs; the services check them again when the call runs */
 export function operationsOf(parsed: ParsedCall): Operation[] {

@@ -12,11 +12,11 @@ import { DEFERRED_VIEW_STATUSES, type DeferredViewStatus } from '../../deferred/
 import { AppError } from '../../errors/app-error.js'
 import type { RateLimits } from '../../auth/rate-limits.js'
 import { headerValue } from '../../query/parse/headers.js'
-import { operationsOf, parseCall, tableOf } from './calls.js'
+import { isWrite, operationsOf, parseCall, tableOf } from './calls.js'
 import { callKindOf } from './deferred-calls.js'
 import { gatewaySuccess } from './envelope.js'
 import { plural } from './respond.js'
-import { publishEventHeader, returnMinimalHeader, stripNullsHeader } from './headers.js'
+import { prefers, publishEventHeader, stripNullsHeader } from './headers.js'
 
 export interface DeferredRouteDeps {
   deferred: DeferredRequests
@@ -28,8 +28,7 @@ const POLL_AFTER_SECONDS = 1
 
 /** `Prefer: respond-async` (any position, any case) or `X-Athena-Deferred: true` */
 export function wantsDeferred(req: FastifyRequest): { prefer: boolean } | undefined {
-  const prefer = headerValue(req.headers, 'prefer')
-  if (prefer && prefer.split(/[,;]/).some((p) => p.trim().toLowerCase() === 'respond-async')) return { prefer: true }
+  if (prefers(req, 'respond-async')) return { prefer: true }
   const flag = headerValue(req.headers, 'x-athena-deferred')?.trim().toLowerCase()
   if (flag === 'true' || flag === '1') return { prefer: false }
   if (flag && flag !== 'false' && flag !== '0') throw new AppError('invalid_request', `X-Athena-Deferred must be true or false, got "${flag}"`)
@@ -90,9 +89,9 @@ async function submit(services: DeferredRouteDeps, req: FastifyRequest, reply: F
   // custom_supabase forwards with the caller's upstream key in its headers, which are not stored
   if (!req.source) throw new AppError('deferred_not_supported', 'calls forwarded to custom_supabase cannot be deferred', { hint: 'send it without Prefer: respond-async' })
   const owner = ownerOf(req.principal)
-  const minimal = kind !== 'fetch' && kind !== 'count' && returnMinimalHeader(req)
-  const call = { operation: operation!, body: req.body, strip_nulls: stripNullsHeader(req), publish_event: publishEventHeader(req), return_minimal: minimal || undefined }
+  const call = { operation: operation!, body: req.body, strip_nulls: stripNullsHeader(req), publish_event: publishEventHeader(req), return_minimal: prefers(req, 'return=minimal') || undefined }
   const parsed = parseCall({ kind, body: call.body, stripNulls: call.strip_nulls, publishEvent: call.publish_event, returnMinimal: call.return_minimal })
+  const minimal = call.return_minimal === true && isWrite(parsed)
   req.logContext.table = tableOf(parsed)
   for (const op of operationsOf(parsed)) requireOperation(req.principal, op)
   const id = await services.deferred.submit(owner, req.source.name, call)

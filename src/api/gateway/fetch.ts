@@ -4,9 +4,9 @@ import { Type } from '@sinclair/typebox'
 import { filterShape } from '../../query/filter-shape.js'
 import { Timings } from '../../observability/timings.js'
 import type { AthenaFetchBody } from '../../query/parse/athena.js'
-import { parseCall, runCall, tableOf, type CallKind } from './calls.js'
+import { isWrite, parseCall, runCall, tableOf, type CallKind } from './calls.js'
 import type { GatewayDeps } from './deps.js'
-import { cacheBypassed, publishEventHeader, returnMinimalHeader, stripNullsHeader } from './headers.js'
+import { cacheBypassed, prefers, publishEventHeader, stripNullsHeader } from './headers.js'
 import { sendCallReply } from './respond.js'
 import { FetchBody, GatewayHeaders } from './schemas.js'
 import { targetOf } from './target.js'
@@ -18,9 +18,9 @@ export async function answerCall(services: GatewayDeps, req: FastifyRequest, rep
   const started = performance.now()
   // the body's text only when `body` is the body parsed from it (a GET alias builds its own)
   const bodyText = body === req.body ? req.bodyText : null
-  const returnMinimal = kind !== 'fetch' && kind !== 'count' && returnMinimalHeader(req)
+  const returnMinimal = prefers(req, 'return=minimal')
   const parsed = parseCall({ kind, body, stripNulls: stripNullsHeader(req), publishEvent: publishEventHeader(req), bodyText, returnMinimal })
-  if (returnMinimal && parsed.kind !== 'fetch') reply.header('preference-applied', 'return=minimal')
+  if (returnMinimal && isWrite(parsed)) reply.header('preference-applied', 'return=minimal')
   timings.add('parse', performance.now() - started)
   req.logContext.table = tableOf(parsed)
   if (parsed.ast.kind === 'read') req.logContext.filterColumns = filterShape(parsed.ast.where)

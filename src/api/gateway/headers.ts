@@ -18,10 +18,10 @@ export function publishEventHeader(req: FastifyRequest): string | undefined {
   return v ? v : undefined
 }
 
-/** `Prefer: return=minimal` (any position, any case): a write sends no rows back */
-export function returnMinimalHeader(req: FastifyRequest): boolean {
+/** whether `Prefer` names `token` (any position, any case): respond-async, return=minimal */
+export function prefers(req: FastifyRequest, token: 'respond-async' | 'return=minimal'): boolean {
   const prefer = one(req, 'prefer')
-  return prefer !== undefined && prefer.split(/[,;]/).some((p) => p.trim().toLowerCase() === 'return=minimal')
+  return prefer !== undefined && prefer.split(/[,;]/).some((p) => p.trim().toLowerCase() === token)
 }
 
 /**
