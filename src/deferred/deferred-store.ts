@@ -1,6 +1,6 @@
 // The catalog table of deferred gateway requests (atrium.deferred_requests): typed reads and the status
 // transitions. Reads are always by (id, owner): another caller's request is not found, never forbidden.
-import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
+import { encodePageCursor, ListConditions } from '../catalog/page-cursor.js'
 import type { Executor, Row } from '../sources/driver.js'
 
 export type DeferredStatus = 'queued' | 'running' | 'succeeded' | 'failed'
@@ -100,23 +100,15 @@ export class DeferredStore {
    */
   async list(owner: DeferredOwner | null, filter: DeferredListFilter, now: Date): Promise<{ records: DeferredRecord[]; next_cursor: string | null }> {
     const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE)
-    const params: unknown[] = []
-    const where: string[] = []
-    // each value is a parameter: `?` placeholders become $n in order, never the value itself
-    const add = (sql: string, ...values: unknown[]) => {
-      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`))
-    }
-    if (owner) add('d.owner_kind = ? AND d.owner_id = ?', owner.kind, owner.id)
-    if (filter.statuses?.length) add(`(${VIEW_STATUS}) = ANY(?::text[])`, now.toISOString(), [...filter.statuses])
-    if (filter.client) add('lower(d.client_name) = lower(?)', filter.client)
-    if (filter.cursor) {
-      const after = decodePageCursor(filter.cursor)
-      add('(d.created_at, d.id) < (?::timestamptz, ?::uuid)', after.createdAt, after.id)
-    }
+    const c = new ListConditions()
+    if (owner) c.add('d.owner_kind = ? AND d.owner_id = ?', owner.kind, owner.id)
+    if (filter.statuses?.length) c.add(`(${VIEW_STATUS}) = ANY(?::text[])`, now.toISOString(), [...filter.statuses])
+    if (filter.client) c.add('lower(d.client_name) = lower(?)', filter.client)
+    c.afterCursor(filter.cursor, 'd.')
     const res = await this.db.query({
       sql: `SELECT ${LIST_COLUMNS}, ${CURSOR_AT} FROM atrium.deferred_requests d LEFT JOIN atrium.jobs j ON j.id = d.job_id
-            ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}`,
-      params,
+            ${c.where} ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}`,
+      params: c.params,
     })
     const rows = res.rows.slice(0, limit)
     const last = rows[rows.length - 1]

@@ -1,6 +1,6 @@
 // Job records in the catalog (atrium.jobs, atrium.job_steps): typed reads and the status transitions; no queueing.
 import type { Executor } from '../sources/driver.js'
-import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
+import { encodePageCursor, ListConditions } from '../catalog/page-cursor.js'
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -134,22 +134,14 @@ export class JobStore {
   /** newest first, `limit` per page (default 20, at most 100), paged by an opaque cursor */
   async list(filter: JobListFilter = {}): Promise<JobPage> {
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), MAX_PAGE)
-    const where: string[] = []
-    const params: unknown[] = []
-    const add = (sql: string, ...values: unknown[]) => {
-      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`))
-    }
-    if (filter.owner) add('owner_kind = ? AND owner_id = ?', filter.owner.kind, filter.owner.id)
-    if (filter.kind) add('kind = ?', filter.kind)
-    if (filter.status) add('status = ?', filter.status)
-    if (filter.cursor) {
-      const after = decodePageCursor(filter.cursor)
-      add('(created_at, id) < (?::timestamptz, ?::uuid)', after.createdAt, after.id)
-    }
+    const c = new ListConditions()
+    if (filter.owner) c.add('owner_kind = ? AND owner_id = ?', filter.owner.kind, filter.owner.id)
+    if (filter.kind) c.add('kind = ?', filter.kind)
+    if (filter.status) c.add('status = ?', filter.status)
+    c.afterCursor(filter.cursor)
     const res = await this.db.query({
-      sql: `SELECT ${COLUMNS} FROM atrium.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
-      params,
+      sql: `SELECT ${COLUMNS} FROM atrium.jobs ${c.where} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
+      params: c.params,
     })
     const jobs = res.rows.slice(0, limit).map(toRecord)
     const last = jobs[jobs.length - 1]

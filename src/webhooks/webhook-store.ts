@@ -1,7 +1,7 @@
 // The catalog tables of webhooks: endpoints (secret sealed, never read back by listings) and delivery records.
 import { randomUUID } from 'node:crypto'
 import type { Executor, Row } from '../sources/driver.js'
-import { decodePageCursor, encodePageCursor } from '../catalog/page-cursor.js'
+import { encodePageCursor, ListConditions } from '../catalog/page-cursor.js'
 
 export interface WebhookFilter {
   /** data sources (X-Athena-Client names); empty = all */
@@ -174,17 +174,12 @@ export class WebhookStore {
   /** newest first, `limit` per page (default 20, at most 100), paged by an opaque cursor */
   async listDeliveries(endpointId: string, opts: { limit?: number; cursor?: string }): Promise<DeliveryPage> {
     const limit = Math.min(Math.max(opts.limit ?? 20, 1), MAX_PAGE)
-    const params: unknown[] = [endpointId]
-    let after = ''
-    if (opts.cursor) {
-      const c = decodePageCursor(opts.cursor)
-      params.push(c.createdAt, c.id)
-      after = 'AND (created_at, id) < ($2::timestamptz, $3::uuid)'
-    }
+    const c = new ListConditions()
+    c.add('endpoint_id = ?', endpointId)
+    c.afterCursor(opts.cursor)
     const res = await this.db.query({
-      sql: `SELECT ${DELIVERY_COLUMNS} FROM atrium.webhook_deliveries WHERE endpoint_id = $1 ${after}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
-      params,
+      sql: `SELECT ${DELIVERY_COLUMNS} FROM atrium.webhook_deliveries ${c.where} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
+      params: c.params,
     })
     const deliveries = res.rows.slice(0, limit).map(toDelivery)
     const last = deliveries[deliveries.length - 1]
